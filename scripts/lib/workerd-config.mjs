@@ -1,0 +1,120 @@
+// Generates workerd configurations (Cap'n Proto text) from the same bundles `wrangler deploy` ships and the
+// same wrangler.toml files. Output is deterministic: sorted, no timestamps, no secret values. Secrets and
+// per-deployment settings are `fromEnvironment` bindings; listen addresses and the Durable Object storage
+// folder are overridden on the workerd command line (`--socket-addr`, `--directory-path`).
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { bundleDir, COMMON_RUNTIME_ENV, readWranglerConfig, WORKER_RUNTIME_ENV, WORKERS } from './workers.mjs';
+
+const SERVICE_PREFIX = 'edge-security-';
+
+const q = (s) => JSON.stringify(String(s));
+
+function moduleEntries(name, configDir, outRoot) {
+  const dir = bundleDir(name, outRoot);
+  const files = readdirSync(dir)
+    .filter((f) => !f.endsWith('.map') && f !== 'README.md')
+    .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
+  return files.map((file) => {
+    const path = relative(configDir, join(dir, file));
+    if (file.endsWith('.js') || file.endsWith('.mjs')) return `(name = ${q(file)}, esModule = embed ${q(path)})`;
+    if (file.endsWith('.wasm')) return `(name = ${q(file)}, wasm = embed ${q(path)})`;
+    if (file.endsWith('.json')) return `(name = ${q(file)}, json = embed ${q(path)})`;
+    if (file.endsWith('.txt') || file.endsWith('.html')) return `(name = ${q(file)}, text = embed ${q(path)})`;
+    return `(name = ${q(file)}, data = embed ${q(path)})`;
+  });
+}
+
+function sqliteClasses(wrangler) {
+  const classes = new Set();
+  for (const m of wrangler.migrations ?? []) for (const c of m.new_sqlite_classes ?? []) classes.add(c);
+  return classes;
+}
+
+/**
+ * @param {object} opts
+ * @param {'platform'|'single'} opts.mode  platform: all four Workers in one process (local, tests);
+ *   single: one Worker per process (Kubernetes), whose service bindings reach the others over HTTP.
+ * @param {string} [opts.worker]  the Worker, in single mode
+ * @param {string} opts.configDir  folder the config file will be written to (embed paths are relative to it)
+ * @param {string} opts.outRoot  dist folder holding workers/<name>/ bundles
+ * @param {(name: string) => string} [opts.peerAddress]  single mode: host:port of another Worker's Service
+ */
+export function generateWorkerdConfig(opts) {
+  const { mode, configDir, outRoot } = opts;
+  const peerAddress = opts.peerAddress ?? ((name) => `${name}:${WORKERS.find((w) => w.name === name).port}`);
+  const hosted = mode === 'platform' ? WORKERS.map((w) => w.name) : [opts.worker];
+  const services = [];
+  const sockets = [];
+  const workerConsts = [];
+  const externals = new Set();
+  let needsDisk = false;
+
+  for (const name of hosted) {
+    const wrangler = readWranglerConfig(name);
+    const port = WORKERS.find((w) => w.name === name).port;
+    const bindings = [];
+    for (const [k, v] of Object.entries(wrangler.vars ?? {}).sort()) {
+      // A runtime variable of the same name wins, so [vars] act as defaults.
+      if (COMMON_RUNTIME_ENV.includes(k) || WORKER_RUNTIME_ENV[name].includes(k)) continue;
+      bindings.push(`(name = ${q(k)}, text = ${q(typeof v === 'string' ? v : JSON.stringify(v))})`);
+    }
+    for (const k of [...COMMON_RUNTIME_ENV, ...WORKER_RUNTIME_ENV[name]].sort()) {
+      bindings.push(`(name = ${q(k)}, fromEnvironment = ${q(k)})`);
+    }
+    for (const svc of [...(wrangler.services ?? [])].sort((a, b) => a.binding.localeCompare(b.binding))) {
+      const target = svc.service.startsWith(SERVICE_PREFIX) ? svc.service.slice(SERVICE_PREFIX.length) : svc.service;
+      if (!hosted.includes(target)) externals.add(target);
+      bindings.push(`(name = ${q(svc.binding)}, service = ${q(hosted.includes(target) ? target : `peer-${target}`)})`);
+    }
+    const namespaces = [];
+    const sqlite = sqliteClasses(wrangler);
+    for (const dob of [...(wrangler.durable_objects?.bindings ?? [])].sort((a, b) => a.name.localeCompare(b.name))) {
+      bindings.push(`(name = ${q(dob.name)}, durableObjectNamespace = (className = ${q(dob.class_name)}))`);
+      namespaces.push(
+        `(className = ${q(dob.class_name)}, uniqueKey = ${q(`${name}-${dob.class_name}`)}, enableSql = ${sqlite.has(dob.class_name)})`,
+      );
+    }
+    const constName = `${name}Worker`;
+    const lines = [
+      `const ${constName} :Workerd.Worker = (`,
+      `  modules = [\n    ${moduleEntries(name, configDir, outRoot).join(',\n    ')}\n  ],`,
+      `  compatibilityDate = ${q(wrangler.compatibility_date)},`,
+      `  compatibilityFlags = [${(wrangler.compatibility_flags ?? []).map(q).join(', ')}],`,
+      `  bindings = [\n    ${bindings.join(',\n    ')}\n  ],`,
+      `  globalOutbound = "internet",`,
+    ];
+    if (namespaces.length > 0) {
+      needsDisk = true;
+      lines.push(`  durableObjectNamespaces = [\n    ${namespaces.join(',\n    ')}\n  ],`);
+      lines.push(`  durableObjectStorage = (localDisk = "do-storage"),`);
+    }
+    lines.push(');');
+    workerConsts.push(lines.join('\n'));
+    services.push(`(name = ${q(name)}, worker = .${constName})`);
+    sockets.push(`(name = ${q(name)}, address = ${q(`127.0.0.1:${port}`)}, http = (), service = ${q(name)})`);
+  }
+
+  for (const peer of [...externals].sort()) {
+    services.push(`(name = ${q(`peer-${peer}`)}, external = (address = ${q(peerAddress(peer))}, http = ()))`);
+  }
+  // Outbound: public for Neon/Upstash/Sentry; private and local for the self-hosted bridges.
+  services.push(
+    '(name = "internet", network = (allow = ["public", "private", "local"], tlsOptions = (trustBrowserCas = true)))',
+  );
+  if (needsDisk) services.push('(name = "do-storage", disk = (path = "/var/lib/edge-security/durable-objects", writable = true))');
+
+  return [
+    '# Generated by scripts/workerd-config.mjs from workers/*/wrangler.toml and the wrangler bundles. Do not edit.',
+    '# Override per deployment: --socket-addr NAME=HOST:PORT, --directory-path do-storage=PATH,',
+    '# and the fromEnvironment variables below (secrets are never written into this file).',
+    'using Workerd = import "/workerd/workerd.capnp";',
+    '',
+    'const config :Workerd.Config = (',
+    `  services = [\n    ${services.join(',\n    ')}\n  ],`,
+    `  sockets = [\n    ${sockets.join(',\n    ')}\n  ],`,
+    ');',
+    '',
+    ...workerConsts.flatMap((c) => [c, '']),
+  ].join('\n');
+}

@@ -1,0 +1,62 @@
+// The four Workers, their local ports and where their bundles go. One list, used by build, start, bench and tests.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+
+export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+export const WORKERS = [
+  { name: 'auth', port: 8080 },
+  { name: 'policy', port: 8081 },
+  { name: 'admin', port: 8082 },
+  { name: 'monitor', port: 8083 },
+];
+
+export function wranglerConfigPath(name) {
+  return join(ROOT, 'workers', name, 'wrangler.toml');
+}
+
+export function readWranglerConfig(name) {
+  return parseToml(readFileSync(wranglerConfigPath(name), 'utf8'));
+}
+
+export function bundleDir(name, outRoot = join(ROOT, 'dist')) {
+  return join(outRoot, 'workers', name);
+}
+
+/** Environment for wrangler that keeps it quiet and offline. */
+export const QUIET_WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  NO_UPDATE_NOTIFIER: '1',
+};
+
+/**
+ * Variables each Worker reads at run time that are NOT in its wrangler.toml [vars]: secrets and per-deployment
+ * settings. The generated workerd config binds each with `fromEnvironment`, so no value is ever written into it.
+ * On Cloudflare the same names are `wrangler secret put` secrets.
+ */
+export const COMMON_RUNTIME_ENV = [
+  'ENVIRONMENT',
+  'DATABASE_URL',
+  'PG_WS_PROXY',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'REDIS_KEY_PREFIX',
+  'SENTRY_DSN',
+  'METRICS_TOKEN',
+  'CORS_ORIGINS',
+  'MAX_BODY_BYTES',
+  'READY_TIMEOUT_MS',
+  'SERVICE_TIMEOUT_MS',
+  'LOG_REQUESTS',
+];
+
+/** Per-Worker runtime variables beyond the common ones. Add a name here when a Worker starts reading it. */
+export const WORKER_RUNTIME_ENV = {
+  auth: [],
+  policy: [],
+  admin: [],
+  monitor: [],
+};

@@ -1,0 +1,250 @@
+/**
+ * `createServiceApp` builds the Hono app every Worker starts from. It owns the cross-cutting behaviour so the
+ * four services cannot drift apart:
+ *
+ * - request id + traceparent, one JSON log line per request, Prometheus metrics (`GET /metrics`);
+ * - security headers, deny-by-default CORS, `Cache-Control: no-store` unless a handler chose otherwise;
+ * - the error model: RFC 6749 JSON on OAuth endpoints, RFC 9457 problem+json elsewhere, 404/405/413/400,
+ *   and a 500 carrying an error id (logged, reported to Sentry) for anything unexpected;
+ * - `GET /health` (no I/O) and `GET /ready` (Postgres and Redis with a deadline).
+ */
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { ConfigError } from './config.js';
+import { timingSafeEqualStrings } from './crypto.js';
+import { type CommonBindings, type CommonConfig, readCommonConfig } from './env.js';
+import { bodyTooLarge, methodNotAllowed, notFound, OAuthError, PlatformError, ProblemError } from './errors.js';
+import { readinessHandler } from './health.js';
+import { MetricsRegistry } from './metrics.js';
+import { acceptRequestId, acceptTraceparent, type RequestIdentity } from './request-context.js';
+import { oauthCodeForStatus, oauthErrorResponse, problemResponse, problemType } from './responses.js';
+import { reportException } from './sentry.js';
+
+export type ServiceName = 'auth' | 'policy' | 'admin' | 'monitor';
+
+export type ServiceVariables = {
+  requestId: string;
+  traceparent: string | undefined;
+};
+
+export type ServiceEnv<B extends CommonBindings> = { Bindings: B; Variables: ServiceVariables };
+export type ServiceContext<B extends CommonBindings> = Context<ServiceEnv<B>>;
+
+export interface ServiceOptions {
+  service: ServiceName;
+  version?: string;
+  /** Exact paths whose errors are answered in RFC 6749 §5.2 format. */
+  oauthPaths?: readonly string[];
+}
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
+
+export function identityOf<B extends CommonBindings>(c: ServiceContext<B>): RequestIdentity {
+  return { requestId: c.get('requestId'), traceparent: c.get('traceparent') };
+}
+
+/** Route patterns of the app compiled to regexes, to tell a 405 (path exists, method does not) from a 404. */
+function allowedMethods(app: Hono<any>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL' || route.path.endsWith('*')) continue;
+    const pattern = route.path
+      .split('/')
+      .map((seg) => {
+        if (seg.startsWith(':')) {
+          const custom = /\{(.+)\}$/.exec(seg);
+          return custom ? `(?:${custom[1]})` : '[^/]+';
+        }
+        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
+    if (new RegExp(`^${pattern}/?$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods];
+}
+
+function log(entry: Record<string, unknown>): void {
+  console.log(JSON.stringify(entry));
+}
+
+export function createServiceApp<B extends CommonBindings>(options: ServiceOptions) {
+  const { service } = options;
+  const version = options.version ?? '0.1.0';
+  const oauthPaths = new Set(options.oauthPaths ?? []);
+  const metrics = new MetricsRegistry(service);
+  const app = new Hono<ServiceEnv<B>>();
+
+  const config = (c: ServiceContext<B>): CommonConfig => readCommonConfig(c.env as object);
+
+  const errorResponse = (err: unknown, c: ServiceContext<B>): Response => {
+    const requestId = c.get('requestId');
+    const oauth = oauthPaths.has(c.req.path);
+    if (err instanceof OAuthError) {
+      return oauthErrorResponse(err.error, err.message, err.status, err.headers);
+    }
+    if (err instanceof HTTPException && !(err instanceof PlatformError)) {
+      const status = err.status;
+      const mapped = status === 413 ? bodyTooLarge(0) : new ProblemError('ERR_MALFORMED_BODY', status, 'Bad Request');
+      err = new ProblemError(mapped.code, status, mapped.title, err.message || mapped.message);
+    }
+    if (err instanceof PlatformError) {
+      if (oauth) return oauthErrorResponse(oauthCodeForStatus(err.status), err.message, err.status, err.headers);
+      const problem = err instanceof ProblemError ? err : new ProblemError(err.code, err.status, err.message);
+      return problemResponse(
+        {
+          type: problemType(problem.code),
+          title: problem.title,
+          status: problem.status,
+          detail: problem.message,
+          instance: c.req.path,
+          code: problem.code,
+          request_id: requestId,
+          ...problem.extra,
+        },
+        problem.headers,
+      );
+    }
+    // Anything else is a bug: answer 500 with an id the operator can find in the logs and in Sentry.
+    const errorId = crypto.randomUUID();
+    const error = err as Error;
+    log({
+      level: 'error',
+      service,
+      msg: 'unhandled exception',
+      error_id: errorId,
+      request_id: requestId,
+      error: error?.name,
+      message: error?.message,
+      variable: err instanceof ConfigError ? err.variable : undefined,
+      stack: error?.stack,
+    });
+    let dsn: string | undefined;
+    try {
+      dsn = config(c).SENTRY_DSN;
+    } catch {
+      dsn = undefined;
+    }
+    let ctx: ExecutionContext | undefined;
+    try {
+      ctx = c.executionCtx;
+    } catch {
+      ctx = undefined;
+    }
+    reportException(dsn, err, ctx, c.req.raw, { service, request_id: requestId, error_id: errorId });
+    if (oauth) return oauthErrorResponse('server_error', `internal error (error id ${errorId})`, 500);
+    return problemResponse({
+      type: problemType('ERR_INTERNAL'),
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'an unexpected error occurred',
+      instance: c.req.path,
+      code: 'ERR_INTERNAL',
+      request_id: requestId,
+      error_id: errorId,
+    });
+  };
+
+  // Outermost: identity, timing, logging, metrics, and the headers every response carries.
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const requestId = acceptRequestId(c.req.header('x-request-id'));
+    c.set('requestId', requestId);
+    c.set('traceparent', acceptTraceparent(c.req.header('traceparent')));
+    await next();
+    const res = c.res;
+    res.headers.set('x-request-id', requestId);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+      if (!res.headers.has(k)) res.headers.set(k, v);
+    }
+    if (!res.headers.has('cache-control')) res.headers.set('cache-control', 'no-store');
+    const matched = routePath(c, -1);
+    const route = matched === '*' || matched === '/*' ? 'unmatched' : matched;
+    const seconds = (performance.now() - started) / 1000;
+    metrics.recordRequest(c.req.method, route, res.status, seconds);
+    let logRequests = true;
+    try {
+      logRequests = config(c).LOG_REQUESTS;
+    } catch {
+      // A config error is reported by whichever handler needed the config; logging goes on.
+    }
+    if (logRequests) {
+      log({
+        level: res.status >= 500 ? 'error' : 'info',
+        service,
+        msg: 'request',
+        method: c.req.method,
+        route,
+        status: res.status,
+        duration_ms: Math.round(seconds * 100_000) / 100,
+        request_id: requestId,
+      });
+    }
+  });
+
+  // CORS: denied unless the origin is listed. A preflight from an unlisted origin gets 403 and no CORS headers.
+  app.use('*', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (!origin) return next();
+    const allowed = config(c).CORS_ORIGINS.includes(origin);
+    if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
+      if (!allowed) throw new ProblemError('ERR_FORBIDDEN', 403, 'Forbidden', 'origin not allowed');
+      return c.body(null, 204, {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+        'access-control-allow-headers': 'authorization, content-type, x-request-id',
+        'access-control-max-age': '600',
+        vary: 'Origin',
+      });
+    }
+    await next();
+    if (allowed) {
+      c.res.headers.set('access-control-allow-origin', origin);
+      c.res.headers.append('vary', 'Origin');
+    }
+  });
+
+  // Early 413 from Content-Length; body readers enforce the same limit while streaming.
+  app.use('*', async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared !== undefined) {
+      const limit = config(c).MAX_BODY_BYTES;
+      if (Number(declared) > limit) throw bodyTooLarge(limit);
+    }
+    return next();
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok', service, version }));
+  app.get('/ready', (c) => readinessHandler(c, () => config(c), service));
+  app.get('/metrics', async (c) => {
+    const token = config(c).METRICS_TOKEN;
+    if (token) {
+      const header = c.req.header('authorization') ?? '';
+      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!(await timingSafeEqualStrings(presented, token))) {
+        throw new ProblemError('ERR_UNAUTHORIZED', 401, 'Unauthorized', 'metrics require a bearer token', {}, {
+          'www-authenticate': 'Bearer realm="metrics"',
+        });
+      }
+    }
+    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) return errorResponse(methodNotAllowed(allow), c as ServiceContext<B>);
+    return errorResponse(notFound(`no route for ${c.req.method} ${c.req.path}`), c as ServiceContext<B>);
+  });
+  app.onError((err, c) => errorResponse(err, c as ServiceContext<B>));
+
+  return { app, metrics, config };
+}

@@ -1,0 +1,111 @@
+/**
+ * Bounded request-body readers. The limit is enforced while streaming, not only from Content-Length,
+ * because chunked uploads carry no length and a lying header must not make us buffer more than the limit.
+ */
+import { bodyTooLarge, malformedBody, unsupportedMediaType } from './errors.js';
+
+export async function readBodyText(req: Request, limit: number): Promise<string> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw bodyTooLarge(limit);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw bodyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(joined);
+  } catch {
+    throw malformedBody('request body is not valid UTF-8');
+  }
+}
+
+function mediaType(req: Request): string {
+  return (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+const MAX_JSON_DEPTH = 32;
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > MAX_JSON_DEPTH) return depth;
+  if (value === null || typeof value !== 'object') return depth;
+  let max = depth + 1;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    max = Math.max(max, depthOf(v, depth + 1));
+    if (max > MAX_JSON_DEPTH) break;
+  }
+  return max;
+}
+
+/** Reads a JSON body: 415 for another media type, 413 over the limit, 400 when it does not parse. */
+export async function readJsonBody(req: Request, limit: number): Promise<unknown> {
+  const type = mediaType(req);
+  if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType('application/json');
+  const text = await readBodyText(req, limit);
+  if (text.trim() === '') throw malformedBody('request body is empty');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw malformedBody(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (depthOf(value) > MAX_JSON_DEPTH) throw malformedBody(`JSON nesting exceeds ${MAX_JSON_DEPTH} levels`);
+  return value;
+}
+
+export class DuplicateParameterError extends Error {
+  readonly code = 'ERR_DUPLICATE_PARAMETER';
+  constructor(readonly parameter: string) {
+    super(`parameter "${parameter}" is included more than once`);
+  }
+}
+
+/**
+ * Parses application/x-www-form-urlencoded text into a Map. RFC 6749 §3.1/§3.2 forbid repeating a parameter,
+ * so a repeat throws rather than silently picking one value (except names listed in `repeatable`, e.g. RFC 8707 `resource`).
+ */
+export function parseForm(text: string, repeatable: ReadonlySet<string> = new Set()): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    const seen = out.get(name);
+    if (seen) {
+      if (!repeatable.has(name)) throw new DuplicateParameterError(name);
+      seen.push(value);
+    } else {
+      out.set(name, [value]);
+    }
+  }
+  return out;
+}
+
+/** Reads a form body: 415 for another media type, 413 over the limit, 400 on a repeated parameter. */
+export async function readFormBody(
+  req: Request,
+  limit: number,
+  repeatable?: ReadonlySet<string>,
+): Promise<Map<string, string[]>> {
+  if (mediaType(req) !== 'application/x-www-form-urlencoded') {
+    throw unsupportedMediaType('application/x-www-form-urlencoded');
+  }
+  const text = await readBodyText(req, limit);
+  try {
+    return parseForm(text, repeatable);
+  } catch (err) {
+    if (err instanceof DuplicateParameterError) throw malformedBody(err.message);
+    throw err;
+  }
+}

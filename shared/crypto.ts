@@ -1,0 +1,48 @@
+/** Small crypto helpers every Worker needs. WebCrypto only: in workerd it runs synchronously in BoringSSL. */
+
+const encoder = new TextEncoder();
+
+/**
+ * Constant-time comparison of two strings. Both are hashed first so the comparison time depends on neither
+ * the secret's length nor the position of the first difference.
+ */
+export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);
+  return timingSafeEqualBytes(ha, hb);
+}
+
+export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let diff = 0;
+  for (let i = 0; i < a.byteLength; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+export async function sha256(input: string | Uint8Array): Promise<Uint8Array> {
+  const data = typeof input === 'string' ? encoder.encode(input) : input;
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.byteLength; i++) binary += String.fromCharCode(bytes[i] as number);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function base64urlDecode(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
+  const binary = atob(b64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** A random token with `bytes` of entropy, base64url encoded (32 bytes = 256 bits by default). */
+export function randomToken(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** SHA-256 of a secret, base64url. Secrets with 256 bits of entropy need no slow hash: nothing to brute-force. */
+export async function hashSecret(secret: string): Promise<string> {
+  return base64url(await sha256(secret));
+}

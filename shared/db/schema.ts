@@ -1,0 +1,206 @@
+/**
+ * The one drizzle schema for the platform. `npm run db:generate` turns changes into SQL under migrations/;
+ * migrations only move forward (add columns/tables, never rewrite an applied file).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** OAuth clients (RFC 7591 metadata). Secrets and registration tokens are stored only as SHA-256 hashes. */
+export const oauthClients = pgTable(
+  'oauth_clients',
+  {
+    clientId: text('client_id').primaryKey(),
+    clientSecretHash: text('client_secret_hash'),
+    registrationAccessTokenHash: text('registration_access_token_hash'),
+    clientName: text('client_name'),
+    redirectUris: jsonb('redirect_uris').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    grantTypes: jsonb('grant_types').$type<string[]>().notNull().default(sql`'["client_credentials"]'::jsonb`),
+    responseTypes: jsonb('response_types').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    tokenEndpointAuthMethod: text('token_endpoint_auth_method').notNull().default('client_secret_basic'),
+    scope: text('scope').notNull().default(''),
+    /** RFC 8707 resources (token audiences) this client may ask for. */
+    allowedResources: jsonb('allowed_resources').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    accessTokenTtlSeconds: integer('access_token_ttl_seconds'),
+    /** Per-client token-bucket override: { capacity, refillPerSecond }. */
+    rateLimit: jsonb('rate_limit').$type<{ capacity: number; refillPerSecond: number } | null>(),
+    /** The rest of the RFC 7591 metadata, returned as registered. */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull().default('active'),
+    /** Bumped on every change; caches compare it to detect staleness. */
+    version: integer('version').notNull().default(1),
+    clientIdIssuedAt: bigint('client_id_issued_at', { mode: 'number' }).notNull(),
+    clientSecretExpiresAt: bigint('client_secret_expires_at', { mode: 'number' }).notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('oauth_clients_status_idx').on(t.status)],
+);
+
+/** Signing keys. The private JWK is AES-GCM encrypted under the key-encryption key (KEK) named by `kekId`. */
+export const signingKeys = pgTable(
+  'signing_keys',
+  {
+    kid: text('kid').primaryKey(),
+    alg: text('alg').notNull(),
+    publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+    privateKeyCiphertext: text('private_key_ciphertext').notNull(),
+    kekId: text('kek_id').notNull(),
+    /** pending → active → retired. Published in the JWKS from `publishedAt` until `expiresAt`. */
+    status: text('status').notNull().default('pending'),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+    activatesAt: timestamp('activates_at', { withTimezone: true }).notNull(),
+    retiredAt: timestamp('retired_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('signing_keys_status_idx').on(t.status)],
+);
+
+/** Durable record of revoked access tokens (the Redis denylist is the fast copy). */
+export const revokedTokens = pgTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    clientId: text('client_id'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    reason: text('reason'),
+  },
+  (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    name: text('name'),
+    passwordHash: text('password_hash'),
+    roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull().default('active'),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    failedLoginAttempts: integer('failed_login_attempts').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`)],
+);
+
+/** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */
+export const adminCredentials = pgTable('admin_credentials', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  principalId: text('principal_id').notNull(),
+  roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  description: text('description'),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** A named policy set; exactly one of its versions is active. */
+export const policySets = pgTable('policy_sets', {
+  id: text('id').primaryKey(),
+  activeVersion: integer('active_version'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Immutable published versions of a policy set (Cedar policies + schema). */
+export const policyVersions = pgTable(
+  'policy_versions',
+  {
+    policySetId: text('policy_set_id')
+      .notNull()
+      .references(() => policySets.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    policies: text('policies').notNull(),
+    schema: text('schema').notNull(),
+    checksum: text('checksum').notNull(),
+    comment: text('comment'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.policySetId, t.version] })],
+);
+
+/** Stored Cedar entities (attributes and parents), merged with per-request entities at decision time. */
+export const policyEntities = pgTable(
+  'policy_entities',
+  {
+    policySetId: text('policy_set_id')
+      .notNull()
+      .references(() => policySets.id, { onDelete: 'cascade' }),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    attrs: jsonb('attrs').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    parents: jsonb('parents').$type<{ type: string; id: string }[]>().notNull().default(sql`'[]'::jsonb`),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.policySetId, t.entityType, t.entityId] })],
+);
+
+/** Security events persisted by the monitor Worker from the `security-events` Redis stream. */
+export const securityEvents = pgTable(
+  'security_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    type: text('type').notNull(),
+    outcome: text('outcome').notNull(),
+    severity: text('severity').notNull().default('info'),
+    service: text('service').notNull(),
+    clientId: text('client_id'),
+    userId: text('user_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [
+    index('security_events_occurred_idx').on(t.occurredAt),
+    index('security_events_type_idx').on(t.type, t.occurredAt),
+    index('security_events_client_idx').on(t.clientId, t.occurredAt),
+  ],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    rule: text('rule').notNull(),
+    severity: text('severity').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    status: text('status').notNull().default('open'),
+    clientId: text('client_id'),
+    userId: text('user_id'),
+    sourceIp: text('source_ip'),
+    eventIds: jsonb('event_ids').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolutionNotes: text('resolution_notes'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('alerts_status_idx').on(t.status, t.createdAt)],
+);

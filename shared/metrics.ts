@@ -1,0 +1,96 @@
+/**
+ * A small Prometheus registry, one per isolate.
+ *
+ * Workers isolates are many and short-lived, so these numbers describe the isolate that answers the scrape;
+ * under workerd (self-hosted) one process serves every request and the figures are the process totals.
+ */
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labelText(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+interface Histogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class MetricsRegistry {
+  private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
+  private readonly histograms = new Map<string, { help: string; values: Map<string, Histogram> }>();
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly service: string) {}
+
+  inc(name: string, help: string, labels: Record<string, string>, by = 1): void {
+    let metric = this.counters.get(name);
+    if (!metric) {
+      metric = { help, values: new Map() };
+      this.counters.set(name, metric);
+    }
+    const key = labelText(labels);
+    metric.values.set(key, (metric.values.get(key) ?? 0) + by);
+  }
+
+  observe(name: string, help: string, labels: Record<string, string>, seconds: number): void {
+    let metric = this.histograms.get(name);
+    if (!metric) {
+      metric = { help, values: new Map() };
+      this.histograms.set(name, metric);
+    }
+    const key = labelText(labels);
+    let h = metric.values.get(key);
+    if (!h) {
+      h = { counts: new Array(LATENCY_BUCKETS.length).fill(0), sum: 0, count: 0 };
+      metric.values.set(key, h);
+    }
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= (LATENCY_BUCKETS[i] as number)) (h.counts[i] as number)++;
+    }
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** Records one finished HTTP request. `route` is the route pattern, never the raw path, to bound cardinality. */
+  recordRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { service: this.service, method, route, status: String(status) };
+    this.inc('http_requests_total', 'HTTP requests by route and status.', labels);
+    this.observe(
+      'http_request_duration_seconds',
+      'HTTP request latency in seconds.',
+      { service: this.service, method, route },
+      seconds,
+    );
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    lines.push('# HELP process_start_time_seconds Start time of this isolate or process.');
+    lines.push('# TYPE process_start_time_seconds gauge');
+    lines.push(`process_start_time_seconds${labelText({ service: this.service })} ${this.startedAt / 1000}`);
+    for (const [name, metric] of this.counters) {
+      lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} counter`);
+      for (const [labels, value] of metric.values) lines.push(`${name}${labels} ${value}`);
+    }
+    for (const [name, metric] of this.histograms) {
+      lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} histogram`);
+      for (const [labels, h] of metric.values) {
+        const inner = labels.slice(1, -1);
+        const sep = inner ? ',' : '';
+        LATENCY_BUCKETS.forEach((le, i) => {
+          lines.push(`${name}_bucket{${inner}${sep}le="${le}"} ${h.counts[i]}`);
+        });
+        lines.push(`${name}_bucket{${inner}${sep}le="+Inf"} ${h.count}`);
+        lines.push(`${name}_sum${labels} ${h.sum}`, `${name}_count${labels} ${h.count}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}

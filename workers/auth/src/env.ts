@@ -1,0 +1,5 @@
+import type { CommonBindings } from '../../../shared/env.js';
+
+export interface Env extends CommonBindings {
+  POLICY?: Fetcher;
+}

@@ -1,0 +1,3 @@
+import type { CommonBindings } from '../../../shared/env.js';
+
+export interface Env extends CommonBindings {}
