@@ -1,0 +1,46 @@
+// Types for scripts/lib/platform.mjs, so TypeScript tests can import it.
+export const WORKERD_BIN: string;
+export const DEFAULT_DATABASE_URL: string;
+export const DEFAULT_REDIS_URL: string;
+export interface DataPlane {
+  databaseUrl: string;
+  redisUrl: string;
+  pgProxy: string;
+  redisRestUrl: string;
+  redisRestToken: string;
+  postgresSource: string;
+  redisSource: string;
+  stop(): Promise<void>;
+}
+export function freePort(): Promise<number>;
+export function startDataPlane(opts?: {
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir?: string;
+  log?: (entry: unknown) => void;
+}): Promise<DataPlane>;
+export function nodePool(databaseUrl: string, pgProxy: string): Promise<import('@neondatabase/serverless').Pool>;
+export function migrate(databaseUrl: string, pgProxy: string): Promise<void>;
+export function createDatabase(adminUrl: string, pgProxy: string, name: string): Promise<string>;
+export function dropDatabase(adminUrl: string, pgProxy: string, name: string): Promise<void>;
+export function workerEnv(
+  dataPlane: Pick<DataPlane, 'databaseUrl' | 'pgProxy' | 'redisRestUrl' | 'redisRestToken'>,
+  extra?: Record<string, string>,
+): Record<string, string>;
+export interface WorkerdProcess {
+  child: import('node:child_process').ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  logs(): string;
+  exited: Promise<unknown>;
+}
+export function startWorkerd(opts: {
+  config: string;
+  sockets: Record<string, string>;
+  env: Record<string, string>;
+  doStorageDir?: string;
+  prefix?: string[];
+  onLog?: (line: string) => void;
+  timeoutMs?: number;
+}): Promise<WorkerdProcess>;
+export function platformSockets(ports?: 'default' | Record<string, number>): Promise<Record<string, string>>;
+export function platformConfigPath(): string;

@@ -1,0 +1,236 @@
+// Starts the platform the way every non-Cloudflare deployment runs it: the data plane (Postgres and Redis,
+// plus the two bridges the Neon and Upstash drivers speak to) and the Workers under the real `workerd` binary
+// from the generated configuration. Used by `npm start`, `npm run bench` and the black-box tests.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ROOT, WORKERS } from './workers.mjs';
+
+const require = createRequire(import.meta.url);
+export const WORKERD_BIN = require('workerd').default;
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+async function loadDataplane() {
+  const built = join(ROOT, 'dist', 'dataplane', 'index.mjs');
+  if (!existsSync(built)) throw new Error('dist/dataplane is missing: run `npm run build` first');
+  return import(built);
+}
+
+/** A free loopback port. The tiny window before the caller binds it is acceptable for local use and tests. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function hostPort(url) {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || 5432}`;
+}
+
+/**
+ * Starts Postgres/Redis when no URL is given (private servers under dataDir), then both bridges.
+ * @returns {Promise<{databaseUrl, redisUrl, pgProxy, redisRestUrl, redisRestToken, postgresSource, redisSource, stop}>}
+ */
+export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROOT, '.data'), log = () => {} } = {}) {
+  const dp = await loadDataplane();
+  const stops = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => {});
+  };
+  try {
+    let postgresSource = 'DATABASE_URL';
+    if (!databaseUrl) {
+      const pg = await dp.startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log });
+      stops.push(() => pg.stop());
+      databaseUrl = pg.url;
+      postgresSource = `private server (${join(dataDir, 'postgres')})`;
+    }
+    let redisSource = 'REDIS_URL';
+    if (!redisUrl) {
+      const redis = await dp.startLocalRedis({ dataDir: join(dataDir, 'redis'), log });
+      stops.push(() => redis.stop());
+      redisUrl = redis.url;
+      redisSource = `private server (${join(dataDir, 'redis')})`;
+    }
+    const pgBridge = await dp.startPgBridge({ host: '127.0.0.1', port: 0, allow: [hostPort(databaseUrl)], log });
+    stops.push(() => pgBridge.close());
+    const redisRestToken = randomBytes(32).toString('base64url');
+    const redisBridge = await dp.startRedisRestBridge({
+      host: '127.0.0.1',
+      port: 0,
+      redisUrl,
+      token: redisRestToken,
+      log,
+    });
+    stops.push(() => redisBridge.close());
+    return {
+      databaseUrl,
+      redisUrl,
+      pgProxy: pgBridge.url,
+      redisRestUrl: redisBridge.url,
+      redisRestToken,
+      postgresSource,
+      redisSource,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Neon Pool in Node, through the WebSocket bridge: the same driver path the Workers use. */
+export async function nodePool(databaseUrl, pgProxy) {
+  const { Pool, neonConfig } = await import('@neondatabase/serverless');
+  const { default: WebSocket } = await import('ws');
+  neonConfig.webSocketConstructor = WebSocket;
+  neonConfig.wsProxy = (host, port) => `${pgProxy}?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  neonConfig.coalesceWrites = false;
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Applies migrations/ with drizzle's migrator through the bridge. Idempotent. */
+export async function migrate(databaseUrl, pgProxy) {
+  const pool = await nodePool(databaseUrl, pgProxy);
+  try {
+    const { drizzle } = await import('drizzle-orm/neon-serverless');
+    const { migrate: run } = await import('drizzle-orm/neon-serverless/migrator');
+    await run(drizzle({ client: pool }), { migrationsFolder: join(ROOT, 'migrations') });
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+/** Creates (or drops) a database next to the one in `adminUrl`. Names are generated, never user input. */
+export async function createDatabase(adminUrl, pgProxy, name) {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  const pool = await nodePool(adminUrl, pgProxy);
+  try {
+    await pool.query(`create database ${name}`);
+  } finally {
+    await pool.end().catch(() => {});
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropDatabase(adminUrl, pgProxy, name) {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  const pool = await nodePool(adminUrl, pgProxy);
+  try {
+    await pool.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+/** The variables the generated workerd config reads with fromEnvironment, for a given data plane. */
+export function workerEnv(dataPlane, extra = {}) {
+  return {
+    DATABASE_URL: dataPlane.databaseUrl,
+    PG_WS_PROXY: dataPlane.pgProxy,
+    UPSTASH_REDIS_REST_URL: dataPlane.redisRestUrl,
+    UPSTASH_REDIS_REST_TOKEN: dataPlane.redisRestToken,
+    ...extra,
+  };
+}
+
+async function waitForHealth(url, deadline, child) {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`workerd exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url}/health did not answer in time`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Runs `workerd serve <config>` with socket and storage overrides.
+ * @param {object} opts
+ * @param {string} opts.config  path to a generated .capnp
+ * @param {Record<string,string>} opts.sockets  socket name → host:port
+ * @param {Record<string,string>} opts.env  fromEnvironment values
+ * @param {string} [opts.doStorageDir]
+ * @param {string[]} [opts.prefix]  command prefix, e.g. ['taskset', '-c', '1']
+ * @param {(line: string) => void} [opts.onLog]
+ */
+export async function startWorkerd({ config, sockets, env, doStorageDir, prefix = [], onLog, timeoutMs = 15_000 }) {
+  const args = ['serve', config];
+  for (const [name, addr] of Object.entries(sockets)) args.push('--socket-addr', `${name}=${addr}`);
+  if (readFileSync(config, 'utf8').includes('"do-storage"')) {
+    if (!doStorageDir) throw new Error('this configuration has Durable Objects: doStorageDir is required');
+    mkdirSync(doStorageDir, { recursive: true });
+    args.push('--directory-path', `do-storage=${doStorageDir}`);
+  }
+  const [cmd, ...cmdArgs] = [...prefix, WORKERD_BIN, ...args];
+  const child = spawn(cmd, cmdArgs, {
+    cwd: ROOT,
+    // Only what the Workers need, not the caller's whole environment: fromEnvironment can read any variable.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail = [];
+  const collect = (chunk) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      tail.push(line);
+      if (tail.length > 200) tail.shift();
+      onLog?.(line);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(Object.values(sockets).map((addr) => waitForHealth(`http://${addr}`, deadline, child)));
+  } catch (err) {
+    await stop('SIGKILL');
+    throw new Error(`${err.message}\n--- workerd output ---\n${tail.join('\n')}`);
+  }
+  return { child, stop, logs: () => tail.join('\n'), exited };
+}
+
+/** Socket map for the platform config: given ports, or fresh free ones. */
+export async function platformSockets(ports) {
+  const sockets = {};
+  for (const { name, port } of WORKERS) {
+    sockets[name] = `127.0.0.1:${ports === 'default' ? port : (ports?.[name] ?? (await freePort()))}`;
+  }
+  return sockets;
+}
+
+export function platformConfigPath() {
+  const config = join(ROOT, 'dist', 'workerd', 'platform.capnp');
+  if (!existsSync(config)) throw new Error('dist/workerd/platform.capnp is missing: run `npm run build:workerd`');
+  return config;
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { base64url, base64urlDecode, hashSecret, randomToken, timingSafeEqualStrings } from '../crypto.js';
+
+describe('crypto helpers', () => {
+  it('compares strings in constant time and gets the answer right', async () => {
+    expect(await timingSafeEqualStrings('secret', 'secret')).toBe(true);
+    expect(await timingSafeEqualStrings('secret', 'secreT')).toBe(false);
+    expect(await timingSafeEqualStrings('secret', 'secret-longer')).toBe(false);
+    expect(await timingSafeEqualStrings('', '')).toBe(true);
+  });
+
+  it('makes 256-bit random tokens that are base64url', () => {
+    const a = randomToken();
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(base64urlDecode(a).byteLength).toBe(32);
+    expect(randomToken()).not.toBe(a);
+  });
+
+  it('round-trips base64url and hashes deterministically', async () => {
+    const bytes = new Uint8Array([0, 251, 255, 1, 62, 63]);
+    expect(base64urlDecode(base64url(bytes))).toEqual(bytes);
+    // SHA-256("abc"), RFC 6234 test vector.
+    expect(await hashSecret('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { buildSecurityEvent, fromStreamFields, toStreamFields } from '../events.js';
+import { MetricsRegistry } from '../metrics.js';
+
+describe('MetricsRegistry', () => {
+  it('renders counters and cumulative histogram buckets', () => {
+    const m = new MetricsRegistry('auth');
+    m.recordRequest('GET', '/a', 200, 0.0007);
+    m.recordRequest('GET', '/a', 200, 0.02);
+    m.recordRequest('GET', '/a', 500, 3);
+    const text = m.render();
+    expect(text).toContain('http_requests_total{service="auth",method="GET",route="/a",status="200"} 2');
+    expect(text).toContain('http_requests_total{service="auth",method="GET",route="/a",status="500"} 1');
+    expect(text).toContain('http_request_duration_seconds_bucket{service="auth",method="GET",route="/a",le="0.001"} 1');
+    expect(text).toContain('http_request_duration_seconds_bucket{service="auth",method="GET",route="/a",le="0.025"} 2');
+    expect(text).toContain('http_request_duration_seconds_bucket{service="auth",method="GET",route="/a",le="+Inf"} 3');
+    expect(text).toContain('http_request_duration_seconds_count{service="auth",method="GET",route="/a"} 3');
+  });
+
+  it('escapes label values', () => {
+    const m = new MetricsRegistry('auth');
+    m.inc('x_total', 'x', { v: 'a"b\\c\nd' });
+    expect(m.render()).toContain('x_total{v="a\\"b\\\\c\\nd"} 1');
+  });
+});
+
+describe('security events', () => {
+  it('round-trips through stream fields', () => {
+    const event = buildSecurityEvent('auth', {
+      type: 'token.issued',
+      outcome: 'success',
+      client_id: 'c1',
+      ip: '203.0.113.9',
+      details: { scope: 'read', n: 1 },
+    });
+    expect(event.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Date.parse(event.time)).not.toBeNaN();
+    const fields = toStreamFields(event);
+    expect(typeof fields.details).toBe('string');
+    expect(fields.user_id).toBeUndefined();
+    expect(fromStreamFields(fields)).toEqual(event);
+  });
+});

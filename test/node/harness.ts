@@ -1,0 +1,134 @@
+/**
+ * Black-box test harness: the real data plane and the real workerd, nothing in-process.
+ *
+ * Each `startPlatform()` gets its own database (`esp_test_<random>`, migrated) and its own Redis key prefix, so
+ * concurrent runs never collide; `stop()` drops the database and deletes the keys. Requires `npm run build:workerd`
+ * (the test runner does it first).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from '@upstash/redis';
+import {
+  createDatabase,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  dropDatabase,
+  migrate,
+  platformConfigPath,
+  platformSockets,
+  startDataPlane,
+  startWorkerd,
+  workerEnv,
+} from '../../scripts/lib/platform.mjs';
+
+export interface TestDataPlane {
+  /** URL of this run's own database. */
+  databaseUrl: string;
+  redisUrl: string;
+  pgProxy: string;
+  redisRestUrl: string;
+  redisRestToken: string;
+  /** Prefix every Redis key of this run carries (REDIS_KEY_PREFIX). */
+  redisPrefix: string;
+  /** Environment for workerd pointing at this data plane. */
+  env: Record<string, string>;
+  /** Upstash client on the bridge (keys must be prefixed by the caller). */
+  redis: Redis;
+  stop(): Promise<void>;
+}
+
+export interface Platform extends TestDataPlane {
+  urls: { auth: string; policy: string; admin: string; monitor: string };
+  /** Restarts workerd (same ports, same data), optionally with changed variables. */
+  restartWorkerd(env?: Record<string, string>): Promise<void>;
+  stopWorkerd(): Promise<void>;
+  logs(): string;
+}
+
+/** The data plane alone: a fresh database and key prefix on the machine's Postgres and Redis, plus both bridges. */
+export async function startTestDataPlane(): Promise<TestDataPlane> {
+  const adminUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const dp = await startDataPlane({ databaseUrl: adminUrl, redisUrl });
+  const suffix = randomBytes(6).toString('hex');
+  const dbName = `esp_test_${suffix}`;
+  const redisPrefix = `esp-test-${suffix}:`;
+  let databaseUrl: string;
+  try {
+    databaseUrl = await createDatabase(adminUrl, dp.pgProxy, dbName);
+    await migrate(databaseUrl, dp.pgProxy);
+  } catch (err) {
+    await dropDatabase(adminUrl, dp.pgProxy, dbName).catch(() => {});
+    await dp.stop();
+    throw err;
+  }
+  const redis = new Redis({ url: dp.redisRestUrl, token: dp.redisRestToken, automaticDeserialization: false });
+  const env = workerEnv(
+    { ...dp, databaseUrl },
+    { REDIS_KEY_PREFIX: redisPrefix, ENVIRONMENT: 'test', LOG_REQUESTS: 'false' },
+  );
+  return {
+    databaseUrl,
+    redisUrl,
+    pgProxy: dp.pgProxy,
+    redisRestUrl: dp.redisRestUrl,
+    redisRestToken: dp.redisRestToken,
+    redisPrefix,
+    env,
+    redis,
+    async stop() {
+      await deleteKeys(redis, redisPrefix).catch(() => {});
+      await dropDatabase(adminUrl, dp.pgProxy, dbName).catch(() => {});
+      await dp.stop();
+    },
+  };
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, { match: `${prefix}*`, count: 1000 });
+    cursor = String(next);
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** The whole platform: data plane + the four Workers in one workerd on free loopback ports. */
+export async function startPlatform(opts: { env?: Record<string, string> } = {}): Promise<Platform> {
+  const dp = await startTestDataPlane();
+  const doStorageDir = mkdtempSync(join(tmpdir(), 'esp-do-'));
+  const sockets: Record<string, string> = await platformSockets(undefined);
+  let env = { ...dp.env, ...opts.env };
+  let workerd: Awaited<ReturnType<typeof startWorkerd>> | undefined;
+  const launch = async () => {
+    workerd = await startWorkerd({ config: platformConfigPath(), sockets, env, doStorageDir });
+  };
+  try {
+    await launch();
+  } catch (err) {
+    await dp.stop();
+    throw err;
+  }
+  const url = (name: string) => `http://${sockets[name]}`;
+  return {
+    ...dp,
+    env,
+    urls: { auth: url('auth'), policy: url('policy'), admin: url('admin'), monitor: url('monitor') },
+    async restartWorkerd(changes = {}) {
+      await workerd?.stop();
+      env = { ...env, ...changes };
+      await launch();
+    },
+    async stopWorkerd() {
+      await workerd?.stop();
+    },
+    logs: () => workerd?.logs() ?? '',
+    async stop() {
+      await workerd?.stop();
+      await dp.stop();
+      rmSync(doStorageDir, { recursive: true, force: true });
+    },
+  };
+}
