@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm start`: builds the four Workers, starts the local data plane (private Postgres and Redis under .data/
+// unless DATABASE_URL / REDIS_URL point at existing servers, plus the two bridges), applies migrations, and
+// serves auth, policy, admin and monitor on 127.0.0.1:8080-8083 under bare workerd with the generated
+// configuration (the same one the Kubernetes fallback runs). Ctrl-C stops everything it started.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildDataplane, buildWorkers } from './build.mjs';
+import { migrate, platformConfigPath, platformSockets, startDataPlane, startWorkerd, workerEnv } from './lib/platform.mjs';
+import { ROOT, WORKERS } from './lib/workers.mjs';
+import { writeWorkerdConfigs } from './workerd-config.mjs';
+
+const started = performance.now();
+const DATA_DIR = join(ROOT, '.data');
+const cleanups = [];
+let stopping = false;
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  process.exit(code);
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+/** Local-only secrets, generated once and kept in .data/ so signing keys and credentials survive restarts. */
+function localSecrets() {
+  const file = join(DATA_DIR, 'local-secrets.json');
+  mkdirSync(DATA_DIR, { recursive: true });
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = {
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function fail(message) {
+  console.error(`\nnpm start: ${message}`);
+  return shutdown(1);
+}
+
+try {
+  await buildDataplane();
+  const [dataPlane] = await Promise.all([
+    startDataPlane({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: DATA_DIR }),
+    buildWorkers().then(() => writeWorkerdConfigs()),
+  ]);
+  cleanups.push(() => dataPlane.stop());
+  await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
+
+  const secrets = localSecrets();
+  const sockets = await platformSockets('default');
+  const env = workerEnv(dataPlane, {
+    ENVIRONMENT: 'development',
+    ISSUER: `http://${sockets.auth}`,
+    KEY_ENCRYPTION_KEY: secrets.KEY_ENCRYPTION_KEY,
+    KEK_ID: 'local-1',
+    ADMIN_BOOTSTRAP_TOKEN: secrets.ADMIN_BOOTSTRAP_TOKEN,
+    // Local use only: lets `curl` register a client without an initial access token. Never set in production.
+    ALLOW_OPEN_REGISTRATION: 'true',
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ESP_')).map(([k, v]) => [k.slice(4), v])),
+  });
+  const workerd = await startWorkerd({
+    config: platformConfigPath(),
+    sockets,
+    env,
+    doStorageDir: join(DATA_DIR, 'durable-objects'),
+    onLog: (line) => console.log(line),
+  });
+  cleanups.push(() => workerd.stop());
+  workerd.exited.then(() => {
+    if (!stopping) fail('workerd exited unexpectedly');
+  });
+
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const rows = WORKERS.map(({ name }) => `  ${name.padEnd(8)} http://${sockets[name]}`);
+  console.log(
+    [
+      '',
+      `Edge Security Platform is up (${seconds} s)`,
+      ...rows,
+      `  postgres ${dataPlane.databaseUrl.replace(/:[^:@/]+@/, ':***@')}  [${dataPlane.postgresSource}]`,
+      `           through the WebSocket bridge ws://${dataPlane.pgProxy}`,
+      `  redis    ${dataPlane.redisUrl.replace(/:[^:@/]+@/, ':***@')}  [${dataPlane.redisSource}]`,
+      `           through the Upstash REST bridge ${dataPlane.redisRestUrl}`,
+      '  open client registration is ON (local only): POST /oauth/register needs no initial access token',
+      `  admin bootstrap token: ${secrets.ADMIN_BOOTSTRAP_TOKEN}  (kept in .data/local-secrets.json)`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  await fail(err?.name === 'MissingBinaryError' ? err.message : (err?.stack ?? String(err)));
+}
