@@ -116,10 +116,17 @@ export const adminCredentials = pgTable('admin_credentials', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
+// FOREIGN KEY (id, active_version) → policy_versions and the trigger keeping policy_versions immutable are
+// declared in SQL (migrations/0001_policy_generation.sql): drizzle's types cannot express the cycle.
 /** A named policy set; exactly one of its versions is active. */
 export const policySets = pgTable('policy_sets', {
   id: text('id').primaryKey(),
   activeVersion: integer('active_version'),
+  /**
+   * Bumped in the same transaction as every activation and every stored-entity change. Isolates compare it
+   * with the copy in Redis to know when to reload (workers/policy).
+   */
+  generation: bigint('generation', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
