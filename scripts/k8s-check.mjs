@@ -398,12 +398,14 @@ function checkWorkers(objects, fail, warn) {
         fail(`${id}: ${envName} (from ${source}) never reaches the Worker: the generated config does not bind it (${hint})`);
       }
     }
+    const defaulted = [];
     for (const envName of bound) {
       if (provided.has(envName)) continue;
       if (REQUIRED_RUNTIME_ENV[name]?.includes(envName) || REQUIRED_RUNTIME_ENV['*'].includes(envName)) {
         fail(`${id}: required runtime variable ${envName} has no source (ConfigMap key or secretKeyRef)`);
-      } else warn(`${id}: ${envName} is not set; the Worker uses its default`);
+      } else defaulted.push(envName);
     }
+    if (defaulted.length > 0) warn(`${id}: ${defaulted.length} optional variable(s) left at the Worker's defaults: ${defaulted.join(', ')}`);
     for (const [envName, expected] of Object.entries(REQUIRED_VALUES[name] ?? {})) {
       const got = provided.get(envName)?.value;
       if (got !== expected) fail(`${id}: ${envName} must be "${expected}" on Kubernetes (got ${got === undefined ? 'nothing' : `"${got}"`})`);

@@ -1,0 +1,416 @@
+/**
+ * Kubernetes fallback simulation (issue 5): two replicas of the auth Worker behind a round-robin proxy, on the real
+ * data plane (Postgres, Redis, both bridges) and the real workerd binary.
+ *
+ * Fidelity to the manifests: each process runs the command line of the rendered dev overlay's Deployment (the
+ * generated dist/workerd/<w>.capnp, `--socket-addr`, `--directory-path do-storage=...`), with the ConfigMap values
+ * of the overlay (RATE_LIMIT_BACKEND=redis, TRUST_PROXY_HEADERS=true, ...). Only what a pod gets from the cluster
+ * is substituted: loopback addresses instead of Service DNS names (`--external-addr peer-policy=...`), a temp folder
+ * instead of the emptyDir, the data plane's URLs and freshly generated Secret values.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/platform.mjs';
+import { startTestDataPlane, type TestDataPlane } from './harness.js';
+import { localCommand, type PodSpecView, ROOT, renderDev, WorkerdProcess, workerPodSpec } from './k8s-cluster.js';
+import { RoundRobinProxy } from './k8s-proxy.js';
+
+interface Registered {
+  client_id: string;
+  client_secret: string;
+}
+
+/** Per-client limit used for the cross-replica test: N tokens, refilled so slowly that none come back in the test. */
+const LIMIT_N = 20;
+const SLOW_REFILL = 0.001;
+
+describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', () => {
+  let dp: TestDataPlane;
+  let proxy: RoundRobinProxy;
+  let issuer: string;
+  let tmp: string;
+  let authSpec: PodSpecView;
+  const processes: WorkerdProcess[] = [];
+  let replicaA: WorkerdProcess;
+  let replicaB: WorkerdProcess;
+  let secrets: Record<string, string>;
+  let authEnv: Record<string, string>;
+  let as: oauth.AuthorizationServer;
+  const insecure = { [oauth.allowInsecureRequests]: true };
+
+  /** The env a pod of `spec` gets: its ConfigMaps, its Secret keys, and the cluster addresses as loopback. */
+  function podEnv(spec: PodSpecView): Record<string, string> {
+    const env: Record<string, string> = { ...spec.config };
+    for (const [name, key] of Object.entries(spec.secretEnv)) if (secrets[key] !== undefined) env[name] = secrets[key];
+    return {
+      ...env,
+      // What the Service DNS names in the ConfigMap resolve to in the cluster.
+      PG_WS_PROXY: dp.pgProxy,
+      UPSTASH_REDIS_REST_URL: dp.redisRestUrl,
+      // Per-run isolation on the shared machine Redis (the overlay's own prefix would collide between runs).
+      REDIS_KEY_PREFIX: dp.redisPrefix,
+      // The public URL clients use: here, the proxy.
+      ISSUER: issuer,
+    };
+  }
+
+  async function startWorker(label: string, name: string, spec: PodSpecView, port: number, peers: Record<string, string>, env: Record<string, string>) {
+    const doStorageDir = spec.doStorageMount ? join(tmp, `${label}-do`) : undefined;
+    const argv = localCommand(spec, { name, listen: `127.0.0.1:${port}`, doStorageDir, peers });
+    const proc = new WorkerdProcess(label, argv, env, `http://127.0.0.1:${port}`, doStorageDir);
+    processes.push(proc);
+    await proc.start();
+    return proc;
+  }
+
+  async function register(metadata: Record<string, unknown> = {}): Promise<Registered> {
+    const res = await fetch(`${proxy.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.REGISTRATION_TOKEN}` },
+      body: JSON.stringify({ client_name: 'k8s-replica-test', scope: 'read write', ...metadata }),
+    });
+    const body = (await res.json()) as Registered & Record<string, unknown>;
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    return body;
+  }
+
+  const basic = (c: Registered) =>
+    `Basic ${Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')}`;
+
+  async function form(base: string, path: string, c: Registered, params: Record<string, string>) {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c) },
+      body: new URLSearchParams(params),
+    });
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = { raw: text };
+    }
+    return { status: res.status, body, upstream: res.headers.get('x-upstream'), headers: res.headers };
+  }
+
+  const issue = (base: string, c: Registered) => form(base, '/oauth/token', c, { grant_type: 'client_credentials' });
+  const introspect = (base: string, c: Registered, token: string) => form(base, '/oauth/introspect', c, { token });
+  const revoke = (base: string, c: Registered, token: string) => form(base, '/oauth/revoke', c, { token });
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'k8s-replicas-'));
+    const objects = renderDev();
+    authSpec = workerPodSpec(objects, 'auth');
+    const policySpec = workerPodSpec(objects, 'policy');
+    const monitorSpec = workerPodSpec(objects, 'monitor');
+    dp = await startTestDataPlane();
+    secrets = {
+      DATABASE_URL: dp.databaseUrl,
+      UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+      REGISTRATION_TOKEN: randomBytes(32).toString('base64url'),
+    };
+    const [portA, portB, portPolicy, portMonitor] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    proxy = new RoundRobinProxy([
+      { name: 'auth-a', host: '127.0.0.1', port: portA },
+      { name: 'auth-b', host: '127.0.0.1', port: portB },
+    ]);
+    issuer = await proxy.start();
+    const monitorAddr = `127.0.0.1:${portMonitor}`;
+    const policyAddr = `127.0.0.1:${portPolicy}`;
+    await startWorker('monitor', 'monitor', monitorSpec, portMonitor, {}, podEnv(monitorSpec));
+    await startWorker('policy', 'policy', policySpec, portPolicy, { monitor: monitorAddr }, podEnv(policySpec));
+    authEnv = {
+      ...podEnv(authSpec),
+      // Every request here comes from 127.0.0.1 (the proxy writes X-Forwarded-For as ingress-nginx does), so the
+      // per-IP buckets are raised out of the way: this test measures the per-client limit across replicas.
+      RATE_LIMIT_IP_TOKEN_CAPACITY: '100000',
+      RATE_LIMIT_IP_TOKEN_REFILL_PER_SECOND: '100000',
+      RATE_LIMIT_IP_INTROSPECT_CAPACITY: '100000',
+      RATE_LIMIT_IP_INTROSPECT_REFILL_PER_SECOND: '100000',
+      RATE_LIMIT_IP_REVOKE_CAPACITY: '100000',
+      RATE_LIMIT_IP_REVOKE_REFILL_PER_SECOND: '100000',
+      RATE_LIMIT_IP_REGISTER_CAPACITY: '100000',
+      RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND: '100000',
+    };
+    const peers = { policy: policyAddr, monitor: monitorAddr };
+    [replicaA, replicaB] = await Promise.all([
+      startWorker('auth-a', 'auth', authSpec, portA, peers, authEnv),
+      startWorker('auth-b', 'auth', authSpec, portB, peers, authEnv),
+    ]);
+    const discovery = await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...insecure });
+    as = await oauth.processDiscoveryResponse(new URL(issuer), discovery);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of processes) await p.stop().catch(() => {});
+    await proxy?.stop();
+    await dp?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs the manifest: generated auth.capnp, RATE_LIMIT_BACKEND=redis, probe paths answered by both replicas', async () => {
+    expect(authSpec.command.slice(1, 3)).toEqual(['serve', '/app/workerd/auth.capnp']);
+    expect(authEnv.RATE_LIMIT_BACKEND).toBe('redis');
+    expect(authSpec.readinessPath).toBe('/ready');
+    expect(authSpec.livenessPath).toBe('/health');
+    for (const replica of [replicaA, replicaB]) {
+      const ready = await fetch(`${replica.url}${authSpec.readinessPath}`);
+      expect(ready.status, await ready.clone().text()).toBe(200);
+      expect((await fetch(`${replica.url}${authSpec.livenessPath}`)).status).toBe(200);
+    }
+  });
+
+  it('round-robins: both replicas serve, with one issuer and one JWKS', async () => {
+    const seen = new Map<string, number>();
+    const jwks = new Map<string, string>();
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${proxy.url}/.well-known/oauth-authorization-server`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { issuer: string }).issuer).toBe(issuer);
+      const upstream = res.headers.get('x-upstream') as string;
+      seen.set(upstream, (seen.get(upstream) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(seen)).toEqual({ 'auth-a': 3, 'auth-b': 3 });
+    for (const replica of [replicaA, replicaB]) {
+      const res = await fetch(`${replica.url}/.well-known/jwks.json`);
+      jwks.set(replica.label, JSON.stringify(((await res.json()) as { keys: unknown[] }).keys));
+    }
+    expect(jwks.get('auth-a')).toBe(jwks.get('auth-b'));
+  });
+
+  it('black-box token flow through the proxy (oauth4webapi): register, client_credentials, verify, introspect, revoke', async () => {
+    const upstreams: string[] = [];
+    const observe = {
+      ...insecure,
+      [oauth.customFetch]: async (url: string, init: RequestInit) => {
+        const res = await fetch(url, init);
+        upstreams.push(res.headers.get('x-upstream') ?? '?');
+        return res;
+      },
+    };
+    for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
+      const reg = await register({ token_endpoint_auth_method: method });
+      const client: oauth.Client = { client_id: reg.client_id, token_endpoint_auth_method: method };
+      const auth = method === 'client_secret_basic' ? oauth.ClientSecretBasic(reg.client_secret) : oauth.ClientSecretPost(reg.client_secret);
+      const tokenRes = await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'read' }, observe);
+      const tokens = await oauth.processClientCredentialsResponse(as, client, tokenRes);
+      expect(tokens.token_type.toLowerCase()).toBe('bearer');
+      const jwks = createRemoteJWKSet(new URL(as.jwks_uri as string));
+      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer, typ: 'at+jwt' });
+      expect(payload.client_id).toBe(reg.client_id);
+      expect(payload.scope).toBe('read');
+      expect(protectedHeader.kid).toBeDefined();
+
+      // Introspect twice: round robin sends the two calls to different replicas.
+      for (let i = 0; i < 2; i++) {
+        const res = await oauth.introspectionRequest(as, client, auth, tokens.access_token, observe);
+        const info = await oauth.processIntrospectionResponse(as, client, res);
+        expect(info.active).toBe(true);
+        expect(info.client_id).toBe(reg.client_id);
+      }
+      await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, tokens.access_token, observe));
+      for (let i = 0; i < 2; i++) {
+        const res = await oauth.introspectionRequest(as, client, auth, tokens.access_token, observe);
+        expect((await oauth.processIntrospectionResponse(as, client, res)).active).toBe(false);
+      }
+    }
+    expect(new Set(upstreams)).toEqual(new Set(['auth-a', 'auth-b']));
+  });
+
+  it('a token revoked through one replica is inactive at introspection through the other, at once', async () => {
+    const c = await register();
+    for (const [first, second] of [
+      [replicaA, replicaB],
+      [replicaB, replicaA],
+    ] as const) {
+      const issued = await issue(first.url, c);
+      expect(issued.status).toBe(200);
+      const token = issued.body.access_token as string;
+      expect((await introspect(second.url, c, token)).body.active).toBe(true);
+      expect((await revoke(first.url, c, token)).status).toBe(200);
+      // No wait: the denylist entry is in the Redis both replicas use, the row in the Postgres both use.
+      const after = await introspect(second.url, c, token);
+      expect(after.status).toBe(200);
+      expect(after.body).toEqual({ active: false });
+    }
+  });
+
+  /** Sends `total` token requests through the proxy, `concurrency` at a time; counts answers per status and replica. */
+  async function drive(c: Registered, total: number, concurrency: number) {
+    const results: { status: number; upstream: string | null; headers: Headers }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          next++;
+          const r = await issue(proxy.url, c);
+          results.push({ status: r.status, upstream: r.upstream, headers: r.headers });
+        }
+      }),
+    );
+    const accepted = results.filter((r) => r.status === 200);
+    const limited = results.filter((r) => r.status === 429);
+    return { results, accepted, limited };
+  }
+
+  const limitReport: string[] = [];
+
+  it(`a per-client limit of ${LIMIT_N} accepts at most ${LIMIT_N} across both replicas (sequential and concurrent)`, async () => {
+    for (const [label, concurrency] of [
+      ['sequential', 1],
+      ['concurrent', 16],
+    ] as const) {
+      const c = await register({ rate_limit: { capacity: LIMIT_N, refill_per_second: SLOW_REFILL } });
+      const total = 3 * LIMIT_N;
+      const { results, accepted, limited } = await drive(c, total, concurrency);
+      const byReplica = (list: typeof results) =>
+        Object.fromEntries(['auth-a', 'auth-b'].map((u) => [u, list.filter((r) => r.upstream === u).length]));
+      limitReport.push(
+        `${label}: ${accepted.length} of ${total} accepted (limit ${LIMIT_N}; per replica ${JSON.stringify(byReplica(accepted))}), ${limited.length} refused with 429`,
+      );
+      // Every answer is either a token or a 429: nothing else (no 5xx, no proxy error).
+      expect(accepted.length + limited.length, JSON.stringify(results.map((r) => r.status))).toBe(total);
+      // The guarantee: never more than N, whichever replica served.
+      expect(accepted.length).toBeLessThanOrEqual(LIMIT_N);
+      // Both replicas took part in serving and in refusing.
+      expect(byReplica(results)['auth-a']).toBeGreaterThan(0);
+      expect(byReplica(results)['auth-b']).toBeGreaterThan(0);
+      // Slack (README, "State across replicas"): tokens stranded on the other replica's lease. Bounded by the lease
+      // size, and each lease is at most half of what the bucket held, so at most N/2 here.
+      expect(LIMIT_N - accepted.length).toBeLessThanOrEqual(Math.floor(LIMIT_N / 2));
+      for (const r of limited) {
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(r.headers.get('ratelimit-limit')).toBe(String(LIMIT_N));
+        expect(r.headers.get('ratelimit-remaining')).toBe('0');
+      }
+    }
+    console.log(`[k8s-replicas] rate limit across replicas: ${limitReport.join('; ')}`);
+  }, 60_000);
+
+  it('killing one replica mid-run (SIGKILL) loses no issued or revoked state; the survivor serves; a restart rejoins', async () => {
+    const c = await register({ rate_limit: { capacity: 100_000, refill_per_second: 100_000 } });
+    const issued: string[] = [];
+    const revoked = new Set<string>();
+    const uncertain = new Set<string>();
+    const outcomes: { status: number; upstream: string | null; afterKill: boolean }[] = [];
+    let killed = false;
+    let ops = 0;
+    const TOTAL = 160;
+    const KILL_AT = 50;
+
+    const worker = async () => {
+      while (ops < TOTAL) {
+        ops++;
+        if (ops === KILL_AT) {
+          // A crashed pod: no SIGTERM, no graceful drain, requests in flight on it are cut.
+          replicaA.child?.kill('SIGKILL');
+          killed = true;
+        }
+        const afterKill = killed;
+        const r = await issue(proxy.url, c);
+        outcomes.push({ status: r.status, upstream: r.upstream, afterKill });
+        if (r.status !== 200) continue;
+        const token = r.body.access_token as string;
+        issued.push(token);
+        if (issued.length % 3 === 0) {
+          const rv = await revoke(proxy.url, c, token);
+          outcomes.push({ status: rv.status, upstream: rv.upstream, afterKill: killed });
+          if (rv.status === 200) revoked.add(token);
+          else uncertain.add(token);
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    expect(killed).toBe(true);
+    expect(replicaA.running).toBe(false);
+    expect(proxy.isUp('auth-a')).toBe(false);
+
+    // The only failures allowed are requests cut in flight on the killed replica (502 from the proxy).
+    const failures = outcomes.filter((o) => o.status !== 200);
+    for (const f of failures) {
+      expect(f, JSON.stringify(failures)).toMatchObject({ status: 502, upstream: 'auth-a' });
+    }
+    // At most the requests in flight on it (4 workers), plus any connection the kernel had queued for it.
+    expect(failures.length).toBeLessThanOrEqual(8);
+    // The survivor kept serving after the kill.
+    const servedAfter = outcomes.filter((o) => o.afterKill && o.status === 200);
+    expect(servedAfter.length).toBeGreaterThan(TOTAL / 3);
+    expect(new Set(servedAfter.map((o) => o.upstream))).toEqual(new Set(['auth-b']));
+
+    // Nothing lost: every token the client received is active unless its revocation was acknowledged, which is
+    // then inactive. (A revocation cut in flight may or may not have happened; it is not counted either way.)
+    const expectState = async (base: string) => {
+      for (const token of issued) {
+        if (uncertain.has(token)) continue;
+        const r = await introspect(base, c, token);
+        expect(r.status).toBe(200);
+        expect(r.body.active, `token ${decodeProtectedHeader(token).kid} via ${base}`).toBe(!revoked.has(token));
+      }
+    };
+    expect(revoked.size).toBeGreaterThan(10);
+    await expectState(replicaB.url);
+
+    // A new pod (same emptyDir: a container restart) comes back and the proxy's health check readmits it.
+    await replicaA.start();
+    const deadline = Date.now() + 5000;
+    while (!proxy.isUp('auth-a') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.isUp('auth-a')).toBe(true);
+    const after: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`${proxy.url}/health`);
+      expect(r.status).toBe(200);
+      after.push(r.headers.get('x-upstream') as string);
+    }
+    expect(new Set(after)).toEqual(new Set(['auth-a', 'auth-b']));
+    // The restarted replica sees everything issued and revoked while it was down.
+    await expectState(replicaA.url);
+    console.log(
+      `[k8s-replicas] kill test: ${issued.length} tokens issued (${revoked.size} revoked, ${uncertain.size} revocations cut in flight), ` +
+        `${failures.length} requests cut by the SIGKILL (502), ${servedAfter.length} served by the survivor after it, restart rejoined`,
+    );
+  }, 90_000);
+
+  it('the key-maintenance CronJob program succeeds against the auth Service and fails without a valid token', async () => {
+    const run = (token: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'k8s-fallback', 'bin', 'maintain-keys.mjs')], {
+          env: { PATH: process.env.PATH ?? '', MAINTENANCE_URL: `${proxy.url}/admin/keys/maintain`, ADMIN_TOKEN: token },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
+    expect(ok.code, ok.out).toBe(0);
+    expect(JSON.parse(ok.out.trim().split('\n').pop() as string)).toMatchObject({ status: 200 });
+    const denied = await run('not-an-admin-token-but-long-enough');
+    expect(denied.code, denied.out).toBe(1);
+    expect(denied.out).toMatch(/"status":401/);
+  }, 30_000);
+
+  it('control: with the per-process Durable Object backend, the same two replicas admit more than N', async () => {
+    // Why the Kubernetes overlay must set RATE_LIMIT_BACKEND=redis: each workerd process has its own Durable Object.
+    const env = { ...authEnv, RATE_LIMIT_BACKEND: 'durable-object' };
+    await Promise.all([replicaA.stop(), replicaB.stop()]);
+    const controlA = new WorkerdProcess('auth-a-do', replicaA.argv, env, replicaA.url, replicaA.doStorageDir);
+    const controlB = new WorkerdProcess('auth-b-do', replicaB.argv, env, replicaB.url, replicaB.doStorageDir);
+    processes.push(controlA, controlB);
+    await Promise.all([controlA.start(), controlB.start()]);
+    const deadline = Date.now() + 5000;
+    while (!(proxy.isUp('auth-a') && proxy.isUp('auth-b')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const c = await register({ rate_limit: { capacity: LIMIT_N, refill_per_second: SLOW_REFILL } });
+    const { accepted } = await drive(c, 3 * LIMIT_N, 1);
+    console.log(`[k8s-replicas] control (durable-object backend): ${accepted.length} of ${3 * LIMIT_N} accepted with limit ${LIMIT_N}`);
+    expect(accepted.length).toBeGreaterThan(LIMIT_N);
+  }, 60_000);
+});
