@@ -1,0 +1,104 @@
+/**
+ * The generated workerd configurations the image ships (dist/workerd/*.capnp) are deterministic and portable:
+ * the same bundles give byte-identical output wherever the checkout lives and whatever the environment holds
+ * (no absolute paths, no timestamps, no secret values), and the peer addresses they dial are exactly the
+ * Kubernetes Services of the manifests.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDev, ROOT } from './k8s-cluster.js';
+
+const SENTINEL = 'sentinel-secret-value-that-must-never-appear';
+
+/** Generates every config for a dist folder laid out under `outRoot`, in a fresh Node process with `env`. */
+function generate(outRoot: string, env: Record<string, string>): Record<string, string> {
+  const lib = join(ROOT, 'scripts', 'lib');
+  const code = `
+    import { join } from 'node:path';
+    import { generateWorkerdConfig } from ${JSON.stringify(join(lib, 'workerd-config.mjs'))};
+    import { WORKERS } from ${JSON.stringify(join(lib, 'workers.mjs'))};
+    const outRoot = process.env.OUT_ROOT;
+    const configDir = join(outRoot, 'workerd');
+    const out = { platform: generateWorkerdConfig({ mode: 'platform', configDir, outRoot }) };
+    for (const { name } of WORKERS) out[name] = generateWorkerdConfig({ mode: 'single', worker: name, configDir, outRoot });
+    console.log(JSON.stringify(out));
+  `;
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env, OUT_ROOT: outRoot },
+  });
+  if (res.status !== 0) throw new Error(`generator failed: ${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+describe('generated workerd configs (what the image runs)', () => {
+  let tmp: string;
+  let first: Record<string, string>;
+  let second: Record<string, string>;
+
+  beforeAll(() => {
+    if (!existsSync(join(ROOT, 'dist', 'workers', 'auth'))) throw new Error('dist/workers is missing: run `npm run build:workerd`');
+    tmp = mkdtempSync(join(tmpdir(), 'k8s-workerd-config-'));
+    // Two checkouts at different depths sharing the same bundles.
+    const rootA = join(tmp, 'a', 'dist');
+    const rootB = join(tmp, 'b', 'deeper', 'checkout', 'dist');
+    for (const r of [rootA, rootB]) {
+      mkdirSync(r, { recursive: true });
+      symlinkSync(join(ROOT, 'dist', 'workers'), join(r, 'workers'));
+    }
+    first = generate(rootA, {});
+    second = generate(rootB, {
+      DATABASE_URL: `postgres://user:${SENTINEL}@db:5432/x`,
+      KEY_ENCRYPTION_KEY: SENTINEL,
+      ADMIN_BOOTSTRAP_TOKEN: SENTINEL,
+      UPSTASH_REDIS_REST_TOKEN: SENTINEL,
+    });
+  });
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is byte-identical across checkout locations and environments, and equal to dist/workerd', () => {
+    expect(Object.keys(first).sort()).toEqual(['admin', 'auth', 'monitor', 'platform', 'policy']);
+    for (const name of Object.keys(first)) {
+      expect(second[name], name).toBe(first[name]);
+      const onDisk = join(ROOT, 'dist', 'workerd', `${name}.capnp`);
+      expect(readFileSync(onDisk, 'utf8'), `${onDisk} differs from a fresh generation`).toBe(first[name]);
+    }
+  });
+
+  it('holds no secret value, no absolute path and no timestamp', () => {
+    for (const [name, text] of Object.entries(second)) {
+      expect(text, name).not.toContain(SENTINEL);
+      expect(text, name).not.toContain(tmp);
+      expect(text, name).not.toContain(ROOT);
+      expect(text, name).not.toMatch(/\b20\d\d-\d\d-\d\dT\d\d:\d\d/);
+      // Every secret is bound by name from the environment.
+      expect(text, name).toContain('(name = "DATABASE_URL", fromEnvironment = "DATABASE_URL")');
+    }
+  });
+
+  it('dials peers at exactly the Services the manifests define', () => {
+    const services = new Map(
+      renderDev()
+        .filter((o) => o.kind === 'Service')
+        .map((s) => [s.metadata.name, (s.spec.ports as { port: number }[]).map((p) => p.port)]),
+    );
+    let peers = 0;
+    for (const name of ['auth', 'policy', 'admin', 'monitor']) {
+      for (const m of (first[name] as string).matchAll(/\(name = "peer-([a-z]+)", external = \(address = "([a-z-]+):(\d+)"/g)) {
+        const [, peer, host, port] = m as unknown as [string, string, string, string];
+        peers++;
+        expect(host, `${name} -> ${peer}`).toBe(peer);
+        expect(services.get(host), `${name} dials ${host}:${port}; no such Service`).toContain(Number(port));
+      }
+    }
+    // auth -> policy, monitor; policy -> monitor; admin -> auth, policy, monitor.
+    expect(peers).toBe(6);
+  });
+});
