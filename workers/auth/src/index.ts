@@ -6,3 +6,5 @@ export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<Env>;
 
+
+export { RateLimiter } from './durable-objects/rate-limiter.js';
