@@ -56,6 +56,25 @@ export const COMMON_RUNTIME_ENV = [
 /** Per-Worker runtime variables beyond the common ones. Add a name here when a Worker starts reading it. */
 export const WORKER_RUNTIME_ENV = {
   auth: [
+    // Token service: workers/auth/src/config.ts
+    'ISSUER',
+    'KEY_ENCRYPTION_KEY',
+    'KEK_ID',
+    'SIGNING_ALG',
+    'ACCESS_TOKEN_TTL_SECONDS',
+    'ACCESS_TOKEN_MAX_TTL_SECONDS',
+    'KEY_ROTATION_INTERVAL_SECONDS',
+    'KEY_PUBLISH_LEAD_SECONDS',
+    'JWKS_MAX_AGE_SECONDS',
+    'SIGNING_KEY_CHECK_MS',
+    'CLIENT_CACHE_TTL_MS',
+    'REGISTRATION_TOKEN',
+    'ALLOW_OPEN_REGISTRATION',
+    'ADMIN_BOOTSTRAP_TOKEN',
+    'TRUST_PROXY_HEADERS',
+    'SCOPES_SUPPORTED',
+    'RESOURCES_SUPPORTED',
+    'DEFAULT_AUDIENCE',
     // Rate limits: workers/auth/src/domain/rate-limit-config.ts (RATE_LIMIT_VARIABLES)
     'RATE_LIMIT_BACKEND',
     'RATE_LIMIT_FAILED_AUTH_COST',
@@ -79,7 +98,12 @@ export const WORKER_RUNTIME_ENV = {
     'RATE_LIMIT_IP_REGISTER_CAPACITY',
     'RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND',
   ],
-  policy: [],
+  policy: [
+    // workers/policy/src/config.ts
+    'POLICY_SET_ID',
+    'POLICY_API_TOKEN',
+    'ADMIN_BOOTSTRAP_TOKEN',
+  ],
   admin: [],
   monitor: [],
 };

@@ -1,0 +1,42 @@
+/**
+ * `POST /oauth/introspect` (RFC 7662). The caller must be an authenticated client.
+ *
+ * Who may introspect what (RFC 7662 §4 leaves it to the server): any authenticated client may introspect any
+ * token this server issued. These are JWTs whose claims any holder can already read and whose signature anyone
+ * can check against the public JWKS; introspection adds only the revocation state. That is exactly what a
+ * resource server (registered as a client) needs for tokens issued to other clients. Token scanning is throttled
+ * by the introspection rate limit.
+ *
+ * Every token problem (malformed, wrong signature or key, `alg: none`, wrong `typ` or `iss`, expired, revoked,
+ * or issued to a client since deleted) answers `{"active": false}` and nothing else. `token_type_hint` is
+ * ignored: there is only one kind of token.
+ */
+import { OAuthError } from '../../../../shared/errors.js';
+import { type AuthContext, authConfig } from '../context.js';
+import { AccessTokenError, verifyAccessToken } from '../domain/access-token.js';
+import { getClient } from '../storage/clients.js';
+import { isRevoked } from '../storage/revoked-tokens.js';
+import { verificationKeyResolver } from '../storage/signing-keys.js';
+import { authenticateClient, NO_STORE, param, readOAuthForm } from './oauth-common.js';
+
+export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
+  const config = authConfig(c);
+  const form = await readOAuthForm(c);
+  await authenticateClient(c, form, 'introspect');
+  const token = param(form, 'token');
+  if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
+
+  const inactive = () => c.json({ active: false }, 200, NO_STORE);
+  const now = Math.floor(Date.now() / 1000);
+  let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
+  try {
+    const key = await verificationKeyResolver(config, token);
+    claims = await verifyAccessToken(token, { issuer: config.ISSUER, key, now });
+  } catch (err) {
+    if (err instanceof AccessTokenError) return inactive();
+    throw err;
+  }
+  const [revoked, owner] = await Promise.all([isRevoked(config, claims.jti), getClient(config, claims.client_id)]);
+  if (revoked || owner?.status !== 'active') return inactive();
+  return c.json({ active: true, ...claims, token_type: 'Bearer' }, 200, NO_STORE);
+}
