@@ -10,13 +10,30 @@ const SERVICE_PREFIX = 'edge-security-';
 
 const q = (s) => JSON.stringify(String(s));
 
-function moduleEntries(name, configDir, outRoot) {
+// Module types a Worker's wrangler.toml [[rules]] assign by extension (e.g. Text for "**/*.cedar"), so the
+// generated config embeds those files the way wrangler uploads them.
+const RULE_KINDS = { Text: 'text', Data: 'data', CompiledWasm: 'wasm' };
+function ruleKinds(wrangler) {
+  const kinds = new Map();
+  for (const rule of wrangler.rules ?? []) {
+    for (const glob of rule.globs ?? []) {
+      const ext = /\*(\.[A-Za-z0-9_-]+)$/.exec(glob)?.[1];
+      if (ext && RULE_KINDS[rule.type]) kinds.set(ext, RULE_KINDS[rule.type]);
+    }
+  }
+  return kinds;
+}
+
+function moduleEntries(name, configDir, outRoot, wrangler) {
+  const kinds = ruleKinds(wrangler);
   const dir = bundleDir(name, outRoot);
   const files = readdirSync(dir)
     .filter((f) => !f.endsWith('.map') && f !== 'README.md')
     .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
   return files.map((file) => {
     const path = relative(configDir, join(dir, file));
+    const ruled = kinds.get(file.slice(file.lastIndexOf('.')));
+    if (ruled) return `(name = ${q(file)}, ${ruled} = embed ${q(path)})`;
     if (file.endsWith('.js') || file.endsWith('.mjs')) return `(name = ${q(file)}, esModule = embed ${q(path)})`;
     if (file.endsWith('.wasm')) return `(name = ${q(file)}, wasm = embed ${q(path)})`;
     if (file.endsWith('.json')) return `(name = ${q(file)}, json = embed ${q(path)})`;
@@ -78,7 +95,7 @@ export function generateWorkerdConfig(opts) {
     const constName = `${name}Worker`;
     const lines = [
       `const ${constName} :Workerd.Worker = (`,
-      `  modules = [\n    ${moduleEntries(name, configDir, outRoot).join(',\n    ')}\n  ],`,
+      `  modules = [\n    ${moduleEntries(name, configDir, outRoot, wrangler).join(',\n    ')}\n  ],`,
       `  compatibilityDate = ${q(wrangler.compatibility_date)},`,
       `  compatibilityFlags = [${(wrangler.compatibility_flags ?? []).map(q).join(', ')}],`,
       `  bindings = [\n    ${bindings.join(',\n    ')}\n  ],`,

@@ -1,0 +1,344 @@
+/**
+ * A policy set version compiled for fast decisions: parsed and validated once, then registered with Cedar's
+ * pre-parsed (stateful) API so a decision never re-parses policy text or schema.
+ *
+ * Two exact reductions keep each Cedar call small (Cedar evaluates every policy it is given, and with a schema
+ * it materialises every action entity of the schema on every call):
+ *
+ * - Policy slicing. Scope constraints cannot error and are checked before a policy's conditions, so a policy
+ *   whose action scope cannot match the request's action, or whose `is`/`==` principal or resource scope names
+ *   another entity type, can neither be satisfied nor raise an error. Dropping it changes neither the
+ *   decision nor the reasons nor the errors. Each (action, principal type, resource type) gets its own
+ *   pre-parsed subset, built on first use.
+ * - Schema slicing. A decision's schema keeps every entity and common type but only the requested action and
+ *   the action groups it belongs to: request validation reads only that action's `appliesTo`, and policies
+ *   can only test the requested action's ancestry. Action entities cannot be supplied by callers, so nothing
+ *   else depends on the other actions.
+ *
+ * Requests outside the schema (unknown action, principal or resource type not in `appliesTo`) use the full set
+ * and full schema, so the answer and Cedar's error message are exactly Cedar's.
+ */
+import { engine, type DetailedError, type PolicyJson, type SchemaJson } from './cedar.js';
+import { type EntityUid, uidKey } from './request.js';
+
+export interface SourceError {
+  /** The policy the error is about, when Cedar attributes it to one. */
+  policy_id: string | null;
+  /** `schema`, `parse` (policy syntax), `validation` (policy against schema), `template`, `duplicate_id`. */
+  kind: 'schema' | 'parse' | 'validation' | 'template' | 'duplicate_id' | 'entities';
+  message: string;
+  help?: string;
+  source_locations?: { start: number; end: number }[];
+}
+
+export class PolicySourceError extends Error {
+  readonly code = 'ERR_POLICY_SOURCE';
+  constructor(readonly errors: SourceError[]) {
+    super(errors.map((e) => (e.policy_id ? `${e.policy_id}: ${e.message}` : e.message)).join('; '));
+    this.name = 'PolicySourceError';
+  }
+}
+
+export function toSourceError(kind: SourceError['kind'], e: DetailedError, policyId: string | null = null) {
+  const out: SourceError = { policy_id: policyId, kind, message: e.message };
+  if (e.help) out.help = e.help;
+  if (e.sourceLocations && e.sourceLocations.length > 0) {
+    out.source_locations = e.sourceLocations.map((l) => ({ start: l.start, end: l.end }));
+  }
+  return out;
+}
+
+type Scope = PolicyJson['principal'];
+type ActionScope = PolicyJson['action'];
+
+interface ParsedPolicy {
+  id: string;
+  text: string;
+  json: PolicyJson;
+}
+
+interface ActionInfo {
+  uid: EntityUid;
+  /** Transitive action groups, as uid keys. */
+  ancestors: Set<string>;
+  principalTypes: Set<string>;
+  resourceTypes: Set<string>;
+}
+
+interface Slice {
+  policySetId: string;
+  schemaName: string;
+}
+
+function asUid(value: unknown): EntityUid | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const inner = (typeof v.__entity === 'object' && v.__entity !== null ? v.__entity : v) as Record<string, unknown>;
+  return typeof inner.type === 'string' && typeof inner.id === 'string' ? { type: inner.type, id: inner.id } : undefined;
+}
+
+/** Every entity uid a policy names literally (scope or condition); their data may be read during evaluation. */
+function literalEntities(value: unknown, out: Map<string, EntityUid>): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) literalEntities(v, out);
+    return;
+  }
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v);
+  const isRef = '__entity' in v || (keys.length === 2 && typeof v.type === 'string' && typeof v.id === 'string');
+  const uid = isRef ? asUid(v) : undefined;
+  if (uid) {
+    out.set(uidKey(uid), uid);
+    return;
+  }
+  for (const k of keys) literalEntities(v[k], out);
+}
+
+/**
+ * Splits policy text into policies with ids: the `@id("…")` annotation when present, otherwise Cedar's own
+ * default id (`policy<N>`, N = position in the text). Templates are not supported (nothing links them).
+ */
+export function parsePolicies(text: string): ParsedPolicy[] {
+  const cedar = engine();
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure') throw new PolicySourceError(parts.errors.map((e) => toSourceError('parse', e)));
+  if (parts.policy_templates.length > 0) {
+    throw new PolicySourceError([
+      { policy_id: null, kind: 'template', message: 'policy templates (?principal / ?resource slots) are not supported' },
+    ]);
+  }
+  // Cedar returns the parts sorted by their default ids ("policy0" < "policy1" < "policy10" < "policy2"),
+  // and the default id numbers policies in text order: sorting the same ids recovers each part's id.
+  const defaultIds = parts.policies.map((_, i) => `policy${i}`).sort();
+  const seen = new Set<string>();
+  const out: ParsedPolicy[] = [];
+  parts.policies.forEach((policyText, i) => {
+    const parsed = cedar.policyToJson(policyText);
+    if (parsed.type === 'failure') throw new PolicySourceError(parsed.errors.map((e) => toSourceError('parse', e)));
+    const id = parsed.json.annotations?.id ?? (defaultIds[i] as string);
+    if (seen.has(id)) {
+      throw new PolicySourceError([{ policy_id: id, kind: 'duplicate_id', message: `policy id "${id}" is used twice` }]);
+    }
+    seen.add(id);
+    out.push({ id, text: policyText, json: parsed.json });
+  });
+  return out;
+}
+
+/** The schema as JSON, from Cedar schema syntax or JSON schema text. */
+export function parseSchema(schema: string): SchemaJson<string> {
+  const cedar = engine();
+  const trimmed = schema.trimStart();
+  let input: string | SchemaJson<string> = schema;
+  if (trimmed.startsWith('{')) {
+    try {
+      input = JSON.parse(schema) as SchemaJson<string>;
+    } catch (err) {
+      throw new PolicySourceError([{ policy_id: null, kind: 'schema', message: `invalid JSON schema: ${(err as Error).message}` }]);
+    }
+  }
+  const check = cedar.checkParseSchema(input);
+  if (check.type === 'failure') throw new PolicySourceError(check.errors.map((e) => toSourceError('schema', e)));
+  if (typeof input !== 'string') return input;
+  const json = cedar.schemaToJson(input);
+  if (json.type === 'failure') throw new PolicySourceError(json.errors.map((e) => toSourceError('schema', e)));
+  return json.json;
+}
+
+/** Strict validation of the policies against the schema; throws with Cedar's messages. Returns warnings. */
+export function validatePolicies(policies: ParsedPolicy[], schema: SchemaJson<string>): SourceError[] {
+  const staticPolicies = Object.fromEntries(policies.map((p) => [p.id, p.text]));
+  const answer = engine().validate({ schema, policies: { staticPolicies }, validationSettings: { mode: 'strict' } });
+  if (answer.type === 'failure') throw new PolicySourceError(answer.errors.map((e) => toSourceError('validation', e)));
+  if (answer.validationErrors.length > 0) {
+    throw new PolicySourceError(answer.validationErrors.map((e) => toSourceError('validation', e.error, e.policyId)));
+  }
+  return [
+    ...answer.validationWarnings.map((w) => toSourceError('validation', w.error, w.policyId)),
+    ...answer.otherWarnings.map((w) => toSourceError('validation', w)),
+  ];
+}
+
+const qualify = (namespace: string, name: string, schema: SchemaJson<string>): string => {
+  if (name.includes('::') || namespace === '') return name;
+  return schema[namespace]?.entityTypes?.[name] ? `${namespace}::${name}` : name;
+};
+
+const actionType = (namespace: string) => (namespace === '' ? 'Action' : `${namespace}::Action`);
+
+/** Every action of the schema with its ancestry and `appliesTo`, keyed by uid key. */
+function actionsOf(schema: SchemaJson<string>): Map<string, ActionInfo> {
+  const direct = new Map<string, { info: ActionInfo; parents: string[] }>();
+  for (const [namespace, def] of Object.entries(schema)) {
+    for (const [id, action] of Object.entries(def.actions ?? {})) {
+      const uid = { type: actionType(namespace), id };
+      const parents = (action.memberOf ?? []).map((m) => uidKey({ type: m.type ?? actionType(namespace), id: m.id }));
+      const applies = action.appliesTo;
+      direct.set(uidKey(uid), {
+        parents,
+        info: {
+          uid,
+          ancestors: new Set(),
+          principalTypes: new Set((applies?.principalTypes ?? []).map((t) => qualify(namespace, t, schema))),
+          resourceTypes: new Set((applies?.resourceTypes ?? []).map((t) => qualify(namespace, t, schema))),
+        },
+      });
+    }
+  }
+  for (const { info, parents } of direct.values()) {
+    const stack = [...parents];
+    while (stack.length > 0) {
+      const key = stack.pop() as string;
+      if (info.ancestors.has(key)) continue;
+      info.ancestors.add(key);
+      stack.push(...(direct.get(key)?.parents ?? []));
+    }
+  }
+  return new Map([...direct].map(([k, v]) => [k, v.info]));
+}
+
+function typeScopeMayMatch(scope: Scope, type: string): boolean {
+  if (scope.op === '==') return 'entity' in scope ? asUid(scope.entity)?.type === type : true;
+  if (scope.op === 'is') return scope.entity_type === type;
+  return true; // All, `in` (depends on the entity hierarchy)
+}
+
+function actionScopeMayMatch(scope: ActionScope, action: ActionInfo): boolean {
+  const matches = (e: unknown) => {
+    const uid = asUid(e);
+    if (!uid) return true;
+    const key = uidKey(uid);
+    return key === uidKey(action.uid) || action.ancestors.has(key);
+  };
+  if (scope.op === 'All') return true;
+  if (scope.op === '==') return 'entity' in scope ? matches(scope.entity) : true;
+  if ('entities' in scope) return scope.entities.some(matches);
+  return matches(scope.entity);
+}
+
+/** Only the requested action and its groups; every entity and common type. */
+function schemaForAction(schema: SchemaJson<string>, action: ActionInfo, actions: Map<string, ActionInfo>) {
+  const keep = new Set([uidKey(action.uid), ...action.ancestors]);
+  const out: SchemaJson<string> = {};
+  for (const [namespace, def] of Object.entries(schema)) {
+    const kept = Object.entries(def.actions ?? {}).filter(([id]) => keep.has(uidKey({ type: actionType(namespace), id })));
+    out[namespace] = { ...def, actions: Object.fromEntries(kept) };
+  }
+  // Guard the invariant the slicing relies on: every kept action's groups are kept too.
+  for (const key of keep) if (!actions.has(key)) throw new Error(`schema slice is missing action ${key}`);
+  return out;
+}
+
+let instances = 0;
+
+export interface CompiledPolicySetInput {
+  version: number;
+  policies: string;
+  schema: string;
+}
+
+export class CompiledPolicySet {
+  readonly version: number;
+  readonly policies: ParsedPolicy[];
+  readonly schema: SchemaJson<string>;
+  readonly warnings: SourceError[];
+  /** Entities named in policy text, always offered to Cedar when stored. */
+  readonly literalEntities: EntityUid[];
+  private readonly actions: Map<string, ActionInfo>;
+  private readonly prefix: string;
+  private readonly registered: { policySets: Set<string>; schemas: Set<string> } = {
+    policySets: new Set(),
+    schemas: new Set(),
+  };
+  private readonly slices = new Map<string, Slice>();
+  private full: Slice | undefined;
+
+  /** Parses, validates (strict) and registers the full set. Throws `PolicySourceError` with Cedar's messages. */
+  constructor(input: CompiledPolicySetInput) {
+    this.version = input.version;
+    this.schema = parseSchema(input.schema);
+    this.policies = parsePolicies(input.policies);
+    this.warnings = validatePolicies(this.policies, this.schema);
+    this.actions = actionsOf(this.schema);
+    const literals = new Map<string, EntityUid>();
+    for (const p of this.policies) literalEntities(p.json, literals);
+    this.literalEntities = [...literals.values()];
+    this.prefix = `v${input.version}.${++instances}`;
+  }
+
+  get policyIds(): string[] {
+    return this.policies.map((p) => p.id);
+  }
+
+  /** The pre-parsed policy subset and schema to use for a request. Registered with Cedar on first use. */
+  sliceFor(action: EntityUid, principalType: string, resourceType: string): Slice {
+    const info = this.actions.get(uidKey(action));
+    if (!info?.principalTypes.has(principalType) || !info.resourceTypes.has(resourceType)) {
+      return this.fullSlice();
+    }
+    const key = `${uidKey(action)}|${principalType}|${resourceType}`;
+    let slice = this.slices.get(key);
+    if (!slice) {
+      const schemaName = `${this.prefix}:schema:${uidKey(action)}`;
+      if (!this.registered.schemas.has(schemaName)) {
+        this.register('schema', schemaName, schemaForAction(this.schema, info, this.actions));
+      }
+      const subset = this.policies.filter(
+        (p) =>
+          actionScopeMayMatch(p.json.action, info) &&
+          typeScopeMayMatch(p.json.principal, principalType) &&
+          typeScopeMayMatch(p.json.resource, resourceType),
+      );
+      const policySetId = `${this.prefix}:policies:${key}`;
+      this.register('policies', policySetId, Object.fromEntries(subset.map((p) => [p.id, p.text])));
+      slice = { policySetId, schemaName };
+      this.slices.set(key, slice);
+    }
+    return slice;
+  }
+
+  fullSlice(): Slice {
+    if (!this.full) {
+      const name = `${this.prefix}:full`;
+      this.register('schema', name, this.schema);
+      this.register('policies', name, Object.fromEntries(this.policies.map((p) => [p.id, p.text])));
+      this.full = { policySetId: name, schemaName: name };
+    }
+    return this.full;
+  }
+
+  /** Forgets the slices so they are registered again (after Cedar reported a missing pre-parsed set). */
+  resetSlices(): void {
+    this.slices.clear();
+    this.full = undefined;
+    this.registered.policySets.clear();
+    this.registered.schemas.clear();
+  }
+
+  /**
+   * Replaces every registration with an empty one, releasing Cedar's memory for this version. A later use
+   * (a request still holding a long-retired snapshot) simply registers again.
+   */
+  dispose(): void {
+    const cedar = engine();
+    for (const name of this.registered.policySets) cedar.preparsePolicySet(name, { staticPolicies: {} });
+    for (const name of this.registered.schemas) cedar.preparseSchema(name, {});
+    this.resetSlices();
+  }
+
+  private register(kind: 'schema', name: string, value: SchemaJson<string>): void;
+  private register(kind: 'policies', name: string, value: Record<string, string>): void;
+  private register(kind: 'schema' | 'policies', name: string, value: SchemaJson<string> | Record<string, string>) {
+    const cedar = engine();
+    const answer =
+      kind === 'schema'
+        ? cedar.preparseSchema(name, value as SchemaJson<string>)
+        : cedar.preparsePolicySet(name, { staticPolicies: value as Record<string, string> });
+    if (answer.type === 'failure') {
+      // The same text parsed and validated in the constructor: a failure here is a bug, not bad input.
+      throw new Error(`Cedar refused to pre-parse ${name}: ${answer.errors.map((e) => e.message).join('; ')}`);
+    }
+    (kind === 'schema' ? this.registered.schemas : this.registered.policySets).add(name);
+  }
+}
