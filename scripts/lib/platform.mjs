@@ -1,12 +1,12 @@
 // Starts the platform the way every non-Cloudflare deployment runs it: the data plane (Postgres and Redis,
 // plus the two bridges the Neon and Upstash drivers speak to) and the Workers under the real `workerd` binary
 // from the generated configuration. Used by `npm start`, `npm run bench` and the black-box tests.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ROOT, WORKERS } from './workers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +39,23 @@ function hostPort(url) {
 }
 
 /**
+ * Where the private Postgres keeps its cluster. As root, Postgres runs as the `postgres` OS user, which must be able
+ * to walk down to the folder; when a parent of the checkout is closed to it (a clone under /root, say), the cluster
+ * goes to /var/lib/edge-security/<checkout hash>/postgres instead, which also survives restarts.
+ */
+function postgresDataDir(dataDir, log) {
+  const preferred = join(dataDir, 'postgres');
+  if (process.getuid?.() !== 0) return preferred;
+  mkdirSync(dataDir, { recursive: true });
+  chmodSync(dataDir, 0o711);
+  const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dataDir]);
+  if (probe.status === 0) return preferred;
+  const fallback = join('/var/lib/edge-security', createHash('sha256').update(ROOT).digest('hex').slice(0, 12), 'postgres');
+  log({ level: 'warn', msg: `the postgres user cannot reach ${dataDir}; keeping the cluster in ${fallback}` });
+  return fallback;
+}
+
+/**
  * Starts Postgres/Redis when no URL is given (private servers under dataDir), then both bridges.
  * @returns {Promise<{databaseUrl, redisUrl, pgProxy, redisRestUrl, redisRestToken, postgresSource, redisSource, stop}>}
  */
@@ -51,10 +68,11 @@ export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROO
   try {
     let postgresSource = 'DATABASE_URL';
     if (!databaseUrl) {
-      const pg = await dp.startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log });
+      const pgDir = postgresDataDir(dataDir, log);
+      const pg = await dp.startLocalPostgres({ dataDir: pgDir, log });
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
-      postgresSource = `private server (${join(dataDir, 'postgres')})`;
+      postgresSource = `private server (${pgDir})`;
     }
     let redisSource = 'REDIS_URL';
     if (!redisUrl) {
