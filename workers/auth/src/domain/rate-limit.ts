@@ -163,6 +163,14 @@ async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, 
   }
   const after = Date.now();
   h.record(result, now, after);
+  if (!result.allowed) {
+    // While this call was in flight, concurrent requests of this isolate may have been lent tokens (or this reply
+    // may carry none because they were): spend those rather than refuse while tokens sit here unused.
+    const lease = h.trySpend(after, 1);
+    if (lease) {
+      return { check, allowed: true, remaining: h.available(after), resetMs: result.resetMs, retryAfterMs: 0, lease, holder: h };
+    }
+  }
   return {
     check,
     allowed: result.allowed,

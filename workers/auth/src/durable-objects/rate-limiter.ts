@@ -44,17 +44,16 @@ export class RateLimiter extends DurableObject {
   private bucket: BucketState | undefined;
   private params: BucketParams | undefined;
   private alarmAt: number | undefined;
+  /** Calls served since this instance started (memory only): shows how much leasing saves. */
+  private calls = 0;
+
+  /** False after `deleteAll()` dropped the table; the next save creates it again. */
+  private schemaReady = false;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
-    const sql = ctx.storage.sql;
-    sql.exec(
-      `CREATE TABLE IF NOT EXISTS bucket (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         tokens REAL NOT NULL, updated_at INTEGER NOT NULL, epoch TEXT NOT NULL, next_lease INTEGER NOT NULL,
-         leases TEXT NOT NULL, capacity REAL NOT NULL, refill REAL NOT NULL)`,
-    );
-    const row = sql.exec<Row>('SELECT * FROM bucket WHERE id = 1').toArray()[0];
+    this.ensureSchema();
+    const row = ctx.storage.sql.exec<Row>('SELECT * FROM bucket WHERE id = 1').toArray()[0];
     if (row) {
       this.bucket = {
         tokens: row.tokens,
@@ -71,6 +70,7 @@ export class RateLimiter extends DurableObject {
   acquire(params: BucketParams, req: AcquireRequest): AcquireResult {
     const p = validParams(params);
     const now = Date.now();
+    this.calls += 1;
     const { state, result } = acquire(this.current(p, now), p, now, {
       cost: Math.max(0, Number(req.cost) || 0),
       lease: Math.max(0, Number(req.lease) || 0),
@@ -85,12 +85,13 @@ export class RateLimiter extends DurableObject {
   charge(params: BucketParams, cost: number): void {
     const p = validParams(params);
     const now = Date.now();
+    this.calls += 1;
     this.save(charge(this.current(p, now), p, now, Math.max(0, Number(cost) || 0)), p);
   }
 
   /** Read-only view for tests and operators. */
-  inspect(): { state: BucketState | undefined; params: BucketParams | undefined } {
-    return { state: this.bucket, params: this.params };
+  inspect(): { state: BucketState | undefined; params: BucketParams | undefined; calls: number } {
+    return { state: this.bucket, params: this.params, calls: this.calls };
   }
 
   override async alarm(): Promise<void> {
@@ -101,6 +102,7 @@ export class RateLimiter extends DurableObject {
       // Nothing a fresh bucket would not know: drop it (the next call starts a new incarnation with a new epoch).
       this.bucket = undefined;
       this.params = undefined;
+      this.schemaReady = false;
       await this.ctx.storage.deleteAll();
       return;
     }
@@ -113,9 +115,21 @@ export class RateLimiter extends DurableObject {
     return this.bucket;
   }
 
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
+    this.ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS bucket (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         tokens REAL NOT NULL, updated_at INTEGER NOT NULL, epoch TEXT NOT NULL, next_lease INTEGER NOT NULL,
+         leases TEXT NOT NULL, capacity REAL NOT NULL, refill REAL NOT NULL)`,
+    );
+    this.schemaReady = true;
+  }
+
   private save(state: BucketState, params: BucketParams): void {
     this.bucket = state;
     this.params = params;
+    this.ensureSchema();
     this.ctx.storage.sql.exec(
       `INSERT OR REPLACE INTO bucket (id, tokens, updated_at, epoch, next_lease, leases, capacity, refill)
        VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
