@@ -4,6 +4,7 @@
  * listed in scripts/lib/workers.mjs WORKER_RUNTIME_ENV.auth.
  */
 import { bool, ConfigError, defineConfig, type Field, int, list, oneOf, optionalStr, str } from '../../../shared/config.js';
+import { parseScope } from './domain/scope.js';
 
 /** Hard ceiling for any access token lifetime, whatever the configuration says (one day). */
 export const ABSOLUTE_MAX_TOKEN_TTL_SECONDS = 86_400;
@@ -56,6 +57,21 @@ function aes256Key(): Field<Uint8Array> {
   };
 }
 
+/** Scope tokens separated by spaces and/or commas, each valid per RFC 6749 §3.3. */
+function scopeList(): Field<string[]> {
+  return {
+    parse(raw, name) {
+      const text = list().parse(raw, name).join(' ').trim();
+      if (text === '') return [];
+      try {
+        return parseScope(text.split(/\s+/).join(' '));
+      } catch (err) {
+        throw new ConfigError(name, (err as Error).message);
+      }
+    },
+  };
+}
+
 export const authSpec = {
   ISSUER: issuerUrl(),
   /** AES-256-GCM key-encryption key for private signing keys at rest (a secret). */
@@ -86,7 +102,7 @@ export const authSpec = {
   /** Trust the first X-Forwarded-For entry when CF-Connecting-IP is absent (self-hosted behind a known ingress). */
   TRUST_PROXY_HEADERS: bool({ default: false }),
   /** When non-empty, registered scopes must come from this list, and it is advertised as scopes_supported. */
-  SCOPES_SUPPORTED: list(),
+  SCOPES_SUPPORTED: scopeList(),
   /** When non-empty, a client's `allowed_resources` must come from this list. */
   RESOURCES_SUPPORTED: list(),
   /** `aud` of tokens requested without `resource` by a client with no allowed resources (default: the issuer). */

@@ -48,7 +48,17 @@ export class SigningKeyError extends Error {
 const encoder = new TextEncoder();
 
 /** RFC 7638 JWK thumbprint (SHA-256): the required members only, in lexicographic order, no whitespace. */
-export async function jwkThumbprint(jwk: JsonWebKey): Promise<string> {
+export interface ThumbprintInput {
+  kty?: unknown;
+  crv?: unknown;
+  x?: unknown;
+  y?: unknown;
+  e?: unknown;
+  n?: unknown;
+  [member: string]: unknown;
+}
+
+export async function jwkThumbprint(jwk: ThumbprintInput): Promise<string> {
   let members: Record<string, unknown>;
   if (jwk.kty === 'EC') members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
   else if (jwk.kty === 'OKP') members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
@@ -72,11 +82,12 @@ export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey>
   const pair = (await crypto.subtle.generateKey(generationParams(alg), true, ['sign', 'verify'])) as CryptoKeyPair;
   const privateJwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
   const exported = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as JsonWebKey;
-  const kid = await jwkThumbprint(exported);
-  const publicJwk: Record<string, string> =
+  const members: Record<string, string> =
     exported.kty === 'EC'
-      ? { kty: 'EC', crv: String(exported.crv), x: String(exported.x), y: String(exported.y), kid, alg, use: 'sig' }
-      : { kty: 'OKP', crv: String(exported.crv), x: String(exported.x), kid, alg, use: 'sig' };
+      ? { kty: 'EC', crv: String(exported.crv), x: String(exported.x), y: String(exported.y) }
+      : { kty: 'OKP', crv: String(exported.crv), x: String(exported.x) };
+  const kid = await jwkThumbprint(members);
+  const publicJwk = { ...members, kid, alg, use: 'sig' };
   return { kid, alg, publicJwk, privateJwk };
 }
 
