@@ -1,0 +1,29 @@
+/**
+ * Public API of the local data plane: the two bridges that let Workers drivers reach ordinary
+ * Postgres and Redis, and the private servers used for local development.
+ */
+export { startPgBridge, type PgBridge, type PgBridgeOptions, type PgBridgeStats } from './pg-ws-bridge.js';
+export { startRedisRestBridge, type RedisRestBridge, type RedisRestBridgeOptions } from './redis-rest-bridge.js';
+export {
+  startLocalPostgres,
+  startLocalRedis,
+  MissingBinaryError,
+  type BinaryLookup,
+  type LocalServer,
+  type LocalServerOptions,
+} from './local-servers.js';
+export { findPostgresBinDir, findRedisServer } from './binaries.js';
+export {
+  RedisConnection,
+  RedisErrorReply,
+  RedisUnavailableError,
+  RedisConnectionLostError,
+  RespParser,
+  RespProtocolError,
+  encodeCommand,
+  parseRedisUrl,
+  type RespValue,
+  type RedisTarget,
+  type RedisConnectionOptions,
+} from './resp.js';
+export type { LogFn } from './log.js';
