@@ -46,6 +46,7 @@ export async function buildDataplane(outRoot = join(ROOT, 'dist')) {
     bundle: true,
     platform: 'node',
     format: 'esm',
+    outExtension: { '.js': '.mjs' },
     target: 'node20',
     packages: 'external',
     sourcemap: true,
