@@ -22,10 +22,14 @@ const SERVICE_PREFIX = 'edge-security-';
  */
 export const ALLOWED_WITHOUT_SCHEMA = new Map();
 
-/** The probe paths each long-running component actually serves (shared/app.ts for Workers, dataplane for bridges). */
+/**
+ * The probe paths each long-running component actually serves (shared/app.ts for Workers, dataplane for bridges);
+ * null accepts any handler. A bridge's /health reports its backend (the redis bridge answers 503 while Redis is
+ * down), so its liveness may be a plain socket check: restarting a bridge cannot repair the data store.
+ */
 const PROBE_PATHS = {
   worker: { readiness: ['/ready'], liveness: ['/health'] },
-  bridge: { readiness: ['/health', '/ready'], liveness: ['/health'] },
+  bridge: { readiness: ['/health'], liveness: null },
 };
 
 /** Runtime variables without which a Worker cannot serve ('*': every Worker). */
@@ -124,7 +128,9 @@ async function modelFor(apiVersion, kind) {
     // kubernetes-models exports one module per group/version/kind: `kubernetes-models/apps/v1/Deployment`.
     if (/^[a-z0-9.-]+(\/[a-z0-9]+)?$/.test(apiVersion) && /^[A-Z][A-Za-z0-9]*$/.test(kind)) {
       try {
-        const mod = await import(`kubernetes-models/${apiVersion}/${kind}`);
+        // A plain variable, not a template literal: bundlers (vitest's vite) would try to resolve the pattern.
+        const specifier = ['kubernetes-models', apiVersion, kind].join('/');
+        const mod = await import(specifier);
         const candidate = mod[kind];
         if (typeof candidate === 'function' && candidate.apiVersion === apiVersion && candidate.kind === kind) {
           Model = candidate;

@@ -8,8 +8,9 @@
  * is substituted: loopback addresses instead of Service DNS names (`--external-addr peer-policy=...`), a temp folder
  * instead of the emptyDir, the data plane's URLs and freshly generated Secret values.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -302,6 +303,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     const uncertain = new Set<string>();
     const outcomes: { status: number; upstream: string | null; afterKill: boolean }[] = [];
     let killed = false;
+    let issuedByA = 0;
     let ops = 0;
     const TOTAL = 160;
     const KILL_AT = 50;
@@ -310,14 +312,19 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       while (ops < TOTAL) {
         ops++;
         if (ops === KILL_AT) {
-          // A crashed pod: no SIGTERM, no graceful drain, requests in flight on it are cut.
-          replicaA.child?.kill('SIGKILL');
+          // A crashed pod: no SIGTERM, no graceful drain, requests in flight on it are cut. Requests that start
+          // after the process is gone count as "after the kill"; those racing with it may be served or cut.
+          const child = replicaA.child as ChildProcess;
+          const gone = once(child, 'exit');
+          child.kill('SIGKILL');
+          await gone;
           killed = true;
         }
         const afterKill = killed;
         const r = await issue(proxy.url, c);
         outcomes.push({ status: r.status, upstream: r.upstream, afterKill });
         if (r.status !== 200) continue;
+        if (r.upstream === 'auth-a') issuedByA++;
         const token = r.body.access_token as string;
         issued.push(token);
         if (issued.length % 3 === 0) {
@@ -356,6 +363,8 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       }
     };
     expect(revoked.size).toBeGreaterThan(10);
+    // The replica that died had issued tokens too: their state must survive it.
+    expect(issuedByA).toBeGreaterThan(5);
     await expectState(replicaB.url);
 
     // A new pod (same emptyDir: a container restart) comes back and the proxy's health check readmits it.
@@ -373,7 +382,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     // The restarted replica sees everything issued and revoked while it was down.
     await expectState(replicaA.url);
     console.log(
-      `[k8s-replicas] kill test: ${issued.length} tokens issued (${revoked.size} revoked, ${uncertain.size} revocations cut in flight), ` +
+      `[k8s-replicas] kill test: ${issued.length} tokens issued (${issuedByA} by the killed replica; ${revoked.size} revoked, ${uncertain.size} revocations cut in flight), ` +
         `${failures.length} requests cut by the SIGKILL (502), ${servedAfter.length} served by the survivor after it, restart rejoined`,
     );
   }, 90_000);
