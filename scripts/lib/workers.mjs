@@ -75,6 +75,7 @@ export const WORKER_RUNTIME_ENV = {
     'SCOPES_SUPPORTED',
     'RESOURCES_SUPPORTED',
     'DEFAULT_AUDIENCE',
+    'POLICY_API_TOKEN',
     // Rate limits: workers/auth/src/domain/rate-limit-config.ts (RATE_LIMIT_VARIABLES)
     'RATE_LIMIT_BACKEND',
     'RATE_LIMIT_FAILED_AUTH_COST',

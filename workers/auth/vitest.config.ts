@@ -36,9 +36,10 @@ export default defineConfig({
             script: `export default {
               async fetch(request) {
                 const id = request.headers.get('x-request-id');
-                if (id === 'policy-allow') return Response.json({ decision: 'Allow' });
-                if (id === 'policy-deny') return Response.json({ decision: 'Deny' });
-                if (id === 'policy-odd') return Response.json({ decision: 'allow' });
+                const decision = (d) => Response.json({ decision: d, request_id: id, policy_version: 1, reasons: [], errors: [] });
+                if (id === 'policy-allow') return decision('Allow');
+                if (id === 'policy-deny') return decision('Deny');
+                if (id === 'policy-odd') return decision('allow');
                 if (id === 'policy-slow') await new Promise((r) => setTimeout(r, 5000));
                 return new Response('boom', { status: 500 });
               },

@@ -4,6 +4,8 @@ import type { CommonBindings } from '../../../shared/env.js';
 export interface Env extends CommonBindings {
   /** Service binding to the policy Worker (authorizes the admin endpoints). */
   POLICY?: Fetcher;
+  /** Bearer token the policy Worker requires on /v1/authorize, when it is configured with one. */
+  POLICY_API_TOKEN?: string;
   ISSUER?: string;
   KEY_ENCRYPTION_KEY?: string;
   KEK_ID?: string;

@@ -1,6 +1,7 @@
 /**
  * Admin endpoints for signing keys. Both are authenticated with an admin credential (shared/admin-auth.ts) and
- * authorized by the policy Worker (`Admin::"keys_rotate"` on `AdminEndpoint::"keys"`), failing closed.
+ * authorized by the policy Worker (`Admin::"keys_rotate"` on `AdminEndpoint::"keys"`) through
+ * shared/policy-client.ts, failing closed: Deny is 403, a policy service that cannot decide is 503.
  *
  * - `POST /admin/keys/rotate`: on-demand rotation. The new key is published now and signs after
  *   KEY_PUBLISH_LEAD_SECONDS (no-op if a next key is already pending). `{"immediate": true}` is the emergency
@@ -10,25 +11,23 @@
  *   as a Kubernetes CronJob: same work as the cron trigger.
  */
 import { authenticateAdmin } from '../../../../shared/admin-auth.js';
-import { identityOf } from '../../../../shared/app.js';
 import { readJsonBody } from '../../../../shared/body.js';
 import { validationFailed } from '../../../../shared/errors.js';
 import { type AuthContext, authConfig } from '../context.js';
-import { authorizeAdmin, KEYS_ROTATE } from '../domain/authorize-admin.js';
+import { requireAdminPermission } from '../../../../shared/policy-client.js';
 import { pruneRevokedTokens } from '../storage/revoked-tokens.js';
 import { type MaintenanceResult, rotateSigningKeys } from '../storage/signing-keys.js';
 import { emit } from './oauth-common.js';
+
+const KEYS_ROTATE = 'Admin::keys_rotate';
 
 async function authorize(c: AuthContext): Promise<string> {
   const config = authConfig(c);
   const principal = await authenticateAdmin(config, c.req.header('authorization'), config.ADMIN_BOOTSTRAP_TOKEN);
   try {
-    await authorizeAdmin(c.env.POLICY, principal, KEYS_ROTATE, {
-      timeoutMs: config.SERVICE_TIMEOUT_MS,
-      identity: identityOf(c),
-    });
+    await requireAdminPermission(c, principal, KEYS_ROTATE, 'keys');
   } catch (err) {
-    emit(c, 'authorization.denied', 'denied', undefined, { admin: principal.id, action: KEYS_ROTATE.action });
+    emit(c, 'authorization.denied', 'denied', undefined, { admin: principal.id, action: KEYS_ROTATE });
     throw err;
   }
   return principal.id;
