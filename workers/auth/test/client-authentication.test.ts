@@ -88,8 +88,14 @@ describe('client_secret_post', () => {
   });
 
   it('requires both, and some authentication at all', () => {
-    expect(failure(() => parseClientCredentials(undefined, form({}))).code).toBe('ERR_CLIENT_AUTH_MISSING');
-    expect(failure(() => parseClientCredentials('', form({ client_id: 'id' }))).code).toBe('ERR_CLIENT_AUTH_PUBLIC');
+    const missing = failure(() => parseClientCredentials(undefined, form({})));
+    expect(missing.code).toBe('ERR_CLIENT_AUTH_MISSING');
+    expect(missing.headers['www-authenticate']).toMatch(/^Basic /);
+    const publicClient = failure(() => parseClientCredentials('', form({ client_id: 'id' })));
+    expect(publicClient.code).toBe('ERR_CLIENT_AUTH_PUBLIC');
+    // No HTTP authentication was attempted, so no challenge: RPs then see invalid_client itself.
+    expect(publicClient.status).toBe(401);
+    expect(publicClient.headers).toEqual({});
     expect(failure(() => parseClientCredentials(undefined, form({ client_secret: 's' }))).oauthError).toBe('invalid_client');
     expect(failure(() => parseClientCredentials(undefined, form({ client_id: 'x'.repeat(300), client_secret: 's' }))).code).toBe(
       'ERR_CLIENT_AUTH_MALFORMED',

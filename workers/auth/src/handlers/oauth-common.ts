@@ -66,8 +66,10 @@ export function emit(
   });
 }
 
-function authenticationFailed(): OAuthError {
-  return new OAuthError('invalid_client', 'client authentication failed', 401, { 'www-authenticate': BASIC_CHALLENGE });
+/** `invalid_client` (401); the Basic challenge only when the client authenticated with Basic (RFC 6749 §5.2). */
+function authenticationFailed(method: string): OAuthError {
+  const headers: Record<string, string> = method === 'client_secret_basic' ? { 'www-authenticate': BASIC_CHALLENGE } : {};
+  return new OAuthError('invalid_client', 'client authentication failed', 401, headers);
 }
 
 /**
@@ -117,7 +119,7 @@ export async function authenticateClient(
       // An unknown client id is not a secret; it helps spot enumeration.
       ...(client ? {} : { presented_client_id: credentials.clientId.slice(0, 64) }),
     });
-    throw authenticationFailed();
+    throw authenticationFailed(credentials.method);
   }
   return client;
 }
