@@ -128,11 +128,13 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
       variable: err instanceof ConfigError ? err.variable : undefined,
       stack: error?.stack,
     });
+    // A broken configuration is exactly when the report matters most, so fall back to the raw binding.
     let dsn: string | undefined;
     try {
       dsn = config(c).SENTRY_DSN;
     } catch {
-      dsn = undefined;
+      const raw = (c.env as Record<string, unknown> | undefined)?.SENTRY_DSN;
+      dsn = typeof raw === 'string' && raw !== '' ? raw : undefined;
     }
     let ctx: ExecutionContext | undefined;
     try {
@@ -187,6 +189,7 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
         status: res.status,
         duration_ms: Math.round(seconds * 100_000) / 100,
         request_id: requestId,
+        traceparent: c.get('traceparent'),
       });
     }
   });

@@ -1,0 +1,106 @@
+/**
+ * Issue 2, black-box: an unexpected failure is a 500 with an error id that reaches Sentry through toucan-js, a
+ * broken configuration makes /ready name it, and x-request-id / traceparent travel across service bindings.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Platform, startPlatform } from './harness.js';
+
+let sentry: Server;
+const envelopes: string[] = [];
+let platform: Platform;
+const BOOTSTRAP = 'observability-bootstrap-token-0123456789abcdef';
+
+beforeAll(async () => {
+  // A stand-in Sentry ingestion endpoint: toucan-js POSTs envelopes to /api/<project>/envelope/.
+  sentry = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      if (req.url?.startsWith('/api/42/envelope/')) envelopes.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => sentry.listen(0, '127.0.0.1', resolve));
+  const port = (sentry.address() as AddressInfo).port;
+  platform = await startPlatform({
+    env: {
+      SENTRY_DSN: `http://0123456789abcdef0123456789abcdef@127.0.0.1:${port}/42`,
+      LOG_REQUESTS: 'true',
+      ISSUER: 'http://127.0.0.1:8080',
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      ADMIN_BOOTSTRAP_TOKEN: BOOTSTRAP,
+    },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  await new Promise((resolve) => sentry?.close(resolve));
+});
+
+async function eventually<T>(fn: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('request identity across service bindings', () => {
+  it('forwards x-request-id and traceparent from auth to policy and logs both sides', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await fetch(`${platform.urls.auth}/admin/keys/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BOOTSTRAP}`, 'x-request-id': 'trace-me-0001', traceparent },
+    });
+    expect(res.headers.get('x-request-id')).toBe('trace-me-0001');
+    expect(res.status).toBe(200);
+    const lines = await eventually(() => {
+      const parsed = platform
+        .logs()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.request_id === 'trace-me-0001' && l.msg === 'request');
+      return parsed.length >= 2 ? parsed : undefined;
+    });
+    const services = lines.map((l) => l.service).sort();
+    expect(services).toEqual(['auth', 'policy']);
+    for (const line of lines) {
+      expect(line).toMatchObject({ method: 'POST', status: 200, traceparent });
+      expect(typeof line.duration_ms).toBe('number');
+      expect(typeof line.route).toBe('string');
+    }
+  });
+});
+
+describe('unexpected failures', () => {
+  it('answers 500 with an error id, reports it to Sentry, and /ready names the broken configuration', async () => {
+    await platform.restartWorkerd({ MAX_BODY_BYTES: 'lots' });
+    const res = await fetch(`${platform.urls.policy}/v1/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(500);
+    const problem = (await res.json()) as { error_id: string; code: string };
+    expect(problem.code).toBe('ERR_INTERNAL');
+    const envelope = await eventually(() => envelopes.find((e) => e.includes(problem.error_id)));
+    expect(envelope).toContain('MAX_BODY_BYTES');
+    expect(envelope).toContain('"service":"policy"');
+
+    const ready = await fetch(`${platform.urls.policy}/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { failed: string[]; detail: string };
+    expect(body.failed).toEqual(['config']);
+    expect(body.detail).toContain('MAX_BODY_BYTES');
+    // Liveness does not depend on configuration.
+    expect((await fetch(`${platform.urls.policy}/health`)).status).toBe(200);
+  });
+});
