@@ -5,7 +5,7 @@
  * the data-plane URLs and the Secret values.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKERD_BIN } from '../../scripts/lib/platform.mjs';
 import { type K8sObject, renderOverlay } from '../../scripts/k8s-check.mjs';
@@ -61,19 +61,52 @@ export function renderDev(): K8sObject[] {
   return renderOverlay(join(ROOT, 'k8s-fallback', 'overlays', 'dev'));
 }
 
+/** True when every file the configs in `appRoot/workerd` embed exists and each Worker folder has its bundle. */
+function consistent(appRoot: string): boolean {
+  const configs = readdirSync(join(appRoot, 'workerd')).filter((f) => f.endsWith('.capnp'));
+  if (configs.length === 0) return false;
+  for (const file of configs) {
+    const text = readFileSync(join(appRoot, 'workerd', file), 'utf8');
+    for (const m of text.matchAll(/embed "([^"]+)"/g)) {
+      if (!existsSync(join(appRoot, 'workerd', m[1] as string))) return false;
+    }
+  }
+  return readdirSync(join(appRoot, 'workers')).every((w) => existsSync(join(appRoot, 'workers', w, 'index.js')));
+}
+
+/**
+ * Copies what the Containerfile puts in /app (generated configs and Worker bundles, same relative layout) into
+ * `appRoot`, so a run is not disturbed by a concurrent `npm run build` rewriting dist/ (an image does not change
+ * under a running pod either). A copy taken in the middle of such a build is detected and taken again.
+ */
+export async function snapshotImage(appRoot: string, timeoutMs = 60_000): Promise<string> {
+  const dist = join(ROOT, 'dist');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    rmSync(appRoot, { recursive: true, force: true });
+    for (const part of ['workerd', 'workers']) {
+      if (!existsSync(join(dist, part))) throw new Error(`dist/${part} is missing: run \`npm run build:workerd\``);
+      cpSync(join(dist, part), join(appRoot, part), { recursive: true });
+    }
+    if (consistent(appRoot)) return appRoot;
+    if (Date.now() > deadline) throw new Error('dist/ stayed inconsistent (a build in progress?): run `npm run build:workerd`');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /**
  * The manifest's command translated to this machine: the image paths (/app/bin/workerd, /app/workerd/*.capnp) to
- * the npm binary and dist/, the pod's listen address to a loopback port, the emptyDir to a temp folder, and the
+ * the npm binary and the snapshot of dist/, the pod's listen address to a loopback port, the emptyDir to a temp folder, and the
  * cluster's Service DNS names of the peers to loopback addresses.
  */
 export function localCommand(
   spec: PodSpecView,
-  opts: { name: string; listen: string; doStorageDir?: string; peers: Record<string, string> },
+  opts: { name: string; appRoot: string; listen: string; doStorageDir?: string; peers: Record<string, string> },
 ): string[] {
   const out: string[] = [];
   for (const arg of spec.command) {
     if (arg === '/app/bin/workerd') out.push(WORKERD_BIN);
-    else if (arg.startsWith('/app/workerd/')) out.push(join(ROOT, 'dist', 'workerd', arg.slice('/app/workerd/'.length)));
+    else if (arg.startsWith('/app/workerd/')) out.push(join(opts.appRoot, 'workerd', arg.slice('/app/workerd/'.length)));
     else if (arg.startsWith(`${opts.name}=0.0.0.0:`)) out.push(`${opts.name}=${opts.listen}`);
     else if (arg.startsWith('do-storage=')) {
       if (!opts.doStorageDir) throw new Error('the manifest mounts Durable Object storage: doStorageDir is required');

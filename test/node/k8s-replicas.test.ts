@@ -19,7 +19,8 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/platform.mjs';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
-import { localCommand, type PodSpecView, ROOT, renderDev, WorkerdProcess, workerPodSpec } from './k8s-cluster.js';
+import type { K8sObject } from '../../scripts/k8s-check.mjs';
+import { localCommand, type PodSpecView, ROOT, renderDev, snapshotImage, WorkerdProcess, workerPodSpec } from './k8s-cluster.js';
 import { RoundRobinProxy } from './k8s-proxy.js';
 
 interface Registered {
@@ -37,6 +38,8 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
   let issuer: string;
   let tmp: string;
   let authSpec: PodSpecView;
+  let cronJob: K8sObject;
+  let appRoot: string;
   const processes: WorkerdProcess[] = [];
   let replicaA: WorkerdProcess;
   let replicaB: WorkerdProcess;
@@ -63,7 +66,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
 
   async function startWorker(label: string, name: string, spec: PodSpecView, port: number, peers: Record<string, string>, env: Record<string, string>) {
     const doStorageDir = spec.doStorageMount ? join(tmp, `${label}-do`) : undefined;
-    const argv = localCommand(spec, { name, listen: `127.0.0.1:${port}`, doStorageDir, peers });
+    const argv = localCommand(spec, { name, appRoot, listen: `127.0.0.1:${port}`, doStorageDir, peers });
     const proc = new WorkerdProcess(label, argv, env, `http://127.0.0.1:${port}`, doStorageDir);
     processes.push(proc);
     await proc.start();
@@ -106,7 +109,10 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'k8s-replicas-'));
+    // The image's /app: a private copy of the bundles and configs, immutable for the run like an image layer.
+    appRoot = await snapshotImage(join(tmp, 'app'));
     const objects = renderDev();
+    cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'key-maintenance') as K8sObject;
     authSpec = workerPodSpec(objects, 'auth');
     const policySpec = workerPodSpec(objects, 'policy');
     const monitorSpec = workerPodSpec(objects, 'monitor');
@@ -328,8 +334,9 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
         const token = r.body.access_token as string;
         issued.push(token);
         if (issued.length % 3 === 0) {
+          const revokeAfterKill = killed;
           const rv = await revoke(proxy.url, c, token);
-          outcomes.push({ status: rv.status, upstream: rv.upstream, afterKill: killed });
+          outcomes.push({ status: rv.status, upstream: rv.upstream, afterKill: revokeAfterKill });
           if (rv.status === 200) revoked.add(token);
           else uncertain.add(token);
         }
@@ -399,9 +406,18 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
         child.stderr.on('data', (d) => (out += d));
         child.on('exit', (code) => resolve({ code, out }));
       });
-    const ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
-    expect(ok.code, ok.out).toBe(0);
+    // As the Job runs it: a failed attempt is retried up to backoffLimit times (the first authorization through a
+    // cold policy Worker on a loaded 2-core machine can exceed SERVICE_TIMEOUT_MS and answer 503, failing closed).
+    const backoffLimit = cronJob.spec.jobTemplate.spec.backoffLimit as number;
+    let ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
+    const attempts = [ok];
+    while (ok.code !== 0 && attempts.length <= backoffLimit) {
+      ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
+      attempts.push(ok);
+    }
+    expect(ok.code, attempts.map((a) => a.out).join('\n')).toBe(0);
     expect(JSON.parse(ok.out.trim().split('\n').pop() as string)).toMatchObject({ status: 200 });
+    if (attempts.length > 1) console.log(`[k8s-replicas] key maintenance succeeded on attempt ${attempts.length}: ${attempts[0]?.out.trim()}`);
     const denied = await run('not-an-admin-token-but-long-enough');
     expect(denied.code, denied.out).toBe(1);
     expect(denied.out).toMatch(/"status":401/);

@@ -5,11 +5,11 @@
  * Kubernetes Services of the manifests.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderDev, ROOT } from './k8s-cluster.js';
+import { renderDev, ROOT, snapshotImage } from './k8s-cluster.js';
 
 const SENTINEL = 'sentinel-secret-value-that-must-never-appear';
 
@@ -39,16 +39,18 @@ describe('generated workerd configs (what the image runs)', () => {
   let tmp: string;
   let first: Record<string, string>;
   let second: Record<string, string>;
+  let snapshot: string;
 
-  beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist', 'workers', 'auth'))) throw new Error('dist/workers is missing: run `npm run build:workerd`');
+  beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'k8s-workerd-config-'));
-    // Two checkouts at different depths sharing the same bundles.
+    // One consistent copy of dist/ (a concurrent `npm run build` rewrites it in place), then two checkouts at
+    // different depths sharing those bundles.
+    snapshot = await snapshotImage(join(tmp, 'snapshot'));
     const rootA = join(tmp, 'a', 'dist');
     const rootB = join(tmp, 'b', 'deeper', 'checkout', 'dist');
     for (const r of [rootA, rootB]) {
       mkdirSync(r, { recursive: true });
-      symlinkSync(join(ROOT, 'dist', 'workers'), join(r, 'workers'));
+      symlinkSync(join(snapshot, 'workers'), join(r, 'workers'));
     }
     first = generate(rootA, {});
     second = generate(rootB, {
@@ -57,7 +59,7 @@ describe('generated workerd configs (what the image runs)', () => {
       ADMIN_BOOTSTRAP_TOKEN: SENTINEL,
       UPSTASH_REDIS_REST_TOKEN: SENTINEL,
     });
-  });
+  }, 90_000);
 
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -67,8 +69,8 @@ describe('generated workerd configs (what the image runs)', () => {
     expect(Object.keys(first).sort()).toEqual(['admin', 'auth', 'monitor', 'platform', 'policy']);
     for (const name of Object.keys(first)) {
       expect(second[name], name).toBe(first[name]);
-      const onDisk = join(ROOT, 'dist', 'workerd', `${name}.capnp`);
-      expect(readFileSync(onDisk, 'utf8'), `${onDisk} differs from a fresh generation`).toBe(first[name]);
+      const built = join(snapshot, 'workerd', `${name}.capnp`);
+      expect(readFileSync(built, 'utf8'), `dist/workerd/${name}.capnp differs from a fresh generation`).toBe(first[name]);
     }
   });
 
