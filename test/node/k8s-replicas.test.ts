@@ -290,8 +290,9 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       // Both replicas took part in serving and in refusing.
       expect(byReplica(results)['auth-a']).toBeGreaterThan(0);
       expect(byReplica(results)['auth-b']).toBeGreaterThan(0);
-      // Slack (README, "State across replicas"): tokens stranded on the other replica's lease. Bounded by the lease
-      // size, and each lease is at most half of what the bucket held, so at most N/2 here.
+      // Slack (README, "State across replicas"): tokens stranded on a lease of a replica that stops receiving
+      // requests are forfeited when the lease expires. With round robin both keep receiving, so the shortfall was 0
+      // in every run; this is a loose guard against a regression that strands leases systematically.
       expect(LIMIT_N - accepted.length).toBeLessThanOrEqual(Math.floor(LIMIT_N / 2));
       for (const r of limited) {
         expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
