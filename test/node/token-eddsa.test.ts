@@ -27,6 +27,25 @@ afterAll(async () => {
   await tp?.stop();
 });
 
+describe('first key', () => {
+  it('is created exactly once when concurrent first requests all find none', async () => {
+    const client = await register(tp, { scope: 'read' });
+    expect(await tp.sql('select kid from signing_keys')).toEqual([]);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        postForm(`${tp.platform.urls.auth}/oauth/token`, 'grant_type=client_credentials', {
+          authorization: basicHeader(client.client_id, client.client_secret),
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const rows = await tp.sql<{ kid: string; status: string }>('select kid, status from signing_keys');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.status).toBe('active');
+    expect(new Set(results.map((r) => decodeJwt(r.json?.access_token).header.kid))).toEqual(new Set([rows[0]?.kid]));
+  });
+});
+
 describe('EdDSA signing', () => {
   it('advertises and publishes Ed25519 keys and issues EdDSA tokens that verify', async () => {
     expect(tp.as.access_token_signing_alg_values_supported).toEqual(['EdDSA']);

@@ -407,6 +407,28 @@ describe('registration management (RFC 7592) and access control', () => {
     }
   });
 
+  it('applies a per-client rate limit set with the initial access token', async () => {
+    const limited = await register(tp, { scope: 'read', rate_limit: { capacity: 2, refill_per_second: 0.01 } });
+    expect(limited.rate_limit).toEqual({ capacity: 2, refill_per_second: 0.01 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await postForm(url('/oauth/token'), 'grant_type=client_credentials', {
+        authorization: basicHeader(limited.client_id, limited.client_secret),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers.get('retry-after')).toBeTruthy();
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    // A client cannot raise its own limit through RFC 7592: the field is ignored there.
+    const put = await fetch(limited.registration_client_uri, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${limited.registration_access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: limited.client_id, scope: 'read', rate_limit: { capacity: 1000, refill_per_second: 1000 } }),
+    });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { rate_limit: unknown }).rate_limit).toEqual({ capacity: 2, refill_per_second: 0.01 });
+  });
+
   it('reads, updates and deletes a client with its registration access token', async () => {
     const client = await register(tp, { client_name: 'managed', scope: 'read write' });
     const headers = { authorization: `Bearer ${client.registration_access_token}` };
