@@ -129,8 +129,13 @@ function columns(metadata: ClientMetadata) {
   };
 }
 
-/** Writes the current record and version to Redis after a change. Failure is reported: the change needs it. */
-async function publish(config: CommonConfig, row: ClientRow): Promise<void> {
+/**
+ * Writes the current record and version to Redis after a change. For an update or a deletion the invalidation
+ * is part of the change, so a failure is reported (503: retry). For a new client nothing stale can be cached
+ * (its id is fresh), so a failure only costs the first reader a Postgres query; registration still succeeds,
+ * since its credentials are shown only once.
+ */
+async function publish(config: CommonConfig, row: ClientRow, required = true): Promise<void> {
   const ok = await tryRedis(
     config,
     'client cache invalidation',
@@ -145,7 +150,7 @@ async function publish(config: CommonConfig, row: ClientRow): Promise<void> {
     false,
   );
   forgetClient(row.clientId);
-  if (!ok) {
+  if (!ok && required) {
     // The change is committed; caches heal within REDIS_TTL_SECONDS at worst. Tell the caller to retry.
     throw dependencyUnavailable('the change was saved but caches could not be invalidated; retry the request');
   }
@@ -255,7 +260,7 @@ export async function insertClient(config: CommonConfig, client: NewClient): Pro
       .returning();
     return toRow(rows[0] as typeof oauthClients.$inferSelect);
   });
-  await publish(config, row);
+  await publish(config, row, false);
   return row;
 }
 
