@@ -43,10 +43,10 @@ const refill = (d: number) => decimal({ default: d, min: 0.0001, max: MAX_CAPACI
  */
 export const readRateLimitConfig = defineConfig({
   RATE_LIMIT_BACKEND: oneOf(['durable-object', 'redis'] as const, { default: 'durable-object' }),
-  RATE_LIMIT_FAILED_AUTH_COST: int({ default: 10, min: 1, max: 1_000_000 }),
+  RATE_LIMIT_FAILED_AUTH_COST: int({ default: 25, min: 1, max: 1_000_000 }),
   RATE_LIMIT_LEASE_SIZE: int({ default: 64, min: 0, max: 100_000 }),
   RATE_LIMIT_LEASE_TTL_MS: int({ default: 1000, min: 200, max: 60_000 }),
-  RATE_LIMIT_TIMEOUT_MS: int({ default: 1000, min: 50, max: 30_000 }),
+  RATE_LIMIT_TIMEOUT_MS: int({ default: 2000, min: 50, max: 30_000 }),
   RATE_LIMIT_TOKEN_CAPACITY: capacity(60),
   RATE_LIMIT_TOKEN_REFILL_PER_SECOND: refill(10),
   RATE_LIMIT_IP_TOKEN_CAPACITY: capacity(300),

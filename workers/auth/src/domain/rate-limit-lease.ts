@@ -33,6 +33,10 @@ export class LeaseHolder {
   ownerResetMs = 0;
   seenAt = 0;
 
+  /** Owner calls in flight, by ticket (sequence number in sending order). */
+  private pending = new Set<number>();
+  private nextTicket = 1;
+
   constructor(
     readonly maxWant: number,
     readonly ttlMs: number,
@@ -89,9 +93,11 @@ export class LeaseHolder {
   }
 
   /**
-   * Removes leases that can no longer be spent and lists what to give back. A lease expired here may still be
-   * outstanding at the owner (its clock started later), in which case the owner takes the tokens back; otherwise
-   * it ignores the return. Either way this isolate never spends them again.
+   * Removes leases that can no longer be spent (expired here, or exhausted) and lists them for the owner with their
+   * unspent tokens. The owner counts a lease against the bucket's capacity until it expires or comes back, so
+   * giving back exhausted leases (unspent 0) lets the refill resume early. A lease expired here may still be
+   * outstanding at the owner (its clock started later): it then takes the tokens back; otherwise it ignores the
+   * return. Either way this isolate never spends them again.
    */
   takeReturns(now: number): LeaseReturn[] {
     const returns: LeaseReturn[] = [];
@@ -101,10 +107,8 @@ export class LeaseHolder {
         kept.push(l);
         continue;
       }
-      if (l.remaining > 0) {
-        returns.push({ id: l.id, unspent: l.remaining });
-        if (l.remaining * 2 > l.amount) this.want = Math.max(1, Math.ceil(this.want / 2));
-      }
+      returns.push({ id: l.id, unspent: l.remaining });
+      if (l.remaining * 2 > l.amount) this.want = Math.max(1, Math.ceil(this.want / 2));
     }
     this.leases = kept;
     return returns;
@@ -138,6 +142,28 @@ export class LeaseHolder {
       if (l.validUntil - now > this.ttlMs / 4) usable += l.remaining;
     }
     return usable < low;
+  }
+
+  /** Registers an owner call about to be sent; returns its ticket. */
+  begin(): number {
+    const ticket = this.nextTicket++;
+    this.pending.add(ticket);
+    return ticket;
+  }
+
+  end(ticket: number): void {
+    this.pending.delete(ticket);
+  }
+
+  /** Tickets of the calls in flight now. */
+  inFlight(): number[] {
+    return [...this.pending];
+  }
+
+  /** Whether any of `tickets` is still unanswered. */
+  anyPending(tickets: readonly number[]): boolean {
+    for (const t of tickets) if (this.pending.has(t)) return true;
+    return false;
   }
 
   /** Best estimate of the bucket's tokens for RateLimit-Remaining: owner's count plus what is held here. */

@@ -114,6 +114,7 @@ function refillInBackground(c: AuthContext, store: RateLimitStore, check: Check,
   h.refilling = true;
   h.refillStartedAt = sentAt;
   const returns = h.takeReturns(sentAt);
+  const ticket = h.begin();
   const work = withTimeout(
     store.acquire(check.key, check.params, { cost: 0, lease: h.want, leaseTtlMs: rl.RATE_LIMIT_LEASE_TTL_MS, returns }),
     rl.RATE_LIMIT_TIMEOUT_MS,
@@ -124,15 +125,35 @@ function refillInBackground(c: AuthContext, store: RateLimitStore, check: Check,
     })
     .finally(() => {
       h.refilling = false;
+      h.end(ticket);
     });
   c.executionCtx.waitUntil(work);
 }
 
+/**
+ * Polls (1 ms timers) until one of `tickets` lands with a lease this request can spend, or all have landed, or the
+ * deadline passes. Polling, because workerd does not let one request await a promise settled by another's I/O.
+ */
+async function waitForLease(h: LeaseHolder, tickets: readonly number[], giveUpAt: number): Promise<HeldLease | undefined> {
+  while (h.anyPending(tickets) && Date.now() < giveUpAt) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const lease = h.trySpend(Date.now(), 1);
+    if (lease) return lease;
+  }
+  return undefined;
+}
+
 async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, check: Check): Promise<Decision> {
   const h = holderFor(check.key, rl);
-  const now = Date.now();
+  let now = Date.now();
   if (rl.RATE_LIMIT_LEASE_SIZE > 0) {
-    const lease = h.trySpend(now, 1);
+    let lease = h.trySpend(now, 1);
+    // Nothing here, but calls of this isolate for the key are in flight (a refill, or other requests): their leases
+    // land in the shared pool, so wait for them rather than add one more call to the storm.
+    if (!lease && h.inFlight().length > 0) {
+      lease = await waitForLease(h, h.inFlight(), now + rl.RATE_LIMIT_TIMEOUT_MS);
+      now = Date.now();
+    }
     if (lease) {
       if (h.needsRefill(now)) refillInBackground(c, store, check, h, rl);
       return {
@@ -147,6 +168,7 @@ async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, 
     }
   }
   const returns = h.takeReturns(now);
+  const ticket = h.begin();
   let result: AcquireResult;
   try {
     result = await withTimeout(
@@ -160,15 +182,19 @@ async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, 
     );
   } catch (err) {
     throw unavailable(err);
+  } finally {
+    h.end(ticket);
   }
   const after = Date.now();
   h.record(result, now, after);
-  if (!result.allowed) {
-    // While this call was in flight, concurrent requests of this isolate may have been lent tokens (or this reply
-    // may carry none because they were): spend those rather than refuse while tokens sit here unused.
-    const lease = h.trySpend(after, 1);
+  if (!result.allowed && rl.RATE_LIMIT_LEASE_SIZE > 0) {
+    // Refused because concurrent requests of this isolate were lent the last tokens? Spend those rather than refuse
+    // while tokens sit here unused. Calls in flight now may bring a lease granted before this refusal: wait for
+    // those (not for later ones, so a flood of refusals does not wait on itself).
+    const lease = h.trySpend(after, 1) ?? (await waitForLease(h, h.inFlight(), after + rl.RATE_LIMIT_TIMEOUT_MS));
     if (lease) {
-      return { check, allowed: true, remaining: h.available(after), resetMs: result.resetMs, retryAfterMs: 0, lease, holder: h };
+      const at = Date.now();
+      return { check, allowed: true, remaining: h.available(at), resetMs: result.resetMs, retryAfterMs: 0, lease, holder: h };
     }
   }
   return {
