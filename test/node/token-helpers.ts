@@ -32,6 +32,9 @@ export async function startTokenPlatform(env: Record<string, string> = {}): Prom
       REGISTRATION_TOKEN: registrationToken,
       ADMIN_BOOTSTRAP_TOKEN: adminToken,
       SCOPES_SUPPORTED: 'read write admin',
+      // The policy Worker's first decision parses its set; on a loaded 2-core machine that can exceed the 2 s
+      // default, and the fail-closed 503 would then stand in for the decision the tests are about.
+      SERVICE_TIMEOUT_MS: '10000',
       // Generous limits: the rate limiter has its own tests; these tests must not trip it by accident.
       RATE_LIMIT_IP_REGISTER_CAPACITY: '1000',
       RATE_LIMIT_REGISTER_CAPACITY: '1000',

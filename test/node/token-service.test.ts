@@ -486,8 +486,11 @@ describe('registration management (RFC 7592) and access control', () => {
     }, 1500);
     expect(refused).toBe(true);
     expect((await introspect(tp, postClient, token.access_token)).body).toEqual({ active: false });
-    const events = await securityEvents(tp);
-    const types = events.filter((e) => e.client_id === client.client_id).map((e) => e.type);
+    const types = await eventually(async () => {
+      const events = await securityEvents(tp);
+      const list = events.filter((e) => e.client_id === client.client_id).map((e) => e.type);
+      return list.includes('client.deleted') ? list : undefined;
+    }, 3000);
     expect(types).toEqual(expect.arrayContaining(['client.registered', 'client.updated', 'client.deleted']));
   });
 });
@@ -586,7 +589,7 @@ describe('signing keys', () => {
     expect(after.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, result.created]));
     await jwtVerify(oldToken.access_token, createRemoteJWKSet(new URL(tp.as.jwks_uri as string)), { typ: 'at+jwt' });
 
-    const events = await securityEvents(tp);
-    expect(events.some((e) => e.type === 'key.rotated')).toBe(true);
+    const rotated = await eventually(async () => (await securityEvents(tp)).some((e) => e.type === 'key.rotated'), 3000);
+    expect(rotated).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
   type KeyRecord,
   planRotation,
   type RotationSettings,
+  ACTIVATION_BACKDATE_MS,
   SigningKeyError,
 } from '../src/domain/signing-keys.js';
 
@@ -84,8 +85,18 @@ describe('planRotation', () => {
   });
   const T0 = 1_700_000_000_000;
 
-  it('creates the first key, active at once', () => {
-    expect(planRotation([], T0, settings)).toEqual({ create: { activatesAt: T0, status: 'active' }, update: [], delete: [] });
+  it('creates the first key, active at once (dated back to tolerate clock skew)', () => {
+    expect(planRotation([], T0, settings)).toEqual({
+      create: { activatesAt: T0 - ACTIVATION_BACKDATE_MS, status: 'active' },
+      update: [],
+      delete: [],
+    });
+  });
+
+  it('does not create a second first key when the first one was made by a clock slightly ahead', () => {
+    // Another isolate created the first key at T0 (dated back); this one plans with a clock 5 s behind.
+    const first = key('a', 'active', T0 - ACTIVATION_BACKDATE_MS);
+    expect(planRotation([first], T0 - 5000, settings)).toEqual({ create: null, update: [], delete: [] });
   });
 
   it('does nothing while the active key is not due (idempotent maintenance)', () => {
@@ -135,14 +146,14 @@ describe('planRotation', () => {
   it('on demand with no lead: the new key signs now and the old one retires', () => {
     const t = T0 + H;
     const plan = planRotation([key('a', 'active', T0)], t, { ...settings, publishLeadMs: 0 }, { force: true });
-    expect(plan.create).toEqual({ activatesAt: t, status: 'active' });
+    expect(plan.create).toEqual({ activatesAt: t - ACTIVATION_BACKDATE_MS, status: 'active' });
     expect(plan.update).toEqual([{ kid: 'a', status: 'retired', retiredAt: t, expiresAt: t + settings.retentionMs }]);
   });
 
   it('immediate (compromise): new active key, old retired, unused pending dropped', () => {
     const t = T0 + H;
     const plan = planRotation([key('a', 'active', T0), key('b', 'pending', t + H)], t, settings, { immediate: true });
-    expect(plan.create).toEqual({ activatesAt: t, status: 'active' });
+    expect(plan.create).toEqual({ activatesAt: t - ACTIVATION_BACKDATE_MS, status: 'active' });
     expect(plan.update).toEqual([{ kid: 'a', status: 'retired', retiredAt: t, expiresAt: t + settings.retentionMs }]);
     expect(plan.delete).toEqual(['b']);
   });

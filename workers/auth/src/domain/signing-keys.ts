@@ -174,6 +174,14 @@ export interface RotationPlan {
 
 const isLive = (k: Pick<KeyRecord, 'status'>) => k.status !== 'retired';
 
+/**
+ * A key that must sign at once (the first key, an emergency rotation, a rotation without lead) is dated this much
+ * in the past, so that isolates whose clocks lag the creator's (another request that waited on the lock, another
+ * machine) already treat it as active instead of finding no key. Such a plan retires every other live key in the
+ * same transaction, so the earlier date never lets it lose to an older key.
+ */
+export const ACTIVATION_BACKDATE_MS = 60_000;
+
 /** The key that signs at `now`: the live key with the latest `activatesAt` not after `now`. */
 export function currentSigner<K extends Pick<KeyRecord, 'status' | 'activatesAt'>>(keys: readonly K[], now: number): K | undefined {
   let best: K | undefined;
@@ -200,7 +208,7 @@ export function planRotation(
   const signer = currentSigner(live, now);
   let create: RotationPlan['create'] = null;
   if (options.immediate || !signer) {
-    create = { activatesAt: now, status: 'active' };
+    create = { activatesAt: now - ACTIVATION_BACKDATE_MS, status: 'active' };
   } else {
     const successor = live.some((k) => k.activatesAt > now);
     const plannedEnd = signer.activatesAt + settings.rotationIntervalMs;
@@ -208,14 +216,16 @@ export function planRotation(
       const activatesAt = options.force
         ? now + settings.publishLeadMs
         : Math.max(plannedEnd, now + settings.publishLeadMs);
-      create = { activatesAt, status: activatesAt <= now ? 'active' : 'pending' };
+      create =
+        activatesAt <= now
+          ? { activatesAt: now - ACTIVATION_BACKDATE_MS, status: 'active' }
+          : { activatesAt, status: 'pending' };
     }
   }
 
   const update: RotationPlan['update'] = [];
   const deleted: string[] = [];
-  const newSignerStarts = create && create.activatesAt <= now ? create.activatesAt : undefined;
-  const effectiveSigner = newSignerStarts !== undefined ? undefined : signer;
+  const effectiveSigner = create?.status === 'active' ? undefined : signer;
   for (const k of live) {
     if (options.immediate && k.activatesAt > now) {
       // A pending key that never signed is dropped with the rest of the compromised generation.

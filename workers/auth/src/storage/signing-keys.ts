@@ -126,8 +126,10 @@ async function applyMaintenance(
   const result = await withPostgres(config, 'signing key maintenance', (db) =>
     db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${KEYS_LOCK_ID})`);
+      // Plan at the time the lock was obtained: whoever held it may have created a key a moment ago.
+      const at = Math.max(now, Date.now());
       const rows = await tx.select().from(signingKeys);
-      const plan = planRotation(rows.map(toRecord), now, settings, options);
+      const plan = planRotation(rows.map(toRecord), at, settings, options);
       let created: string | undefined;
       if (plan.create) {
         const generated = await generateSigningKey(config.SIGNING_ALG);
@@ -138,7 +140,7 @@ async function applyMaintenance(
           privateKeyCiphertext: await encryptPrivateKey(generated.privateJwk, config.KEY_ENCRYPTION_KEY, generated.kid),
           kekId: config.KEK_ID,
           status: plan.create.status,
-          publishedAt: new Date(now),
+          publishedAt: new Date(at),
           activatesAt: new Date(plan.create.activatesAt),
         });
         created = generated.kid;
@@ -236,23 +238,23 @@ async function refreshIfChanged(config: KeyConfig, now: number): Promise<void> {
 /**
  * The key to sign with now. Schedules the background freshness check; only a cold isolate (or one holding no
  * usable key) waits for Postgres, and creates the first key when none exists.
+ *
+ * The time is re-read after every wait: a key another request created while this one waited for the lock is
+ * active from *its* creation time, which is later than this request's start.
  */
-export async function getSigningKey(
-  config: KeyConfig,
-  waitUntil: (p: Promise<unknown>) => void,
-  now = Date.now(),
-): Promise<SigningKey> {
+export async function getSigningKey(config: KeyConfig, waitUntil: (p: Promise<unknown>) => void): Promise<SigningKey> {
+  const now = Date.now();
   let signer = ring ? signerOf(ring, now) : undefined;
   if (!signer) {
-    ring = await loadRing(config, now);
-    signer = signerOf(ring, now);
+    ring = await loadRing(config, Date.now());
+    signer = signerOf(ring, Date.now());
     if (!signer) {
-      await applyMaintenance(config, now, {});
-      ring = await loadRing(config, now);
-      signer = signerOf(ring, now);
+      await applyMaintenance(config, Date.now(), {});
+      ring = await loadRing(config, Date.now());
+      signer = signerOf(ring, Date.now());
     }
     if (!signer) throw dependencyUnavailable('no usable signing key (is KEY_ENCRYPTION_KEY/KEK_ID right?)');
-    nextVersionCheckAt = now + config.SIGNING_KEY_CHECK_MS;
+    nextVersionCheckAt = Date.now() + config.SIGNING_KEY_CHECK_MS;
   } else if (now >= nextVersionCheckAt) {
     nextVersionCheckAt = now + config.SIGNING_KEY_CHECK_MS;
     waitUntil(refreshIfChanged(config, now));
