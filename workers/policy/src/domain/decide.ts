@@ -26,11 +26,11 @@ const MISSING_PREPARSED = /preparsed (policy set|schema) .* not found/i;
  * data not matching the schema) is a Deny carrying Cedar's messages, never an Allow.
  */
 export function decide(set: CompiledPolicySet, stored: EntityIndex, request: AuthorizationRequest): Decision {
-  const roots: EntityUid[] = [request.principal, request.resource, ...set.literalEntities];
+  let slice = set.sliceFor(request.action, request.principal.type, request.resource.type);
+  const roots: EntityUid[] = [request.principal, request.resource, ...slice.literals];
   for (const k in request.context) collectRefs(request.context[k], roots);
   const entities = entitiesForRequest(stored, request.entities, roots);
   for (let attempt = 0; ; attempt++) {
-    const slice = set.sliceFor(request.action, request.principal.type, request.resource.type);
     const answer = engine().statefulIsAuthorized({
       principal: request.principal,
       action: request.action,
@@ -52,6 +52,7 @@ export function decide(set: CompiledPolicySet, stored: EntityIndex, request: Aut
     // Cedar's pre-parsed registry is per isolate; if an entry is gone, register again once.
     if (attempt === 0 && answer.errors.some((e) => MISSING_PREPARSED.test(e.message))) {
       set.resetSlices();
+      slice = set.sliceFor(request.action, request.principal.type, request.resource.type);
       continue;
     }
     return { decision: 'Deny', reasons: [], errors: answer.errors.map((e) => ({ policy_id: null, message: e.message })) };

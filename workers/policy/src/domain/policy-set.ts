@@ -68,6 +68,9 @@ interface ActionInfo {
 interface Slice {
   policySetId: string;
   schemaName: string;
+  /** Entity literals whose data the slice's policies may read: always offered to Cedar when stored. */
+  literals: EntityUid[];
+  size: number;
 }
 
 function asUid(value: unknown): EntityUid | undefined {
@@ -77,22 +80,67 @@ function asUid(value: unknown): EntityUid | undefined {
   return typeof inner.type === 'string' && typeof inner.id === 'string' ? { type: inner.type, id: inner.id } : undefined;
 }
 
-/** Every entity uid a policy names literally (scope or condition); their data may be read during evaluation. */
-function literalEntities(value: unknown, out: Map<string, EntityUid>): void {
+function addRef(value: unknown, out: Map<string, EntityUid>): void {
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
-    for (const v of value) literalEntities(v, out);
+    for (const v of value) addRef(v, out);
     return;
   }
-  const v = value as Record<string, unknown>;
-  const keys = Object.keys(v);
-  const isRef = '__entity' in v || (keys.length === 2 && typeof v.type === 'string' && typeof v.id === 'string');
-  const uid = isRef ? asUid(v) : undefined;
+  const uid = '__entity' in value ? asUid(value) : undefined;
   if (uid) {
     out.set(uidKey(uid), uid);
     return;
   }
-  for (const k of keys) literalEntities(v[k], out);
+  for (const v of Object.values(value)) addRef(v, out);
+}
+
+// Operators whose entity-literal operands are compared by uid only: their data is never read.
+const UID_ONLY_BOTH = new Set(['==', '!=', 'contains', 'containsAll', 'containsAny']);
+
+/**
+ * Entity literals in a condition whose data (attributes, tags, ancestors) evaluation may read, so the stored
+ * copy must be offered to Cedar. A literal compared by uid (`==`, `!=`, right of `in`, set membership) needs
+ * nothing; anything else is kept, which errs on the safe side. Scope constraints never read a literal's data
+ * (`principal in Group::"g"` reads the principal's ancestors).
+ */
+function dataLiterals(expr: unknown, out: Map<string, EntityUid>, needed = true): void {
+  if (typeof expr !== 'object' || expr === null) return;
+  if (Array.isArray(expr)) {
+    for (const e of expr) dataLiterals(e, out, needed);
+    return;
+  }
+  const node = expr as Record<string, unknown>;
+  if ('Value' in node) {
+    if (needed) addRef(node.Value, out);
+    return;
+  }
+  if ('Var' in node || 'Slot' in node) return;
+  if ('Set' in node) {
+    dataLiterals(node.Set, out, needed);
+    return;
+  }
+  for (const [op, arg] of Object.entries(node)) {
+    const a = (arg ?? {}) as Record<string, unknown>;
+    if (UID_ONLY_BOTH.has(op)) {
+      dataLiterals(a.left, out, false);
+      dataLiterals(a.right, out, false);
+    } else if (op === 'in') {
+      dataLiterals(a.left, out, true);
+      dataLiterals(a.right, out, false);
+    } else if (op === 'is') {
+      dataLiterals(a.left, out, true);
+      dataLiterals(a.in, out, false);
+    } else {
+      // Every other operator, extension call or record: its operands are read.
+      dataLiterals(Array.isArray(arg) ? arg : Object.values(a), out, true);
+    }
+  }
+}
+
+function policyDataLiterals(policies: readonly ParsedPolicy[]): EntityUid[] {
+  const out = new Map<string, EntityUid>();
+  for (const p of policies) for (const c of p.json.conditions) dataLiterals(c.body, out);
+  return [...out.values()];
 }
 
 /**
@@ -243,7 +291,7 @@ export class CompiledPolicySet {
   readonly policies: ParsedPolicy[];
   readonly schema: SchemaJson<string>;
   readonly warnings: SourceError[];
-  /** Entities named in policy text, always offered to Cedar when stored. */
+  /** Entity literals whose data some policy may read (see `dataLiterals`). */
   readonly literalEntities: EntityUid[];
   private readonly actions: Map<string, ActionInfo>;
   private readonly prefix: string;
@@ -261,9 +309,7 @@ export class CompiledPolicySet {
     this.policies = parsePolicies(input.policies);
     this.warnings = validatePolicies(this.policies, this.schema);
     this.actions = actionsOf(this.schema);
-    const literals = new Map<string, EntityUid>();
-    for (const p of this.policies) literalEntities(p.json, literals);
-    this.literalEntities = [...literals.values()];
+    this.literalEntities = policyDataLiterals(this.policies);
     this.prefix = `v${input.version}.${++instances}`;
   }
 
@@ -292,10 +338,19 @@ export class CompiledPolicySet {
       );
       const policySetId = `${this.prefix}:policies:${key}`;
       this.register('policies', policySetId, Object.fromEntries(subset.map((p) => [p.id, p.text])));
-      slice = { policySetId, schemaName };
+      slice = { policySetId, schemaName, literals: policyDataLiterals(subset), size: subset.length };
       this.slices.set(key, slice);
     }
     return slice;
+  }
+
+  /** Number of policies a request with this action and these types is evaluated against. */
+  sliceSize(action: EntityUid, principalType: string, resourceType: string): number {
+    return this.sliceFor(action, principalType, resourceType).size;
+  }
+
+  literalEntitiesFor(action: EntityUid, principalType: string, resourceType: string): EntityUid[] {
+    return this.sliceFor(action, principalType, resourceType).literals;
   }
 
   fullSlice(): Slice {
@@ -303,7 +358,7 @@ export class CompiledPolicySet {
       const name = `${this.prefix}:full`;
       this.register('schema', name, this.schema);
       this.register('policies', name, Object.fromEntries(this.policies.map((p) => [p.id, p.text])));
-      this.full = { policySetId: name, schemaName: name };
+      this.full = { policySetId: name, schemaName: name, literals: this.literalEntities, size: this.policies.length };
     }
     return this.full;
   }
