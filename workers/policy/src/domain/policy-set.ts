@@ -215,13 +215,23 @@ const qualify = (namespace: string, name: string, schema: SchemaJson<string>): s
 
 const actionType = (namespace: string) => (namespace === '' ? 'Action' : `${namespace}::Action`);
 
+/**
+ * The action a `memberOf` entry names. Like Cedar: a qualified type is taken as written; `Action` (or no type)
+ * means the declaring namespace's action if that namespace declares it, otherwise the global one.
+ */
+function resolveActionRef(schema: SchemaJson<string>, namespace: string, ref: { id: string; type?: string }): EntityUid {
+  if (ref.type?.includes('::')) return { type: ref.type, id: ref.id };
+  if (namespace !== '' && schema[namespace]?.actions?.[ref.id]) return { type: actionType(namespace), id: ref.id };
+  return { type: 'Action', id: ref.id };
+}
+
 /** Every action of the schema with its ancestry and `appliesTo`, keyed by uid key. */
 function actionsOf(schema: SchemaJson<string>): Map<string, ActionInfo> {
   const direct = new Map<string, { info: ActionInfo; parents: string[] }>();
   for (const [namespace, def] of Object.entries(schema)) {
     for (const [id, action] of Object.entries(def.actions ?? {})) {
       const uid = { type: actionType(namespace), id };
-      const parents = (action.memberOf ?? []).map((m) => uidKey({ type: m.type ?? actionType(namespace), id: m.id }));
+      const parents = (action.memberOf ?? []).map((m) => uidKey(resolveActionRef(schema, namespace, m)));
       const applies = action.appliesTo;
       direct.set(uidKey(uid), {
         parents,
