@@ -136,7 +136,7 @@ describe('slicing with namespaces and action groups across namespaces', () => {
     const staticPolicies = Object.fromEntries(set.policies.map((p) => [p.id, p.text]));
     for (const action of ['a', 'b', 'c', 'g']) {
       for (const ptype of ['NS::U', 'NS::V']) {
-        for (const context of [{}, { stop: true }]) {
+        for (const context of [{}, { stop: true }] as Record<string, boolean>[]) {
           const request = {
             principal: { type: ptype, id: 'p' },
             action: { type: 'NS::Action', id: action },
