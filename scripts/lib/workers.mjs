@@ -105,6 +105,9 @@ export const WORKER_RUNTIME_ENV = {
     'POLICY_API_TOKEN',
     'ADMIN_BOOTSTRAP_TOKEN',
   ],
-  admin: [],
+  admin: [
+    // shared/policy-client.ts, when the policy Worker requires a bearer token
+    'POLICY_API_TOKEN',
+  ],
   monitor: [],
 };
