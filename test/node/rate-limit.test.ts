@@ -15,6 +15,7 @@ function platformEnv(extra: Record<string, string>): Record<string, string> {
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     REGISTRATION_TOKEN,
     SCOPES_SUPPORTED: 'read write',
+    RATE_LIMIT_SUCCESS_HEADERS: 'true',
     // Wide defaults so only the buckets a test means to hit are hit.
     RATE_LIMIT_IP_TOKEN_CAPACITY: '100000',
     RATE_LIMIT_IP_TOKEN_REFILL_PER_SECOND: '1000',

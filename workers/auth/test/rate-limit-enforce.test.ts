@@ -41,6 +41,7 @@ function setup(vars: Record<string, string>) {
 }
 
 const strict = {
+  RATE_LIMIT_SUCCESS_HEADERS: 'true',
   RATE_LIMIT_TOKEN_CAPACITY: '5',
   RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '0.001',
   RATE_LIMIT_IP_TOKEN_CAPACITY: '1000',
@@ -69,6 +70,13 @@ describe('enforceRateLimit (Durable Object backend)', () => {
     expect(r.headers.get('ratelimit-remaining')).toBe('0');
     expect(r.headers.get('ratelimit-reset')).toBe(r.headers.get('retry-after'));
     expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('leaves allowed responses alone unless RATE_LIMIT_SUCCESS_HEADERS is on', async () => {
+    const { tag, send } = setup({ ...strict, RATE_LIMIT_SUCCESS_HEADERS: 'false' });
+    const res = await send({ 'x-client': `c-${tag}`, 'x-ip': '198.51.100.9' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-limit')).toBeNull();
   });
 
   it('holds exactly under concurrent requests', async () => {

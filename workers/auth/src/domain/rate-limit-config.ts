@@ -10,8 +10,10 @@
  *   RATE_LIMIT_LEASE_SIZE       most tokens an isolate borrows at once; 0 asks the owner on every request
  *   RATE_LIMIT_LEASE_TTL_MS     life of a lease; unspent tokens are given back or forfeited after it
  *   RATE_LIMIT_TIMEOUT_MS       deadline for the owner's answer (then 503: fail closed)
+ *   RATE_LIMIT_SUCCESS_HEADERS  RateLimit-* headers on allowed responses too (429s always carry them). Off by
+ *                               default: measured at ~20 us of CPU per token request (~4%), for an estimate only.
  */
-import { ConfigError, defineConfig, type Field, int, oneOf } from '../../../../shared/config.js';
+import { bool, ConfigError, defineConfig, type Field, int, oneOf } from '../../../../shared/config.js';
 import type { BucketParams } from './token-bucket.js';
 
 export type RateLimitedEndpoint = 'token' | 'introspect' | 'revoke' | 'register';
@@ -44,9 +46,10 @@ const refill = (d: number) => decimal({ default: d, min: 0.0001, max: MAX_CAPACI
 export const readRateLimitConfig = defineConfig({
   RATE_LIMIT_BACKEND: oneOf(['durable-object', 'redis'] as const, { default: 'durable-object' }),
   RATE_LIMIT_FAILED_AUTH_COST: int({ default: 25, min: 1, max: 1_000_000 }),
-  RATE_LIMIT_LEASE_SIZE: int({ default: 64, min: 0, max: 100_000 }),
+  RATE_LIMIT_LEASE_SIZE: int({ default: 512, min: 0, max: 100_000 }),
   RATE_LIMIT_LEASE_TTL_MS: int({ default: 1000, min: 200, max: 60_000 }),
   RATE_LIMIT_TIMEOUT_MS: int({ default: 2000, min: 50, max: 30_000 }),
+  RATE_LIMIT_SUCCESS_HEADERS: bool({ default: false }),
   RATE_LIMIT_TOKEN_CAPACITY: capacity(60),
   RATE_LIMIT_TOKEN_REFILL_PER_SECOND: refill(10),
   RATE_LIMIT_IP_TOKEN_CAPACITY: capacity(300),
@@ -74,6 +77,7 @@ export const RATE_LIMIT_VARIABLES = [
   'RATE_LIMIT_LEASE_SIZE',
   'RATE_LIMIT_LEASE_TTL_MS',
   'RATE_LIMIT_TIMEOUT_MS',
+  'RATE_LIMIT_SUCCESS_HEADERS',
   ...RATE_LIMITED_ENDPOINTS.flatMap((e) => {
     const E = e.toUpperCase();
     return [

@@ -41,10 +41,13 @@ export function ipBucketId(ip: string): string {
     .join(':')}::/64`;
 }
 
-/** Short, unambiguous identifier for a key part; long input is hashed (tag `h~`, which no plain id starts with). */
-export async function keyPart(id: string): Promise<string> {
+/**
+ * Short, unambiguous identifier for a key part; long input is hashed (tag `h~`, which no plain id starts with).
+ * Returns the plain id synchronously when no hashing is needed (the hot path awaits nothing then).
+ */
+export function keyPart(id: string): string | Promise<string> {
   if (id.length <= MAX_PLAIN_ID && !id.startsWith('h~')) return id;
-  return `h~${base64url(await sha256(id))}`;
+  return sha256(id).then((digest) => `h~${base64url(digest)}`);
 }
 
 export function bucketKey(endpoint: string, scope: 'client' | 'ip', id: string): string {

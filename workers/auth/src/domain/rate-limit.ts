@@ -13,8 +13,9 @@
  * `temporarily_unavailable` ("temporary overloading") is the closest registered one, and the platform already maps
  * 429 to it on OAuth paths. `slow_down` was not chosen: it belongs to the device grant's polling contract (RFC 8628).
  * Headers: Retry-After (seconds), RateLimit-Limit (bucket capacity), RateLimit-Remaining, RateLimit-Reset (seconds
- * until a request can succeed). Allowed responses carry the RateLimit-* headers of the tighter bucket; with
- * leases, Remaining is this isolate's estimate (the owner's count when last asked plus what it holds).
+ * until a request can succeed). With RATE_LIMIT_SUCCESS_HEADERS=true, allowed responses carry the RateLimit-*
+ * headers of the tighter bucket too; with leases, Remaining is then this isolate's estimate (the owner's count
+ * when last asked plus what it holds).
  *
  * The owner unreachable: 503 `temporarily_unavailable` (fail closed), unless the isolate still holds a lease.
  */
@@ -76,6 +77,21 @@ function holderFor(key: string, rl: RateLimitConfig): LeaseHolder {
 }
 
 const stores = new WeakMap<object, RateLimitStore>();
+const limitCache = new WeakMap<RateLimitConfig, Map<RateLimitedEndpoint, ReturnType<typeof endpointLimits>>>();
+
+function limitsFor(rl: RateLimitConfig, endpoint: RateLimitedEndpoint): ReturnType<typeof endpointLimits> {
+  let byEndpoint = limitCache.get(rl);
+  if (!byEndpoint) {
+    byEndpoint = new Map();
+    limitCache.set(rl, byEndpoint);
+  }
+  let limits = byEndpoint.get(endpoint);
+  if (!limits) {
+    limits = endpointLimits(rl, endpoint);
+    byEndpoint.set(endpoint, limits);
+  }
+  return limits;
+}
 
 function storeFor(env: object, rl: RateLimitConfig): RateLimitStore {
   let store = stores.get(env);
@@ -143,28 +159,38 @@ async function waitForLease(h: LeaseHolder, tickets: readonly number[], giveUpAt
   return undefined;
 }
 
+/** The hot path: spend a token this isolate already holds. No I/O, no promise. */
+function takeLocal(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, check: Check): Decision | undefined {
+  if (rl.RATE_LIMIT_LEASE_SIZE === 0) return undefined;
+  const h = holderFor(check.key, rl);
+  const now = Date.now();
+  const lease = h.trySpend(now, 1);
+  if (!lease) return undefined;
+  if (h.needsRefill(now)) refillInBackground(c, store, check, h, rl);
+  return {
+    check,
+    allowed: true,
+    remaining: h.estimateRemaining(now),
+    resetMs: Math.max(0, h.ownerResetMs - (now - h.seenAt)),
+    retryAfterMs: 0,
+    lease,
+    holder: h,
+  };
+}
+
 async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, check: Check): Promise<Decision> {
+  const local = takeLocal(c, rl, store, check);
+  if (local) return local;
   const h = holderFor(check.key, rl);
   let now = Date.now();
-  if (rl.RATE_LIMIT_LEASE_SIZE > 0) {
-    let lease = h.trySpend(now, 1);
+  if (rl.RATE_LIMIT_LEASE_SIZE > 0 && h.inFlight().length > 0) {
     // Nothing here, but calls of this isolate for the key are in flight (a refill, or other requests): their leases
     // land in the shared pool, so wait for them rather than add one more call to the storm.
-    if (!lease && h.inFlight().length > 0) {
-      lease = await waitForLease(h, h.inFlight(), now + rl.RATE_LIMIT_TIMEOUT_MS);
-      now = Date.now();
-    }
+    const lease = await waitForLease(h, h.inFlight(), now + rl.RATE_LIMIT_TIMEOUT_MS);
+    now = Date.now();
     if (lease) {
       if (h.needsRefill(now)) refillInBackground(c, store, check, h, rl);
-      return {
-        check,
-        allowed: true,
-        remaining: h.estimateRemaining(now),
-        resetMs: Math.max(0, h.ownerResetMs - (now - h.seenAt)),
-        retryAfterMs: 0,
-        lease,
-        holder: h,
-      };
+      return { check, allowed: true, remaining: h.estimateRemaining(now), resetMs: 0, retryAfterMs: 0, lease, holder: h };
     }
   }
   const returns = h.takeReturns(now);
@@ -255,7 +281,7 @@ function reportRefusal(
 /**
  * Takes one token from the client's bucket (when the client is known) and from the IP's bucket for `endpoint`.
  * Throws a 429 OAuthError with Retry-After and RateLimit-* headers when either refuses; adds RateLimit-* headers
- * to the response when both allow.
+ * to the response when both allow and RATE_LIMIT_SUCCESS_HEADERS is on.
  */
 export async function enforceRateLimit(
   c: AuthContext,
@@ -268,18 +294,24 @@ export async function enforceRateLimit(
 ): Promise<void> {
   const rl = readRateLimitConfig(c.env as object);
   const store = storeFor(c.env as object, rl);
-  const limits = endpointLimits(rl, req.endpoint);
-  const checks: Check[] = [
-    { scope: 'ip', key: bucketKey(req.endpoint, 'ip', await keyPart(ipBucketId(req.ip))), params: limits.ip },
-  ];
+  const limits = limitsFor(rl, req.endpoint);
+  let ipPart = keyPart(ipBucketId(req.ip));
+  if (typeof ipPart !== 'string') ipPart = await ipPart;
+  const checks: Check[] = [{ scope: 'ip', key: bucketKey(req.endpoint, 'ip', ipPart), params: limits.ip }];
   if (req.clientId) {
+    let clientPart = keyPart(req.clientId);
+    if (typeof clientPart !== 'string') clientPart = await clientPart;
     checks.push({
       scope: 'client',
-      key: bucketKey(req.endpoint, 'client', await keyPart(req.clientId)),
+      key: bucketKey(req.endpoint, 'client', clientPart),
       params: req.clientLimit ?? limits.client,
     });
   }
-  const decisions = await Promise.all(checks.map((check) => take(c, rl, store, check)));
+  // Both buckets from local leases (the common case): no I/O and no further awaits.
+  const local = checks.map((check) => takeLocal(c, rl, store, check));
+  const decisions = local.every((d) => d !== undefined)
+    ? (local as Decision[])
+    : await Promise.all(checks.map((check, i) => local[i] ?? take(c, rl, store, check)));
   const refused = decisions.find((d) => !d.allowed);
   if (refused) {
     // The sibling's token was not used: put it back if it came from a local lease (owner-taken ones stay spent).
@@ -292,9 +324,11 @@ export async function enforceRateLimit(
       headers(refused),
     );
   }
-  let tightest = decisions[0] as Decision;
-  for (const d of decisions) if (d.remaining < tightest.remaining) tightest = d;
-  for (const [name, value] of Object.entries(headers(tightest))) c.header(name, value);
+  if (rl.RATE_LIMIT_SUCCESS_HEADERS) {
+    let tightest = decisions[0] as Decision;
+    for (const d of decisions) if (d.remaining < tightest.remaining) tightest = d;
+    for (const [name, value] of Object.entries(headers(tightest))) c.header(name, value);
+  }
 }
 
 /**
@@ -316,7 +350,7 @@ export async function chargeFailedAuthentication(c: AuthContext, req: { clientId
     await Promise.all(
       CLIENT_AUTH_ENDPOINTS.map(async (endpoint) => {
         const key = bucketKey(endpoint, 'ip', ipPart);
-        const params = endpointLimits(rl, endpoint).ip;
+        const params = limitsFor(rl, endpoint).ip;
         // Spend what this isolate holds first: those tokens are already out of the bucket.
         const left = cost - holderFor(key, rl).drain(now, cost);
         if (left > 0) await withTimeout(store.charge(key, params, left), rl.RATE_LIMIT_TIMEOUT_MS);

@@ -1,0 +1,45 @@
+// Load generation: autocannon (HTTP/1.1 keep-alive, fixed concurrency, no pipelining) in a child process pinned to
+// the load core. One call = one measurement.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuMeter } from './cpu.mjs';
+import { LOAD_CPU, spawnPinned } from './proc.mjs';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'load-worker.mjs');
+
+export const LOAD_DEFAULTS = {
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
+  durationSec: Number(process.env.BENCH_DURATION ?? 5),
+  warmupSec: Number(process.env.BENCH_WARMUP ?? 1),
+};
+
+/**
+ * @param {{ url: string, method?: string, headers?: Record<string,string>, body?: string }} request
+ * @param {{ connections?: number, durationSec?: number, warmupSec?: number, serverPids?: number[] }} [opts]
+ *   serverPids: processes whose CPU time is the server's, reported as `cpuUsPerRequest` (measured run only)
+ * @returns {Promise<{ rps: number, p50: number, p99: number, errors: number, timeouts: number, non2xx: number,
+ *   requests: number, statusCodes: Record<string, {count: number}> }>}  latencies in milliseconds
+ */
+export async function runLoad(request, opts = {}) {
+  const { serverPids = [], ...rest } = opts;
+  const spec = { ...LOAD_DEFAULTS, ...rest, ...request };
+  // Warm-up as its own run, so the measured run (and its CPU accounting) starts on a warm server.
+  if (spec.warmupSec > 0) await autocannonRun({ ...spec, durationSec: spec.warmupSec });
+  const cpuMs = cpuMeter(serverPids);
+  const result = await autocannonRun(spec);
+  result.serverCpuMs = cpuMs();
+  result.cpuUsPerRequest = serverPids.length && result.requests > 0 ? (result.serverCpuMs * 1000) / result.requests : Number.NaN;
+  return result;
+}
+
+async function autocannonRun(spec) {
+  const proc = spawnPinned(LOAD_CPU, process.execPath, [WORKER, JSON.stringify(spec)], { env: { NODE_OPTIONS: '' } });
+  const code = await proc.exited;
+  const line = proc
+    .logs()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`load generator failed (exit ${code}):\n${proc.logs()}`);
+  return JSON.parse(line);
+}

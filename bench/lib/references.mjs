@@ -1,0 +1,90 @@
+// Reference servers the scenarios measure against, each pinned to the server core like the platform:
+// a bare workerd Worker from a single module (runtime and token-endpoint ceilings), and node-oidc-provider.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, WORKERD_BIN } from '../../scripts/lib/platform.mjs';
+import { ROOT } from '../../scripts/lib/workers.mjs';
+import { BENCH_OUT } from './platform.mjs';
+import { SERVER_CPU, spawnPinned, waitForHttp } from './proc.mjs';
+
+export const REFERENCES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'references');
+
+const q = (s) => JSON.stringify(String(s));
+
+/**
+ * Runs one ES module as a bare workerd Worker (same workerd binary and compatibility date as the platform).
+ * @param {string} name  short name, used for the generated config file
+ * @param {string} modulePath  the Worker's module
+ * @param {Record<string,string>} [vars]  text bindings
+ */
+export async function startBareWorker(name, modulePath, vars = {}) {
+  const dir = join(BENCH_OUT, 'references', name);
+  mkdirSync(dir, { recursive: true });
+  const file = basename(modulePath);
+  copyFileSync(modulePath, join(dir, file));
+  const port = await freePort();
+  const bindings = Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`);
+  const config = join(dir, 'config.capnp');
+  writeFileSync(
+    config,
+    [
+      'using Workerd = import "/workerd/workerd.capnp";',
+      'const config :Workerd.Config = (',
+      '  services = [(name = "main", worker = .worker)],',
+      `  sockets = [(name = "http", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "main")],`,
+      ');',
+      'const worker :Workerd.Worker = (',
+      `  modules = [(name = ${q(file)}, esModule = embed ${q(file)})],`,
+      '  compatibilityDate = "2026-04-26",',
+      `  bindings = [${bindings.join(', ')}],`,
+      ');',
+      '',
+    ].join('\n'),
+  );
+  const proc = spawnPinned(SERVER_CPU, WORKERD_BIN, ['serve', config], { cwd: ROOT });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttpAny(url, proc);
+  return { url, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
+}
+
+/** A Worker that only answers POST still answers something to GET: any HTTP answer means it is up. */
+async function waitForHttpAny(url, proc, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`workerd exited (${proc.child.exitCode}):\n${proc.logs()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer in time:\n${proc.logs()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** node-oidc-provider with client_credentials, JWT and opaque access tokens, introspection. */
+export async function startOidcPeer() {
+  const port = await freePort();
+  let info;
+  const ready = new Promise((resolve) => {
+    info = resolve;
+  });
+  const proc = spawnPinned(SERVER_CPU, process.execPath, [join(REFERENCES_DIR, 'oidc-peer.mjs'), String(port)], {
+    cwd: ROOT,
+    env: { NODE_ENV: 'production' },
+    onLine: (line) => {
+      if (line.startsWith('{')) info(JSON.parse(line));
+    },
+  });
+  const started = await Promise.race([
+    ready,
+    proc.exited.then((code) => {
+      throw new Error(`oidc-provider exited (${code}):\n${proc.logs()}`);
+    }),
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/.well-known/openid-configuration`, proc);
+  return { url, clientId: started.clientId, clientSecret: started.clientSecret, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
+}

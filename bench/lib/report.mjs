@@ -1,0 +1,91 @@
+// Aggregation and printing: medians over rounds, ratios against references, PASS/MISS per target, JSON output.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** Medians of req/s and latencies; errors, timeouts and non-2xx summed over every round (a target wants zero). */
+export function summarize(rounds) {
+  return {
+    rounds: rounds.length,
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest)),
+    errors: rounds.reduce((s, r) => s + r.errors, 0),
+    timeouts: rounds.reduce((s, r) => s + r.timeouts, 0),
+    non2xx: rounds.reduce((s, r) => s + r.non2xx, 0),
+    requests: rounds.reduce((s, r) => s + r.requests, 0),
+    perRound: rounds.map((r) => ({
+      rps: Math.round(r.rps),
+      p50: r.p50,
+      p99: r.p99,
+      cpuUsPerRequest: Math.round(r.cpuUsPerRequest),
+      errors: r.errors,
+      non2xx: r.non2xx,
+    })),
+  };
+}
+
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+export function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN;
+}
+
+/**
+ * Prints one scenario: a table of medians, then each measurement's ratios against the references it names.
+ * @param {{ name: string, measurements: {id: string, label: string, compare?: string[]}[] }} scenario
+ * @param {Record<string, ReturnType<typeof summarize>>} results
+ */
+export function printScenario(scenario, results, write = console.log) {
+  const labels = Object.fromEntries(scenario.measurements.map((m) => [m.id, m.label]));
+  write(`\n== ${scenario.name}: medians of ${results[scenario.measurements[0].id]?.rounds ?? 0} rounds ==`);
+  write(
+    `${pad('measurement', 48)}${lpad('req/s', 9)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('CPU us/req', 12)}${lpad('errors', 8)}${lpad('non-2xx', 9)}`,
+  );
+  for (const m of scenario.measurements) {
+    const r = results[m.id];
+    if (!r) continue;
+    write(
+      `${pad(m.label, 48)}${lpad(fmt(r.rps), 9)}${lpad(fmt(r.p50, 1), 8)}${lpad(fmt(r.p99, 1), 8)}${lpad(fmt(r.cpuUsPerRequest), 12)}${lpad(r.errors + r.timeouts, 8)}${lpad(r.non2xx, 9)}`,
+    );
+  }
+  for (const m of scenario.measurements) {
+    if (!m.compare?.length || !results[m.id]) continue;
+    const parts = m.compare
+      .filter((id) => results[id])
+      .map((id) => {
+        const rps = ratio(results[m.id].rps, results[id].rps);
+        const p99 = ratio(results[m.id].p99, results[id].p99);
+        const cpu = ratio(results[m.id].cpuUsPerRequest, results[id].cpuUsPerRequest);
+        return `${labels[id]}: req/s ${fmt(rps, 2)}x, p99 ${fmt(p99, 2)}x, CPU/request ${fmt(cpu, 2)}x`;
+      });
+    write(`  ${m.label}\n    vs ${parts.join('\n    vs ')}`);
+  }
+}
+
+/** @param {{ label: string, pass: boolean, detail: string }[]} targets */
+export function printTargets(name, targets, write = console.log) {
+  if (targets.length === 0) return;
+  write(`\n-- ${name}: targets --`);
+  for (const t of targets) write(`${t.pass ? 'PASS' : 'MISS'}  ${t.label}  (${t.detail})`);
+}
+
+export function writeResults(dir, report) {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const body = `${JSON.stringify(report, null, 2)}\n`;
+  const file = join(dir, `bench-${stamp}.json`);
+  writeFileSync(file, body);
+  writeFileSync(join(dir, 'latest.json'), body);
+  return file;
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// `npm run bench [-- <scenario>...] [--rounds N] [--duration S] [--warmup S]`
+//
+// Runs every bench/scenarios/*.mjs (or the named ones) under bare workerd, never wrangler dev: the platform as
+// `npm start` runs it (generated workerd config, Postgres and Redis bridges, the machine's real Postgres and
+// Redis), built into .bench-out/dist. Servers are pinned to one core (`taskset -c 1`, BENCH_SERVER_CPU), each load
+// generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU). Every scenario's
+// measurements are repeated for several rounds (default 3), interleaved so machine noise hits all of them alike,
+// and medians are reported with ratios, PASS/MISS per target, and JSON in .bench-out/ (latest.json).
+//
+// Scenario contract. A scenario is a module in bench/scenarios/ whose default export is
+//
+//   {
+//     name: 'token',                        // selects it: `npm run bench -- token`
+//     description: '...',
+//     async setup(ctx) -> {
+//       measurements: [{
+//         id: 'token',                      // unique within the scenario
+//         label: 'platform: POST /oauth/token',
+//         request: { url, method?, headers?, body? },   // one fixed HTTP request, sent at ctx.load.connections
+//         compare?: ['token-ceiling', ...],  // ids of measurements to print ratios against
+//         serverPids?: [pid, ...],          // processes doing the server's work: CPU time per request is reported
+//         load?: { connections?, durationSec?, warmupSec? },  // overrides of the defaults, rarely needed
+//       }],
+//       targets?(results) -> [{ label, pass: boolean, detail: string }],  // results[id] = medians (lib/report.mjs)
+//       processes?: { name: pid },          // for the record
+//       async teardown?(),
+//     }
+//   }
+//
+// ctx = {
+//   platform(): Promise<Platform>   // started once, shared by all scenarios: { urls: {auth, policy, admin, monitor},
+//                                   // env, secrets: {REGISTRATION_TOKEN, ADMIN_BOOTSTRAP_TOKEN}, redis, logs,
+//                                   // serverPids: workerd + both bridges + the Redis server }
+//   startBareWorker(name, modulePath, vars?)  // lib/references.mjs: a one-module workerd Worker on the server core
+//   load: { connections, durationSec, warmupSec }
+//   log(msg)
+// }
+// Measurement requests must succeed with 2xx; anything else is counted as non-2xx and shown.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LOAD_DEFAULTS, runLoad } from './lib/load.mjs';
+import { BENCH_OUT, buildPlatform, startPlatform } from './lib/platform.mjs';
+import { LOAD_CPU, SERVER_CPU } from './lib/proc.mjs';
+import { startBareWorker } from './lib/references.mjs';
+import { printScenario, printTargets, summarize, writeResults } from './lib/report.mjs';
+
+const SCENARIOS_DIR = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'scenarios');
+
+function parseArgs(argv) {
+  const opts = { names: [], rounds: Number(process.env.BENCH_ROUNDS ?? 3), load: { ...LOAD_DEFAULTS } };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--rounds') opts.rounds = Number(argv[++i]);
+    else if (a === '--duration') opts.load.durationSec = Number(argv[++i]);
+    else if (a === '--warmup') opts.load.warmupSec = Number(argv[++i]);
+    else if (a === '--connections') opts.load.connections = Number(argv[++i]);
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else opts.names.push(a);
+  }
+  if (!(opts.rounds >= 1)) throw new Error('--rounds must be >= 1');
+  return opts;
+}
+
+/**
+ * Generous limits for the bench client: rate limiting stays on (leases, Durable Object) as in production, but the
+ * bench must measure issuance, not refusals.
+ */
+const BENCH_PLATFORM_ENV = Object.fromEntries(
+  ['TOKEN', 'INTROSPECT', 'REVOKE', 'REGISTER'].flatMap((e) => [
+    [`RATE_LIMIT_${e}_CAPACITY`, '1000000000'],
+    [`RATE_LIMIT_${e}_REFILL_PER_SECOND`, '1000000'],
+    [`RATE_LIMIT_IP_${e}_CAPACITY`, '1000000000'],
+    [`RATE_LIMIT_IP_${e}_REFILL_PER_SECOND`, '1000000'],
+  ]),
+);
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const log = (msg) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+  const files = readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
+  const scenarios = [];
+  for (const f of files) scenarios.push((await import(pathToFileURL(join(SCENARIOS_DIR, f)).href)).default);
+  const selected = opts.names.length ? scenarios.filter((s) => opts.names.includes(s.name)) : scenarios;
+  const unknown = opts.names.filter((n) => !scenarios.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; have ${scenarios.map((s) => s.name).join(', ')}`);
+  log(
+    `scenarios: ${selected.map((s) => s.name).join(', ')}; ${opts.rounds} rounds x ${opts.load.durationSec} s (+${opts.load.warmupSec} s warm-up) at ${opts.load.connections} connections; server core ${SERVER_CPU}, load core ${LOAD_CPU}`,
+  );
+
+  let platformPromise;
+  const cleanups = [];
+  const ctx = {
+    load: opts.load,
+    log,
+    startBareWorker,
+    platform() {
+      platformPromise ??= (async () => {
+        log('building the platform into .bench-out/dist');
+        const outRoot = await buildPlatform();
+        const p = await startPlatform({ outRoot, env: BENCH_PLATFORM_ENV, log });
+        cleanups.push(() => p.stop());
+        return p;
+      })();
+      return platformPromise;
+    },
+  };
+
+  const report = {
+    started: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
+    options: { rounds: opts.rounds, ...opts.load },
+    loadAverageAtStart: (await import('node:os')).loadavg(),
+    scenarios: {},
+  };
+  let misses = 0;
+  // Ctrl-C or a kill still stops every server this run started.
+  const interrupt = async (signal) => {
+    log(`${signal}: stopping`);
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    for (const scenario of selected) {
+      log(`${scenario.name}: setting up`);
+      const run = await scenario.setup(ctx);
+      if (run.teardown) cleanups.push(run.teardown);
+      try {
+        const rounds = Object.fromEntries(run.measurements.map((m) => [m.id, []]));
+        for (let round = 1; round <= opts.rounds; round++) {
+          for (const m of run.measurements) {
+            const r = await runLoad(m.request, { ...opts.load, ...m.load, serverPids: m.serverPids ?? [] });
+            rounds[m.id].push(r);
+            log(
+              `${scenario.name} round ${round}/${opts.rounds} ${m.id}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${Math.round(r.cpuUsPerRequest)} us/req, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`,
+            );
+            // Let deferred work (waitUntil) drain so one measurement does not tax the next.
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+        }
+        const results = Object.fromEntries(Object.entries(rounds).map(([id, rs]) => [id, summarize(rs)]));
+        const targets = run.targets ? run.targets(results) : [];
+        misses += targets.filter((t) => !t.pass).length;
+        printScenario({ name: scenario.name, measurements: run.measurements }, results);
+        printTargets(scenario.name, targets);
+        report.scenarios[scenario.name] = {
+          description: scenario.description,
+          measurements: run.measurements.map(({ id, label, compare }) => ({ id, label, compare })),
+          results,
+          targets,
+          processes: run.processes,
+        };
+      } finally {
+        const idx = cleanups.indexOf(run.teardown);
+        if (idx >= 0) cleanups.splice(idx, 1);
+        await run.teardown?.();
+      }
+    }
+  } finally {
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  }
+  report.durationSec = Math.round((performance.now() - started) / 1000);
+  const file = writeResults(BENCH_OUT, report);
+  log(`done in ${report.durationSec} s; results in ${file}; ${misses === 0 ? 'all targets PASS' : `${misses} target(s) MISS`}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
