@@ -13,11 +13,17 @@
  *
  *     admitted in [t0, t1]  <=  capacity + refillPerSecond * (t1 - t0)
  *
- * which is exactly the bound of one ordinary token bucket, whatever the number of isolates or replicas.
- * The refill is computed piecewise between lease expiries so no credit earned while the cap was lower is
- * granted later. Unspent leased tokens come back only while their lease is still outstanding (so they are still
- * counted in O); after expiry they are forfeited. The price of the design is the other direction only: tokens
- * sitting unspent on a lease can make other callers wait (see `leaseGrant`, which keeps that small).
+ * which is exactly the bound of one ordinary token bucket, whatever the number of isolates or replicas: there is
+ * no slack above N. The refill is computed piecewise between lease expiries so no credit earned while the cap was
+ * lower is granted later. Unspent leased tokens come back only while their lease is still outstanding (so they
+ * are still counted in O); after expiry they are forfeited.
+ *
+ * The price is slack below N only (a caller may be refused while tokens sit unspent on another isolate's lease),
+ * and it is bounded: a lease is at most min(RATE_LIMIT_LEASE_SIZE, half of the tokens left when granted) (see
+ * `leaseGrant`), at most MAX_OUTSTANDING_LEASES are out, and each holds the bucket back for at most one lease TTL
+ * (then its unspent tokens are given back or forfeited, and the refill cap lifts). Holders return exhausted leases
+ * on their next call so the refill resumes early. Near the limit leases shrink to nothing and the owner decides every
+ * request itself, so a bucket of N is never split into shares too small to use.
  *
  * Times are milliseconds on the bucket owner's clock. Lease holders measure a lease's life from the moment they
  * sent the request, on their own clock, so holders always stop spending before the owner reclaims the lease.
