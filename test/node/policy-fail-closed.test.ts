@@ -74,8 +74,31 @@ describe('the policy Worker reachable but unable to decide (its store and Redis 
     await p?.stop();
   });
 
+  const decisionBody = JSON.stringify({
+    principal: { type: 'Admin', id: 'bootstrap' },
+    action: 'Admin::keys_rotate',
+    resource: { type: 'AdminEndpoint', id: 'keys' },
+    entities: [{ uid: { type: 'Admin', id: 'bootstrap' }, attrs: { roles: ['superadmin'] } }],
+  });
+
+  it('with POLICY_API_TOKEN set, service-binding callers carry it and anyone else gets 401', async () => {
+    const token = randomBytes(32).toString('base64url');
+    await p.restartWorkerd({ ISSUER: p.urls.auth, POLICY_API_TOKEN: token });
+    const direct = (authorization?: string) =>
+      fetch(`${p.urls.policy}/v1/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: decisionBody,
+      });
+    expect((await direct()).status).toBe(401);
+    expect((await direct('Bearer not-the-policy-api-token')).status).toBe(401);
+    expect((await direct(`Bearer ${token}`)).status).toBe(200);
+    // The auth Worker's key rotation asks the policy Worker through its binding, with the token.
+    expect((await rotate(p.urls.auth)).status).toBe(200);
+  });
+
   it('works while the policy Worker can decide, then fails closed with 503 when it cannot', async () => {
-    await p.restartWorkerd({ ISSUER: p.urls.auth });
+    await p.restartWorkerd({ ISSUER: p.urls.auth, POLICY_API_TOKEN: '' });
     const ok = await rotate(p.urls.auth);
     expect(ok.status).toBe(200);
 
@@ -84,12 +107,7 @@ describe('the policy Worker reachable but unable to decide (its store and Redis 
     const decision = await fetch(`${p.urls.policy}/v1/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        principal: { type: 'Admin', id: 'bootstrap' },
-        action: 'Admin::keys_rotate',
-        resource: { type: 'AdminEndpoint', id: 'keys' },
-        entities: [{ uid: { type: 'Admin', id: 'bootstrap' }, attrs: { roles: ['superadmin'] } }],
-      }),
+      body: decisionBody,
     });
     expect(decision.status).toBe(503);
     const res = await rotate(p.urls.auth);
