@@ -10,7 +10,8 @@
  *
  * If Redis cannot be read, Postgres is asked instead (each time the snapshot is due). If neither answers, the
  * snapshot keeps serving only while it was verified less than MAX_UNVERIFIED_MS ago; after that decisions fail
- * with 503 rather than risk using a version that may have been rolled back.
+ * with 503 rather than risk using a version that may have been rolled back. After a store failure the next
+ * REFRESH_MS answer at once (snapshot or 503) instead of each waiting on the store again.
  */
 import { dependencyUnavailable } from '../../../../shared/errors.js';
 import type { PolicyConfig } from '../config.js';
@@ -43,6 +44,8 @@ interface IsolateState {
   snapshot?: ActiveSnapshot;
   verifiedAt: number;
   refreshingSince: number | null;
+  /** When the store (Postgres) last failed to answer: for REFRESH_MS after it, fail fast instead of waiting again. */
+  storeFailedAt: number;
   retired: { set: CompiledPolicySet; at: number }[];
 }
 
@@ -53,7 +56,7 @@ function stateFor(config: PolicyConfig): IsolateState {
   const key = `${config.DATABASE_URL}|${config.REDIS_KEY_PREFIX}|${config.POLICY_SET_ID}`;
   let state = states.get(key);
   if (!state) {
-    state = { verifiedAt: 0, refreshingSince: null, retired: [] };
+    state = { verifiedAt: 0, refreshingSince: null, storeFailedAt: 0, retired: [] };
     states.set(key, state);
   }
   return state;
@@ -124,6 +127,11 @@ export async function activeSnapshot(config: PolicyConfig): Promise<ActiveSnapsh
   ) {
     return current;
   }
+  if (now - state.storeFailedAt < REFRESH_MS) {
+    // The store just failed: answer at once (the recent snapshot, or 503) rather than wait on it again.
+    if (current && now - state.verifiedAt < MAX_UNVERIFIED_MS) return current;
+    throw dependencyUnavailable('the policy store is unreachable and no recently verified policy version is loaded');
+  }
   state.refreshingSince = now;
   try {
     let published: number | null = null;
@@ -143,6 +151,7 @@ export async function activeSnapshot(config: PolicyConfig): Promise<ActiveSnapsh
     try {
       loaded = await withDeadline(loadActive(config, config.POLICY_SET_ID, DEFAULT_POLICY_SOURCE), LOAD_DEADLINE_MS);
     } catch (err) {
+      state.storeFailedAt = Date.now();
       const fallback = state.snapshot;
       if (fallback && Date.now() - state.verifiedAt < MAX_UNVERIFIED_MS) return fallback;
       log({ level: 'error', msg: 'policy store unreachable', error: (err as Error).message });
