@@ -23,23 +23,24 @@ export const LOAD_DEFAULTS = {
 export async function runLoad(request, opts = {}) {
   const { serverPids = [], ...rest } = opts;
   const spec = { ...LOAD_DEFAULTS, ...rest, ...request };
-  // Warm-up as its own run, so the measured run (and its CPU accounting) starts on a warm server.
-  if (spec.warmupSec > 0) await autocannonRun({ ...spec, durationSec: spec.warmupSec });
-  const cpuMs = cpuMeter(serverPids);
-  const result = await autocannonRun(spec);
-  result.serverCpuMs = cpuMs();
-  result.cpuUsPerRequest = serverPids.length && result.requests > 0 ? (result.serverCpuMs * 1000) / result.requests : Number.NaN;
-  return result;
-}
-
-async function autocannonRun(spec) {
-  const proc = spawnPinned(LOAD_CPU, process.execPath, [WORKER, JSON.stringify(spec)], { env: { NODE_OPTIONS: '' } });
+  // One load process: warm-up, then the measured run; server CPU is counted from the WARMED marker on.
+  let cpuMs = () => Number.NaN;
+  const proc = spawnPinned(LOAD_CPU, process.execPath, [WORKER, JSON.stringify(spec)], {
+    env: { NODE_OPTIONS: '' },
+    onLine: (line) => {
+      if (line === 'WARMED') cpuMs = cpuMeter(serverPids);
+    },
+  });
   const code = await proc.exited;
+  const used = cpuMs();
   const line = proc
     .logs()
     .split('\n')
     .reverse()
     .find((l) => l.startsWith('{'));
   if (code !== 0 || !line) throw new Error(`load generator failed (exit ${code}):\n${proc.logs()}`);
-  return JSON.parse(line);
+  const result = JSON.parse(line);
+  result.serverCpuMs = used;
+  result.cpuUsPerRequest = serverPids.length && result.requests > 0 ? (used * 1000) / result.requests : Number.NaN;
+  return result;
 }
