@@ -189,6 +189,10 @@ for (const backend of ['durable-object', 'redis'] as const) {
       });
     });
 
+    it('never shares I/O or promises across requests (workerd would log it)', () => {
+      expect(p.logs()).not.toMatch(/different request|Cannot perform I\/O/);
+    });
+
     if (backend === 'redis') {
       it('keeps the bucket in Redis under the run prefix, with an expiry', async () => {
         const client = await register(p, { capacity: 5, refill_per_second: 0.01 });

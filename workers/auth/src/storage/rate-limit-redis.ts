@@ -29,8 +29,12 @@ export function decodeReply(reply: Reply): AcquireResult {
 }
 
 export function redisStore(config: CommonConfig): RateLimitStore {
+  // One client per store: it holds only settings (each command is its own fetch), so sharing it across requests is
+  // safe and saves rebuilding it per call. The script object is per call: its SHA-1 is computed asynchronously,
+  // and a promise settled by one request must not be awaited by another in workerd.
+  const redis = createRedis(config);
   const run = (key: string, args: string[]) =>
-    createRedis(config).createScript<Reply>(TOKEN_BUCKET_LUA).exec([redisKey(config, 'rate-limit', key)], args);
+    redis.createScript<Reply>(TOKEN_BUCKET_LUA).exec([redisKey(config, 'rate-limit', key)], args);
   return {
     backend: 'redis',
     async acquire(key, params, req) {
