@@ -90,6 +90,10 @@ describe('token bucket', () => {
     expect(again.state.tokens).toBeCloseTo(back.state.tokens);
     const late = acquire(a.state, P, 1000, req(0, 0, { returns: [{ id, unspent: 4 }] }));
     expect(late.state.tokens).toBeCloseTo(6); // capped at 6 until the expiry at 1000, no credit after it yet
+    // Garbage in a return is worth nothing (the lease still ends).
+    const junk = acquire(a.state, P, 0, req(0, 0, { returns: [{ id, unspent: Number.NaN }] }));
+    expect(junk.state.tokens).toBe(6);
+    expect(junk.state.leases).toHaveLength(0);
     // A holder cannot give back more than it was lent.
     const greedy = acquire(a.state, P, 0, req(0, 0, { returns: [{ id, unspent: 99 }] }));
     expect(greedy.state.tokens).toBe(10);

@@ -170,7 +170,8 @@ export function returnLeases(state: BucketState, returns: readonly LeaseReturn[]
     if (idx < 0) continue;
     const lease = leases[idx] as LeaseRecord;
     // The lease leaves O and at most its amount joins the tokens: tokens + O cannot grow.
-    tokens += Math.max(0, Math.min(lease.amount, Math.floor(r.unspent)));
+    const unspent = Number.isFinite(r.unspent) ? Math.floor(r.unspent) : 0;
+    tokens += Math.max(0, Math.min(lease.amount, unspent));
     leases = leases.filter((_, j) => j !== idx);
   }
   return { ...state, tokens, leases };
