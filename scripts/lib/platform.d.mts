@@ -28,6 +28,8 @@ export function workerEnv(
   extra?: Record<string, string>,
 ): Record<string, string>;
 export interface WorkerdProcess {
+  /** The addresses actually bound. */
+  sockets: Record<string, string>;
   child: import('node:child_process').ChildProcess;
   stop(signal?: NodeJS.Signals): Promise<void>;
   logs(): string;
@@ -35,7 +37,7 @@ export interface WorkerdProcess {
 }
 export function startWorkerd(opts: {
   config: string;
-  sockets: Record<string, string>;
+  sockets: Record<string, string> | (() => Promise<Record<string, string>>);
   env: Record<string, string>;
   doStorageDir?: string;
   prefix?: string[];

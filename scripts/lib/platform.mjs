@@ -188,13 +188,28 @@ async function waitForHealth(url, deadline, child) {
  * Runs `workerd serve <config>` with socket and storage overrides.
  * @param {object} opts
  * @param {string} opts.config  path to a generated .capnp
- * @param {Record<string,string>} opts.sockets  socket name → host:port
+ * @param {Record<string,string> | (() => Promise<Record<string,string>>)} opts.sockets  socket name → host:port,
+ *   or a function picking free ports (called again when a port turns out to be taken)
  * @param {Record<string,string>} opts.env  fromEnvironment values
  * @param {string} [opts.doStorageDir]
  * @param {string[]} [opts.prefix]  command prefix, e.g. ['taskset', '-c', '1']
  * @param {(line: string) => void} [opts.onLog]
  */
-export async function startWorkerd({ config, sockets, env, doStorageDir, prefix = [], onLog, timeoutMs = 15_000 }) {
+export async function startWorkerd(opts) {
+  // A port from freePort() can be taken by another process before workerd binds it; pick again and retry.
+  const pick = typeof opts.sockets === 'function' ? opts.sockets : async () => opts.sockets;
+  for (let attempt = 1; ; attempt++) {
+    const sockets = await pick();
+    try {
+      return { ...(await launchWorkerd({ ...opts, sockets })), sockets };
+    } catch (err) {
+      if (attempt >= 5 || !String(err.message).includes('Address already in use')) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], onLog, timeoutMs = 15_000 }) {
   const args = ['serve', config];
   for (const [name, addr] of Object.entries(sockets)) args.push('--socket-addr', `${name}=${addr}`);
   if (readFileSync(config, 'utf8').includes('"do-storage"')) {

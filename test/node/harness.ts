@@ -99,18 +99,20 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 export async function startPlatform(opts: { env?: Record<string, string> } = {}): Promise<Platform> {
   const dp = await startTestDataPlane();
   const doStorageDir = mkdtempSync(join(tmpdir(), 'esp-do-'));
-  const sockets: Record<string, string> = await platformSockets(undefined);
   let env = { ...dp.env, ...opts.env };
   let workerd: Awaited<ReturnType<typeof startWorkerd>> | undefined;
-  const launch = async () => {
-    workerd = await startWorkerd({ config: platformConfigPath(), sockets, env, doStorageDir });
-  };
+  let sockets: Record<string, string>;
   try {
-    await launch();
+    workerd = await startWorkerd({ config: platformConfigPath(), sockets: () => platformSockets(), env, doStorageDir });
+    sockets = workerd.sockets;
   } catch (err) {
     await dp.stop();
     throw err;
   }
+  // A restart keeps the ports, so URLs handed to the test stay valid.
+  const launch = async () => {
+    workerd = await startWorkerd({ config: platformConfigPath(), sockets, env, doStorageDir });
+  };
   const url = (name: string) => `http://${sockets[name]}`;
   return {
     ...dp,

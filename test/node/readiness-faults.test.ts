@@ -64,13 +64,13 @@ beforeAll(async () => {
     startLocalRedis({ dataDir: join(dir, 'redis'), port: redisPort }),
   ]);
   dp = await startDataPlane({ databaseUrl: pg.url, redisUrl: redis.url });
-  sockets = await platformSockets();
   workerd = await startWorkerd({
     config: platformConfigPath(),
-    sockets,
+    sockets: () => platformSockets(),
     env: workerEnv(dp, { ENVIRONMENT: 'test', LOG_REQUESTS: 'false' }),
     doStorageDir: join(dir, 'do'),
   });
+  sockets = workerd.sockets;
 }, 90_000);
 
 afterAll(async () => {
