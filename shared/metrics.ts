@@ -17,9 +17,18 @@ function labelText(labels: Record<string, string>): string {
 }
 
 interface Histogram {
+  /** counts[i]: observations in (bucket[i-1], bucket[i]]; the last slot is above every bucket. */
   counts: number[];
   sum: number;
   count: number;
+}
+
+function record(h: Histogram, seconds: number): void {
+  let i = 0;
+  while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
+  (h.counts[i] as number)++;
+  h.sum += seconds;
+  h.count++;
 }
 
 export class MetricsRegistry {
@@ -30,45 +39,58 @@ export class MetricsRegistry {
   constructor(private readonly service: string) {}
 
   inc(name: string, help: string, labels: Record<string, string>, by = 1): void {
+    this.incKey(name, help, labelText(labels), by);
+  }
+
+  private incKey(name: string, help: string, key: string, by: number): void {
     let metric = this.counters.get(name);
     if (!metric) {
       metric = { help, values: new Map() };
       this.counters.set(name, metric);
     }
-    const key = labelText(labels);
     metric.values.set(key, (metric.values.get(key) ?? 0) + by);
   }
 
   observe(name: string, help: string, labels: Record<string, string>, seconds: number): void {
+    record(this.histogramFor(name, help, labelText(labels)), seconds);
+  }
+
+  private histogramFor(name: string, help: string, key: string): Histogram {
     let metric = this.histograms.get(name);
     if (!metric) {
       metric = { help, values: new Map() };
       this.histograms.set(name, metric);
     }
-    const key = labelText(labels);
     let h = metric.values.get(key);
     if (!h) {
-      h = { counts: new Array(LATENCY_BUCKETS.length).fill(0), sum: 0, count: 0 };
+      h = { counts: new Array(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
       metric.values.set(key, h);
     }
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
-      if (seconds <= (LATENCY_BUCKETS[i] as number)) (h.counts[i] as number)++;
-    }
-    h.sum += seconds;
-    h.count++;
+    return h;
   }
 
-  /** Records one finished HTTP request. `route` is the route pattern, never the raw path, to bound cardinality. */
+  /**
+   * Records one finished HTTP request. `route` is the route pattern, never the raw path, to bound cardinality.
+   * This runs on every request, so the series objects are looked up by a plain string key and reused.
+   */
   recordRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { service: this.service, method, route, status: String(status) };
-    this.inc('http_requests_total', 'HTTP requests by route and status.', labels);
-    this.observe(
-      'http_request_duration_seconds',
-      'HTTP request latency in seconds.',
-      { service: this.service, method, route },
-      seconds,
-    );
+    const key = `${method} ${route} ${status}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const counterLabels = labelText({ service: this.service, method, route, status: String(status) });
+      const histogram = this.histogramFor(
+        'http_request_duration_seconds',
+        'HTTP request latency in seconds.',
+        labelText({ service: this.service, method, route }),
+      );
+      series = { counterLabels, histogram };
+      this.requestSeries.set(key, series);
+    }
+    this.incKey('http_requests_total', 'HTTP requests by route and status.', series.counterLabels, 1);
+    record(series.histogram, seconds);
   }
+
+  private readonly requestSeries = new Map<string, { counterLabels: string; histogram: Histogram }>();
 
   render(): string {
     const lines: string[] = [];
@@ -84,8 +106,11 @@ export class MetricsRegistry {
       for (const [labels, h] of metric.values) {
         const inner = labels.slice(1, -1);
         const sep = inner ? ',' : '';
+        // Buckets are stored per interval and made cumulative here, so recording touches one slot.
+        let cumulative = 0;
         LATENCY_BUCKETS.forEach((le, i) => {
-          lines.push(`${name}_bucket{${inner}${sep}le="${le}"} ${h.counts[i]}`);
+          cumulative += h.counts[i] as number;
+          lines.push(`${name}_bucket{${inner}${sep}le="${le}"} ${cumulative}`);
         });
         lines.push(`${name}_bucket{${inner}${sep}le="+Inf"} ${h.count}`);
         lines.push(`${name}_sum${labels} ${h.sum}`, `${name}_count${labels} ${h.count}`);
