@@ -4,10 +4,23 @@
  */
 import { bodyTooLarge, malformedBody, unsupportedMediaType } from './errors.js';
 
+// decode() without { stream: true } keeps no state between calls, so one decoder serves every request.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array | ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw malformedBody('request body is not valid UTF-8');
+  }
+}
+
 export async function readBodyText(req: Request, limit: number): Promise<string> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw bodyTooLarge(limit);
   if (!req.body) return '';
+  // With a declared length within the limit, HTTP framing already bounds what arrives: read it in one call.
+  if (declared !== null && /^\d+$/.test(declared)) return decodeUtf8(await req.arrayBuffer());
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -27,11 +40,7 @@ export async function readBodyText(req: Request, limit: number): Promise<string>
     joined.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(joined);
-  } catch {
-    throw malformedBody('request body is not valid UTF-8');
-  }
+  return decodeUtf8(joined);
 }
 
 function mediaType(req: Request): string {
