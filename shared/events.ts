@@ -57,9 +57,18 @@ export interface SecurityEvent {
 
 export type SecurityEventInput = Omit<SecurityEvent, 'event_id' | 'time' | 'service'>;
 
-/** Reads who is calling from the request: CF-Connecting-IP on Cloudflare (set by the edge, not spoofable there). */
+/**
+ * Reads who is calling from the request. CF-Connecting-IP is believed only on Cloudflare's edge (`request.cf.colo`
+ * is set there); self-hosted workerd reports the peer address in `request.cf.clientIp` instead.
+ */
 export function requestOrigin(req: Request): { ip?: string; user_agent?: string } {
-  const ip = req.headers.get('cf-connecting-ip') ?? undefined;
+  const cf = req.cf as { colo?: unknown; clientIp?: unknown } | undefined;
+  const ip =
+    typeof cf?.colo === 'string'
+      ? (req.headers.get('cf-connecting-ip') ?? undefined)
+      : typeof cf?.clientIp === 'string'
+        ? cf.clientIp
+        : undefined;
   const ua = req.headers.get('user-agent');
   return { ip, user_agent: ua ? ua.slice(0, 256) : undefined };
 }

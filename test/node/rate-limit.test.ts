@@ -56,7 +56,8 @@ function tokenRequest(p: Platform, client: Client, opts: { ip?: string; secret?:
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${basic}`,
-      ...(opts.ip ? { 'cf-connecting-ip': opts.ip } : {}),
+      // Self-hosted workerd: the address comes from the trusted ingress's X-Forwarded-For entry.
+      ...(opts.ip ? { 'x-forwarded-for': opts.ip } : {}),
     },
     body: 'grant_type=client_credentials&scope=read',
   });
@@ -99,6 +100,7 @@ for (const backend of ['durable-object', 'redis'] as const) {
       p = await startPlatform({
         env: platformEnv({
           RATE_LIMIT_BACKEND: backend,
+          TRUST_PROXY_HEADERS: 'true',
           RATE_LIMIT_IP_INTROSPECT_REFILL_PER_SECOND: '0.001',
           RATE_LIMIT_FAILED_AUTH_COST: '10',
         }),
@@ -170,6 +172,19 @@ for (const backend of ['durable-object', 'redis'] as const) {
       expect(statuses[3]).toBe(429);
       // The right secret from that address is refused too; another address is not affected.
       await expectRefusal(await tokenRequest(p, client, { ip: attacker }), 30);
+      // Off Cloudflare a caller-sent CF-Connecting-IP is not believed, so rotating it does not buy a fresh bucket.
+      const basic = Buffer.from(`${client.id}:${client.secret}`).toString('base64');
+      const forged = await fetch(`${p.urls.auth}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${basic}`,
+          'x-forwarded-for': attacker,
+          'cf-connecting-ip': '198.51.100.200',
+        },
+        body: 'grant_type=client_credentials&scope=read',
+      });
+      await expectRefusal(forged, 30);
       expect((await tokenRequest(p, client, { ip: '203.0.113.78' })).status).toBe(200);
       // Guessing moved to introspection is throttled as well: failures were charged there too.
       const introspect = await fetch(`${p.urls.auth}/oauth/introspect`, {
@@ -177,7 +192,7 @@ for (const backend of ['durable-object', 'redis'] as const) {
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
-          'cf-connecting-ip': attacker,
+          'x-forwarded-for': attacker,
         },
         body: 'token=x',
       });

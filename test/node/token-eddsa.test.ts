@@ -52,7 +52,8 @@ describe('EdDSA signing', () => {
     const client = await register(tp, { scope: 'read' });
     const res = await postForm(`${tp.platform.urls.auth}/oauth/token`, 'grant_type=client_credentials', {
       authorization: basicHeader(client.client_id, client.client_secret),
-      'x-forwarded-for': '198.51.100.23, 10.0.0.1',
+      // The leftmost entry is the caller's claim; the rightmost is what our ingress wrote.
+      'x-forwarded-for': '10.9.9.9, 198.51.100.23',
     });
     expect(res.status).toBe(200);
     const token = res.json?.access_token as string;

@@ -1,10 +1,12 @@
 /**
  * Which IP address a request comes from, for rate limits and security events.
  *
- * - `CF-Connecting-IP` first: on Cloudflare the edge sets it and a client cannot forge it.
- * - Otherwise, only when the deployment says so (`TRUST_PROXY_HEADERS=true`, self-hosted behind a known ingress),
- *   the first `X-Forwarded-For` entry. The ingress must overwrite that header (and strip any `CF-Connecting-IP`
- *   sent by clients), not append to it: the leftmost entry is whatever the previous hop claimed.
+ * - On Cloudflare's edge (`request.cf.colo` is set), `CF-Connecting-IP`: the edge sets it and a client cannot
+ *   forge it there. Anywhere else any caller can send that header, so it is never read off the edge: otherwise
+ *   one client could rotate it to get a fresh bucket per request.
+ * - Self-hosted behind a known ingress (`TRUST_PROXY_HEADERS=true`), the rightmost `X-Forwarded-For` entry: the one
+ *   our own ingress wrote or appended. Entries to its left are whatever the caller claimed.
+ * - Otherwise the peer address workerd reports in `request.cf.clientIp` ("ip:port").
  * - Otherwise `"unknown"`: all such callers then share one rate-limit bucket, which fails safe (stricter).
  *
  * A value that is not an IP literal is ignored, so a forged header cannot create arbitrary rate-limit keys.
@@ -29,13 +31,27 @@ export function normalizeIp(raw: string | null | undefined): string | undefined 
   return undefined;
 }
 
-export function clientIp(req: { headers: Headers }, trustProxy: boolean): string {
-  const cf = normalizeIp(req.headers.get('cf-connecting-ip'));
-  if (cf) return cf;
+/** "ip:port", "[v6]:port" or a bare address → the address. */
+function stripPort(peer: string): string {
+  if (peer.startsWith('[')) return peer.slice(1, peer.indexOf(']'));
+  const colon = peer.indexOf(':');
+  return colon !== -1 && colon === peer.lastIndexOf(':') ? peer.slice(0, colon) : peer;
+}
+
+export function clientIp(req: { headers: Headers; cf?: unknown }, trustProxy: boolean): string {
+  const cf = (req.cf ?? undefined) as { colo?: unknown; clientIp?: unknown } | undefined;
+  if (typeof cf?.colo === 'string') {
+    const edge = normalizeIp(req.headers.get('cf-connecting-ip'));
+    if (edge) return edge;
+  }
   if (trustProxy) {
-    const first = req.headers.get('x-forwarded-for')?.split(',')[0];
-    const forwarded = normalizeIp(first);
+    const entries = req.headers.get('x-forwarded-for')?.split(',');
+    const forwarded = normalizeIp(entries?.[entries.length - 1]);
     if (forwarded) return forwarded;
+  }
+  if (typeof cf?.clientIp === 'string') {
+    const peer = normalizeIp(stripPort(cf.clientIp));
+    if (peer) return peer;
   }
   return UNKNOWN_IP;
 }
