@@ -30,6 +30,10 @@ function newRedis(config: RedisConfig): Redis {
     enableAutoPipelining: false,
     enableTelemetry: false,
     retry: false,
+    // Plain JSON replies: base64 (the client's default) costs an encode in the bridge and an atob + TextDecoder
+    // per string here, and buys nothing since the client decodes the bytes as UTF-8 anyway. Upstash and the
+    // local REST bridge both answer plain JSON when the header is absent.
+    responseEncoding: false,
   });
 }
 

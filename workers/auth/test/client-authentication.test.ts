@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../shared/crypto.js';
 import {
   ClientAuthenticationError,
+  decodeStoredHash,
   formUrlDecode,
   parseBasicCredentials,
   parseClientCredentials,
@@ -36,6 +37,14 @@ describe('client_secret_basic', () => {
     const header = `Basic ${btoa('a+b%2Bc:s%3As+t')}`;
     expect(parseBasicCredentials(header)).toEqual({ clientId: 'a b+c', clientSecret: 's:s t' });
     expect(formUrlDecode('%E2%82%AC')).toBe('€');
+  });
+
+  it('decodes raw (not percent-encoded) UTF-8 octets inside Basic', () => {
+    const bytes = new TextEncoder().encode('clïent:sécret€');
+    expect(parseBasicCredentials(`Basic ${btoa(String.fromCharCode(...bytes))}`)).toEqual({
+      clientId: 'clïent',
+      clientSecret: 'sécret€',
+    });
   });
 
   it('accepts the scheme case-insensitively', () => {
@@ -112,5 +121,15 @@ describe('verifyClientSecret', () => {
     expect(await verifyClientSecret('correct horse', null)).toBe(false);
     expect(await verifyClientSecret('correct horse', '')).toBe(false);
     expect(await verifyClientSecret('x', '!!not base64!!')).toBe(false);
+  });
+
+  it('accepts the stored hash already decoded, with the same result', async () => {
+    const stored = await hashSecret('correct horse');
+    const bytes = decodeStoredHash(stored);
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(await verifyClientSecret('correct horse', bytes)).toBe(true);
+    expect(await verifyClientSecret('correct hors', bytes)).toBe(false);
+    expect(await verifyClientSecret('correct horse', bytes?.subarray(1))).toBe(false);
+    expect(decodeStoredHash('!!not base64!!')).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ import {
 import { type AuthContext, authConfig, requestIp } from '../context.js';
 import { ClientAuthenticationError, parseClientCredentials, verifyClientSecret, BASIC_CHALLENGE } from '../domain/client-authentication.js';
 import { chargeFailedAuthentication, enforceRateLimit, type RateLimitedEndpoint } from '../domain/rate-limit.js';
-import { type ClientRecord, getClient } from '../storage/clients.js';
+import { type ClientRecord, getClient, storedSecretHash } from '../storage/clients.js';
 
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
@@ -146,7 +146,7 @@ export async function authenticateClient(
     ip,
     clientLimit: client?.rateLimit ?? null,
   });
-  const secretOk = await verifyClientSecret(credentials.clientSecret, client?.secretHash);
+  const secretOk = await verifyClientSecret(credentials.clientSecret, client ? storedSecretHash(client) : null);
   let reason: string | undefined;
   if (!client) reason = 'unknown_client';
   else if (!secretOk) reason = 'wrong_secret';
