@@ -22,4 +22,15 @@ describe('crypto helpers', () => {
     // SHA-256("abc"), RFC 6234 test vector.
     expect(await hashSecret('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
   });
+
+  it('encodes base64url exactly as RFC 4648 §5 without padding, for every tail length', () => {
+    const reference = (b: Uint8Array) =>
+      btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    for (let n = 0; n <= 67; n++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(n));
+      expect(base64url(bytes)).toBe(reference(bytes));
+      expect(base64urlDecode(base64url(bytes))).toEqual(bytes);
+    }
+    expect(base64url(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe('-_-_');
+  });
 });

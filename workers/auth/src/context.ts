@@ -29,5 +29,15 @@ export function authConfig(c: AuthContext): AuthConfig {
 
 /** The caller's IP for rate limits and security events (see domain/client-ip.ts for the trust rules). */
 export function requestIp(c: AuthContext): string {
-  return clientIp(c.req.raw, authConfig(c).TRUST_PROXY_HEADERS);
+  // Asked several times per request (rate limit, security events); reading `request.cf` is not free in workerd.
+  // An incoming request's headers and cf are immutable, so the answer cannot change within the request.
+  const req = c.req.raw;
+  let ip = ips.get(req);
+  if (ip === undefined) {
+    ip = clientIp(req, authConfig(c).TRUST_PROXY_HEADERS);
+    ips.set(req, ip);
+  }
+  return ip;
 }
+
+const ips = new WeakMap<Request, string>();

@@ -101,6 +101,25 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
+/**
+ * Protected headers, decoded once per distinct header segment. Every token signed with one key has the same
+ * header, and introspection reads it twice (key lookup, then verification), so this turns two base64url + JSON
+ * decodes per request into a Map lookup. Entries are frozen (shared between requests); the map is bounded and
+ * simply emptied when full, so tokens with arbitrary headers cannot grow it. Failures are not cached.
+ */
+const HEADER_CACHE_MAX = 64;
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(segment);
+  if (header === undefined) {
+    header = Object.freeze(decodeJsonObject(segment, 'the protected header'));
+    if (headers.size >= HEADER_CACHE_MAX) headers.clear();
+    headers.set(segment, header);
+  }
+  return header;
+}
+
 export interface VerifyOptions {
   issuer: string;
   /** Looks up a published key by `kid` (pending, active, or retired but not yet expired). */
@@ -112,11 +131,11 @@ export interface VerifyOptions {
 }
 
 /** Reads the header and claims without verifying anything (for the `kid`). */
-export function decodeProtectedHeader(token: string): Record<string, unknown> {
+export function decodeProtectedHeader(token: string): Readonly<Record<string, unknown>> {
   const dot = token.indexOf('.');
   const head = dot === -1 ? token : token.slice(0, dot);
   if (!SEGMENT.test(head)) throw new AccessTokenError('ERR_JWT_MALFORMED', 'not a JWS compact serialization');
-  return decodeJsonObject(head, 'the protected header');
+  return decodeHeader(head);
 }
 
 const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -133,7 +152,7 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
     throw new AccessTokenError('ERR_JWT_MALFORMED', 'not a signed JWT in compact serialization');
   }
   const [head, body, sig] = parts as [string, string, string];
-  const header = decodeJsonObject(head, 'the protected header');
+  const header = decodeHeader(head);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(SIGNING_ALGS as readonly string[]).includes(alg)) {
     throw new AccessTokenError('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${String(alg)} is not accepted`);
