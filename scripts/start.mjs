@@ -43,7 +43,23 @@ function fail(message) {
   return shutdown(1);
 }
 
+/** Fails at once, naming the port, when something already listens there (another `npm start`, say). */
+async function assertPortsFree(sockets) {
+  const { createServer } = await import('node:net');
+  for (const [name, addr] of Object.entries(sockets)) {
+    const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+    await new Promise((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', () =>
+        reject(new Error(`${addr} (the ${name} Worker's port) is already in use: is another \`npm start\` running?`)),
+      );
+      srv.listen(port, host, () => srv.close(resolve));
+    });
+  }
+}
+
 try {
+  await assertPortsFree(await platformSockets('default'));
   await buildDataplane();
   const [dataPlane] = await Promise.all([
     startDataPlane({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: DATA_DIR }),
@@ -94,5 +110,6 @@ try {
     ].join('\n'),
   );
 } catch (err) {
-  await fail(err?.name === 'MissingBinaryError' ? err.message : (err?.stack ?? String(err)));
+  const plain = err?.name === 'MissingBinaryError' || /already in use/.test(err?.message ?? '');
+  await fail(plain ? err.message : (err?.stack ?? String(err)));
 }
