@@ -138,7 +138,7 @@ async function main() {
             const r = await runLoad(m.request, { ...opts.load, ...m.load, serverPids: m.serverPids ?? [] });
             rounds[m.id].push(r);
             log(
-              `${scenario.name} round ${round}/${opts.rounds} ${m.id}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${Math.round(r.cpuUsPerRequest)} us/req, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`,
+              `${scenario.name} round ${round}/${opts.rounds} ${m.id}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${Number.isFinite(r.cpuUsPerRequest) ? `, CPU ${Math.round(r.cpuUsPerRequest)} us/req` : ''}, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`,
             );
             // Let deferred work (waitUntil) drain so one measurement does not tax the next.
             await new Promise((resolve) => setTimeout(resolve, 300));
