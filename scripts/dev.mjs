@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataplane } from './build.mjs';
-import { migrate, startDataPlane, workerEnv } from './lib/platform.mjs';
+import { localSecrets, migrate, startDataPlane, workerEnv } from './lib/platform.mjs';
 import { QUIET_WRANGLER_ENV, ROOT, WORKERS, wranglerConfigPath } from './lib/workers.mjs';
 
 const DATA_DIR = join(ROOT, '.data');
@@ -19,9 +19,7 @@ const dataPlane = await startDataPlane({
 });
 await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
 
-const { readFileSync, existsSync } = await import('node:fs');
-const secretsFile = join(DATA_DIR, 'local-secrets.json');
-const secrets = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+const secrets = localSecrets(DATA_DIR);
 const env = workerEnv(dataPlane, {
   ENVIRONMENT: 'development',
   ISSUER: 'http://127.0.0.1:8080',

@@ -3,11 +3,17 @@
 // unless DATABASE_URL / REDIS_URL point at existing servers, plus the two bridges), applies migrations, and
 // serves auth, policy, admin and monitor on 127.0.0.1:8080-8083 under bare workerd with the generated
 // configuration (the same one the Kubernetes fallback runs). Ctrl-C stops everything it started.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataplane, buildWorkers } from './build.mjs';
-import { migrate, platformConfigPath, platformSockets, startDataPlane, startWorkerd, workerEnv } from './lib/platform.mjs';
+import {
+  localSecrets,
+  migrate,
+  platformConfigPath,
+  platformSockets,
+  startDataPlane,
+  startWorkerd,
+  workerEnv,
+} from './lib/platform.mjs';
 import { ROOT, WORKERS } from './lib/workers.mjs';
 import { writeWorkerdConfigs } from './workerd-config.mjs';
 
@@ -24,19 +30,6 @@ async function shutdown(code) {
 }
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
-
-/** Local-only secrets, generated once and kept in .data/ so signing keys and credentials survive restarts. */
-function localSecrets() {
-  const file = join(DATA_DIR, 'local-secrets.json');
-  mkdirSync(DATA_DIR, { recursive: true });
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = {
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
-  };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
-}
 
 function fail(message) {
   console.error(`\nnpm start: ${message}`);
@@ -68,7 +61,7 @@ try {
   cleanups.push(() => dataPlane.stop());
   await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
 
-  const secrets = localSecrets();
+  const secrets = localSecrets(DATA_DIR);
   const sockets = await platformSockets('default');
   const env = workerEnv(dataPlane, {
     ENVIRONMENT: 'development',

@@ -36,6 +36,8 @@ export interface ServiceOptions {
   version?: string;
   /** Exact paths whose errors are answered in RFC 6749 §5.2 format. */
   oauthPaths?: readonly string[];
+  /** The Worker's own configuration reader, so /ready also names a missing or malformed Worker variable. */
+  readWorkerConfig?: (env: object) => unknown;
 }
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -244,7 +246,16 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
   });
 
   app.get('/health', (c) => c.json({ status: 'ok', service, version }));
-  app.get('/ready', (c) => readinessHandler(c, () => config(c), service));
+  app.get('/ready', (c) =>
+    readinessHandler(
+      c,
+      () => {
+        options.readWorkerConfig?.(c.env as object);
+        return config(c);
+      },
+      service,
+    ),
+  );
   app.get('/metrics', async (c) => {
     const token = config(c).METRICS_TOKEN;
     if (token) {

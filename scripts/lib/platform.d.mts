@@ -12,6 +12,7 @@ export interface DataPlane {
   redisSource: string;
   stop(): Promise<void>;
 }
+export function localSecrets(dataDir?: string): { KEY_ENCRYPTION_KEY: string; ADMIN_BOOTSTRAP_TOKEN: string };
 export function freePort(): Promise<number>;
 export function startDataPlane(opts?: {
   databaseUrl?: string;

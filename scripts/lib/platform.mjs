@@ -3,7 +3,7 @@
 // from the generated configuration. Used by `npm start`, `npm run bench` and the black-box tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,22 @@ async function loadDataplane() {
   const built = join(ROOT, 'dist', 'dataplane', 'index.mjs');
   if (!existsSync(built)) throw new Error('dist/dataplane is missing: run `npm run build` first');
   return import(built);
+}
+
+/**
+ * Local-only secrets for `npm start` and `npm run dev`, generated once and kept in .data/local-secrets.json (0600)
+ * so signing keys and the admin credential survive restarts. Never used by tests or deployments.
+ */
+export function localSecrets(dataDir = join(ROOT, '.data')) {
+  const file = join(dataDir, 'local-secrets.json');
+  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = {
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
 }
 
 /** A free loopback port. The tiny window before the caller binds it is acceptable for local use and tests. */

@@ -103,4 +103,15 @@ describe('unexpected failures', () => {
     // Liveness does not depend on configuration.
     expect((await fetch(`${platform.urls.policy}/health`)).status).toBe(200);
   });
+
+  it("names a missing Worker-specific variable at /ready (the auth Worker's key-encryption key)", async () => {
+    await platform.restartWorkerd({ MAX_BODY_BYTES: '65536', KEY_ENCRYPTION_KEY: '' });
+    const ready = await fetch(`${platform.urls.auth}/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { failed: string[]; detail: string };
+    expect(body.failed).toEqual(['config']);
+    expect(body.detail).toContain('KEY_ENCRYPTION_KEY');
+    // Workers whose own configuration is complete stay ready.
+    expect((await fetch(`${platform.urls.policy}/ready`)).status).toBe(200);
+  });
 });

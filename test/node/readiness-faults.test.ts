@@ -67,7 +67,13 @@ beforeAll(async () => {
   workerd = await startWorkerd({
     config: platformConfigPath(),
     sockets: () => platformSockets(),
-    env: workerEnv(dp, { ENVIRONMENT: 'test', LOG_REQUESTS: 'false' }),
+    env: workerEnv(dp, {
+      ENVIRONMENT: 'test',
+      LOG_REQUESTS: 'false',
+      // The auth Worker's own required settings: /ready checks each Worker's configuration too.
+      ISSUER: 'http://127.0.0.1:8080',
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+    }),
     doStorageDir: join(dir, 'do'),
   });
   sockets = workerd.sockets;

@@ -1,5 +1,6 @@
 /** Routes of the auth Worker: the OAuth 2.0 authorization server. */
 import { createServiceApp } from '../../../shared/app.js';
+import { readAuthConfig } from './config.js';
 import type { Env } from './env.js';
 import { maintainKeys, rotateKeys } from './handlers/admin-keys.js';
 import { jwks, oauthMetadata, openIdMetadata } from './handlers/discovery.js';
@@ -13,6 +14,7 @@ export const { app } = createServiceApp<Env>({
   // Errors on these paths are RFC 6749 §5.2 JSON (RFC 7591 errors share that shape). The RFC 7592 paths carry a
   // client id, so their handlers throw OAuthError directly.
   oauthPaths: ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register'],
+  readWorkerConfig: readAuthConfig,
 });
 
 app.get('/.well-known/oauth-authorization-server', oauthMetadata);

@@ -1,5 +1,6 @@
 /** Routes of the policy Worker. Handlers live in ./handlers, decisions in ./domain, the store in ./storage. */
 import { createServiceApp } from '../../../shared/app.js';
+import { readPolicyConfig } from './config.js';
 import type { Env } from './env.js';
 import { authorizeBatch, authorizeOne, requireCaller } from './handlers/authorize.js';
 import { deleteStoredEntity, listStoredEntities, putStoredEntity } from './handlers/entities.js';
@@ -11,7 +12,7 @@ import {
   readPolicyVersion,
 } from './handlers/policies.js';
 
-export const { app } = createServiceApp<Env>({ service: 'policy' });
+export const { app } = createServiceApp<Env>({ service: 'policy', readWorkerConfig: readPolicyConfig });
 
 // Decision point (service bindings; bearer POLICY_API_TOKEN when configured).
 app.use('/v1/authorize', requireCaller);
