@@ -1,6 +1,6 @@
 // Child processes for the benchmark: every server is pinned to the server core and every load generator to the
 // load core, with `taskset`, so they never compete for one core (the machine has two).
-import { spawn } from 'node:child_process';
+import { spawnLogged } from '../../scripts/lib/platform.mjs';
 import { createConnection } from 'node:net';
 
 export const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
@@ -16,32 +16,7 @@ export function pinned(cpu) {
  * @returns {{ child, stop(): Promise<void>, logs(): string, exited: Promise<number|null> }}
  */
 export function spawnPinned(cpu, cmd, args, { env = {}, cwd, onLine } = {}) {
-  const [bin, ...rest] = [...pinned(cpu), cmd, ...args];
-  const child = spawn(bin, rest, {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tail = [];
-  const collect = (chunk) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      tail.push(line);
-      if (tail.length > 200) tail.shift();
-      onLine?.(line);
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { child, stop, logs: () => tail.join('\n'), exited };
+  return spawnLogged([...pinned(cpu), cmd, ...args], { env, cwd, onLine });
 }
 
 /** Waits until GET url answers 2xx, or throws with the process output. */

@@ -233,10 +233,25 @@ async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], 
     mkdirSync(doStorageDir, { recursive: true });
     args.push('--directory-path', `do-storage=${doStorageDir}`);
   }
-  const [cmd, ...cmdArgs] = [...prefix, WORKERD_BIN, ...args];
-  const child = spawn(cmd, cmdArgs, {
-    cwd: ROOT,
-    // Only what the Workers need, not the caller's whole environment: fromEnvironment can read any variable.
+  // Only what the Workers need, not the caller's whole environment: fromEnvironment can read any variable.
+  const { child, stop, logs, exited } = spawnLogged([...prefix, WORKERD_BIN, ...args], { cwd: ROOT, env, onLine: onLog });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(Object.values(sockets).map((addr) => waitForHealth(`http://${addr}`, deadline, child)));
+  } catch (err) {
+    await stop('SIGKILL');
+    throw new Error(`${err.message}\n--- workerd output ---\n${logs()}`);
+  }
+  return { child, stop, logs, exited };
+}
+
+/**
+ * Spawns `command` with a minimal environment (PATH, HOME and `env`), keeps the last 200 output lines for error
+ * reports, and stops it with SIGTERM, then SIGKILL after 3 s. `exited` resolves with the exit code.
+ */
+export function spawnLogged([cmd, ...args], { cwd = ROOT, env = {}, onLine } = {}) {
+  const child = spawn(cmd, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -246,12 +261,12 @@ async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], 
       if (!line) continue;
       tail.push(line);
       if (tail.length > 200) tail.shift();
-      onLog?.(line);
+      onLine?.(line);
     }
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (signal = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
@@ -259,13 +274,6 @@ async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], 
     await exited;
     clearTimeout(timer);
   };
-  try {
-    const deadline = Date.now() + timeoutMs;
-    await Promise.all(Object.values(sockets).map((addr) => waitForHealth(`http://${addr}`, deadline, child)));
-  } catch (err) {
-    await stop('SIGKILL');
-    throw new Error(`${err.message}\n--- workerd output ---\n${tail.join('\n')}`);
-  }
   return { child, stop, logs: () => tail.join('\n'), exited };
 }
 
