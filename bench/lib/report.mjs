@@ -73,11 +73,12 @@ export function printScenario(scenario, results, write = console.log) {
   }
 }
 
-/** @param {{ label: string, pass: boolean, detail: string }[]} targets */
+/** @param {{ label: string, pass: boolean, info?: boolean, detail: string }[]} targets */
 export function printTargets(name, targets, write = console.log) {
   if (targets.length === 0) return;
   write(`\n-- ${name}: targets --`);
-  for (const t of targets) write(`${t.pass ? 'PASS' : 'MISS'}  ${t.label}  (${t.detail})`);
+  // Informational rows are measurements without a target: printed as INFO, never as PASS.
+  for (const t of targets) write(`${t.info ? 'INFO' : t.pass ? 'PASS' : 'MISS'}  ${t.label}  (${t.detail})`);
 }
 
 export function writeResults(dir, report) {

@@ -206,17 +206,19 @@ export default {
           const us = (v) => `${Number.isFinite(v) ? v.toFixed(0) : 'n/a'} µs`;
           return [
             {
-              label: 'single decision p50 < 1 ms over HTTP (1 connection: no queueing)',
+              label: 'single decision p50 < 1 ms over HTTP at 16 connections (p50 ≈ 16 / throughput on one core)',
+              pass: s.p50 < 1,
+              detail: `p50 ${s.p50} ms, p99 ${s.p99} ms, ${Math.round(s.rps)} decisions/s; runtime ceiling at 16 connections: p50 ${ok16.p50} ms`,
+            },
+            {
+              label: 'single decision p50 over HTTP at 1 connection (no queueing)',
+              info: true,
               pass: one.p50 < 1,
               detail: `p50 ${one.p50} ms, p99 ${one.p99} ms, ${Math.round(one.rps)} decisions/s`,
             },
             {
-              label: 'single decision p50 at 16 connections (informational: p50 ≈ 16 / throughput)',
-              pass: true,
-              detail: `p50 ${s.p50} ms, p99 ${s.p99} ms, ${Math.round(s.rps)} decisions/s; runtime ceiling at 16 connections: p50 ${ok16.p50} ms`,
-            },
-            {
-              label: 'batch of 10 at 16 connections (informational)',
+              label: 'batch of 10 at 16 connections',
+              info: true,
               pass: true,
               detail: `${Math.round(b.rps * 10)} decisions/s (${Math.round(b.rps)} batches/s), p50 ${b.p50} ms, p99 ${b.p99} ms`,
             },
@@ -226,7 +228,8 @@ export default {
               detail: `decide ${us(shipped.decide)} (with request parsing ${us(shipped.total)}): Cedar call ${us(shipped.cedar)}, of which marshalling + Cedar's request/entity checks ${us(shipped.cedar_empty_set)}; parse ${us(shipped.parse)}, entities ${us(shipped.entities)}; unsliced ${us(shipped.unsliced)}, re-parsed ${us(shipped.reparsed)}`,
             },
             {
-              label: 'in-isolate decision, generated 200-policy set (informational)',
+              label: 'in-isolate decision, generated 200-policy set',
+              info: true,
               pass: true,
               detail: `decide ${us(generated.decide)} over ${isolate.generated.policies_per_call} of 200 policies and ${isolate.generated.entities_per_call} entities: Cedar call ${us(generated.cedar)}, empty-set call ${us(generated.cedar_empty_set)}; unsliced ${us(generated.unsliced)}, re-parsed ${us(generated.reparsed)}`,
             },
