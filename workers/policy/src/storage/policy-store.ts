@@ -64,6 +64,28 @@ function toEntity(row: typeof policyEntities.$inferSelect): EntityJson {
   return { uid: { type: row.entityType, id: row.entityId }, attrs: row.attrs as EntityJson['attrs'], parents: row.parents };
 }
 
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Creates the set row if missing and locks it for the rest of the transaction, so concurrent publishers and
+ * seeders serialise; returns the locked row and the number the next version gets (last + 1, 1 when empty).
+ */
+async function lockSetForNewVersion(
+  tx: Transaction,
+  setId: string,
+): Promise<{ set: typeof policySets.$inferSelect; version: number }> {
+  await tx.insert(policySets).values({ id: setId }).onConflictDoNothing();
+  const [set] = await tx.select().from(policySets).where(eq(policySets.id, setId)).for('update');
+  if (!set) throw new Error(`policy set ${setId} vanished inside its own transaction`);
+  const [last] = await tx
+    .select({ version: policyVersions.version })
+    .from(policyVersions)
+    .where(eq(policyVersions.policySetId, setId))
+    .orderBy(desc(policyVersions.version))
+    .limit(1);
+  return { set, version: (last?.version ?? 0) + 1 };
+}
+
 /**
  * Makes sure the set exists and has an active version: when it has none (empty store), the bundled default
  * becomes the next version (1 on an empty store) and is activated. Concurrent callers serialise on the set's
@@ -72,16 +94,8 @@ function toEntity(row: typeof policyEntities.$inferSelect): EntityJson {
 async function ensureSeeded(db: Database, setId: string, seed: PolicySource): Promise<void> {
   const checksum = await checksumOf(seed);
   await db.transaction(async (tx) => {
-    await tx.insert(policySets).values({ id: setId }).onConflictDoNothing();
-    const [set] = await tx.select().from(policySets).where(eq(policySets.id, setId)).for('update');
-    if (!set || set.activeVersion !== null) return;
-    const [last] = await tx
-      .select({ version: policyVersions.version })
-      .from(policyVersions)
-      .where(eq(policyVersions.policySetId, setId))
-      .orderBy(desc(policyVersions.version))
-      .limit(1);
-    const version = (last?.version ?? 0) + 1;
+    const { set, version } = await lockSetForNewVersion(tx, setId);
+    if (set.activeVersion !== null) return;
     await tx.insert(policyVersions).values({
       policySetId: setId,
       version,
@@ -178,15 +192,7 @@ export async function publishVersion(
   const checksum = await checksumOf(source);
   return withDb(config, (db) =>
     db.transaction(async (tx) => {
-      await tx.insert(policySets).values({ id: setId }).onConflictDoNothing();
-      const [set] = await tx.select().from(policySets).where(eq(policySets.id, setId)).for('update');
-      const [last] = await tx
-        .select({ version: policyVersions.version })
-        .from(policyVersions)
-        .where(eq(policyVersions.policySetId, setId))
-        .orderBy(desc(policyVersions.version))
-        .limit(1);
-      const version = (last?.version ?? 0) + 1;
+      const { set, version } = await lockSetForNewVersion(tx, setId);
       const [row] = await tx
         .insert(policyVersions)
         .values({
@@ -206,7 +212,7 @@ export async function publishVersion(
         comment: row.comment,
         created_by: row.createdBy,
         created_at: row.createdAt.toISOString(),
-        active: set?.activeVersion === version,
+        active: set.activeVersion === version,
       };
     }),
   );
