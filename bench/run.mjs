@@ -87,7 +87,8 @@ async function main() {
   for (const f of files) scenarios.push((await import(pathToFileURL(join(SCENARIOS_DIR, f)).href)).default);
   const selected = opts.names.length ? scenarios.filter((s) => opts.names.includes(s.name)) : scenarios;
   const unknown = opts.names.filter((n) => !scenarios.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; have ${scenarios.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; have ${scenarios.map((s) => s.name).join(', ')}`);
   log(
     `scenarios: ${selected.map((s) => s.name).join(', ')}; ${opts.rounds} rounds x ${opts.load.durationSec} s (+${opts.load.warmupSec} s warm-up) at ${opts.load.connections} connections; server core ${SERVER_CPU}, load core ${LOAD_CPU}`,
   );
@@ -112,7 +113,12 @@ async function main() {
 
   const report = {
     started: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU },
+    machine: {
+      cpus: (await import('node:os')).cpus().length,
+      node: process.version,
+      serverCpu: SERVER_CPU,
+      loadCpu: LOAD_CPU,
+    },
     options: { rounds: opts.rounds, ...opts.load },
     loadAverageAtStart: (await import('node:os')).loadavg(),
     scenarios: {},
@@ -167,7 +173,9 @@ async function main() {
   }
   report.durationSec = Math.round((performance.now() - started) / 1000);
   const file = writeResults(BENCH_OUT, report);
-  log(`done in ${report.durationSec} s; results in ${file}; ${misses === 0 ? 'all targets PASS' : `${misses} target(s) MISS`}`);
+  log(
+    `done in ${report.durationSec} s; results in ${file}; ${misses === 0 ? 'all targets PASS' : `${misses} target(s) MISS`}`,
+  );
 }
 
 main().catch((err) => {

@@ -162,7 +162,8 @@ export async function validateSchemas(objects) {
     const Model = await modelFor(obj.apiVersion, obj.kind);
     if (!Model) {
       const reason = ALLOWED_WITHOUT_SCHEMA.get(`${obj.apiVersion}/${obj.kind}`);
-      if (!reason) failures.push(`${id}: no kubernetes-models schema for ${obj.apiVersion} ${obj.kind}; cannot validate`);
+      if (!reason)
+        failures.push(`${id}: no kubernetes-models schema for ${obj.apiVersion} ${obj.kind}; cannot validate`);
       continue;
     }
     try {
@@ -201,7 +202,8 @@ function podTemplates(objects) {
   const out = [];
   for (const obj of objects) {
     let template;
-    if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(obj.kind)) template = obj.spec?.template;
+    if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(obj.kind))
+      template = obj.spec?.template;
     else if (obj.kind === 'CronJob') template = obj.spec?.jobTemplate?.spec?.template;
     else if (obj.kind === 'Pod') template = { metadata: obj.metadata, spec: obj.spec };
     if (template) out.push({ owner: obj, template, longRunning: !['Job', 'CronJob'].includes(obj.kind) });
@@ -227,10 +229,12 @@ function checkPodSecurity({ owner, template }, fail) {
     if (sc.allowPrivilegeEscalation !== false) fail(`${cid}: securityContext.allowPrivilegeEscalation must be false`);
     if (sc.readOnlyRootFilesystem !== true) fail(`${cid}: securityContext.readOnlyRootFilesystem must be true`);
     if (sc.privileged === true) fail(`${cid}: privileged`);
-    if (!(sc.capabilities?.drop ?? []).includes('ALL')) fail(`${cid}: securityContext.capabilities.drop must include ALL`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL'))
+      fail(`${cid}: securityContext.capabilities.drop must include ALL`);
     if ((sc.capabilities?.add ?? []).length > 0) fail(`${cid}: adds capabilities ${sc.capabilities.add.join(', ')}`);
     const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;
-    if (seccomp !== 'RuntimeDefault') fail(`${cid}: seccompProfile.type must be RuntimeDefault (got ${seccomp ?? 'none'})`);
+    if (seccomp !== 'RuntimeDefault')
+      fail(`${cid}: seccompProfile.type must be RuntimeDefault (got ${seccomp ?? 'none'})`);
     for (const res of ['requests', 'limits']) {
       for (const r of ['cpu', 'memory']) {
         if (c.resources?.[res]?.[r] === undefined) fail(`${cid}: resources.${res}.${r} is missing`);
@@ -279,12 +283,16 @@ function checkProbes({ owner, template, longRunning }, fail) {
 
 function checkSecretsAndConfig(objects, fail) {
   for (const obj of objects) {
-    if (obj.kind === 'Secret' && (Object.keys(obj.data ?? {}).length > 0 || Object.keys(obj.stringData ?? {}).length > 0)) {
+    if (
+      obj.kind === 'Secret' &&
+      (Object.keys(obj.data ?? {}).length > 0 || Object.keys(obj.stringData ?? {}).length > 0)
+    ) {
       fail(`${objectId(obj)}: Secret with data; manifests carry secret references only (create Secrets out of band)`);
     }
     if (obj.kind === 'ConfigMap') {
       for (const key of Object.keys(obj.data ?? {})) {
-        if (SECRET_NAME.test(key)) fail(`${objectId(obj)}: key ${key} looks secret; put it in a Secret and reference it`);
+        if (SECRET_NAME.test(key))
+          fail(`${objectId(obj)}: key ${key} looks secret; put it in a Secret and reference it`);
       }
     }
   }
@@ -311,7 +319,8 @@ function checkWorkers(objects, fail, warn) {
     }
     const id = objectId(dep);
     const podLabels = dep.spec?.template?.metadata?.labels ?? {};
-    if (podLabels['app.kubernetes.io/component'] !== 'worker') fail(`${id}: pod label app.kubernetes.io/component must be worker`);
+    if (podLabels['app.kubernetes.io/component'] !== 'worker')
+      fail(`${id}: pod label app.kubernetes.io/component must be worker`);
 
     // The generated <name>.capnp reaches peers at `<peer>:<port>`, so the Service name and port are part of the contract.
     const svc = byKind('Service').find((s) => s.metadata.name === name);
@@ -352,14 +361,16 @@ function checkWorkers(objects, fail, warn) {
       });
       return values;
     };
-    if (!flag('--socket-addr').includes(`${name}=0.0.0.0:${port}`)) fail(`${id}: needs --socket-addr ${name}=0.0.0.0:${port}`);
+    if (!flag('--socket-addr').includes(`${name}=0.0.0.0:${port}`))
+      fail(`${id}: needs --socket-addr ${name}=0.0.0.0:${port}`);
     if (!(workerd.ports ?? []).some((p) => p.containerPort === port)) fail(`${id}: containerPort ${port} missing`);
 
     // Durable Objects: the generated config declares a disk service `do-storage` only when the Worker has DO classes,
     // and workerd refuses a --directory-path for a service that does not exist.
     const doPaths = flag('--directory-path').filter((v) => v.startsWith('do-storage='));
     if (hasDurableObjects(wrangler)) {
-      if (doPaths.length !== 1) fail(`${id}: has Durable Objects, so it needs --directory-path do-storage=<emptyDir mount>`);
+      if (doPaths.length !== 1)
+        fail(`${id}: has Durable Objects, so it needs --directory-path do-storage=<emptyDir mount>`);
       else {
         const path = doPaths[0].slice('do-storage='.length);
         const mount = (workerd.volumeMounts ?? []).find((m) => m.mountPath === path);
@@ -379,7 +390,8 @@ function checkWorkers(objects, fail, warn) {
       if (!src.configMapRef) continue;
       const cm = configMaps.get(src.configMapRef.name);
       if (!cm) {
-        if (!src.configMapRef.optional) fail(`${id}: envFrom ConfigMap ${src.configMapRef.name} is not in the rendering`);
+        if (!src.configMapRef.optional)
+          fail(`${id}: envFrom ConfigMap ${src.configMapRef.name} is not in the rendering`);
         continue;
       }
       for (const [key, value] of Object.entries(cm.data ?? {})) {
@@ -391,7 +403,8 @@ function checkWorkers(objects, fail, warn) {
       let value = e.value;
       if (ref) {
         value = configMaps.get(ref.name)?.data?.[ref.key];
-        if (value === undefined && !ref.optional) fail(`${id}: env ${e.name} references missing ConfigMap key ${ref.name}/${ref.key}`);
+        if (value === undefined && !ref.optional)
+          fail(`${id}: env ${e.name} references missing ConfigMap key ${ref.name}/${ref.key}`);
       }
       provided.set(e.name, { source: e.valueFrom?.secretKeyRef ? 'Secret' : 'env', value });
     }
@@ -401,7 +414,9 @@ function checkWorkers(objects, fail, warn) {
         const hint = Object.hasOwn(wrangler.vars ?? {}, envName)
           ? `it is a [vars] constant in workers/${name}/wrangler.toml`
           : `add it to WORKER_RUNTIME_ENV.${name} in scripts/lib/workers.mjs if the Worker reads it`;
-        fail(`${id}: ${envName} (from ${source}) never reaches the Worker: the generated config does not bind it (${hint})`);
+        fail(
+          `${id}: ${envName} (from ${source}) never reaches the Worker: the generated config does not bind it (${hint})`,
+        );
       }
     }
     const defaulted = [];
@@ -411,10 +426,14 @@ function checkWorkers(objects, fail, warn) {
         fail(`${id}: required runtime variable ${envName} has no source (ConfigMap key or secretKeyRef)`);
       } else defaulted.push(envName);
     }
-    if (defaulted.length > 0) warn(`${id}: ${defaulted.length} optional variable(s) left at the Worker's defaults: ${defaulted.join(', ')}`);
+    if (defaulted.length > 0)
+      warn(`${id}: ${defaulted.length} optional variable(s) left at the Worker's defaults: ${defaulted.join(', ')}`);
     for (const [envName, expected] of Object.entries(REQUIRED_VALUES[name] ?? {})) {
       const got = provided.get(envName)?.value;
-      if (got !== expected) fail(`${id}: ${envName} must be "${expected}" on Kubernetes (got ${got === undefined ? 'nothing' : `"${got}"`})`);
+      if (got !== expected)
+        fail(
+          `${id}: ${envName} must be "${expected}" on Kubernetes (got ${got === undefined ? 'nothing' : `"${got}"`})`,
+        );
     }
   }
 }
@@ -428,7 +447,8 @@ function checkNetworkPolicies(objects, fail) {
       (p.spec?.ingress ?? []).length === 0 &&
       (p.spec?.egress ?? []).length === 0,
   );
-  if (!defaultDeny) fail('NetworkPolicy: no default-deny policy (podSelector {}, policyTypes Ingress+Egress, no rules)');
+  if (!defaultDeny)
+    fail('NetworkPolicy: no default-deny policy (podSelector {}, policyTypes Ingress+Egress, no rules)');
 
   const workloads = podTemplates(objects).map(({ owner, template }) => ({
     name: owner.metadata.name,
@@ -447,7 +467,8 @@ function checkNetworkPolicies(objects, fail) {
   for (const p of policies) {
     const targets = selected(p);
     for (const rule of p.spec?.egress ?? []) {
-      for (const peer of rule.to ?? []) for (const dst of peersOf(peer)) for (const src of targets) egress.add(`${src}>${dst}`);
+      for (const peer of rule.to ?? [])
+        for (const dst of peersOf(peer)) for (const src of targets) egress.add(`${src}>${dst}`);
     }
     for (const rule of p.spec?.ingress ?? []) {
       for (const peer of rule.from ?? []) {
@@ -470,7 +491,8 @@ function checkNetworkPolicies(objects, fail) {
   for (const edge of expected) {
     const [a, b] = edge.split('>');
     if (!egress.has(edge)) fail(`NetworkPolicy: ${a} calls ${b} (service binding) but no egress rule allows it`);
-    if (!ingress.has(edge)) fail(`NetworkPolicy: ${a} calls ${b} (service binding) but ${b} accepts no ingress from ${a}`);
+    if (!ingress.has(edge))
+      fail(`NetworkPolicy: ${a} calls ${b} (service binding) but ${b} accepts no ingress from ${a}`);
   }
   for (const edge of new Set([...egress, ...ingress])) {
     const [a, b] = edge.split('>');
@@ -479,13 +501,15 @@ function checkNetworkPolicies(objects, fail) {
     }
   }
   for (const dst of externalIngress) {
-    if (!['auth', 'admin'].includes(dst)) fail(`NetworkPolicy: ${dst} accepts traffic from outside the namespace; only auth and admin may`);
+    if (!['auth', 'admin'].includes(dst))
+      fail(`NetworkPolicy: ${dst} accepts traffic from outside the namespace; only auth and admin may`);
   }
   for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
     for (const rule of ing.spec?.rules ?? []) {
       for (const path of rule.http?.paths ?? []) {
         const svc = path.backend?.service?.name;
-        if (!['auth', 'admin'].includes(svc)) fail(`${objectId(ing)}: routes to ${svc}; only auth and admin are public`);
+        if (!['auth', 'admin'].includes(svc))
+          fail(`${objectId(ing)}: routes to ${svc}; only auth and admin are public`);
       }
     }
   }
@@ -500,7 +524,9 @@ function checkCronTriggers(objects, fail) {
     if (jobs.length === 0) fail(`Worker ${name}: has cron triggers (${crons.join(', ')}) but no CronJob replaces them`);
     for (const j of jobs) {
       if (!crons.includes(j.spec?.schedule)) {
-        fail(`${objectId(j)}: schedule "${j.spec?.schedule}" differs from ${name}'s cron triggers (${crons.join(', ')})`);
+        fail(
+          `${objectId(j)}: schedule "${j.spec?.schedule}" differs from ${name}'s cron triggers (${crons.join(', ')})`,
+        );
       }
     }
   }
@@ -602,7 +628,11 @@ async function main(argv) {
       for (const f of failures) console.error(`  - ${f}`);
     }
   }
-  console.log(failed === 0 ? `k8s-check: ${dirs.length} overlay(s) passed` : `k8s-check: ${failed} of ${dirs.length} overlay(s) failed`);
+  console.log(
+    failed === 0
+      ? `k8s-check: ${dirs.length} overlay(s) passed`
+      : `k8s-check: ${failed} of ${dirs.length} overlay(s) failed`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

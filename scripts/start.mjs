@@ -71,7 +71,11 @@ try {
     ADMIN_BOOTSTRAP_TOKEN: secrets.ADMIN_BOOTSTRAP_TOKEN,
     // Local use only: lets `curl` register a client without an initial access token. Never set in production.
     ALLOW_OPEN_REGISTRATION: 'true',
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ESP_')).map(([k, v]) => [k.slice(4), v])),
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([k]) => k.startsWith('ESP_'))
+        .map(([k, v]) => [k.slice(4), v]),
+    ),
   });
   const workerd = await startWorkerd({
     config: platformConfigPath(),

@@ -77,10 +77,12 @@ if (want('typecheck')) {
   await check('type-check (Workers and shared)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   await check('type-check (Node: bridges and tests)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.node.json']);
 }
-if (want('lint')) await check('lint', bin('biome'), ['lint', '.']);
+if (want('lint')) await check('lint and format', bin('biome'), ['check', '.']);
 const built = await check('build (bundles, bridges, workerd configs)', process.execPath, [
   join(ROOT, 'scripts', 'build.mjs'),
-]).then(async (ok) => ok && check('generate workerd configs', process.execPath, [join(ROOT, 'scripts/workerd-config.mjs')]));
+]).then(
+  async (ok) => ok && check('generate workerd configs', process.execPath, [join(ROOT, 'scripts/workerd-config.mjs')]),
+);
 if (want('workerd')) {
   await suite('workerd: shared', 'vitest.config.ts');
   for (const { name } of WORKERS) {

@@ -262,9 +262,16 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
       const header = c.req.header('authorization') ?? '';
       const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
       if (!(await timingSafeEqualStrings(presented, token))) {
-        throw new ProblemError('ERR_UNAUTHORIZED', 401, 'Unauthorized', 'metrics require a bearer token', {}, {
-          'www-authenticate': 'Bearer realm="metrics"',
-        });
+        throw new ProblemError(
+          'ERR_UNAUTHORIZED',
+          401,
+          'Unauthorized',
+          'metrics require a bearer token',
+          {},
+          {
+            'www-authenticate': 'Bearer realm="metrics"',
+          },
+        );
       }
     }
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });

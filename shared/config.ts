@@ -165,7 +165,11 @@ export function defineConfig<S extends Spec>(spec: S): (env: object) => ConfigOf
     }
     if (errors.length > 0) {
       const first = errors[0] as ConfigError;
-      if (errors.length > 1) first.message += ` (and ${errors.slice(1).map((e) => e.variable).join(', ')})`;
+      if (errors.length > 1)
+        first.message += ` (and ${errors
+          .slice(1)
+          .map((e) => e.variable)
+          .join(', ')})`;
       throw first;
     }
     const config = Object.freeze(out) as ConfigOf<S>;

@@ -28,5 +28,5 @@ export function redisServerPids() {
 /** Starts counting; the returned function gives milliseconds of CPU used by `pids` since. */
 export function cpuMeter(pids) {
   const start = pids.map(cpuTicks);
-  return () => pids.reduce((sum, pid, i) => sum + (((cpuTicks(pid) ?? start[i] ?? 0) - (start[i] ?? 0)) * TICK_MS), 0);
+  return () => pids.reduce((sum, pid, i) => sum + ((cpuTicks(pid) ?? start[i] ?? 0) - (start[i] ?? 0)) * TICK_MS, 0);
 }

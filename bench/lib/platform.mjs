@@ -51,10 +51,20 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
     const redisPort = await freePort();
     const pgPort = await freePort();
     const redisToken = randomBytes(32).toString('base64url');
-    const redisBridge = spawnPinned(SERVER_CPU, process.execPath, [join(outRoot, 'dataplane', 'main-redis-bridge.mjs')], {
-      cwd: ROOT,
-      env: { REDIS_BRIDGE_LISTEN: `127.0.0.1:${redisPort}`, REDIS_URL: redisUrl, REDIS_BRIDGE_TOKEN: redisToken, LOG_LEVEL: 'warn' },
-    });
+    const redisBridge = spawnPinned(
+      SERVER_CPU,
+      process.execPath,
+      [join(outRoot, 'dataplane', 'main-redis-bridge.mjs')],
+      {
+        cwd: ROOT,
+        env: {
+          REDIS_BRIDGE_LISTEN: `127.0.0.1:${redisPort}`,
+          REDIS_URL: redisUrl,
+          REDIS_BRIDGE_TOKEN: redisToken,
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
     stops.push(() => redisBridge.stop());
     const pgBridge = spawnPinned(SERVER_CPU, process.execPath, [join(outRoot, 'dataplane', 'main-pg-bridge.mjs')], {
       cwd: ROOT,
@@ -101,7 +111,10 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
       env,
       doStorageDir,
       // BENCH_WORKERD_WRAPPER: a command run in front of workerd (e.g. one adding --inspector-addr for profiling).
-      prefix: [...pinned(SERVER_CPU), ...(process.env.BENCH_WORKERD_WRAPPER ? [process.env.BENCH_WORKERD_WRAPPER] : [])],
+      prefix: [
+        ...pinned(SERVER_CPU),
+        ...(process.env.BENCH_WORKERD_WRAPPER ? [process.env.BENCH_WORKERD_WRAPPER] : []),
+      ],
     });
     stops.push(() => workerd.stop());
     log(`platform up: auth ${sockets.auth}, database ${dbName}, Redis prefix ${redisPrefix}`);

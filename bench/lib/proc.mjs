@@ -23,7 +23,8 @@ export function spawnPinned(cpu, cmd, args, { env = {}, cwd, onLine } = {}) {
 export async function waitForHttp(url, proc, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc && proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}) before ${url} answered:\n${proc.logs()}`);
+    if (proc && proc.child.exitCode !== null)
+      throw new Error(`process exited (${proc.child.exitCode}) before ${url} answered:\n${proc.logs()}`);
     try {
       const res = await fetch(url);
       if (res.ok) return;

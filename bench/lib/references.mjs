@@ -86,5 +86,12 @@ export async function startOidcPeer() {
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/.well-known/openid-configuration`, proc);
-  return { url, clientId: started.clientId, clientSecret: started.clientSecret, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
+  return {
+    url,
+    clientId: started.clientId,
+    clientSecret: started.clientSecret,
+    pid: proc.child.pid,
+    stop: proc.stop,
+    logs: proc.logs,
+  };
 }

@@ -48,7 +48,8 @@ export default {
       return json(401, { error: 'invalid_client' });
     }
     if (!signingKey) {
-      signingKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])).privateKey;
+      signingKey = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']))
+        .privateKey;
     }
     const now = Math.floor(Date.now() / 1000);
     const scope = form.get('scope') ?? 'read';
@@ -63,7 +64,9 @@ export default {
       scope,
     });
     const input = `${HEADER}.${payload}`;
-    const sig = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signingKey, enc.encode(input)));
+    const sig = new Uint8Array(
+      await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signingKey, enc.encode(input)),
+    );
     return json(200, { access_token: `${input}.${b64url(sig)}`, token_type: 'Bearer', expires_in: 600, scope });
   },
 };

@@ -43,10 +43,25 @@ function batchOfTen() {
     adminDecision(2, ['user-admin'], 'Admin::users_delete_one'),
     adminDecision(3, ['billing'], 'Admin::billing_update'),
     adminDecision(4, ['superadmin'], 'Admin::policy_publish'),
-    { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::token', resource: { type: 'OAuthClient', id: 'c1' }, context: { grant_type: 'client_credentials' } },
-    { principal: { type: 'Client', id: 'c2' }, action: 'OAuth::token', resource: { type: 'OAuthClient', id: 'c2' }, context: { grant_type: 'refresh_token' } },
+    {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::token',
+      resource: { type: 'OAuthClient', id: 'c1' },
+      context: { grant_type: 'client_credentials' },
+    },
+    {
+      principal: { type: 'Client', id: 'c2' },
+      action: 'OAuth::token',
+      resource: { type: 'OAuthClient', id: 'c2' },
+      context: { grant_type: 'refresh_token' },
+    },
     { principal: { type: 'User', id: 'u1' }, action: 'User::read_profile', resource: { type: 'User', id: 'u1' } },
-    { principal: { type: 'User', id: 'u1' }, action: 'read', resource: { type: 'Resource', id: 'r1' }, entities: [{ uid: { type: 'User', id: 'u1' }, attrs: { authenticated: true } }] },
+    {
+      principal: { type: 'User', id: 'u1' },
+      action: 'read',
+      resource: { type: 'Resource', id: 'r1' },
+      entities: [{ uid: { type: 'User', id: 'u1' }, attrs: { authenticated: true } }],
+    },
     adminDecision(9, ['secops'], 'Admin::pq_emergency_rollback'),
   ];
   return { requests: mix };
@@ -54,7 +69,11 @@ function batchOfTen() {
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...QUIET_WRANGLER_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...QUIET_WRANGLER_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -67,7 +86,14 @@ async function startEngineWorker() {
   const dir = join(BENCH_OUT, 'policy-engine');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  await run(join(ROOT, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', dir, '--config', join(ENGINE_DIR, 'wrangler.toml')]);
+  await run(join(ROOT, 'node_modules', '.bin', 'wrangler'), [
+    'deploy',
+    '--dry-run',
+    '--outdir',
+    dir,
+    '--config',
+    join(ENGINE_DIR, 'wrangler.toml'),
+  ]);
   const modules = readdirSync(dir)
     .filter((f) => !f.endsWith('.map') && f !== 'README.md')
     .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)))
@@ -108,7 +134,10 @@ async function startEngineWorker() {
 /** In-isolate figures: `rounds` runs per set, median of each figure (each run's figures are batch means). */
 async function inIsolate(engineUrl, log, rounds) {
   const out = {};
-  for (const [set, n] of [['shipped', 6_000], ['generated', 1_000]]) {
+  for (const [set, n] of [
+    ['shipped', 6_000],
+    ['generated', 1_000],
+  ]) {
     // One discarded run first: V8 optimises Cedar's wasm only after many calls (the first run is several times
     // slower), and the figures are meant for a warm isolate.
     const warm = await fetch(`${engineUrl}/?set=${set}&n=${n}&compare=0`);
@@ -160,15 +189,32 @@ export default {
       stops.push(engine.stop);
       const isolate = await inIsolate(engine.url, ctx.log, 3);
 
-      const single = { url: `${platform.urls.policy}/v1/authorize`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(adminDecision(0)) };
+      const single = {
+        url: `${platform.urls.policy}/v1/authorize`,
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(adminDecision(0)),
+      };
       const first = await expectDecision(single.url, adminDecision(0), 'platform decision');
-      if (first.decision !== 'Allow' || first.policy_version !== 1) throw new Error(`unexpected decision ${JSON.stringify(first)}`);
-      const batch = { url: `${platform.urls.policy}/v1/authorize/batch`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(batchOfTen()) };
+      if (first.decision !== 'Allow' || first.policy_version !== 1)
+        throw new Error(`unexpected decision ${JSON.stringify(first)}`);
+      const batch = {
+        url: `${platform.urls.policy}/v1/authorize/batch`,
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(batchOfTen()),
+      };
       const batchAnswer = await expectDecision(batch.url, batchOfTen(), 'platform batch');
       const batchDecisions = batchAnswer.decisions.map((d) => d.decision ?? 'error');
-      if (batchDecisions.length !== 10 || batchDecisions.includes('error')) throw new Error(`unexpected batch ${JSON.stringify(batchAnswer)}`);
+      if (batchDecisions.length !== 10 || batchDecisions.includes('error'))
+        throw new Error(`unexpected batch ${JSON.stringify(batchAnswer)}`);
       ctx.log(`policy batch of 10 decides: ${batchDecisions.join(' ')}`);
-      const ceilingDecision = { url: `${engine.url}/decide`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(adminDecision(0)) };
+      const ceilingDecision = {
+        url: `${engine.url}/decide`,
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(adminDecision(0)),
+      };
       if ((await expectDecision(ceilingDecision.url, adminDecision(0), 'decision ceiling')).decision !== 'Allow') {
         throw new Error('decision ceiling disagrees with the platform');
       }
@@ -180,7 +226,12 @@ export default {
       const warm = { warmupSec: Math.max(3, ctx.load.warmupSec) };
       const measurements = [
         { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
-        { id: 'decision-ceiling', label: 'decision ceiling: engine behind a bare handler', request: ceilingDecision, load: warm },
+        {
+          id: 'decision-ceiling',
+          label: 'decision ceiling: engine behind a bare handler',
+          request: ceilingDecision,
+          load: warm,
+        },
         {
           id: 'single',
           label: 'platform: POST /v1/authorize',
@@ -188,9 +239,25 @@ export default {
           compare: ['decision-ceiling', 'runtime-ceiling'],
           load: warm,
         },
-        { id: 'batch', label: 'platform: POST /v1/authorize/batch (10)', request: batch, compare: ['single'], load: warm },
-        { id: 'single-1c', label: 'platform: POST /v1/authorize, 1 connection', request: single, load: { ...warm, connections: 1 } },
-        { id: 'runtime-1c', label: 'runtime ceiling, 1 connection', request: { url: ok.url }, load: { connections: 1 } },
+        {
+          id: 'batch',
+          label: 'platform: POST /v1/authorize/batch (10)',
+          request: batch,
+          compare: ['single'],
+          load: warm,
+        },
+        {
+          id: 'single-1c',
+          label: 'platform: POST /v1/authorize, 1 connection',
+          request: single,
+          load: { ...warm, connections: 1 },
+        },
+        {
+          id: 'runtime-1c',
+          label: 'runtime ceiling, 1 connection',
+          request: { url: ok.url },
+          load: { connections: 1 },
+        },
       ];
 
       return {

@@ -65,7 +65,10 @@ async function setupScenario(ctx, stops) {
     headers: { 'content-type': FORM, authorization: auth },
     body: `token=${issued.access_token}`,
   };
-  const introspected = await expectJson(await fetch(introspectRequest.url, introspectRequest), 'platform introspection');
+  const introspected = await expectJson(
+    await fetch(introspectRequest.url, introspectRequest),
+    'platform introspection',
+  );
   if (introspected.active !== true) throw new Error(`platform introspection: ${JSON.stringify(introspected)}`);
 
   // Reference 1: runtime ceiling.
@@ -107,13 +110,31 @@ async function setupScenario(ctx, stops) {
     headers: { 'content-type': FORM, authorization: peerAuth },
     body: `token=${peerOpaque.access_token}`,
   };
-  const peerIntrospected = await expectJson(await fetch(peerIntrospectRequest.url, peerIntrospectRequest), 'peer introspection');
+  const peerIntrospected = await expectJson(
+    await fetch(peerIntrospectRequest.url, peerIntrospectRequest),
+    'peer introspection',
+  );
   if (peerIntrospected.active !== true) throw new Error(`peer introspection: ${JSON.stringify(peerIntrospected)}`);
 
   const measurements = [
-    { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url }, serverPids: [ok.pid] },
-    { id: 'token-ceiling', label: 'token-endpoint ceiling: bare workerd', request: ceilingRequest, serverPids: [ceiling.pid] },
-    { id: 'peer-token', label: 'peer: node-oidc-provider POST /token (JWT)', request: peerTokenRequest, serverPids: [peer.pid] },
+    {
+      id: 'runtime-ceiling',
+      label: 'runtime ceiling: bare workerd "ok"',
+      request: { url: ok.url },
+      serverPids: [ok.pid],
+    },
+    {
+      id: 'token-ceiling',
+      label: 'token-endpoint ceiling: bare workerd',
+      request: ceilingRequest,
+      serverPids: [ceiling.pid],
+    },
+    {
+      id: 'peer-token',
+      label: 'peer: node-oidc-provider POST /token (JWT)',
+      request: peerTokenRequest,
+      serverPids: [peer.pid],
+    },
     {
       id: 'token',
       label: 'platform: POST /oauth/token',

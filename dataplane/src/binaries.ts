@@ -102,7 +102,12 @@ export async function findPostgresBinDir(lookup: BinaryLookup = {}): Promise<str
     if (await hasServerBinaries(dir)) return dir;
   }
 
-  throw new MissingBinaryError('PostgreSQL server (postgres, initdb)', 'postgresql', 'DATABASE_URL', `pg_config, ${roots.join(', ')} and PATH`);
+  throw new MissingBinaryError(
+    'PostgreSQL server (postgres, initdb)',
+    'postgresql',
+    'DATABASE_URL',
+    `pg_config, ${roots.join(', ')} and PATH`,
+  );
 }
 
 export async function findRedisServer(lookup: BinaryLookup = {}): Promise<string> {

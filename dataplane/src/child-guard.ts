@@ -109,10 +109,20 @@ export function spawnGuarded(command: string, args: string[], opts: GuardedSpawn
 
 function startWatchdog(pid: number, signal: NodeJS.Signals): ChildProcess | null {
   try {
-    const watchdog = spawn('/bin/sh', ['-c', 'read _ignored; kill -s "$1" "$2" 2>/dev/null', 'server-watchdog', signal.replace(/^SIG/, ''), String(pid)], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
+    const watchdog = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        'read _ignored; kill -s "$1" "$2" 2>/dev/null',
+        'server-watchdog',
+        signal.replace(/^SIG/, ''),
+        String(pid),
+      ],
+      {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      },
+    );
     watchdog.on('error', () => {});
     watchdog.stdin?.on('error', () => {});
     // Neither the watchdog nor its pipe should keep the parent's event loop alive.

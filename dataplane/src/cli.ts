@@ -76,6 +76,11 @@ export function runService(log: LogFn, start: () => Promise<() => Promise<void>>
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
     },
-    (err) => fail(err instanceof ConfigError ? 'invalid configuration' : 'startup failed', err, err instanceof ConfigError ? 2 : 1),
+    (err) =>
+      fail(
+        err instanceof ConfigError ? 'invalid configuration' : 'startup failed',
+        err,
+        err instanceof ConfigError ? 2 : 1,
+      ),
   );
 }

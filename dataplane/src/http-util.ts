@@ -51,7 +51,12 @@ export function readBody(req: IncomingMessage, limit: number, discardLimit: numb
 }
 
 /** Writes a JSON reply unless the client is already gone. `json` is pre-serialised text. */
-export function sendJson(res: ServerResponse, status: number, json: string, extraHeaders: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  json: string,
+  extraHeaders: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     'content-type': 'application/json',

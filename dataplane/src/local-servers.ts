@@ -79,11 +79,22 @@ export async function startLocalPostgres(opts: LocalServerOptions): Promise<Loca
 }
 
 async function initdb(binDir: string, dataDir: string, owner: { uid: number; gid: number } | null): Promise<void> {
-  const args = [path.join(binDir, 'initdb'), '-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'];
+  const args = [
+    path.join(binDir, 'initdb'),
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ];
   let command = args;
   if (owner) {
     const runuser = await which('runuser', `${process.env.PATH ?? ''}:/usr/sbin:/sbin`);
-    if (!runuser) throw new Error('running as root needs `runuser` (util-linux) to initialise PostgreSQL as the postgres user');
+    if (!runuser)
+      throw new Error('running as root needs `runuser` (util-linux) to initialise PostgreSQL as the postgres user');
     command = [runuser, '-u', 'postgres', '--', ...args];
   }
   const [file, ...rest] = command as [string, ...string[]];
@@ -105,7 +116,8 @@ function probePostgres(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: LOOPBACK, port });
     const done = (ready: boolean) => {
-      if (ready) socket.end(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
+      if (ready)
+        socket.end(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
       else socket.destroy();
       resolve(ready);
     };
@@ -139,16 +151,24 @@ export async function startLocalRedis(opts: LocalServerOptions): Promise<LocalSe
     child: spawnGuarded(
       redisServer,
       [
-        '--bind', LOOPBACK,
-        '--port', String(port),
-        '--dir', dataDir,
+        '--bind',
+        LOOPBACK,
+        '--port',
+        String(port),
+        '--dir',
+        dataDir,
         // The append-only file alone carries the data across restarts; no RDB snapshots.
-        '--appendonly', 'yes',
-        '--save', '',
-        '--daemonize', 'no',
-        '--logfile', '',
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--daemonize',
+        'no',
+        '--logfile',
+        '',
         // Written even without daemonize; lets the next start detect a server still running.
-        '--pidfile', pidFile,
+        '--pidfile',
+        pidFile,
       ],
       {
         // SIGTERM makes Redis flush the append-only file and exit, like SHUTDOWN.
@@ -204,10 +224,23 @@ async function startWithPortRetry(
     const { child, probe, url } = launch(port);
     const ready = await waitUntilReady(child, probe, timeoutMs);
     if (ready) {
-      log({ level: 'info', msg: `local ${name} started`, url, dataDir: path.resolve(opts.dataDir), pid: child.pid, ms: Date.now() - started });
+      log({
+        level: 'info',
+        msg: `local ${name} started`,
+        url,
+        dataDir: path.resolve(opts.dataDir),
+        pid: child.pid,
+        ms: Date.now() - started,
+      });
       let stopped = false;
       void child.exited.then((info) => {
-        if (!stopped) log({ level: 'error', msg: `local ${name} exited unexpectedly`, ...info, output: child.recentOutput().slice(-2000) });
+        if (!stopped)
+          log({
+            level: 'error',
+            msg: `local ${name} exited unexpectedly`,
+            ...info,
+            output: child.recentOutput().slice(-2000),
+          });
       });
       return {
         url,
@@ -257,7 +290,13 @@ async function makeDataDir(dataDir: string): Promise<void> {
  * a crashed parent that its watchdog is stopping right now, so wait briefly before declaring
  * the folder busy.
  */
-async function clearStalePidFile(file: string, dataDir: string, label: string, log: LogFn, waitMs: number): Promise<void> {
+async function clearStalePidFile(
+  file: string,
+  dataDir: string,
+  label: string,
+  log: LogFn,
+  waitMs: number,
+): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -130,11 +130,20 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // The http server drops its own listeners on upgrade; without one, a reset here would be
     // an unhandled 'error' event and would crash the process.
-    socket.on('error', (err) => log({ level: 'debug', msg: 'pg bridge socket error before upgrade', error: describeError(err) }));
+    socket.on('error', (err) =>
+      log({ level: 'debug', msg: 'pg bridge socket error before upgrade', error: describeError(err) }),
+    );
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const refuse = (status: number, reason: string, fields: Record<string, unknown> = {}) => {
       stats.refused += 1;
-      log({ level: 'warn', msg: 'pg bridge refused connection', status, reason, remote: req.socket.remoteAddress, ...fields });
+      log({
+        level: 'warn',
+        msg: 'pg bridge refused connection',
+        status,
+        reason,
+        remote: req.socket.remoteAddress,
+        ...fields,
+      });
       rejectUpgrade(socket, status, reason);
     };
     if (closing) return refuse(503, 'shutting down');
@@ -173,7 +182,15 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
       finished = true;
       open.delete(conn);
       stats.active = open.size;
-      log({ level: 'debug', msg: 'pg bridge connection closed', id, address, bytesToPostgres: up, bytesToClient: down, ms: Date.now() - startedAt });
+      log({
+        level: 'debug',
+        msg: 'pg bridge connection closed',
+        id,
+        address,
+        bytesToPostgres: up,
+        bytesToClient: down,
+        ms: Date.now() - startedAt,
+      });
     };
     const closeWs = (code: number, reason: string) => {
       if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
@@ -226,7 +243,13 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
     tcp.on('error', (err) => {
       tcpError = err;
       if (!connected) stats.upstreamFailures += 1;
-      log({ level: connected ? 'info' : 'warn', msg: connected ? 'pg bridge upstream error' : 'pg bridge upstream connect failed', id, address, error: describeError(err) });
+      log({
+        level: connected ? 'info' : 'warn',
+        msg: connected ? 'pg bridge upstream error' : 'pg bridge upstream connect failed',
+        id,
+        address,
+        error: describeError(err),
+      });
     });
     // Postgres closing (after Terminate, on an admin kill, or a crash) must close the WebSocket:
     // the Neon driver never closes its socket after pool.end(), so otherwise both leak.

@@ -12,8 +12,16 @@
 export type CommandContext = 'shared' | 'transaction';
 
 const TAKES_OVER_CONNECTION = new Set([
-  'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE',
-  'MONITOR', 'SYNC', 'PSYNC', 'REPLCONF',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'MONITOR',
+  'SYNC',
+  'PSYNC',
+  'REPLCONF',
 ]);
 
 const CHANGES_CONNECTION_STATE = new Set(['SELECT', 'QUIT', 'RESET', 'HELLO', 'AUTH']);
@@ -24,7 +32,16 @@ const TRANSACTION_CONTROL = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWAT
 const SERVER_DISRUPTING = new Set(['SHUTDOWN', 'DEBUG', 'REPLICAOF', 'SLAVEOF', 'FAILOVER']);
 
 const BLOCKING = new Set([
-  'BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP', 'WAIT', 'WAITAOF',
+  'BLPOP',
+  'BRPOP',
+  'BRPOPLPUSH',
+  'BLMOVE',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'WAIT',
+  'WAITAOF',
 ]);
 
 /** CLIENT subcommands that only read information; every other one touches connection state. */

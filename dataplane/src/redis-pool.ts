@@ -54,7 +54,12 @@ export class RedisPool {
     this.log = safeLog(opts.log);
     for (let i = 0; i < Math.max(1, opts.size); i++) {
       this.shared.push(
-        new RedisConnection(target, { ...opts.connection, name: `redis pool #${i + 1}`, reconnect: true, log: this.log }),
+        new RedisConnection(target, {
+          ...opts.connection,
+          name: `redis pool #${i + 1}`,
+          reconnect: true,
+          log: this.log,
+        }),
       );
     }
   }
@@ -196,7 +201,11 @@ export class RedisPool {
   private retire(conn: RedisConnection): void {
     this.idleTx = this.idleTx.filter((c) => c !== conn);
     if (!this.txConns.delete(conn)) return;
-    conn.close().catch((err) => this.log({ level: 'warn', msg: 'closing redis tx connection failed', error: describeError(err) }));
+    conn
+      .close()
+      .catch((err) =>
+        this.log({ level: 'warn', msg: 'closing redis tx connection failed', error: describeError(err) }),
+      );
     if (this.closed) return;
     const waiter = this.waiters.shift();
     if (!waiter) return;

@@ -20,7 +20,13 @@ import { dialableHost, listen } from './net-util.js';
 import { refusalFor } from './redis-commands.js';
 import { RedisPool } from './redis-pool.js';
 import { errorJson, renderEntry } from './rest-reply.js';
-import { parseRedisUrl, RedisConnectionLostError, RedisErrorReply, RedisUnavailableError, type RespValue } from './resp.js';
+import {
+  parseRedisUrl,
+  RedisConnectionLostError,
+  RedisErrorReply,
+  RedisUnavailableError,
+  type RespValue,
+} from './resp.js';
 
 export interface RedisRestBridgeOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -118,20 +124,26 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
     if (req.method === 'GET' && path !== '/' && !['/pipeline', '/multi-exec'].includes(path)) {
       let args: Command;
       try {
-        args = path.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+        args = path
+          .split('/')
+          .slice(1)
+          .map((segment) => decodeURIComponent(segment));
       } catch {
         return sendJson(res, 400, errorJson('ERR malformed percent-encoding in the path'));
       }
       return single(res, args, base64);
     }
     if (req.method !== 'POST') return sendJson(res, 405, errorJson('ERR method not allowed'), { allow: 'POST' });
-    if (path !== '/' && path !== '/pipeline' && path !== '/multi-exec') return sendJson(res, 404, errorJson('ERR not found'));
+    if (path !== '/' && path !== '/pipeline' && path !== '/multi-exec')
+      return sendJson(res, 404, errorJson('ERR not found'));
 
     // Past four times the limit the remainder is not worth draining; the socket is dropped.
     const body = await readBody(req, maxBodyBytes, maxBodyBytes * 4 + 64 * 1024);
     if (body.kind === 'aborted') return;
     if (body.kind === 'too-large') {
-      return sendJson(res, 413, errorJson(`ERR request body larger than ${maxBodyBytes} bytes`), { connection: 'close' });
+      return sendJson(res, 413, errorJson(`ERR request body larger than ${maxBodyBytes} bytes`), {
+        connection: 'close',
+      });
     }
     let parsed: unknown;
     try {
@@ -176,7 +188,8 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
     const toSend = commands.filter((_, i) => entries[i] === null);
     if (toSend.length > 0) {
       const conn = pool.pick();
-      if (!conn) return unavailable(res, new RedisUnavailableError(`Redis is unavailable: ${pool.unavailableReason()}`));
+      if (!conn)
+        return unavailable(res, new RedisUnavailableError(`Redis is unavailable: ${pool.unavailableReason()}`));
       let replies: RespValue[];
       try {
         replies = await conn.sendBatch(toSend);
@@ -217,7 +230,13 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
   const host = opts.host ?? '127.0.0.1';
   const port = await listen(server, host, opts.port ?? 0);
   const url = `http://${dialableHost(host)}:${port}`;
-  log({ level: 'info', msg: 'redis rest bridge listening', url, redis: `${target.host}:${target.port}`, db: target.db });
+  log({
+    level: 'info',
+    msg: 'redis rest bridge listening',
+    url,
+    redis: `${target.host}:${target.port}`,
+    db: target.db,
+  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -247,7 +266,9 @@ function toCommand(value: unknown, where: string): Command {
   return value.map((arg, i) => {
     if (typeof arg === 'string') return arg;
     if (typeof arg === 'number' && Number.isFinite(arg)) return String(arg);
-    throw new BadRequest(`ERR ${where}argument ${i} must be a string or a number, got ${arg === null ? 'null' : typeof arg}`);
+    throw new BadRequest(
+      `ERR ${where}argument ${i} must be a string or a number, got ${arg === null ? 'null' : typeof arg}`,
+    );
   });
 }
 

@@ -226,48 +226,53 @@ export class RespParser {
   private parseElement(): RespValue | typeof INCOMPLETE | typeof OPENED_ARRAY {
     const type = this.buf[this.pos];
     switch (type) {
-      case 0x2b /* + */: {
-        const line = this.readLine();
-        return line;
-      }
-      case 0x2d /* - */: {
-        const line = this.readLine();
-        return line === INCOMPLETE ? line : new RedisErrorReply(line);
-      }
-      case 0x3a /* : */: {
-        const line = this.readLine();
-        return line === INCOMPLETE ? line : parseInteger(line);
-      }
-      case 0x24 /* $ */: {
-        const start = this.pos;
-        const line = this.readLine();
-        if (line === INCOMPLETE) return line;
-        const len = parseLength(line);
-        if (len < 0) return null;
-        if (len > this.limits.maxBulkBytes) throw new RespProtocolError(`bulk string of ${len} bytes exceeds limit`);
-        if (this.buf.length - this.pos < len + 2) {
-          this.need = this.pos - start + len + 2;
-          return INCOMPLETE;
+      case 0x2b /* + */:
+        {
+          const line = this.readLine();
+          return line;
         }
-        if (this.buf[this.pos + len] !== 0x0d || this.buf[this.pos + len + 1] !== 0x0a) {
-          throw new RespProtocolError('bulk string not terminated by CRLF');
+      case 0x2d /* - */:
+        {
+          const line = this.readLine();
+          return line === INCOMPLETE ? line : new RedisErrorReply(line);
         }
-        // Copy so that the reply does not pin the whole receive buffer in memory.
-        const value = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
-        this.pos += len + 2;
-        return value;
-      }
-      case 0x2a /* * */: {
-        const line = this.readLine();
-        if (line === INCOMPLETE) return line;
-        const len = parseLength(line);
-        if (len < 0) return null;
-        if (len === 0) return [];
-        if (len > this.limits.maxArrayLength) throw new RespProtocolError(`array of ${len} elements exceeds limit`);
-        if (this.stack.length >= this.limits.maxDepth) throw new RespProtocolError('reply nested too deeply');
-        this.stack.push({ items: [], remaining: len });
-        return OPENED_ARRAY;
-      }
+      case 0x3a /* : */:
+        {
+          const line = this.readLine();
+          return line === INCOMPLETE ? line : parseInteger(line);
+        }
+      case 0x24 /* $ */:
+        {
+          const start = this.pos;
+          const line = this.readLine();
+          if (line === INCOMPLETE) return line;
+          const len = parseLength(line);
+          if (len < 0) return null;
+          if (len > this.limits.maxBulkBytes) throw new RespProtocolError(`bulk string of ${len} bytes exceeds limit`);
+          if (this.buf.length - this.pos < len + 2) {
+            this.need = this.pos - start + len + 2;
+            return INCOMPLETE;
+          }
+          if (this.buf[this.pos + len] !== 0x0d || this.buf[this.pos + len + 1] !== 0x0a) {
+            throw new RespProtocolError('bulk string not terminated by CRLF');
+          }
+          // Copy so that the reply does not pin the whole receive buffer in memory.
+          const value = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
+          this.pos += len + 2;
+          return value;
+        }
+      case 0x2a /* * */:
+        {
+          const line = this.readLine();
+          if (line === INCOMPLETE) return line;
+          const len = parseLength(line);
+          if (len < 0) return null;
+          if (len === 0) return [];
+          if (len > this.limits.maxArrayLength) throw new RespProtocolError(`array of ${len} elements exceeds limit`);
+          if (this.stack.length >= this.limits.maxDepth) throw new RespProtocolError('reply nested too deeply');
+          this.stack.push({ items: [], remaining: len });
+          return OPENED_ARRAY;
+        }
       default:
         throw new RespProtocolError(`unexpected reply type byte 0x${(type ?? 0).toString(16)}`);
     }
@@ -472,7 +477,9 @@ export class RedisConnection {
       };
       const timer = setTimeout(() => {
         this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
-        reject(new RedisUnavailableError(`${this.opts.name} did not become ready in ${timeoutMs} ms: ${this.lastError}`));
+        reject(
+          new RedisUnavailableError(`${this.opts.name} did not become ready in ${timeoutMs} ms: ${this.lastError}`),
+        );
       }, timeoutMs);
       this.readyWaiters.push(waiter);
     });
@@ -667,7 +674,8 @@ export class RedisConnection {
     );
     if (this._state === 'closed') return;
     if (!this.lastError) this.lastError = 'connection closed by server';
-    if (wasReady) this.log({ level: 'warn', msg: 'redis connection lost', conn: this.opts.name, error: this.lastError });
+    if (wasReady)
+      this.log({ level: 'warn', msg: 'redis connection lost', conn: this.opts.name, error: this.lastError });
     this.setState('down');
     if (!this.opts.reconnect) {
       this.rejectWaiters(new RedisUnavailableError(`Redis is unavailable (${this.opts.name}): ${this.lastError}`));
@@ -678,7 +686,13 @@ export class RedisConnection {
     const wait = Math.round(base / 2 + (Math.random() * base) / 2);
     this.attempts += 1;
     if (this.attempts === 1 || this.attempts % 20 === 0) {
-      this.log({ level: 'warn', msg: 'redis unavailable, retrying', conn: this.opts.name, error: this.lastError, attempt: this.attempts });
+      this.log({
+        level: 'warn',
+        msg: 'redis unavailable, retrying',
+        conn: this.opts.name,
+        error: this.lastError,
+        attempt: this.attempts,
+      });
     }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;

@@ -33,7 +33,11 @@ export function useBridge(bridgeUrl: string): void {
   neonConfig.pipelineConnect = false;
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -109,7 +113,10 @@ export async function openRawPgSession(wsUrl: string, user = 'postgres', databas
 // Raw WebSocket handshake over TCP (to send frames no WebSocket library would produce)
 // ---------------------------------------------------------------------------------------------
 
-export async function rawUpgrade(port: number, pathAndQuery: string): Promise<{ socket: net.Socket; received: () => Buffer; closed: Promise<void> }> {
+export async function rawUpgrade(
+  port: number,
+  pathAndQuery: string,
+): Promise<{ socket: net.Socket; received: () => Buffer; closed: Promise<void> }> {
   const socket = net.connect({ host: '127.0.0.1', port });
   let data = Buffer.alloc(0);
   socket.on('data', (chunk) => {

@@ -119,9 +119,9 @@ describe('private local servers', () => {
     const pg = startLocalPostgres({ dataDir: path.join(tmp.dir, 'pg-missing'), lookup: nowhere });
     await expect(pg).rejects.toBeInstanceOf(MissingBinaryError);
     await expect(pg).rejects.toThrow(/apt-get install -y postgresql\b.*DATABASE_URL/);
-    await expect(startLocalPostgres({ dataDir: path.join(tmp.dir, 'pg-missing'), lookup: { pgBinDir: '/nonexistent/bin' } })).rejects.toBeInstanceOf(
-      MissingBinaryError,
-    );
+    await expect(
+      startLocalPostgres({ dataDir: path.join(tmp.dir, 'pg-missing'), lookup: { pgBinDir: '/nonexistent/bin' } }),
+    ).rejects.toBeInstanceOf(MissingBinaryError);
     const redis = startLocalRedis({ dataDir: path.join(tmp.dir, 'redis-missing'), lookup: nowhere });
     await expect(redis).rejects.toBeInstanceOf(MissingBinaryError);
     await expect(redis).rejects.toThrow(/apt-get install -y redis-server.*REDIS_URL/);
@@ -159,9 +159,13 @@ describe('private local servers', () => {
 
   it('a private server does not outlive a parent that is SIGKILLed', async () => {
     const dataDir = path.join(tmp.dir, 'redis-orphan');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'orphan-redis.ts'), dataDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'fixtures', 'orphan-redis.ts'), dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const firstLine = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (d) => {

@@ -54,7 +54,9 @@ describe('pg WebSocket bridge', () => {
     const params = await pool.query('select $1::int + 1 as n, $2::text as t', [41, 'héllo ✓']);
     expect(params.rows[0]).toEqual({ n: 42, t: 'héllo ✓' });
 
-    const concurrent = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.query('select $1::int * 2 as v', [i])));
+    const concurrent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => pool.query('select $1::int * 2 as v', [i])),
+    );
     expect(concurrent.map((r) => r.rows[0].v)).toEqual(Array.from({ length: 12 }, (_, i) => i * 2));
 
     // 3 MB up (client → Postgres) and 5 MB down, far above maxBufferedBytes.

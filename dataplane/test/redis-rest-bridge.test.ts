@@ -148,11 +148,20 @@ describe('Redis REST bridge (Upstash protocol)', () => {
     expect((await call('/', ['LLEN', key('list')], enc)).json).toEqual({ result: 2 });
     expect((await call('/', ['SET', key('plain'), 'x'], enc)).json).toEqual({ result: b64('OK') });
     expect((await call('/', ['SET', key('plain'), 'x'])).json).toEqual({ result: 'OK' });
-    expect((await call('/', ['EVAL', 'return {1, {"x", false}}', '0'], enc)).json).toEqual({ result: [1, [b64('x'), null]] });
+    expect((await call('/', ['EVAL', 'return {1, {"x", false}}', '0'], enc)).json).toEqual({
+      result: [1, [b64('x'), null]],
+    });
     const err = await call('/', ['LPOP', key('plain')], enc);
     expect(err.status).toBe(400);
     expect((err.json as { error: string }).error).toMatch(/^WRONGTYPE/);
-    const pipe = await call('/pipeline', [['GET', key('plain')], ['LPOP', key('plain')]], enc);
+    const pipe = await call(
+      '/pipeline',
+      [
+        ['GET', key('plain')],
+        ['LPOP', key('plain')],
+      ],
+      enc,
+    );
     expect(pipe.json).toEqual([{ result: b64('x') }, { error: expect.stringMatching(/^WRONGTYPE/) }]);
   });
 
@@ -164,12 +173,23 @@ describe('Redis REST bridge (Upstash protocol)', () => {
 
   it('GET path-style commands', async () => {
     await redis.set(key('path/x'), 'a b');
-    const res = await fetch(`${bridge.url}/get/${encodeURIComponent(key('path/x'))}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${bridge.url}/get/${encodeURIComponent(key('path/x'))}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(await res.json()).toEqual({ result: 'a b' });
   });
 
   it('refuses commands that would block or take over a shared connection', async () => {
-    for (const command of [['SUBSCRIBE', 'ch'], ['BLPOP', key('q'), '1'], ['SELECT', '1'], ['MONITOR'], ['QUIT'], ['CLIENT', 'KILL', 'ID', '1'], ['MULTI'], ['XREAD', 'BLOCK', '0', 'STREAMS', key('s'), '$']]) {
+    for (const command of [
+      ['SUBSCRIBE', 'ch'],
+      ['BLPOP', key('q'), '1'],
+      ['SELECT', '1'],
+      ['MONITOR'],
+      ['QUIT'],
+      ['CLIENT', 'KILL', 'ID', '1'],
+      ['MULTI'],
+      ['XREAD', 'BLOCK', '0', 'STREAMS', key('s'), '$'],
+    ]) {
       const res = await call('/', command);
       expect(res.status, command.join(' ')).toBe(400);
       expect((res.json as { error: string }).error).toMatch(/^ERR .*not supported over REST/);
@@ -177,10 +197,17 @@ describe('Redis REST bridge (Upstash protocol)', () => {
     // XREAD without BLOCK is fine even if a key is literally named "block".
     expect((await call('/', ['XREAD', 'COUNT', '1', 'STREAMS', 'block', '0'])).status).toBe(200);
     // In a pipeline only the refused slot fails.
-    const pipe = await call('/pipeline', [['SET', key('pp'), '1'], ['SUBSCRIBE', 'x'], ['GET', key('pp')]]);
+    const pipe = await call('/pipeline', [
+      ['SET', key('pp'), '1'],
+      ['SUBSCRIBE', 'x'],
+      ['GET', key('pp')],
+    ]);
     expect(pipe.json).toEqual([{ result: 'OK' }, { error: expect.stringMatching(/SUBSCRIBE/) }, { result: '1' }]);
     // Blocking commands inside MULTI do not block, so /multi-exec allows them.
-    const tx = await call('/multi-exec', [['RPUSH', key('bq'), 'job'], ['BLPOP', key('bq'), '1']]);
+    const tx = await call('/multi-exec', [
+      ['RPUSH', key('bq'), 'job'],
+      ['BLPOP', key('bq'), '1'],
+    ]);
     expect(tx.json).toEqual([{ result: 1 }, { result: [key('bq'), 'job'] }]);
     // And the connections are still healthy.
     expect(await redis.incr(key('after-refusals'))).toBe(1);
@@ -203,7 +230,13 @@ describe('Redis REST bridge (Upstash protocol)', () => {
     const bad = await call('/', '["SET", "k"');
     expect(bad.status).toBe(400);
     expect(bad.json).toHaveProperty('error');
-    for (const body of [{ cmd: 'GET' }, [], ['SET', key('o'), { a: 1 }], ['SET', key('o'), null], ['SET', key('o'), true]]) {
+    for (const body of [
+      { cmd: 'GET' },
+      [],
+      ['SET', key('o'), { a: 1 }],
+      ['SET', key('o'), null],
+      ['SET', key('o'), true],
+    ]) {
       const res = await call('/', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
     }

@@ -96,7 +96,13 @@ describe('RESP parser', () => {
       password: 's@cret',
       db: 2,
     });
-    expect(parseRedisUrl('rediss://user:pw@[::1]')).toMatchObject({ host: '::1', port: 6379, tls: true, username: 'user', db: 0 });
+    expect(parseRedisUrl('rediss://user:pw@[::1]')).toMatchObject({
+      host: '::1',
+      port: 6379,
+      tls: true,
+      username: 'user',
+      db: 0,
+    });
     expect(() => parseRedisUrl('http://x')).toThrow(/scheme/);
   });
 });
@@ -160,7 +166,10 @@ describe('RESP connection', () => {
 
   it('drops the connection on a protocol error or an unsolicited reply', async () => {
     const evil = await fakeServer((socket) => socket.on('data', () => socket.write('+OK\r\n+EXTRA\r\n')));
-    const conn = new RedisConnection({ host: '127.0.0.1', port: evil.port, tls: false, db: 0 }, { reconnect: false }).connect();
+    const conn = new RedisConnection(
+      { host: '127.0.0.1', port: evil.port, tls: false, db: 0 },
+      { reconnect: false },
+    ).connect();
     cleanups.push(() => conn.close());
     await conn.waitReady();
     // The first reply is delivered; the extra one means the stream is out of sync.
@@ -171,7 +180,10 @@ describe('RESP connection', () => {
 
   it('replaces a connection whose replies stop coming (command timeout)', async () => {
     const silent = await fakeServer(() => {});
-    const conn = new RedisConnection({ host: '127.0.0.1', port: silent.port, tls: false, db: 0 }, { commandTimeoutMs: 200, reconnect: false }).connect();
+    const conn = new RedisConnection(
+      { host: '127.0.0.1', port: silent.port, tls: false, db: 0 },
+      { commandTimeoutMs: 200, reconnect: false },
+    ).connect();
     cleanups.push(() => conn.close());
     await conn.waitReady();
     await expect(conn.send(['GET', 'x'])).rejects.toThrow(/no reply within 200 ms/);
@@ -189,13 +201,17 @@ describe('RESP connection', () => {
         parser.feed(d);
       }),
     );
-    const good = new RedisConnection(parseRedisUrl(`redis://:good@127.0.0.1:${server.port}/3`), { reconnect: false }).connect();
+    const good = new RedisConnection(parseRedisUrl(`redis://:good@127.0.0.1:${server.port}/3`), {
+      reconnect: false,
+    }).connect();
     cleanups.push(() => good.close());
     await good.waitReady();
     await good.send(['PING']);
     expect(seen).toEqual(['AUTH good', 'SELECT 3', 'PING']);
 
-    const bad = new RedisConnection(parseRedisUrl(`redis://:bad@127.0.0.1:${server.port}`), { reconnect: false }).connect();
+    const bad = new RedisConnection(parseRedisUrl(`redis://:bad@127.0.0.1:${server.port}`), {
+      reconnect: false,
+    }).connect();
     cleanups.push(() => bad.close());
     await expect(bad.waitReady()).rejects.toThrow(/AUTH failed: WRONGPASS/);
   });

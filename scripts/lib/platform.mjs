@@ -66,7 +66,11 @@ function postgresDataDir(dataDir, log) {
   chmodSync(dataDir, 0o711);
   const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dataDir]);
   if (probe.status === 0) return preferred;
-  const fallback = join('/var/lib/edge-security', createHash('sha256').update(ROOT).digest('hex').slice(0, 12), 'postgres');
+  const fallback = join(
+    '/var/lib/edge-security',
+    createHash('sha256').update(ROOT).digest('hex').slice(0, 12),
+    'postgres',
+  );
   log({ level: 'warn', msg: `the postgres user cannot reach ${dataDir}; keeping the cluster in ${fallback}` });
   return fallback;
 }
@@ -234,7 +238,11 @@ async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], 
     args.push('--directory-path', `do-storage=${doStorageDir}`);
   }
   // Only what the Workers need, not the caller's whole environment: fromEnvironment can read any variable.
-  const { child, stop, logs, exited } = spawnLogged([...prefix, WORKERD_BIN, ...args], { cwd: ROOT, env, onLine: onLog });
+  const { child, stop, logs, exited } = spawnLogged([...prefix, WORKERD_BIN, ...args], {
+    cwd: ROOT,
+    env,
+    onLine: onLog,
+  });
   try {
     const deadline = Date.now() + timeoutMs;
     await Promise.all(Object.values(sockets).map((addr) => waitForHealth(`http://${addr}`, deadline, child)));

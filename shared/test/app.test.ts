@@ -187,7 +187,9 @@ describe('service app: health, readiness, metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/http_requests_total\{service="monitor",method="GET",route="\/items\/:id\{\[0-9\]\+\}",status="200"\} \d+/);
+    expect(text).toMatch(
+      /http_requests_total\{service="monitor",method="GET",route="\/items\/:id\{\[0-9\]\+\}",status="200"\} \d+/,
+    );
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
     expect(text).toMatch(/http_request_duration_seconds_bucket\{[^}]*le="\+Inf"\} \d+/);
   });

@@ -51,8 +51,12 @@ describe('defineConfig', () => {
   });
 
   it('enforces bounds and lengths', () => {
-    expect(() => read({ NAME: 'x', ENDPOINT: 'https://e.example', PORT: '70000' })).toThrowError(/PORT must be <= 65535/);
-    expect(() => read({ NAME: 'x', ENDPOINT: 'https://e.example', TOKEN: 'abc' })).toThrowError(/TOKEN must be at least 4/);
+    expect(() => read({ NAME: 'x', ENDPOINT: 'https://e.example', PORT: '70000' })).toThrowError(
+      /PORT must be <= 65535/,
+    );
+    expect(() => read({ NAME: 'x', ENDPOINT: 'https://e.example', TOKEN: 'abc' })).toThrowError(
+      /TOKEN must be at least 4/,
+    );
     expect(read({ NAME: 'x', ENDPOINT: 'https://e.example', DEBUG: 'TRUE' }).DEBUG).toBe(true);
   });
 });

@@ -25,7 +25,10 @@ describe('crypto helpers', () => {
 
   it('encodes base64url exactly as RFC 4648 §5 without padding, for every tail length', () => {
     const reference = (b: Uint8Array) =>
-      btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      btoa(String.fromCharCode(...b))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
     for (let n = 0; n <= 67; n++) {
       const bytes = crypto.getRandomValues(new Uint8Array(n));
       expect(base64url(bytes)).toBe(reference(bytes));

@@ -63,7 +63,10 @@ patches:
       - op: remove
         path: /spec/ports/0/port
 `,
-    expect: [/Deployment\/auth: schema: .*containerPort must be integer/, /Service\/policy: schema: .*required property port/],
+    expect: [
+      /Deployment\/auth: schema: .*containerPort must be integer/,
+      /Service\/policy: schema: .*required property port/,
+    ],
   },
   {
     name: 'unknown-kind',
@@ -93,7 +96,10 @@ patches:
         path: /spec/template/spec/containers/0/env/-
         value: {name: METRICS_TOKEN, value: a-literal-metrics-token}
 `,
-    expect: [/Deployment\/admin container workerd: env METRICS_TOKEN has a literal value/, /image "edge-security-platform:latest" must be pinned/],
+    expect: [
+      /Deployment\/admin container workerd: env METRICS_TOKEN has a literal value/,
+      /image "edge-security-platform:latest" must be pinned/,
+    ],
   },
   {
     name: 'insecure-container',
@@ -137,7 +143,10 @@ patches:
       - op: remove
         path: /spec/template/spec/containers/0/livenessProbe
 `,
-    expect: [/Deployment\/monitor container workerd: readinessProbe path \/healthz/, /Deployment\/pg-bridge container pg-bridge: no livenessProbe/],
+    expect: [
+      /Deployment\/monitor container workerd: readinessProbe path \/healthz/,
+      /Deployment\/pg-bridge container pg-bridge: no livenessProbe/,
+    ],
   },
   {
     name: 'missing-hpa-and-pdb',
@@ -256,7 +265,10 @@ describe('npm run k8s:check', () => {
       const extra = /^resources: \[(.+)\]\n/m.exec(body);
       const resources = extra ? `resources: [${relative(dir, DEV)}, ${extra[1]}]\n` : '';
       if (extra) body = body.replace(extra[0], '');
-      writeFileSync(join(dir, 'kustomization.yaml'), (resources ? head.replace(/^resources: .*\n/m, resources) : head) + body);
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        (resources ? head.replace(/^resources: .*\n/m, resources) : head) + body,
+      );
       for (const [file, text] of Object.entries(b.files ?? {})) writeFileSync(join(dir, file), text);
       dirs.set(b.name, dir);
     }
@@ -288,7 +300,10 @@ describe('npm run k8s:check', () => {
       expect(failures, `${b.name} was not reported as failing:\n${run.stdout}\n${run.stderr}`).toBeDefined();
       const fresh = (failures ?? []).filter((f) => !control.includes(f));
       for (const pattern of b.expect) {
-        expect(fresh.some((f) => pattern.test(f)), `expected ${pattern} among:\n${fresh.join('\n')}`).toBe(true);
+        expect(
+          fresh.some((f) => pattern.test(f)),
+          `expected ${pattern} among:\n${fresh.join('\n')}`,
+        ).toBe(true);
       }
     });
   }

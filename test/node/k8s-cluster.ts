@@ -89,7 +89,8 @@ export async function snapshotImage(appRoot: string, timeoutMs = 60_000): Promis
       cpSync(join(dist, part), join(appRoot, part), { recursive: true });
     }
     if (consistent(appRoot)) return appRoot;
-    if (Date.now() > deadline) throw new Error('dist/ stayed inconsistent (a build in progress?): run `npm run build:workerd`');
+    if (Date.now() > deadline)
+      throw new Error('dist/ stayed inconsistent (a build in progress?): run `npm run build:workerd`');
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -106,7 +107,8 @@ export function localCommand(
   const out: string[] = [];
   for (const arg of spec.command) {
     if (arg === '/app/bin/workerd') out.push(WORKERD_BIN);
-    else if (arg.startsWith('/app/workerd/')) out.push(join(opts.appRoot, 'workerd', arg.slice('/app/workerd/'.length)));
+    else if (arg.startsWith('/app/workerd/'))
+      out.push(join(opts.appRoot, 'workerd', arg.slice('/app/workerd/'.length)));
     else if (arg.startsWith(`${opts.name}=0.0.0.0:`)) out.push(`${opts.name}=${opts.listen}`);
     else if (arg.startsWith('do-storage=')) {
       if (!opts.doStorageDir) throw new Error('the manifest mounts Durable Object storage: doStorageDir is required');

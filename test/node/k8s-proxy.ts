@@ -10,7 +10,13 @@
  * - An upstream that refused a connection is skipped until a background `GET /health` succeeds again, which is
  *   how a restarted replica rejoins.
  */
-import { request as httpRequest, type IncomingMessage, createServer, type Server, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingMessage,
+  createServer,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Upstream {
@@ -25,7 +31,15 @@ interface UpstreamState extends Upstream {
 }
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 export class RoundRobinProxy {
   private readonly upstreams: UpstreamState[];
@@ -37,7 +51,10 @@ export class RoundRobinProxy {
   /** Requests moved to another upstream because the first could not be reached. */
   retried = 0;
 
-  constructor(upstreams: Upstream[], private readonly healthIntervalMs = 100) {
+  constructor(
+    upstreams: Upstream[],
+    private readonly healthIntervalMs = 100,
+  ) {
     this.upstreams = upstreams.map((u) => ({ ...u, up: true, served: 0 }));
   }
 

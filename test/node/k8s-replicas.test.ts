@@ -20,7 +20,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/platform.mjs';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
 import type { K8sObject } from '../../scripts/k8s-check.mjs';
-import { localCommand, type PodSpecView, ROOT, renderDev, snapshotImage, WorkerdProcess, workerPodSpec } from './k8s-cluster.js';
+import {
+  localCommand,
+  type PodSpecView,
+  ROOT,
+  renderDev,
+  snapshotImage,
+  WorkerdProcess,
+  workerPodSpec,
+} from './k8s-cluster.js';
 import { RoundRobinProxy } from './k8s-proxy.js';
 
 interface Registered {
@@ -64,7 +72,14 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     };
   }
 
-  async function startWorker(label: string, name: string, spec: PodSpecView, port: number, peers: Record<string, string>, env: Record<string, string>) {
+  async function startWorker(
+    label: string,
+    name: string,
+    spec: PodSpecView,
+    port: number,
+    peers: Record<string, string>,
+    env: Record<string, string>,
+  ) {
     const doStorageDir = spec.doStorageMount ? join(tmp, `${label}-do`) : undefined;
     const argv = localCommand(spec, { name, appRoot, listen: `127.0.0.1:${port}`, doStorageDir, peers });
     const proc = new WorkerdProcess(label, argv, env, `http://127.0.0.1:${port}`, doStorageDir);
@@ -124,7 +139,12 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
       REGISTRATION_TOKEN: randomBytes(32).toString('base64url'),
     };
-    const [portA, portB, portPolicy, portMonitor] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [portA, portB, portPolicy, portMonitor] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     proxy = new RoundRobinProxy([
       { name: 'auth-a', host: '127.0.0.1', port: portA },
       { name: 'auth-b', host: '127.0.0.1', port: portB },
@@ -206,7 +226,10 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
       const reg = await register({ token_endpoint_auth_method: method });
       const client: oauth.Client = { client_id: reg.client_id, token_endpoint_auth_method: method };
-      const auth = method === 'client_secret_basic' ? oauth.ClientSecretBasic(reg.client_secret) : oauth.ClientSecretPost(reg.client_secret);
+      const auth =
+        method === 'client_secret_basic'
+          ? oauth.ClientSecretBasic(reg.client_secret)
+          : oauth.ClientSecretPost(reg.client_secret);
       const tokenRes = await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'read' }, observe);
       const tokens = await oauth.processClientCredentialsResponse(as, client, tokenRes);
       expect(tokens.token_type.toLowerCase()).toBe('bearer');
@@ -223,7 +246,9 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
         expect(info.active).toBe(true);
         expect(info.client_id).toBe(reg.client_id);
       }
-      await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, tokens.access_token, observe));
+      await oauth.processRevocationResponse(
+        await oauth.revocationRequest(as, client, auth, tokens.access_token, observe),
+      );
       for (let i = 0; i < 2; i++) {
         const res = await oauth.introspectionRequest(as, client, auth, tokens.access_token, observe);
         expect((await oauth.processIntrospectionResponse(as, client, res)).active).toBe(false);
@@ -399,7 +424,11 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     const run = (token: string) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [join(ROOT, 'k8s-fallback', 'bin', 'maintain-keys.mjs')], {
-          env: { PATH: process.env.PATH ?? '', MAINTENANCE_URL: `${proxy.url}/admin/keys/maintain`, ADMIN_TOKEN: token },
+          env: {
+            PATH: process.env.PATH ?? '',
+            MAINTENANCE_URL: `${proxy.url}/admin/keys/maintain`,
+            ADMIN_TOKEN: token,
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
@@ -418,7 +447,8 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     }
     expect(ok.code, attempts.map((a) => a.out).join('\n')).toBe(0);
     expect(JSON.parse(ok.out.trim().split('\n').pop() as string)).toMatchObject({ status: 200 });
-    if (attempts.length > 1) console.log(`[k8s-replicas] key maintenance succeeded on attempt ${attempts.length}: ${attempts[0]?.out.trim()}`);
+    if (attempts.length > 1)
+      console.log(`[k8s-replicas] key maintenance succeeded on attempt ${attempts.length}: ${attempts[0]?.out.trim()}`);
     const denied = await run('not-an-admin-token-but-long-enough');
     expect(denied.code, denied.out).toBe(1);
     expect(denied.out).toMatch(/"status":401/);
@@ -433,10 +463,13 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     processes.push(controlA, controlB);
     await Promise.all([controlA.start(), controlB.start()]);
     const deadline = Date.now() + 5000;
-    while (!(proxy.isUp('auth-a') && proxy.isUp('auth-b')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(proxy.isUp('auth-a') && proxy.isUp('auth-b')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const c = await register({ rate_limit: { capacity: LIMIT_N, refill_per_second: SLOW_REFILL } });
     const { accepted } = await drive(c, 3 * LIMIT_N, 1);
-    console.log(`[k8s-replicas] control (durable-object backend): ${accepted.length} of ${3 * LIMIT_N} accepted with limit ${LIMIT_N}`);
+    console.log(
+      `[k8s-replicas] control (durable-object backend): ${accepted.length} of ${3 * LIMIT_N} accepted with limit ${LIMIT_N}`,
+    );
     expect(accepted.length).toBeGreaterThan(LIMIT_N);
   }, 60_000);
 });

@@ -70,7 +70,9 @@ describe('generated workerd configs (what the image runs)', () => {
     for (const name of Object.keys(first)) {
       expect(second[name], name).toBe(first[name]);
       const built = join(snapshot, 'workerd', `${name}.capnp`);
-      expect(readFileSync(built, 'utf8'), `dist/workerd/${name}.capnp differs from a fresh generation`).toBe(first[name]);
+      expect(readFileSync(built, 'utf8'), `dist/workerd/${name}.capnp differs from a fresh generation`).toBe(
+        first[name],
+      );
     }
   });
 
@@ -93,7 +95,9 @@ describe('generated workerd configs (what the image runs)', () => {
     );
     let peers = 0;
     for (const name of ['auth', 'policy', 'admin', 'monitor']) {
-      for (const m of (first[name] as string).matchAll(/\(name = "peer-([a-z]+)", external = \(address = "([a-z-]+):(\d+)"/g)) {
+      for (const m of (first[name] as string).matchAll(
+        /\(name = "peer-([a-z]+)", external = \(address = "([a-z-]+):(\d+)"/g,
+      )) {
         const [, peer, host, port] = m as unknown as [string, string, string, string];
         peers++;
         expect(host, `${name} -> ${peer}`).toBe(peer);

@@ -40,12 +40,22 @@ async function api(method: string, path: string, token: string | undefined, body
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${p.urls.policy}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${p.urls.policy}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-const admin = (id: string, roles: string[], action: string, resource = 'keys', extra: Record<string, unknown> = {}) => ({
+const admin = (
+  id: string,
+  roles: string[],
+  action: string,
+  resource = 'keys',
+  extra: Record<string, unknown> = {},
+) => ({
   principal: { type: 'Admin', id },
   action,
   resource: { type: 'AdminEndpoint', id: resource },
@@ -56,7 +66,13 @@ const admin = (id: string, roles: string[], action: string, resource = 'keys', e
 const decide = async (body: unknown) => {
   const res = await api('POST', '/v1/authorize', undefined, body);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { decision: string; policy_version: number; reasons: string[]; errors: unknown[]; request_id: string };
+  return res.body as {
+    decision: string;
+    policy_version: number;
+    reasons: string[];
+    errors: unknown[];
+    request_id: string;
+  };
 };
 
 /** Polls until `check` holds; returns the elapsed milliseconds (fails after `limitMs`). */
@@ -89,8 +105,11 @@ describe('seeding and decisions', () => {
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) => decide(admin(`a${i}`, ['secops'], 'Admin::keys_rotate'))),
     );
-    for (const a of answers) expect(a).toMatchObject({ decision: 'Allow', policy_version: 1, reasons: ['secops-keys-and-policy'] });
-    const versions = await sql<{ version: number; created_by: string }>('select version, created_by from policy_versions');
+    for (const a of answers)
+      expect(a).toMatchObject({ decision: 'Allow', policy_version: 1, reasons: ['secops-keys-and-policy'] });
+    const versions = await sql<{ version: number; created_by: string }>(
+      'select version, created_by from policy_versions',
+    );
     expect(versions).toEqual([{ version: 1, created_by: 'system' }]);
     const [set] = await sql<{ active_version: number }>('select active_version from policy_sets');
     expect(set?.active_version).toBe(1);
@@ -112,7 +131,14 @@ describe('seeding and decisions', () => {
     });
     expect((await decide(admin('s', ['superadmin'], 'Action::"Admin_users_delete_one"'))).decision).toBe('Allow');
     expect(
-      (await decide({ principal: { type: 'Client', id: 'c' }, action: { type: 'Action', id: 'OAuth_token' }, resource: { type: 'OAuthClient', id: 'c' }, context: { grant_type: 'password' } })).decision,
+      (
+        await decide({
+          principal: { type: 'Client', id: 'c' },
+          action: { type: 'Action', id: 'OAuth_token' },
+          resource: { type: 'OAuthClient', id: 'c' },
+          context: { grant_type: 'password' },
+        })
+      ).decision,
     ).toBe('Deny');
     const outside = await decide(admin('s', ['superadmin'], 'Admin::no_such_thing'));
     expect(outside.decision).toBe('Deny');
@@ -139,7 +165,14 @@ describe('seeding and decisions', () => {
   });
 
   it('limits → 400 problem naming the limit', async () => {
-    const res = await api('POST', '/v1/authorize', undefined, admin('a', ['secops'], 'Admin::keys_read', 'keys', { context: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }));
+    const res = await api(
+      'POST',
+      '/v1/authorize',
+      undefined,
+      admin('a', ['secops'], 'Admin::keys_read', 'keys', {
+        context: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])),
+      }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body).toMatchObject({ code: 'ERR_VALIDATION', limit: 'max_context_keys', max: 50 });
@@ -147,7 +180,10 @@ describe('seeding and decisions', () => {
 
   it('steady state: decisions reach neither Postgres nor the policy store', async () => {
     const sessions = async () =>
-      Number((await sql<{ sessions: string }>('select sessions from pg_stat_database where datname = current_database()'))[0]?.sessions);
+      Number(
+        (await sql<{ sessions: string }>('select sessions from pg_stat_database where datname = current_database()'))[0]
+          ?.sessions,
+      );
     await decide(admin('warm', ['secops'], 'Admin::keys_rotate'));
     await new Promise((r) => setTimeout(r, 1500));
     const before = await sessions();
@@ -185,7 +221,9 @@ describe('admin endpoints: authentication and authorization by the active policy
   it('a role the policy does not allow gets 403 (no bypass), a role it allows gets through', async () => {
     expect((await api('GET', '/v1/policies/versions', creds.billing)).status).toBe(403);
     expect((await api('GET', '/v1/policies/versions', creds.readonly)).status).toBe(200);
-    const publish = await api('POST', '/v1/policies/versions', creds.readonly, { policies: 'permit(principal, action, resource);' });
+    const publish = await api('POST', '/v1/policies/versions', creds.readonly, {
+      policies: 'permit(principal, action, resource);',
+    });
     expect(publish.status).toBe(403);
     expect(publish.body.code).toBe('ERR_FORBIDDEN');
     expect((await api('POST', '/v1/policies/versions/1/activate', creds.readonly)).status).toBe(403);
@@ -200,16 +238,21 @@ const V2_POLICIES = (base: string) =>
 describe('publishing, activation and rollback', () => {
   let shipped: string;
 
-  it('refuses an invalid policy with 400 and Cedar\'s own messages', async () => {
+  it("refuses an invalid policy with 400 and Cedar's own messages", async () => {
     const active = await api('GET', '/v1/policies/active', BOOTSTRAP);
     expect(active.status).toBe(200);
     shipped = active.body.policies;
     expect(active.body.version).toBe(1);
 
-    const syntax = await api('POST', '/v1/policies/versions', BOOTSTRAP, { policies: 'permit(principal, action, resource) when { x };' });
+    const syntax = await api('POST', '/v1/policies/versions', BOOTSTRAP, {
+      policies: 'permit(principal, action, resource) when { x };',
+    });
     expect(syntax.status).toBe(400);
     expect(syntax.headers.get('content-type')).toContain('application/problem+json');
-    expect(syntax.body.errors[0]).toMatchObject({ kind: 'parse', message: expect.stringContaining('invalid variable: x') });
+    expect(syntax.body.errors[0]).toMatchObject({
+      kind: 'parse',
+      message: expect.stringContaining('invalid variable: x'),
+    });
 
     const typed = await api('POST', '/v1/policies/versions', BOOTSTRAP, {
       policies: '@id("tall") permit(principal is Admin, action, resource) when { principal.height > 180 };',
@@ -221,7 +264,10 @@ describe('publishing, activation and rollback', () => {
       message: expect.stringContaining('attribute `height` on entity type `Admin` not found'),
     });
 
-    const badSchema = await api('POST', '/v1/policies/versions', BOOTSTRAP, { policies: '', schema: 'entity Admin = {' });
+    const badSchema = await api('POST', '/v1/policies/versions', BOOTSTRAP, {
+      policies: '',
+      schema: 'entity Admin = {',
+    });
     expect(badSchema.status).toBe(400);
     expect(badSchema.body.errors[0].kind).toBe('schema');
     // Nothing was stored.
@@ -241,13 +287,20 @@ describe('publishing, activation and rollback', () => {
     });
     const replicaUrl = `http://${sockets.policy}`;
     const decideOnReplica = async () => {
-      const res = await fetch(`${replicaUrl}/v1/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(billing) });
+      const res = await fetch(`${replicaUrl}/v1/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(billing),
+      });
       expect(res.status).toBe(200);
       return (await res.json()) as { decision: string; policy_version: number };
     };
     expect(await decideOnReplica()).toMatchObject({ decision: 'Allow', policy_version: 1 });
 
-    const published = await api('POST', '/v1/policies/versions', creds.secops, { policies: V2_POLICIES(shipped), comment: 'no billing reads' });
+    const published = await api('POST', '/v1/policies/versions', creds.secops, {
+      policies: V2_POLICIES(shipped),
+      comment: 'no billing reads',
+    });
     expect(published.status).toBe(201);
     expect(published.body).toMatchObject({ version: 2, active: false, created_by: 'sam', comment: 'no billing reads' });
     expect(published.headers.get('location')).toBe('/v1/policies/versions/2');
@@ -259,7 +312,11 @@ describe('publishing, activation and rollback', () => {
     expect(activated.status).toBe(200);
     expect(activated.body).toMatchObject({ active_version: 2, previous_version: 1 });
     const toV2 = await within(5000, async () => (await decide(billing)).policy_version === 2);
-    expect(await decide(billing)).toMatchObject({ decision: 'Deny', policy_version: 2, reasons: ['forbid-billing-read-v2'] });
+    expect(await decide(billing)).toMatchObject({
+      decision: 'Deny',
+      policy_version: 2,
+      reasons: ['forbid-billing-read-v2'],
+    });
     const replicaToV2 = await within(5000, async () => (await decideOnReplica()).policy_version === 2);
     expect(await decideOnReplica()).toMatchObject({ decision: 'Deny', policy_version: 2 });
 
@@ -288,14 +345,20 @@ describe('publishing, activation and rollback', () => {
   });
 
   it('publish with activate: true needs both permissions and takes effect', async () => {
-    const res = await api('POST', '/v1/policies/versions', BOOTSTRAP, { policies: shipped, activate: true, comment: 'v1 again' });
+    const res = await api('POST', '/v1/policies/versions', BOOTSTRAP, {
+      policies: shipped,
+      activate: true,
+      comment: 'v1 again',
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ version: 3, active: true });
     await within(5000, async () => (await decide(admin('x', ['secops'], 'Admin::keys_read'))).policy_version === 3);
   });
 
   it('refuses to activate a version that would lock superadmins out of the policy store', async () => {
-    const res = await api('POST', '/v1/policies/versions', BOOTSTRAP, { policies: '@id("nobody") forbid (principal, action, resource);' });
+    const res = await api('POST', '/v1/policies/versions', BOOTSTRAP, {
+      policies: '@id("nobody") forbid (principal, action, resource);',
+    });
     expect(res.status).toBe(201);
     const activate = await api('POST', `/v1/policies/versions/${res.body.version}/activate`, BOOTSTRAP);
     expect(activate.status).toBe(409);
@@ -304,9 +367,9 @@ describe('publishing, activation and rollback', () => {
   });
 
   it('published versions are immutable in the store', async () => {
-    await expect(sql("update policy_versions set policies = 'permit(principal, action, resource);' where version = 1")).rejects.toThrow(
-      /immutable/,
-    );
+    await expect(
+      sql("update policy_versions set policies = 'permit(principal, action, resource);' where version = 1"),
+    ).rejects.toThrow(/immutable/);
     await expect(sql('update policy_sets set active_version = 42')).rejects.toThrow(/foreign key/);
   });
 });
@@ -332,7 +395,9 @@ describe('stored entities', () => {
     await within(5000, async () => (await decide(rotate)).decision === 'Allow');
 
     const listed = await api('GET', '/v1/entities?type=AdminEndpoint', creds.readonly);
-    expect(listed.body.entities).toEqual([{ uid: { type: 'AdminEndpoint', id: 'keys' }, attrs: { sensitive: true }, parents: [] }]);
+    expect(listed.body.entities).toEqual([
+      { uid: { type: 'AdminEndpoint', id: 'keys' }, attrs: { sensitive: true }, parents: [] },
+    ]);
 
     expect((await api('DELETE', '/v1/entities/Admin/sam', creds.secops)).status).toBe(204);
     expect((await api('DELETE', '/v1/entities/Admin/sam', creds.secops)).status).toBe(404);

@@ -20,7 +20,10 @@ const authEnv = (issuer: string) => ({
 });
 
 async function rotate(authUrl: string) {
-  const res = await fetch(`${authUrl}/admin/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${BOOTSTRAP}` } });
+  const res = await fetch(`${authUrl}/admin/keys/rotate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BOOTSTRAP}` },
+  });
   return { status: res.status, body: (await res.json()) as { code?: string; detail?: string } };
 }
 
@@ -103,7 +106,10 @@ describe('the policy Worker reachable but unable to decide (its store and Redis 
     expect(ok.status).toBe(200);
 
     // Same workerd, Postgres and Redis pointed at a closed port: the policy Worker has no verified policy.
-    await p.restartWorkerd({ DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none', UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    await p.restartWorkerd({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+      UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+    });
     const decision = await fetch(`${p.urls.policy}/v1/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -32,7 +32,16 @@ async function luaAcquire(key: string, p: BucketParams, now: number, req: Acquir
   const script = dp.redis.createScript<Reply>(TOKEN_BUCKET_LUA);
   const [allowed, remaining, retryAfterMs, resetMs, leaseId, amount, ttl] = await script.exec(
     [dp.redisPrefix + key],
-    ['acquire', String(p.capacity), String(p.refillPerSecond), String(req.cost), String(req.lease), String(req.leaseTtlMs), encodeReturns(req.returns), String(now)],
+    [
+      'acquire',
+      String(p.capacity),
+      String(p.refillPerSecond),
+      String(req.cost),
+      String(req.lease),
+      String(req.leaseTtlMs),
+      encodeReturns(req.returns),
+      String(now),
+    ],
   );
   return {
     allowed: Number(allowed) === 1,
@@ -46,7 +55,10 @@ async function luaAcquire(key: string, p: BucketParams, now: number, req: Acquir
 async function luaCharge(key: string, p: BucketParams, now: number, cost: number): Promise<void> {
   await dp.redis
     .createScript<Reply>(TOKEN_BUCKET_LUA)
-    .exec([dp.redisPrefix + key], ['charge', String(p.capacity), String(p.refillPerSecond), String(cost), '0', '0', '', String(now)]);
+    .exec(
+      [dp.redisPrefix + key],
+      ['charge', String(p.capacity), String(p.refillPerSecond), String(cost), '0', '0', '', String(now)],
+    );
 }
 
 describe('Redis Lua token bucket', () => {
@@ -57,7 +69,10 @@ describe('Redis Lua token bucket', () => {
       return x / 2147483648;
     };
     for (let round = 0; round < 6; round++) {
-      const params: BucketParams = { capacity: 5 + Math.floor(rnd() * 40), refillPerSecond: [0.5, 3, 20, 250][round % 4] as number };
+      const params: BucketParams = {
+        capacity: 5 + Math.floor(rnd() * 40),
+        refillPerSecond: [0.5, 3, 20, 250][round % 4] as number,
+      };
       const key = `rl-diff-${round}`;
       let ts: BucketState | undefined;
       let t = 1_700_000_000_000;

@@ -166,7 +166,8 @@ for (const backend of ['durable-object', 'redis'] as const) {
         RATE_LIMIT_IP_INTROSPECT_CAPACITY: '30',
       });
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await tokenRequest(p, client, { ip: attacker, secret: 'wrong' })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await tokenRequest(p, client, { ip: attacker, secret: 'wrong' })).status);
       // 3 failures (1 + 10 each) exhaust 30 tokens: the 4th guess is already refused before authentication.
       expect(statuses.slice(0, 2)).toEqual([401, 401]);
       expect(statuses[3]).toBe(429);

@@ -29,7 +29,11 @@ describe('runtime variables reach the Workers under workerd', () => {
       const vars = Object.keys(wrangler.vars ?? {});
       // shared/policy-client.ts, used by every Worker bound to POLICY, reads the policy API token from the env.
       if (wrangler.services?.some((s) => s.binding === 'POLICY')) names = [...names, 'POLICY_API_TOKEN'];
-      const bound = new Set([...COMMON_RUNTIME_ENV, ...WORKER_RUNTIME_ENV[worker as keyof typeof WORKER_RUNTIME_ENV], ...vars]);
+      const bound = new Set([
+        ...COMMON_RUNTIME_ENV,
+        ...WORKER_RUNTIME_ENV[worker as keyof typeof WORKER_RUNTIME_ENV],
+        ...vars,
+      ]);
       const missing = names.filter((n) => !bound.has(n));
       expect(missing, `not bound for ${worker}`).toEqual([]);
       const read = new Set([...Object.keys(commonSpec), ...names]);

@@ -38,7 +38,10 @@ describe('first key', () => {
         }),
       ),
     );
-    expect(results.map((r) => r.status), JSON.stringify(results.map((r) => r.json))).toEqual(Array(8).fill(200));
+    expect(
+      results.map((r) => r.status),
+      JSON.stringify(results.map((r) => r.json)),
+    ).toEqual(Array(8).fill(200));
     const rows = await tp.sql<{ kid: string; status: string }>('select kid, status from signing_keys');
     expect(rows).toHaveLength(1);
     expect(rows[0]?.status).toBe('active');

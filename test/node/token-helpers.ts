@@ -115,7 +115,8 @@ export async function clientCredentials(
   params: Record<string, string> = {},
   method: 'basic' | 'post' = 'basic',
 ) {
-  const auth = method === 'basic' ? oauth.ClientSecretBasic(client.client_secret) : oauth.ClientSecretPost(client.client_secret);
+  const auth =
+    method === 'basic' ? oauth.ClientSecretBasic(client.client_secret) : oauth.ClientSecretPost(client.client_secret);
   const res = await oauth.clientCredentialsGrantRequest(tp.as, { client_id: client.client_id }, auth, params, insecure);
   const raw = res.clone();
   const token = await oauth.processClientCredentialsResponse(tp.as, { client_id: client.client_id }, res);
@@ -130,7 +131,13 @@ export function clientAuth(client: RegisteredClient): oauth.ClientAuth {
 }
 
 export async function introspect(tp: TokenPlatform, caller: RegisteredClient, token: string) {
-  const res = await oauth.introspectionRequest(tp.as, { client_id: caller.client_id }, clientAuth(caller), token, insecure);
+  const res = await oauth.introspectionRequest(
+    tp.as,
+    { client_id: caller.client_id },
+    clientAuth(caller),
+    token,
+    insecure,
+  );
   const raw = res.clone();
   const body = await oauth.processIntrospectionResponse(tp.as, { client_id: caller.client_id }, res);
   return { body, response: raw };
@@ -188,7 +195,9 @@ export async function securityEvents(tp: TokenPlatform): Promise<Record<string, 
     }
   } else {
     for (const fields of Object.values(raw as Record<string, Record<string, unknown>>)) {
-      out.push(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+      out.push(
+        Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+      );
     }
   }
   return out;

@@ -34,9 +34,10 @@ let dbName: string;
 async function blockDatabase(allow: boolean): Promise<void> {
   await admin.query(`alter database ${dbName} allow_connections ${allow}`);
   if (!allow) {
-    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
-      dbName,
-    ]);
+    await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [dbName],
+    );
   }
 }
 

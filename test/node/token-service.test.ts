@@ -78,7 +78,9 @@ describe('registration (RFC 7591) and client_credentials', () => {
     expect(basicClient.token_endpoint_auth_method).toBe('client_secret_basic');
     expect(basicClient.grant_types).toEqual(['client_credentials']);
     expect(basicClient.registration_client_uri).toBe(url(`/oauth/register/${basicClient.client_id}`));
-    const rows = await tp.sql<Record<string, string>>('select * from oauth_clients where client_id = $1', [basicClient.client_id]);
+    const rows = await tp.sql<Record<string, string>>('select * from oauth_clients where client_id = $1', [
+      basicClient.client_id,
+    ]);
     const stored = JSON.stringify(rows);
     expect(rows).toHaveLength(1);
     expect(stored).not.toContain(basicClient.client_secret);
@@ -87,7 +89,10 @@ describe('registration (RFC 7591) and client_credentials', () => {
   });
 
   it('issues an RFC 9068 access token with client_secret_basic, verifiable with jose against the JWKS', async () => {
-    const { token, response } = await clientCredentials(tp, basicClient, { scope: 'read', resource: 'https://api.example.com' });
+    const { token, response } = await clientCredentials(tp, basicClient, {
+      scope: 'read',
+      resource: 'https://api.example.com',
+    });
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(token.token_type).toBe('bearer');
     expect(token.expires_in).toBe(600);
@@ -134,7 +139,10 @@ describe('registration (RFC 7591) and client_credentials', () => {
       { authorization: basicHeader(basicClient.client_id, basicClient.client_secret) },
     );
     expect(res.status).toBe(200);
-    expect(decodeJwt(res.json?.access_token).claims.aud).toEqual(['https://api.example.com', 'https://reports.example.com']);
+    expect(decodeJwt(res.json?.access_token).claims.aud).toEqual([
+      'https://api.example.com',
+      'https://reports.example.com',
+    ]);
     expect(res.json?.scope).toBe('read write');
   });
 
@@ -275,14 +283,18 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBeNull();
-    await expect(oauth.processClientCredentialsResponse(tp.as, { client_id: postClient.client_id }, res)).rejects.toMatchObject({
+    await expect(
+      oauth.processClientCredentialsResponse(tp.as, { client_id: postClient.client_id }, res),
+    ).rejects.toMatchObject({
       error: 'invalid_client',
       status: 401,
     });
   });
 
   it('unknown client: 401 invalid_client', async () => {
-    const res = await postForm(tokenUrl(), 'grant_type=client_credentials', { authorization: basicHeader('no-such-client', 'secret') });
+    const res = await postForm(tokenUrl(), 'grant_type=client_credentials', {
+      authorization: basicHeader('no-such-client', 'secret'),
+    });
     expect(res.status).toBe(401);
     expect(res.json?.error).toBe('invalid_client');
   });
@@ -297,7 +309,9 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
   });
 
   it('missing grant_type: 400 invalid_request', async () => {
-    const res = await postForm(tokenUrl(), 'scope=read', { authorization: basicHeader(basicClient.client_id, basicClient.client_secret) });
+    const res = await postForm(tokenUrl(), 'scope=read', {
+      authorization: basicHeader(basicClient.client_id, basicClient.client_secret),
+    });
     expect(res.status).toBe(400);
     expect(res.json?.error).toBe('invalid_request');
   });
@@ -313,7 +327,10 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
   it('JSON body: 400 invalid_request', async () => {
     const res = await fetch(tokenUrl(), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basicHeader(basicClient.client_id, basicClient.client_secret) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: basicHeader(basicClient.client_id, basicClient.client_secret),
+      },
       body: JSON.stringify({ grant_type: 'client_credentials' }),
     });
     expect(res.status).toBe(400);
@@ -336,7 +353,9 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
       { scope: 'read admin' },
       insecure,
     );
-    await expect(oauth.processClientCredentialsResponse(tp.as, { client_id: basicClient.client_id }, res)).rejects.toMatchObject({
+    await expect(
+      oauth.processClientCredentialsResponse(tp.as, { client_id: basicClient.client_id }, res),
+    ).rejects.toMatchObject({
       error: 'invalid_scope',
       status: 400,
     });
@@ -423,10 +442,17 @@ describe('registration management (RFC 7592) and access control', () => {
     const put = await fetch(limited.registration_client_uri, {
       method: 'PUT',
       headers: { authorization: `Bearer ${limited.registration_access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: limited.client_id, scope: 'read', rate_limit: { capacity: 1000, refill_per_second: 1000 } }),
+      body: JSON.stringify({
+        client_id: limited.client_id,
+        scope: 'read',
+        rate_limit: { capacity: 1000, refill_per_second: 1000 },
+      }),
     });
     expect(put.status).toBe(200);
-    expect(((await put.json()) as { rate_limit: unknown }).rate_limit).toEqual({ capacity: 2, refill_per_second: 0.01 });
+    expect(((await put.json()) as { rate_limit: unknown }).rate_limit).toEqual({
+      capacity: 2,
+      refill_per_second: 0.01,
+    });
   });
 
   it('reads, updates and deletes a client with its registration access token', async () => {
@@ -440,7 +466,9 @@ describe('registration management (RFC 7592) and access control', () => {
     expect(info).toMatchObject({ client_id: client.client_id, client_name: 'managed', scope: 'read write' });
     expect(info).not.toHaveProperty('client_secret');
 
-    expect((await fetch(client.registration_client_uri, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(client.registration_client_uri, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+      401,
+    );
     expect((await fetch(client.registration_client_uri)).status).toBe(401);
     // Another client's management token does not open this one.
     const otherHeaders = { authorization: `Bearer ${basicClient.registration_access_token}` };
@@ -511,9 +539,12 @@ describe('signing keys', () => {
   });
 
   it('stores private keys encrypted under the KEK, kid = RFC 7638 thumbprint', async () => {
-    const rows = await tp.sql<{ kid: string; public_jwk: Record<string, string>; private_key_ciphertext: string; kek_id: string }>(
-      'select kid, public_jwk, private_key_ciphertext, kek_id from signing_keys',
-    );
+    const rows = await tp.sql<{
+      kid: string;
+      public_jwk: Record<string, string>;
+      private_key_ciphertext: string;
+      kek_id: string;
+    }>('select kid, public_jwk, private_key_ciphertext, kek_id from signing_keys');
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
       expect(row.kek_id).toBe('kek-1');
@@ -531,15 +562,23 @@ describe('signing keys', () => {
     expect(none.status).toBe(401);
     // A real admin credential with the readonly role: the policy Worker's shipped set does not let it rotate keys.
     const token = 'readonly-admin-token-readonly-admin-token';
-    const hash = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))).toString('base64url');
+    const hash = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))).toString(
+      'base64url',
+    );
     await tp.sql(
       `insert into admin_credentials (id, token_hash, principal_id, roles) values ('ro-1', $1, 'reader', '["readonly"]')`,
       [hash],
     );
-    const denied = await fetch(url('/admin/keys/rotate'), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const denied = await fetch(url('/admin/keys/rotate'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(denied.status).toBe(403);
     expect(denied.headers.get('content-type')).toBe('application/problem+json');
-    const maintainDenied = await fetch(url('/admin/keys/maintain'), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const maintainDenied = await fetch(url('/admin/keys/maintain'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(maintainDenied.status).toBe(403);
   });
 
@@ -547,7 +586,10 @@ describe('signing keys', () => {
     const { token: oldToken } = await clientCredentials(tp, basicClient, { resource: 'https://api.example.com' });
     const oldKid = decodeJwt(oldToken.access_token).header.kid;
 
-    const rotate = await fetch(url('/admin/keys/rotate'), { method: 'POST', headers: { authorization: `Bearer ${tp.adminToken}` } });
+    const rotate = await fetch(url('/admin/keys/rotate'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tp.adminToken}` },
+    });
     expect(rotate.status).toBe(200);
     const result = (await rotate.json()) as { created: string; changed: boolean };
     expect(result.changed).toBe(true);
@@ -560,15 +602,23 @@ describe('signing keys', () => {
     expect(decodeJwt(stillOld.access_token).header.kid).toBe(oldKid);
 
     // After the lead, tokens are signed by the new key.
-    const newToken = await eventually(async () => {
-      const { token } = await clientCredentials(tp, basicClient, { resource: 'https://api.example.com' });
-      return decodeJwt(token.access_token).header.kid === result.created ? token : undefined;
-    }, 6000, 200);
+    const newToken = await eventually(
+      async () => {
+        const { token } = await clientCredentials(tp, basicClient, { resource: 'https://api.example.com' });
+        return decodeJwt(token.access_token).header.kid === result.created ? token : undefined;
+      },
+      6000,
+      200,
+    );
     expect(newToken).toBeDefined();
 
     const jwks = createRemoteJWKSet(new URL(tp.as.jwks_uri as string));
     for (const t of [oldToken.access_token, newToken?.access_token as string]) {
-      const { payload } = await jwtVerify(t, jwks, { typ: 'at+jwt', issuer: tp.as.issuer, audience: 'https://api.example.com' });
+      const { payload } = await jwtVerify(t, jwks, {
+        typ: 'at+jwt',
+        issuer: tp.as.issuer,
+        audience: 'https://api.example.com',
+      });
       expect(payload.client_id).toBe(basicClient.client_id);
       expect((await introspect(tp, postClient, t)).body.active).toBe(true);
     }
@@ -576,8 +626,15 @@ describe('signing keys', () => {
     // Scheduled maintenance retires the old key but keeps it published; a second run changes nothing.
     const maintain = async () =>
       (await (
-        await fetch(url('/admin/keys/maintain'), { method: 'POST', headers: { authorization: `Bearer ${tp.adminToken}` } })
-      ).json()) as { changed: boolean; retired: string[]; keys: { kid: string; status: string; expires_at: string | null }[] };
+        await fetch(url('/admin/keys/maintain'), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tp.adminToken}` },
+        })
+      ).json()) as {
+        changed: boolean;
+        retired: string[];
+        keys: { kid: string; status: string; expires_at: string | null }[];
+      };
     const first = await maintain();
     expect(first.retired).toEqual([oldKid]);
     const old = first.keys.find((k) => k.kid === oldKid);
@@ -589,7 +646,10 @@ describe('signing keys', () => {
     expect(after.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, result.created]));
     await jwtVerify(oldToken.access_token, createRemoteJWKSet(new URL(tp.as.jwks_uri as string)), { typ: 'at+jwt' });
 
-    const rotated = await eventually(async () => (await securityEvents(tp)).some((e) => e.type === 'key.rotated'), 3000);
+    const rotated = await eventually(
+      async () => (await securityEvents(tp)).some((e) => e.type === 'key.rotated'),
+      3000,
+    );
     expect(rotated).toBe(true);
   });
 });

@@ -45,7 +45,11 @@ export default defineConfig({
               },
             };`,
           },
-          { name: 'edge-security-monitor', modules: true, script: 'export default { fetch: () => new Response(null, { status: 204 }) };' },
+          {
+            name: 'edge-security-monitor',
+            modules: true,
+            script: 'export default { fetch: () => new Response(null, { status: 204 }) };',
+          },
         ],
       },
     }),

@@ -17,7 +17,11 @@ import { decide } from '../../../workers/policy/src/domain/decide.js';
 import { DEFAULT_POLICY_SOURCE } from '../../../workers/policy/src/domain/default-policy.js';
 import { collectRefs, entitiesForRequest, indexEntities } from '../../../workers/policy/src/domain/entities.js';
 import { CompiledPolicySet } from '../../../workers/policy/src/domain/policy-set.js';
-import { type AuthorizationRequest, type EntityUid, parseAuthorizationRequest } from '../../../workers/policy/src/domain/request.js';
+import {
+  type AuthorizationRequest,
+  type EntityUid,
+  parseAuthorizationRequest,
+} from '../../../workers/policy/src/domain/request.js';
 import {
   ACTIONS,
   DOCUMENTS,
@@ -44,11 +48,21 @@ function shippedWorkload(): Workload {
   const set = new CompiledPolicySet({ version: 1, ...DEFAULT_POLICY_SOURCE });
   const stored: EntityJson[] = [
     { uid: { type: 'AdminEndpoint', id: 'keys' }, attrs: { sensitive: false }, parents: [] },
-    { uid: { type: 'Resource', id: 'r1' }, attrs: { owner: { __entity: { type: 'User', id: 'u1' } }, sensitive: false }, parents: [] },
+    {
+      uid: { type: 'Resource', id: 'r1' },
+      attrs: { owner: { __entity: { type: 'User', id: 'u1' } }, sensitive: false },
+      parents: [],
+    },
   ];
   const r = new Prng(1);
   const roles = ['superadmin', 'readonly', 'secops', 'billing', 'user-admin'];
-  const adminActions = ['Admin::keys_rotate', 'Admin::users_read', 'Admin::users_delete_one', 'Admin::billing_read', 'Admin::policy_publish'];
+  const adminActions = [
+    'Admin::keys_rotate',
+    'Admin::users_read',
+    'Admin::users_delete_one',
+    'Admin::billing_read',
+    'Admin::policy_publish',
+  ];
   const bodies: string[] = [];
   for (let i = 0; i < 64; i++) {
     const kind = i % 4;
@@ -92,12 +106,20 @@ function generatedWorkload(): Workload {
       JSON.stringify({
         principal: { type: 'User', id: `u${r.int(USERS)}` },
         action: r.pick(ACTIONS.filter((a) => a !== 'audit')),
-        resource: r.chance(0.8) ? { type: 'Document', id: `d${r.int(DOCUMENTS)}` } : { type: 'Folder', id: `f${r.int(FOLDERS)}` },
+        resource: r.chance(0.8)
+          ? { type: 'Document', id: `d${r.int(DOCUMENTS)}` }
+          : { type: 'Folder', id: `f${r.int(FOLDERS)}` },
         context: { mfa: r.chance(0.5), ip_risk: r.int(100), hour: r.int(24) },
       }),
     );
   }
-  return { set, stored: indexEntities(entities), bodies, policyCount: set.policies.length, storedCount: entities.length };
+  return {
+    set,
+    stored: indexEntities(entities),
+    bodies,
+    policyCount: set.policies.length,
+    storedCount: entities.length,
+  };
 }
 
 /**
@@ -119,7 +141,11 @@ function timeBatches(batches: number, perBatch: number, fn: (i: number) => void)
 }
 
 function roots(set: CompiledPolicySet, req: AuthorizationRequest): EntityUid[] {
-  const out: EntityUid[] = [req.principal, req.resource, ...set.literalEntitiesFor(req.action, req.principal.type, req.resource.type)];
+  const out: EntityUid[] = [
+    req.principal,
+    req.resource,
+    ...set.literalEntitiesFor(req.action, req.principal.type, req.resource.type),
+  ];
   for (const k in req.context) collectRefs(req.context[k], out);
   return out;
 }
@@ -135,7 +161,18 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
   const calls = requests.map((req) => {
     const slice = w.set.sliceFor(req.action, req.principal.type, req.resource.type);
     const entities = entitiesForRequest(w.stored, req.entities, roots(w.set, req));
-    return { slice, entities, call: { principal: req.principal, action: req.action, resource: req.resource, context: req.context, entities, validateRequest: true } };
+    return {
+      slice,
+      entities,
+      call: {
+        principal: req.principal,
+        action: req.action,
+        resource: req.resource,
+        context: req.context,
+        entities,
+        validateRequest: true,
+      },
+    };
   });
   // Warm up until the wasm and JS are tiered up (dynamic tiering needs thousands of calls).
   for (let i = 0; i < 3000; i++) decide(w.set, w.stored, requests[i % n] as AuthorizationRequest);
@@ -149,9 +186,13 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
     iterations: batches * per,
     allow_ratio: +(allows / n).toFixed(2),
     entities_per_call: +(calls.reduce((s, c) => s + c.entities.length, 0) / n).toFixed(1),
-    policies_per_call: +(requests.reduce((s, r) => s + w.set.sliceSize(r.action, r.principal.type, r.resource.type), 0) / n).toFixed(1),
+    policies_per_call: +(
+      requests.reduce((s, r) => s + w.set.sliceSize(r.action, r.principal.type, r.resource.type), 0) / n
+    ).toFixed(1),
     // What POST /v1/authorize does per decision once the body is read: parse + validate + decide.
-    total: timeBatches(batches, per, (i) => decide(w.set, w.stored, parseAuthorizationRequest(JSON.parse(w.bodies[i % n] as string)))),
+    total: timeBatches(batches, per, (i) =>
+      decide(w.set, w.stored, parseAuthorizationRequest(JSON.parse(w.bodies[i % n] as string))),
+    ),
     decide: timeBatches(batches, per, (i) => decide(w.set, w.stored, requests[i % n] as AuthorizationRequest)),
   };
   if (withComparisons) {
@@ -163,11 +204,19 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
       }),
       cedar: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
-        cedar.statefulIsAuthorized({ ...c.call, preparsedPolicySetId: c.slice.policySetId, preparsedSchemaName: c.slice.schemaName });
+        cedar.statefulIsAuthorized({
+          ...c.call,
+          preparsedPolicySetId: c.slice.policySetId,
+          preparsedSchemaName: c.slice.schemaName,
+        });
       }),
       cedar_empty_set: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
-        cedar.statefulIsAuthorized({ ...c.call, preparsedPolicySetId: emptyId, preparsedSchemaName: c.slice.schemaName });
+        cedar.statefulIsAuthorized({
+          ...c.call,
+          preparsedPolicySetId: emptyId,
+          preparsedSchemaName: c.slice.schemaName,
+        });
       }),
       cedar_no_schema: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
@@ -175,7 +224,11 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
       }),
       marshal_js: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
-        JSON.stringify({ ...c.call, preparsedPolicySetId: c.slice.policySetId, preparsedSchemaName: c.slice.schemaName });
+        JSON.stringify({
+          ...c.call,
+          preparsedPolicySetId: c.slice.policySetId,
+          preparsedSchemaName: c.slice.schemaName,
+        });
       }),
       unsliced: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];

@@ -5,4 +5,3 @@ import { app } from './routes.js';
 export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<Env>;
-

@@ -3,7 +3,17 @@
  * a missing or malformed variable fails with its name. Every name here that is not in wrangler.toml [vars] is
  * listed in scripts/lib/workers.mjs WORKER_RUNTIME_ENV.auth.
  */
-import { bool, ConfigError, defineConfig, type Field, int, list, oneOf, optionalStr, str } from '../../../shared/config.js';
+import {
+  bool,
+  ConfigError,
+  defineConfig,
+  type Field,
+  int,
+  list,
+  oneOf,
+  optionalStr,
+  str,
+} from '../../../shared/config.js';
 import { parseScope } from './domain/scope.js';
 
 /** Hard ceiling for any access token lifetime, whatever the configuration says (one day). */
@@ -31,7 +41,8 @@ function issuerUrl(): Field<string> {
       if (url.search || url.hash || value.includes('?') || value.includes('#')) {
         throw new ConfigError(name, 'must not contain a query or fragment (RFC 8414 §2)');
       }
-      if (url.pathname !== '/') throw new ConfigError(name, 'must not contain a path (endpoints are served at the root)');
+      if (url.pathname !== '/')
+        throw new ConfigError(name, 'must not contain a path (endpoints are served at the root)');
       if (url.username || url.password) throw new ConfigError(name, 'must not contain credentials');
       return value;
     },

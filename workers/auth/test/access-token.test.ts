@@ -50,7 +50,11 @@ describe.each(['ES256', 'EdDSA'] as const)('access tokens with %s', (alg) => {
     const token = await signAccessToken(claims(), signing);
     const header = JSON.parse(atob(token.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/')));
     expect(header).toEqual({ alg, typ: 'at+jwt', kid: signing.kid });
-    const verified = await verifyAccessToken(token, { issuer: ISSUER, key: (k) => (k === signing.kid ? verification : undefined), now: NOW + 1 });
+    const verified = await verifyAccessToken(token, {
+      issuer: ISSUER,
+      key: (k) => (k === signing.kid ? verification : undefined),
+      now: NOW + 1,
+    });
     expect(verified).toEqual(claims());
   });
 
@@ -60,9 +64,15 @@ describe.each(['ES256', 'EdDSA'] as const)('access tokens with %s', (alg) => {
     const [h, , s] = token.split('.');
     const forged = `${h}.${enc(claims({ scope: 'read admin' }))}.${s}`;
     const key = () => verification;
-    await expectCode(verifyAccessToken(forged, { issuer: ISSUER, key, now: NOW }), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    await expectCode(
+      verifyAccessToken(forged, { issuer: ISSUER, key, now: NOW }),
+      'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    );
     const flipped = token.slice(0, -2) + (token.endsWith('AA') ? 'BA' : 'AA');
-    await expectCode(verifyAccessToken(flipped, { issuer: ISSUER, key, now: NOW }), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    await expectCode(
+      verifyAccessToken(flipped, { issuer: ISSUER, key, now: NOW }),
+      'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    );
   });
 
   it('rejects a token signed by another key under the same kid', async () => {
@@ -78,7 +88,10 @@ describe.each(['ES256', 'EdDSA'] as const)('access tokens with %s', (alg) => {
   it('rejects unknown kids, expired tokens and tokens from the future', async () => {
     const { signing, verification } = await keyPair(alg);
     const token = await signAccessToken(claims(), signing);
-    await expectCode(verifyAccessToken(token, { issuer: ISSUER, key: () => undefined, now: NOW }), 'ERR_JWKS_NO_MATCHING_KEY');
+    await expectCode(
+      verifyAccessToken(token, { issuer: ISSUER, key: () => undefined, now: NOW }),
+      'ERR_JWKS_NO_MATCHING_KEY',
+    );
     const key = () => verification;
     await expectCode(verifyAccessToken(token, { issuer: ISSUER, key, now: NOW + 600 }), 'ERR_JWT_EXPIRED');
     await expectCode(verifyAccessToken(token, { issuer: ISSUER, key, now: NOW + 5000 }), 'ERR_JWT_EXPIRED');
@@ -89,7 +102,10 @@ describe.each(['ES256', 'EdDSA'] as const)('access tokens with %s', (alg) => {
   it('rejects another issuer', async () => {
     const { signing, verification } = await keyPair(alg);
     const token = await signAccessToken(claims({ iss: 'https://evil.example.com' }), signing);
-    await expectCode(verifyAccessToken(token, { issuer: ISSUER, key: () => verification, now: NOW }), 'ERR_JWT_ISSUER_INVALID');
+    await expectCode(
+      verifyAccessToken(token, { issuer: ISSUER, key: () => verification, now: NOW }),
+      'ERR_JWT_ISSUER_INVALID',
+    );
   });
 });
 
@@ -113,7 +129,10 @@ describe('verifyAccessToken refuses what this server never issues', () => {
   it('rejects HS256 signed with the public key (algorithm confusion)', async () => {
     const { verification } = await keyPair('ES256');
     const token = `${enc({ alg: 'HS256', typ: 'at+jwt', kid: verification.kid })}.${enc(claims())}.c2ln`;
-    await expectCode(verifyAccessToken(token, { issuer: ISSUER, key: () => verification, now: NOW }), 'ERR_JOSE_ALG_NOT_ALLOWED');
+    await expectCode(
+      verifyAccessToken(token, { issuer: ISSUER, key: () => verification, now: NOW }),
+      'ERR_JOSE_ALG_NOT_ALLOWED',
+    );
   });
 
   it('rejects an alg that does not match the key', async () => {
@@ -133,9 +152,17 @@ describe('verifyAccessToken refuses what this server never issues', () => {
       const token = await signRaw({ alg: 'ES256', typ, kid: signing.kid }, claims(), signing.privateKey);
       await expectCode(verifyAccessToken(token, { issuer: ISSUER, key, now: NOW }), 'ERR_JWT_TYP_INVALID');
     }
-    const full = await signRaw({ alg: 'ES256', typ: 'application/at+jwt', kid: signing.kid }, claims(), signing.privateKey);
+    const full = await signRaw(
+      { alg: 'ES256', typ: 'application/at+jwt', kid: signing.kid },
+      claims(),
+      signing.privateKey,
+    );
     expect((await verifyAccessToken(full, { issuer: ISSUER, key, now: NOW })).jti).toBe('jti-1');
-    const crit = await signRaw({ alg: 'ES256', typ: 'at+jwt', kid: signing.kid, crit: ['exp'] }, claims(), signing.privateKey);
+    const crit = await signRaw(
+      { alg: 'ES256', typ: 'at+jwt', kid: signing.kid, crit: ['exp'] },
+      claims(),
+      signing.privateKey,
+    );
     await expectCode(verifyAccessToken(crit, { issuer: ISSUER, key, now: NOW }), 'ERR_JOSE_CRIT_UNSUPPORTED');
   });
 
@@ -166,7 +193,16 @@ describe('verifyAccessToken refuses what this server never issues', () => {
   it('rejects structurally broken input', async () => {
     const { verification } = await keyPair('ES256');
     const key = () => verification;
-    for (const token of ['', 'abc', 'a.b', 'a.b.c.d', 'a..c', '!!.b.c', 'x'.repeat(9000), `${enc('str')}.${enc({})}.AAAA`]) {
+    for (const token of [
+      '',
+      'abc',
+      'a.b',
+      'a.b.c.d',
+      'a..c',
+      '!!.b.c',
+      'x'.repeat(9000),
+      `${enc('str')}.${enc({})}.AAAA`,
+    ]) {
       await expectCode(verifyAccessToken(token, { issuer: ISSUER, key, now: NOW }), 'ERR_JWT_MALFORMED');
     }
   });

@@ -29,7 +29,10 @@ function failure(fn: () => unknown): ClientAuthenticationError {
 
 describe('client_secret_basic', () => {
   it('decodes form-urlencoded id and secret inside Basic (RFC 6749 §2.3.1)', () => {
-    const creds = parseClientCredentials(basic('my client:1', 'p+ss%wörd:x'), form({ grant_type: 'client_credentials' }));
+    const creds = parseClientCredentials(
+      basic('my client:1', 'p+ss%wörd:x'),
+      form({ grant_type: 'client_credentials' }),
+    );
     expect(creds).toEqual({ method: 'client_secret_basic', clientId: 'my client:1', clientSecret: 'p+ss%wörd:x' });
   });
 
@@ -105,10 +108,12 @@ describe('client_secret_post', () => {
     // No HTTP authentication was attempted, so no challenge: RPs then see invalid_client itself.
     expect(publicClient.status).toBe(401);
     expect(publicClient.headers).toEqual({});
-    expect(failure(() => parseClientCredentials(undefined, form({ client_secret: 's' }))).oauthError).toBe('invalid_client');
-    expect(failure(() => parseClientCredentials(undefined, form({ client_id: 'x'.repeat(300), client_secret: 's' }))).code).toBe(
-      'ERR_CLIENT_AUTH_MALFORMED',
+    expect(failure(() => parseClientCredentials(undefined, form({ client_secret: 's' }))).oauthError).toBe(
+      'invalid_client',
     );
+    expect(
+      failure(() => parseClientCredentials(undefined, form({ client_id: 'x'.repeat(300), client_secret: 's' }))).code,
+    ).toBe('ERR_CLIENT_AUTH_MALFORMED');
   });
 });
 

@@ -77,7 +77,13 @@ describe('validateClientMetadata', () => {
   });
 
   it('answers invalid_redirect_uri for bad redirect URIs', () => {
-    for (const uri of ['not a url', 'http://example.com/cb', 'https://example.com/cb#frag', 'javascript:alert(1)', 'myapp:/cb']) {
+    for (const uri of [
+      'not a url',
+      'http://example.com/cb',
+      'https://example.com/cb#frag',
+      'javascript:alert(1)',
+      'myapp:/cb',
+    ]) {
       expect(error({ redirect_uris: [uri] }).error, uri).toBe('invalid_redirect_uri');
     }
     expect(error({ redirect_uris: 'https://example.com' }).error).toBe('invalid_redirect_uri');
@@ -97,7 +103,9 @@ describe('validateClientMetadata', () => {
     expect(error({ allowed_resources: ['relative/path'] }).error).toBe('invalid_client_metadata');
     expect(error({ allowed_resources: ['https://api.example.com#x'] }).error).toBe('invalid_client_metadata');
     const restricted = { ...open, resourcesSupported: ['https://api.example.com'] };
-    expect(error({ allowed_resources: ['https://other.example.com'] }, restricted).error).toBe('invalid_client_metadata');
+    expect(error({ allowed_resources: ['https://other.example.com'] }, restricted).error).toBe(
+      'invalid_client_metadata',
+    );
   });
 
   it('bounds the token lifetime', () => {
@@ -117,7 +125,9 @@ describe('validateClientMetadata', () => {
 
   it('lets only the initial-access-token holder set rate_limit', () => {
     expect(error({ rate_limit: { capacity: 10, refill_per_second: 1 } }).message).toMatch(/initial access token/);
-    expect(() => validateClientMetadata({ rate_limit: { capacity: 10, refill_per_second: 1 } }, { ...open, privileged: true })).not.toThrow();
+    expect(() =>
+      validateClientMetadata({ rate_limit: { capacity: 10, refill_per_second: 1 } }, { ...open, privileged: true }),
+    ).not.toThrow();
     expect(parseRateLimit({ capacity: 10, refill_per_second: 0.5 })).toEqual({ capacity: 10, refillPerSecond: 0.5 });
     expect(() => parseRateLimit({ capacity: 0, refill_per_second: 1 })).toThrow(ClientMetadataError);
     expect(() => parseRateLimit({ capacity: 5, refill_per_second: -1 })).toThrow(ClientMetadataError);

@@ -44,7 +44,11 @@ describe('auth configuration', () => {
 
   it('reads SCOPES_SUPPORTED separated by spaces or commas, and checks the syntax', () => {
     expect(readAuthConfig({ ...base, SCOPES_SUPPORTED: 'read write' }).SCOPES_SUPPORTED).toEqual(['read', 'write']);
-    expect(readAuthConfig({ ...base, SCOPES_SUPPORTED: 'read, write,admin' }).SCOPES_SUPPORTED).toEqual(['read', 'write', 'admin']);
+    expect(readAuthConfig({ ...base, SCOPES_SUPPORTED: 'read, write,admin' }).SCOPES_SUPPORTED).toEqual([
+      'read',
+      'write',
+      'admin',
+    ]);
     expect(variableOf({ ...base, SCOPES_SUPPORTED: 'read "quoted"' })).toBe('SCOPES_SUPPORTED');
   });
 

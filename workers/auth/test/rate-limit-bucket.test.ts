@@ -136,7 +136,18 @@ describe('leases keep the global limit', () => {
     | { t: number; kind: 'owner'; h: number; req: AcquireRequest; sentAt: number; background: boolean }
     | { t: number; kind: 'reply'; h: number; result: AcquireResult; sentAt: number; background: boolean };
 
-  function simulate(seed: number, params: BucketParams, opts: { holders: number; leaseMax: number; ttl: number; rps: number; ms: number; pattern?: 'bursty' | 'quiet-then-burst' },) {
+  function simulate(
+    seed: number,
+    params: BucketParams,
+    opts: {
+      holders: number;
+      leaseMax: number;
+      ttl: number;
+      rps: number;
+      ms: number;
+      pattern?: 'bursty' | 'quiet-then-burst';
+    },
+  ) {
     let x = seed;
     const rnd = () => {
       x = (x * 1103515245 + 12345) % 2147483648;
@@ -167,7 +178,14 @@ describe('leases keep the global limit', () => {
     const send = (h: number, t: number, cost: number, background: boolean) => {
       const holder = holders[h] as LeaseHolder;
       const returns = holder.takeReturns(t);
-      push({ t: t + delay(), kind: 'owner', h, sentAt: t, background, req: { cost, lease: holder.want, leaseTtlMs: opts.ttl, returns } });
+      push({
+        t: t + delay(),
+        kind: 'owner',
+        h,
+        sentAt: t,
+        background,
+        req: { cost, lease: holder.want, leaseTtlMs: opts.ttl, returns },
+      });
     };
     while (queue.length > 0) {
       const e = queue.shift() as Ev;
@@ -200,7 +218,11 @@ describe('leases keep the global limit', () => {
     let worst = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < decisions.length; i++) {
       for (let j = i; j < decisions.length; j++) {
-        const over = j - i + 1 - (params.capacity + (params.refillPerSecond * ((decisions[j] as number) - (decisions[i] as number))) / 1000);
+        const over =
+          j -
+          i +
+          1 -
+          (params.capacity + (params.refillPerSecond * ((decisions[j] as number) - (decisions[i] as number))) / 1000);
         if (over > worst) worst = over;
       }
     }
@@ -228,7 +250,14 @@ describe('leases keep the global limit', () => {
   for (const seed of [11, 12, 13]) {
     it(`holds when isolates sit on leases while the bucket refills, then all burst (seed ${seed})`, () => {
       const params = { capacity: 40, refillPerSecond: 20 };
-      const r = simulate(seed, params, { holders: 4, leaseMax: 32, ttl: 1000, rps: 40, ms: 8000, pattern: 'quiet-then-burst' });
+      const r = simulate(seed, params, {
+        holders: 4,
+        leaseMax: 32,
+        ttl: 1000,
+        rps: 40,
+        ms: 8000,
+        pattern: 'quiet-then-burst',
+      });
       expect(r.refused).toBeGreaterThan(0);
       expect(r.worst).toBeLessThanOrEqual(1e-9);
     });

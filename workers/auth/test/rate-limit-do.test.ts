@@ -65,7 +65,11 @@ describe('RateLimiter Durable Object', () => {
 
   it('rejects nonsense parameters instead of storing them', async () => {
     const stub = stubFor('do-test:invalid');
-    const failure = (p: Promise<unknown>) => p.then(() => undefined, (err: Error) => err.message);
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
     expect(await failure(stub.acquire({ capacity: 0, refillPerSecond: 1 }, take))).toMatch(/invalid bucket parameters/);
     expect(await failure(stub.acquire({ capacity: 5, refillPerSecond: Number.NaN }, take))).toMatch(/invalid/);
     expect(await runInDurableObject(stub, (instance: RateLimiter) => instance.inspect().state)).toBeUndefined();
@@ -77,7 +81,9 @@ describe('RateLimiter Durable Object', () => {
     await stub.acquire(params, take);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const left = await runInDurableObject(stub, (instance: RateLimiter, state) => ({
-      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bucket'").toArray(),
+      tables: state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bucket'")
+        .toArray(),
       state: instance.inspect().state,
     }));
     expect(left.tables).toHaveLength(0);

@@ -21,7 +21,10 @@ app.post('/limited', async (c) => {
   return c.json({ ok: true });
 });
 app.post('/failed-auth', async (c) => {
-  await chargeFailedAuthentication(c as unknown as AuthContext, { clientId: 'x', ip: c.req.header('x-ip') ?? 'unknown' });
+  await chargeFailedAuthentication(c as unknown as AuthContext, {
+    clientId: 'x',
+    ip: c.req.header('x-ip') ?? 'unknown',
+  });
   return c.json({ error: 'invalid_client' }, 401);
 });
 
@@ -63,7 +66,10 @@ describe('enforceRateLimit (Durable Object backend)', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429, 429]);
     const r = refused as Response;
-    expect(await r.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/client/) });
+    expect(await r.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: expect.stringMatching(/client/),
+    });
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(900); // one token per 1000 s
     expect(r.headers.get('ratelimit-limit')).toBe('5');
@@ -81,7 +87,9 @@ describe('enforceRateLimit (Durable Object backend)', () => {
 
   it('holds exactly under concurrent requests', async () => {
     const { tag, send } = setup({ ...strict, RATE_LIMIT_TOKEN_CAPACITY: '12' });
-    const all = await Promise.all(Array.from({ length: 40 }, () => send({ 'x-client': `c-${tag}`, 'x-ip': '198.51.100.2' })));
+    const all = await Promise.all(
+      Array.from({ length: 40 }, () => send({ 'x-client': `c-${tag}`, 'x-ip': '198.51.100.2' })),
+    );
     expect(all.filter((r) => r.status === 200)).toHaveLength(12);
     expect(all.filter((r) => r.status === 429)).toHaveLength(28);
   });
@@ -111,7 +119,11 @@ describe('enforceRateLimit (Durable Object backend)', () => {
   });
 
   it('keeps endpoints apart', async () => {
-    const { tag, send } = setup({ ...strict, RATE_LIMIT_INTROSPECT_CAPACITY: '1', RATE_LIMIT_INTROSPECT_REFILL_PER_SECOND: '0.001' });
+    const { tag, send } = setup({
+      ...strict,
+      RATE_LIMIT_INTROSPECT_CAPACITY: '1',
+      RATE_LIMIT_INTROSPECT_REFILL_PER_SECOND: '0.001',
+    });
     const h = { 'x-client': `c-${tag}`, 'x-ip': '198.51.100.4' };
     expect((await send({ ...h, 'x-endpoint': 'introspect' })).status).toBe(200);
     expect((await send({ ...h, 'x-endpoint': 'introspect' })).status).toBe(429);
@@ -119,7 +131,11 @@ describe('enforceRateLimit (Durable Object backend)', () => {
   });
 
   it('spends leases locally: far fewer Durable Object calls than requests, same limit', async () => {
-    const { tag, send } = setup({ ...strict, RATE_LIMIT_TOKEN_CAPACITY: '1000000', RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '1000' });
+    const { tag, send } = setup({
+      ...strict,
+      RATE_LIMIT_TOKEN_CAPACITY: '1000000',
+      RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '1000',
+    });
     const client = `c-${tag}`;
     for (let i = 0; i < 300; i++) expect((await send({ 'x-client': client, 'x-ip': '198.51.100.5' })).status).toBe(200);
     const stub = ns.get(ns.idFromName(`token:client:${client}`));

@@ -150,7 +150,9 @@ describe('rate-limit configuration', () => {
     const config = readRateLimitConfig({ RATE_LIMIT_REGISTER_REFILL_PER_SECOND: '0.05', RATE_LIMIT_BACKEND: 'redis' });
     expect(endpointLimits(config, 'register').client.refillPerSecond).toBe(0.05);
     expect(config.RATE_LIMIT_BACKEND).toBe('redis');
-    expect(() => readRateLimitConfig({ RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '-1' })).toThrow(/RATE_LIMIT_TOKEN_REFILL_PER_SECOND/);
+    expect(() => readRateLimitConfig({ RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '-1' })).toThrow(
+      /RATE_LIMIT_TOKEN_REFILL_PER_SECOND/,
+    );
     expect(() => readRateLimitConfig({ RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '0' })).toThrow(/>= 0.0001/);
     expect(() => readRateLimitConfig({ RATE_LIMIT_IP_TOKEN_CAPACITY: '0' })).toThrow(/RATE_LIMIT_IP_TOKEN_CAPACITY/);
     expect(() => readRateLimitConfig({ RATE_LIMIT_BACKEND: 'memcached' })).toThrow(/durable-object, redis/);

@@ -44,7 +44,10 @@ describe('discovery', () => {
   });
 
   it('serves the same honest document at openid-configuration, without ID-token claims', async () => {
-    const doc = (await (await SELF.fetch(`${BASE}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const doc = (await (await SELF.fetch(`${BASE}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(doc.issuer).toBe('https://auth.example.com');
     expect(doc.grant_types_supported).toEqual(['client_credentials']);
     expect(doc).not.toHaveProperty('id_token_signing_alg_values_supported');
@@ -65,7 +68,10 @@ describe('token endpoint request validation', () => {
   });
 
   it('rejects a duplicated parameter', async () => {
-    const res = await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=client_credentials&grant_type=client_credentials'));
+    const res = await SELF.fetch(
+      `${BASE}/oauth/token`,
+      form('grant_type=client_credentials&grant_type=client_credentials'),
+    );
     const body = await oauthError(res, 400, 'invalid_request');
     expect(body.error_description).toMatch(/grant_type/);
     const scope = await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=client_credentials&scope=a&scope=b'));
@@ -75,7 +81,12 @@ describe('token endpoint request validation', () => {
   it('requires grant_type and supports only client_credentials', async () => {
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('scope=read')), 400, 'invalid_request');
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=')), 400, 'invalid_request');
-    for (const grant of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+    for (const grant of [
+      'password',
+      'authorization_code',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ]) {
       await oauthError(
         await SELF.fetch(`${BASE}/oauth/token`, form(`grant_type=${encodeURIComponent(grant)}`)),
         400,
@@ -85,7 +96,10 @@ describe('token endpoint request validation', () => {
   });
 
   it('answers 413 for an oversized body', async () => {
-    const res = await SELF.fetch(`${BASE}/oauth/token`, form(`grant_type=client_credentials&scope=${'a'.repeat(70_000)}`));
+    const res = await SELF.fetch(
+      `${BASE}/oauth/token`,
+      form(`grant_type=client_credentials&scope=${'a'.repeat(70_000)}`),
+    );
     await oauthError(res, 413, 'invalid_request');
   });
 
@@ -155,7 +169,14 @@ describe('admin key endpoints fail closed', () => {
 
   it('answers 403 on Deny', async () => {
     expect((await rotate('policy-deny')).status).toBe(403);
-    expect((await SELF.fetch(`${BASE}/admin/keys/maintain`, { method: 'POST', headers: { authorization: 'Bearer bootstrap-token-for-unit-tests', 'x-request-id': 'policy-deny' } })).status).toBe(403);
+    expect(
+      (
+        await SELF.fetch(`${BASE}/admin/keys/maintain`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer bootstrap-token-for-unit-tests', 'x-request-id': 'policy-deny' },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('answers 503 when the policy service errors, times out or answers something that is not a decision', async () => {

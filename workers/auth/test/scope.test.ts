@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatScope, grantScope, parseScope, ScopeNotAllowedError, ScopeSyntaxError, scopesOutside } from '../src/domain/scope.js';
+import {
+  formatScope,
+  grantScope,
+  parseScope,
+  ScopeNotAllowedError,
+  ScopeSyntaxError,
+  scopesOutside,
+} from '../src/domain/scope.js';
 
 describe('scope', () => {
   it('parses space-delimited tokens, dropping repeats', () => {

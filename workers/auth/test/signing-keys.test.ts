@@ -63,8 +63,12 @@ describe('private key encryption (AES-256-GCM under the KEK)', () => {
     const key = await generateSigningKey('ES256');
     const stored = await encryptPrivateKey(key.privateJwk, kek, key.kid);
     const other = crypto.getRandomValues(new Uint8Array(32));
-    await expect(decryptPrivateKey(stored, other, key.kid)).rejects.toMatchObject({ code: 'ERR_KEY_DECRYPTION_FAILED' });
-    await expect(decryptPrivateKey(stored, kek, 'another-kid')).rejects.toMatchObject({ code: 'ERR_KEY_DECRYPTION_FAILED' });
+    await expect(decryptPrivateKey(stored, other, key.kid)).rejects.toMatchObject({
+      code: 'ERR_KEY_DECRYPTION_FAILED',
+    });
+    await expect(decryptPrivateKey(stored, kek, 'another-kid')).rejects.toMatchObject({
+      code: 'ERR_KEY_DECRYPTION_FAILED',
+    });
     const [v, iv, ct] = stored.split('.') as [string, string, string];
     const flipped = `${v}.${iv}.${ct.slice(0, 10)}${ct[10] === 'A' ? 'B' : 'A'}${ct.slice(11)}`;
     await expect(decryptPrivateKey(flipped, kek, key.kid)).rejects.toMatchObject({ code: 'ERR_KEY_DECRYPTION_FAILED' });
@@ -75,7 +79,12 @@ describe('private key encryption (AES-256-GCM under the KEK)', () => {
 describe('planRotation', () => {
   const H = 3_600_000;
   const settings: RotationSettings = { rotationIntervalMs: 30 * 24 * H, publishLeadMs: 24 * H, retentionMs: 2 * H };
-  const key = (kid: string, status: KeyRecord['status'], activatesAt: number, expiresAt: number | null = null): KeyRecord => ({
+  const key = (
+    kid: string,
+    status: KeyRecord['status'],
+    activatesAt: number,
+    expiresAt: number | null = null,
+  ): KeyRecord => ({
     kid,
     alg: 'ES256',
     status,
@@ -119,7 +128,11 @@ describe('planRotation', () => {
 
   it('promotes the pending key once its time came and retires the old one with retention', () => {
     const t = T0 + settings.rotationIntervalMs + 1;
-    const plan = planRotation([key('a', 'active', T0), key('b', 'pending', T0 + settings.rotationIntervalMs)], t, settings);
+    const plan = planRotation(
+      [key('a', 'active', T0), key('b', 'pending', T0 + settings.rotationIntervalMs)],
+      t,
+      settings,
+    );
     expect(plan.create).toBeNull();
     expect(plan.update).toEqual([
       { kid: 'a', status: 'retired', retiredAt: t, expiresAt: t + settings.retentionMs },
@@ -137,9 +150,14 @@ describe('planRotation', () => {
     const t = T0 + H;
     const plan = planRotation([key('a', 'active', T0)], t, settings, { force: true });
     expect(plan.create).toEqual({ activatesAt: t + settings.publishLeadMs, status: 'pending' });
-    const again = planRotation([key('a', 'active', T0), key('b', 'pending', t + settings.publishLeadMs)], t + 1, settings, {
-      force: true,
-    });
+    const again = planRotation(
+      [key('a', 'active', T0), key('b', 'pending', t + settings.publishLeadMs)],
+      t + 1,
+      settings,
+      {
+        force: true,
+      },
+    );
     expect(again.create).toBeNull();
   });
 

@@ -34,9 +34,16 @@ describe('batch', () => {
     const items = parseBatch({
       requests: [
         adminReq('r0', ['secops'], 'Admin::keys_rotate'),
-        adminReq('r1', undefined, 'Admin::keys_rotate', { context: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 1])) }),
+        adminReq('r1', undefined, 'Admin::keys_rotate', {
+          context: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 1])),
+        }),
         adminReq('r2', ['readonly'], 'Admin::keys_rotate'),
-        { request_id: 'r3', principal: { type: 'Admin' }, action: 'Admin::keys_read', resource: { type: 'AdminEndpoint', id: 'keys' } },
+        {
+          request_id: 'r3',
+          principal: { type: 'Admin' },
+          action: 'Admin::keys_read',
+          resource: { type: 'AdminEndpoint', id: 'keys' },
+        },
         adminReq('stored-secops', undefined, 'Admin::pq_keys_stats'),
         'not an object',
         adminReq('r6', ['superadmin'], 'Admin::no_such_action'),
@@ -46,13 +53,32 @@ describe('batch', () => {
     expect(body.policy_version).toBe(7);
     expect(body.decisions).toHaveLength(7);
     const [d0, d1, d2, d3, d4, d5, d6] = body.decisions as any[];
-    expect(d0).toEqual({ decision: 'Allow', request_id: 'r0', policy_version: 7, reasons: ['secops-keys-and-policy'], errors: [] });
-    expect(d1).toMatchObject({ request_id: 'r1', error: { status: 400, code: 'ERR_VALIDATION', limit: 'max_context_keys', max: 50 } });
+    expect(d0).toEqual({
+      decision: 'Allow',
+      request_id: 'r0',
+      policy_version: 7,
+      reasons: ['secops-keys-and-policy'],
+      errors: [],
+    });
+    expect(d1).toMatchObject({
+      request_id: 'r1',
+      error: { status: 400, code: 'ERR_VALIDATION', limit: 'max_context_keys', max: 50 },
+    });
     expect(d2).toMatchObject({ decision: 'Deny', request_id: 'r2', reasons: [] });
-    expect(d3).toMatchObject({ request_id: 'r3', error: { status: 400, detail: expect.stringMatching(/requests\[3\]\.principal\.id/) } });
+    expect(d3).toMatchObject({
+      request_id: 'r3',
+      error: { status: 400, detail: expect.stringMatching(/requests\[3\]\.principal\.id/) },
+    });
     expect(d4).toMatchObject({ decision: 'Allow', request_id: 'stored-secops' });
-    expect(d5).toMatchObject({ request_id: null, error: { status: 400, detail: expect.stringMatching(/requests\[5\]: must be a JSON object/) } });
-    expect(d6).toMatchObject({ decision: 'Deny', request_id: 'r6', errors: [{ policy_id: null, message: expect.stringMatching(/Admin_no_such_action/) }] });
+    expect(d5).toMatchObject({
+      request_id: null,
+      error: { status: 400, detail: expect.stringMatching(/requests\[5\]: must be a JSON object/) },
+    });
+    expect(d6).toMatchObject({
+      decision: 'Deny',
+      request_id: 'r6',
+      errors: [{ policy_id: null, message: expect.stringMatching(/Admin_no_such_action/) }],
+    });
   });
 
   it('a batch item decides exactly like the same request sent alone', () => {

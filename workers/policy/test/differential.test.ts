@@ -128,7 +128,11 @@ function runDifferential(opts: {
     // Cedar's stateful API on the complete set and schema (registered once, below) answers every request;
     // every STATELESS_EVERY-th request is also answered by the stateless API, text parsed on the call, and
     // both Cedar answers must agree. (Stateless evaluation is ~10x slower: it bounds the test's duration.)
-    const direct = engine().statefulIsAuthorized({ ...call, preparsedPolicySetId: fullId, preparsedSchemaName: fullId });
+    const direct = engine().statefulIsAuthorized({
+      ...call,
+      preparsedPolicySetId: fullId,
+      preparsedSchemaName: fullId,
+    });
     if (i % STATELESS_EVERY === 0) {
       const stateless = engine().isAuthorized({ ...call, policies: { staticPolicies }, schema: opts.schema });
       expect(normalize(stateless), context).toEqual(normalize(direct));
@@ -140,10 +144,7 @@ function runDifferential(opts: {
       expect(service.decision, context).toBe('Deny');
       expect(service.reasons, context).toEqual([]);
       expect(service.errors.length, context).toBeGreaterThan(0);
-      expect(
-        service.errors.map((e) => e.message).sort(),
-        context,
-      ).toEqual(direct.errors.map((e) => e.message).sort());
+      expect(service.errors.map((e) => e.message).sort(), context).toEqual(direct.errors.map((e) => e.message).sort());
       continue;
     }
     const expected = direct.response.decision === 'allow' ? 'Allow' : 'Deny';
@@ -157,7 +158,9 @@ function runDifferential(opts: {
     if (expected === 'Deny' && service.reasons.length > 0) tally.forbids++;
   }
   expect(statelessChecks).toBeGreaterThanOrEqual(Math.floor(opts.count / STATELESS_EVERY));
-  console.log(`${opts.name}: ${JSON.stringify(tally)}; service ${svcMs.toFixed(0)} ms, direct ${directMs.toFixed(0)} ms`);
+  console.log(
+    `${opts.name}: ${JSON.stringify(tally)}; service ${svcMs.toFixed(0)} ms, direct ${directMs.toFixed(0)} ms`,
+  );
   return tally;
 }
 
@@ -176,7 +179,10 @@ function shippedStore(r: Prng): EntityJson[] {
   for (let i = 0; i < 10; i++) {
     out.push({
       uid: { type: 'Admin', id: `a${i}` },
-      attrs: { roles: r.subset(ADMIN_ROLES, 0.25), ...maybe({ mfa_verified: r.chance(0.5), clearance: r.pick(['low', 'high']) }) },
+      attrs: {
+        roles: r.subset(ADMIN_ROLES, 0.25),
+        ...maybe({ mfa_verified: r.chance(0.5), clearance: r.pick(['low', 'high']) }),
+      },
       parents: [],
     });
     out.push({
@@ -191,11 +197,23 @@ function shippedStore(r: Prng): EntityJson[] {
     });
   }
   for (const area of ['keys', 'users', 'policy', 'billing', 'clients']) {
-    out.push({ uid: { type: 'AdminEndpoint', id: area }, attrs: maybe({ sensitive: r.chance(0.3), area }), parents: [] });
+    out.push({
+      uid: { type: 'AdminEndpoint', id: area },
+      attrs: maybe({ sensitive: r.chance(0.3), area }),
+      parents: [],
+    });
   }
   for (let i = 0; i < 5; i++) {
-    out.push({ uid: { type: 'Client', id: `c${i}` }, attrs: maybe({ status: r.pick(['active', 'disabled']) }), parents: [] });
-    out.push({ uid: { type: 'OAuthClient', id: `c${i}` }, attrs: maybe({ status: r.pick(['active', 'suspended']) }), parents: [] });
+    out.push({
+      uid: { type: 'Client', id: `c${i}` },
+      attrs: maybe({ status: r.pick(['active', 'disabled']) }),
+      parents: [],
+    });
+    out.push({
+      uid: { type: 'OAuthClient', id: `c${i}` },
+      attrs: maybe({ status: r.pick(['active', 'suspended']) }),
+      parents: [],
+    });
   }
   return out;
 }
@@ -229,10 +247,12 @@ function shippedRequest(r: Prng): Generated {
     return `c${r.int(5)}`;
   };
   const principal = { type: pType, id: idFor(pType) };
-  const resource = rType === 'User' && r.chance(0.5) ? { ...principal, type: 'User' } : { type: rType, id: idFor(rType) };
+  const resource =
+    rType === 'User' && r.chance(0.5) ? { ...principal, type: 'User' } : { type: rType, id: idFor(rType) };
   const context: Record<string, unknown> = {};
   if (family === 'oauth') {
-    if (r.chance(0.8)) context.grant_type = r.pick(['authorization_code', 'client_credentials', 'refresh_token', 'password']);
+    if (r.chance(0.8))
+      context.grant_type = r.pick(['authorization_code', 'client_credentials', 'refresh_token', 'password']);
     if (r.chance(0.3)) context.scope = 'read write';
   } else {
     if (r.chance(0.7)) context.method = r.pick(['GET', 'POST', 'DELETE']);
@@ -289,7 +309,12 @@ function generatedRequest(r: Prng): Generated {
     const parentsGiven = r.chance(0.4);
     const parents = parentsGiven ? [{ type: 'Team', id: `t${r.int(TEAMS)}` }] : [];
     // An unstored principal must bring every required attribute, or Cedar refuses it (also compared).
-    supplied.push({ uid: principal, attrs: r.chance(0.8) && Number(principal.id.slice(1)) >= USERS ? full : attrs, parents, parentsGiven });
+    supplied.push({
+      uid: principal,
+      attrs: r.chance(0.8) && Number(principal.id.slice(1)) >= USERS ? full : attrs,
+      parents,
+      parentsGiven,
+    });
   }
   if (resource.type === 'Document' && r.chance(0.2)) {
     supplied.push({
@@ -303,7 +328,11 @@ function generatedRequest(r: Prng): Generated {
   if (r.chance(0.15) && extraId !== principal.id) {
     // An extra entity reachable only through an attribute (someone's manager or a document owner).
     const id = extraId;
-    supplied.push({ uid: { type: 'User', id }, attrs: { ...randomUserAttrs(r, false), dept: r.pick(DEPTS) }, parents: [] });
+    supplied.push({
+      uid: { type: 'User', id },
+      attrs: { ...randomUserAttrs(r, false), dept: r.pick(DEPTS) },
+      parents: [],
+    });
   }
   const body: Record<string, unknown> = { principal, action: spellAction(r, actionId), resource, context };
   if (supplied.length > 0) body.entities = supplied.map(toBodyEntity);

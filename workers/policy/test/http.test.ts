@@ -84,7 +84,10 @@ describe('body handling', () => {
 describe('limits over HTTP → 400 problem+json naming the limit', () => {
   const cases: [string, Record<string, unknown>][] = [
     ['max_context_keys', request({ context: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) })],
-    ['max_entities', request({ entities: Array.from({ length: 101 }, (_, i) => ({ uid: { type: 'User', id: `u${i}` } })) })],
+    [
+      'max_entities',
+      request({ entities: Array.from({ length: 101 }, (_, i) => ({ uid: { type: 'User', id: `u${i}` } })) }),
+    ],
     ['max_entity_id_length', request({ resource: { type: 'AdminEndpoint', id: 'k'.repeat(513) } })],
     ['max_request_id_length', request({ request_id: 'r'.repeat(129) })],
     ['max_action_length', request({ action: `Admin::${'a'.repeat(300)}` })],
@@ -117,7 +120,9 @@ describe('limits over HTTP → 400 problem+json naming the limit', () => {
       ],
     });
     expect(res.status).toBe(200);
-    const body = await res.json<{ decisions: { request_id: string; error: { status: number; limit?: string; detail: string } }[] }>();
+    const body = await res.json<{
+      decisions: { request_id: string; error: { status: number; limit?: string; detail: string } }[];
+    }>();
     expect(body.decisions.map((d) => d.request_id)).toEqual(['a', 'b', 'c']);
     expect(body.decisions.map((d) => d.error.status)).toEqual([400, 400, 400]);
     expect(body.decisions[0]?.error.limit).toBe('max_string_length');
@@ -128,7 +133,10 @@ describe('limits over HTTP → 400 problem+json naming the limit', () => {
 
 describe('fail closed', () => {
   it('a valid request with the policy store unreachable gets 503, not a decision', async () => {
-    const res = await post('/v1/authorize', request({ entities: [{ uid: { type: 'Admin', id: 'alice' }, attrs: { roles: ['superadmin'] } }] }));
+    const res = await post(
+      '/v1/authorize',
+      request({ entities: [{ uid: { type: 'Admin', id: 'alice' }, attrs: { roles: ['superadmin'] } }] }),
+    );
     expect(res.status).toBe(503);
     const body = await res.json<{ code: string; decision?: string }>();
     expect(body.code).toBe('ERR_DEPENDENCY_UNAVAILABLE');
@@ -148,7 +156,8 @@ describe('fail closed', () => {
 
   it('unknown routes are 404 and wrong methods 405 (after caller authentication)', async () => {
     expect((await SELF.fetch('https://policy.internal/v1/nope')).status).toBe(404);
-    const get = () => SELF.fetch('https://policy.internal/v1/authorize', { headers: { authorization: `Bearer ${TOKEN}` } });
+    const get = () =>
+      SELF.fetch('https://policy.internal/v1/authorize', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect((await get()).status).toBe(405);
     expect((await SELF.fetch('https://policy.internal/v1/authorize')).status).toBe(401);
   });

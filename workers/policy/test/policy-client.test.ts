@@ -30,9 +30,12 @@ describe('authorize()', () => {
     expect(deny).toMatchObject({ decision: 'Deny', policy_version: 3, reasons: [] });
   });
 
-  it.each(['lowercase', 'no-version', 'not-json', 'http-500', 'http-400'])('%s → PolicyUnavailableError', async (id) => {
-    await expect(authorize(odd, input, opts(id))).rejects.toBeInstanceOf(PolicyUnavailableError);
-  });
+  it.each(['lowercase', 'no-version', 'not-json', 'http-500', 'http-400'])(
+    '%s → PolicyUnavailableError',
+    async (id) => {
+      await expect(authorize(odd, input, opts(id))).rejects.toBeInstanceOf(PolicyUnavailableError);
+    },
+  );
 
   it('a slow policy service → PolicyUnavailableError within the timeout', async () => {
     const started = Date.now();
@@ -58,7 +61,14 @@ describe('authorize()', () => {
 
   it('parseDecision refuses anything but Allow/Deny with a version', () => {
     expect(() => parseDecision({ decision: 'Allow', policy_version: 1, reasons: [], errors: [] })).not.toThrow();
-    for (const bad of [null, [], { decision: 'ALLOW', policy_version: 1, reasons: [], errors: [] }, { decision: 'Allow', policy_version: '1', reasons: [], errors: [] }, { decision: 'Allow', policy_version: 1, reasons: [1], errors: [] }, { decision: 'Allow', policy_version: 1, reasons: [] }]) {
+    for (const bad of [
+      null,
+      [],
+      { decision: 'ALLOW', policy_version: 1, reasons: [], errors: [] },
+      { decision: 'Allow', policy_version: '1', reasons: [], errors: [] },
+      { decision: 'Allow', policy_version: 1, reasons: [1], errors: [] },
+      { decision: 'Allow', policy_version: 1, reasons: [] },
+    ]) {
       expect(() => parseDecision(bad)).toThrow(PolicyUnavailableError);
     }
   });
@@ -72,7 +82,10 @@ describe('adminPrincipalEntity()', () => {
         roles: ['secops', 'secops', 'readonly'],
         attributes: { mfa_verified: true, clearance: 'high', department: 7, favourite_colour: 'blue' },
       }),
-    ).toEqual({ uid: { type: 'Admin', id: 'alice' }, attrs: { roles: ['secops', 'readonly'], mfa_verified: true, clearance: 'high' } });
+    ).toEqual({
+      uid: { type: 'Admin', id: 'alice' },
+      attrs: { roles: ['secops', 'readonly'], mfa_verified: true, clearance: 'high' },
+    });
   });
 });
 
@@ -80,7 +93,12 @@ describe('requireAdminPermission()', () => {
   type B = CommonBindings & { POLICY?: Fetcher };
   const { app } = createServiceApp<B>({ service: 'admin' });
   app.post('/guarded', async (c) => {
-    await requireAdminPermission(c, { id: 'alice', roles: ['secops'], attributes: {}, credentialId: 'x' }, 'Admin::keys_rotate', 'keys');
+    await requireAdminPermission(
+      c,
+      { id: 'alice', roles: ['secops'], attributes: {}, credentialId: 'x' },
+      'Admin::keys_rotate',
+      'keys',
+    );
     return c.json({ ok: true });
   });
   const bindings = (policy: Fetcher | undefined): B => ({

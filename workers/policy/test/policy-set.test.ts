@@ -24,14 +24,29 @@ function sourceError(fn: () => unknown): PolicySourceError {
 }
 
 describe('policy ids', () => {
-  it('uses @id, else Cedar\'s default id in text order (past policy9 too)', () => {
+  it("uses @id, else Cedar's default id in text order (past policy9 too)", () => {
     const text = Array.from({ length: 12 }, (_, i) =>
-      i === 5 ? `@id("named") permit(principal, action, resource) when { ${i} == ${i} };` : `permit(principal, action, resource) when { ${i} == ${i} };`,
+      i === 5
+        ? `@id("named") permit(principal, action, resource) when { ${i} == ${i} };`
+        : `permit(principal, action, resource) when { ${i} == ${i} };`,
     ).join('\n');
     const parsed = parsePolicies(text);
     const byId = Object.fromEntries(parsed.map((p) => [p.id, p.text]));
     expect(Object.keys(byId).sort()).toEqual(
-      ['policy0', 'policy1', 'policy2', 'policy3', 'policy4', 'named', 'policy6', 'policy7', 'policy8', 'policy9', 'policy10', 'policy11'].sort(),
+      [
+        'policy0',
+        'policy1',
+        'policy2',
+        'policy3',
+        'policy4',
+        'named',
+        'policy6',
+        'policy7',
+        'policy8',
+        'policy9',
+        'policy10',
+        'policy11',
+      ].sort(),
     );
     expect(byId.policy10).toContain('10 == 10');
     expect(byId.policy2).toContain('2 == 2');
@@ -39,33 +54,74 @@ describe('policy ids', () => {
   });
 
   it('refuses duplicate ids and templates', () => {
-    expect(sourceError(() => parsePolicies('@id("a") permit(principal, action, resource);\n@id("a") forbid(principal, action, resource);')).errors[0]).toMatchObject({ kind: 'duplicate_id', policy_id: 'a' });
-    expect(sourceError(() => parsePolicies('permit(principal == ?principal, action, resource);')).errors[0]).toMatchObject({ kind: 'template' });
+    expect(
+      sourceError(() =>
+        parsePolicies('@id("a") permit(principal, action, resource);\n@id("a") forbid(principal, action, resource);'),
+      ).errors[0],
+    ).toMatchObject({ kind: 'duplicate_id', policy_id: 'a' });
+    expect(
+      sourceError(() => parsePolicies('permit(principal == ?principal, action, resource);')).errors[0],
+    ).toMatchObject({ kind: 'template' });
   });
 });
 
-describe('validation reports Cedar\'s own messages', () => {
+describe("validation reports Cedar's own messages", () => {
   it('syntax error', () => {
-    const err = sourceError(() => new CompiledPolicySet({ version: 1, policies: 'permit(principal, action, resource) when { x };', schema: SCHEMA }));
+    const err = sourceError(
+      () =>
+        new CompiledPolicySet({
+          version: 1,
+          policies: 'permit(principal, action, resource) when { x };',
+          schema: SCHEMA,
+        }),
+    );
     expect(err.errors[0]).toMatchObject({ kind: 'parse', message: expect.stringMatching(/invalid variable: x/) });
     expect(err.errors[0]?.source_locations?.[0]).toEqual({ start: 43, end: 44 });
   });
 
   it('type error against the schema, attributed to the policy', () => {
     const err = sourceError(
-      () => new CompiledPolicySet({ version: 1, policies: '@id("p") permit(principal, action, resource) when { principal.height > 3 };', schema: SCHEMA }),
+      () =>
+        new CompiledPolicySet({
+          version: 1,
+          policies: '@id("p") permit(principal, action, resource) when { principal.height > 3 };',
+          schema: SCHEMA,
+        }),
     );
-    expect(err.errors[0]).toMatchObject({ kind: 'validation', policy_id: 'p', message: expect.stringMatching(/attribute `height` on entity type `User` not found/) });
+    expect(err.errors[0]).toMatchObject({
+      kind: 'validation',
+      policy_id: 'p',
+      message: expect.stringMatching(/attribute `height` on entity type `User` not found/),
+    });
   });
 
   it('unknown action and invalid schema', () => {
-    expect(sourceError(() => new CompiledPolicySet({ version: 1, policies: 'permit(principal, action == Action::"fly", resource);', schema: SCHEMA })).errors[0]?.message).toMatch(/fly/);
-    expect(sourceError(() => new CompiledPolicySet({ version: 1, policies: '', schema: 'entity User = {' })).errors[0]?.kind).toBe('schema');
+    expect(
+      sourceError(
+        () =>
+          new CompiledPolicySet({
+            version: 1,
+            policies: 'permit(principal, action == Action::"fly", resource);',
+            schema: SCHEMA,
+          }),
+      ).errors[0]?.message,
+    ).toMatch(/fly/);
+    expect(
+      sourceError(() => new CompiledPolicySet({ version: 1, policies: '', schema: 'entity User = {' })).errors[0]?.kind,
+    ).toBe('schema');
   });
 
   it('accepts a JSON schema as well as Cedar syntax', () => {
-    const fromText = new CompiledPolicySet({ version: 1, policies: 'permit(principal, action == Action::"view", resource);', schema: SCHEMA });
-    const json = new CompiledPolicySet({ version: 2, policies: 'permit(principal, action == Action::"view", resource);', schema: JSON.stringify(fromText.schema) });
+    const fromText = new CompiledPolicySet({
+      version: 1,
+      policies: 'permit(principal, action == Action::"view", resource);',
+      schema: SCHEMA,
+    });
+    const json = new CompiledPolicySet({
+      version: 2,
+      policies: 'permit(principal, action == Action::"view", resource);',
+      schema: JSON.stringify(fromText.schema),
+    });
     expect(json.policyIds).toEqual(['policy0']);
   });
 });
@@ -92,7 +148,11 @@ describe('slicing', () => {
     ].join('\n');
     const set = new CompiledPolicySet({ version: 1, policies, schema: SCHEMA });
     const stored = indexEntities([
-      { uid: { type: 'User', id: 'u' }, attrs: { level: 1, boss: { __entity: { type: 'User', id: 'b' } } }, parents: [{ type: 'Group', id: 'g' }] },
+      {
+        uid: { type: 'User', id: 'u' },
+        attrs: { level: 1, boss: { __entity: { type: 'User', id: 'b' } } },
+        parents: [{ type: 'Group', id: 'g' }],
+      },
       { uid: { type: 'User', id: 'b' }, attrs: { level: 5 }, parents: [] },
       { uid: { type: 'User', id: 'unrelated' }, attrs: { level: 0 }, parents: [] },
     ]);
@@ -118,7 +178,10 @@ describe('slicing with namespaces and action groups across namespaces', () => {
         g: {},
         a: { memberOf: [{ id: 'g', type: 'Action' }], appliesTo: { principalTypes: ['U', 'V'], resourceTypes: ['U'] } },
         b: { memberOf: [{ id: 'G', type: 'Action' }], appliesTo: { principalTypes: ['U', 'V'], resourceTypes: ['U'] } },
-        c: { memberOf: [{ id: 'g' }, { id: 'H', type: 'Other::Action' }], appliesTo: { principalTypes: ['U'], resourceTypes: ['U'] } },
+        c: {
+          memberOf: [{ id: 'g' }, { id: 'H', type: 'Other::Action' }],
+          appliesTo: { principalTypes: ['U'], resourceTypes: ['U'] },
+        },
       },
     },
     Other: { entityTypes: {}, actions: { H: {} } },
@@ -145,12 +208,24 @@ describe('slicing with namespaces and action groups across namespaces', () => {
             entities: [],
           };
           const ours = decide(set, new Map(), request);
-          const direct = engine().isAuthorized({ ...request, policies: { staticPolicies }, schema: JSON.parse(schema), validateRequest: true, entities: [] });
+          const direct = engine().isAuthorized({
+            ...request,
+            policies: { staticPolicies },
+            schema: JSON.parse(schema),
+            validateRequest: true,
+            entities: [],
+          });
           const expected =
             direct.type === 'success'
-              ? { decision: direct.response.decision === 'allow' ? 'Allow' : 'Deny', reasons: [...direct.response.diagnostics.reason].sort() }
+              ? {
+                  decision: direct.response.decision === 'allow' ? 'Allow' : 'Deny',
+                  reasons: [...direct.response.diagnostics.reason].sort(),
+                }
               : { decision: 'Deny', reasons: [] };
-          expect({ decision: ours.decision, reasons: ours.reasons }, `${action} ${ptype} ${JSON.stringify(context)}`).toEqual(expected);
+          expect(
+            { decision: ours.decision, reasons: ours.reasons },
+            `${action} ${ptype} ${JSON.stringify(context)}`,
+          ).toEqual(expected);
         }
       }
     }
@@ -162,7 +237,11 @@ describe('slicing with namespaces and action groups across namespaces', () => {
 
 describe('entities for a request', () => {
   const stored = indexEntities([
-    { uid: { type: 'User', id: 'a' }, attrs: { level: 1, boss: { __entity: { type: 'User', id: 'b' } } }, parents: [{ type: 'Group', id: 'g1' }] },
+    {
+      uid: { type: 'User', id: 'a' },
+      attrs: { level: 1, boss: { __entity: { type: 'User', id: 'b' } } },
+      parents: [{ type: 'Group', id: 'g1' }],
+    },
     { uid: { type: 'User', id: 'b' }, attrs: { level: 2 }, parents: [{ type: 'Group', id: 'g2' }] },
     { uid: { type: 'Group', id: 'g1' }, attrs: {}, parents: [] },
     { uid: { type: 'Group', id: 'g2' }, attrs: {}, parents: [] },
@@ -173,7 +252,14 @@ describe('entities for a request', () => {
   const ids = (list: { uid: unknown }[]) => list.map((e) => JSON.stringify(e.uid)).sort();
 
   it('follows parents and entity-valued attributes, and nothing else', () => {
-    const out = entitiesForRequest(stored, [], [{ type: 'User', id: 'a' }, { type: 'Doc', id: 'd' }]);
+    const out = entitiesForRequest(
+      stored,
+      [],
+      [
+        { type: 'User', id: 'a' },
+        { type: 'Doc', id: 'd' },
+      ],
+    );
     expect(ids(out)).toEqual(
       ids([
         { uid: { type: 'User', id: 'a' } },
@@ -196,15 +282,27 @@ describe('entities for a request', () => {
       [{ type: 'User', id: 'a' }],
     );
     const a = out.find((e) => (e.uid as { id: string }).id === 'a');
-    expect(a).toEqual({ uid: { type: 'User', id: 'a' }, attrs: { level: 7, boss: { __entity: { type: 'User', id: 'b' } } }, parents: [{ type: 'Group', id: 'g1' }] });
+    expect(a).toEqual({
+      uid: { type: 'User', id: 'a' },
+      attrs: { level: 7, boss: { __entity: { type: 'User', id: 'b' } } },
+      parents: [{ type: 'Group', id: 'g1' }],
+    });
     expect(out.find((e) => (e.uid as { id: string }).id === 'new')?.parents).toEqual([{ type: 'Group', id: 'g2' }]);
     expect(out.some((e) => (e.uid as { id: string }).id === 'lonely')).toBe(false);
   });
 
   it('merge: request parents replace stored ones only when given', () => {
     const s = { uid: { type: 'User', id: 'x' }, attrs: { level: 1, k: 2 }, parents: [{ type: 'Group', id: 'g' }] };
-    expect(mergeEntity(s, { uid: s.uid, attrs: { level: 5 } })).toEqual({ uid: s.uid, attrs: { level: 5, k: 2 }, parents: s.parents });
+    expect(mergeEntity(s, { uid: s.uid, attrs: { level: 5 } })).toEqual({
+      uid: s.uid,
+      attrs: { level: 5, k: 2 },
+      parents: s.parents,
+    });
     expect(mergeEntity(s, { uid: s.uid, attrs: {}, parents: [] })?.parents).toEqual([]);
-    expect(mergeEntity(undefined, { uid: s.uid, attrs: { level: 3 } })).toEqual({ uid: s.uid, attrs: { level: 3 }, parents: [] });
+    expect(mergeEntity(undefined, { uid: s.uid, attrs: { level: 3 } })).toEqual({
+      uid: s.uid,
+      attrs: { level: 3 },
+      parents: [],
+    });
   });
 });

@@ -82,7 +82,10 @@ describe('structure', () => {
   it('keeps "parents absent" distinct from "parents empty" (merge semantics)', () => {
     const a = parseAuthorizationRequest(valid());
     expect(a.entities[0]?.parents).toBeUndefined();
-    const b = parseAuthorizationRequest({ ...valid(), entities: [{ uid: { type: 'Admin', id: 'alice' }, attrs: {}, parents: [] }] });
+    const b = parseAuthorizationRequest({
+      ...valid(),
+      entities: [{ uid: { type: 'Admin', id: 'alice' }, attrs: {}, parents: [] }],
+    });
     expect(b.entities[0]?.parents).toEqual([]);
   });
 
@@ -96,7 +99,11 @@ describe('structure', () => {
     ['fraction in context', (b: any) => (b.context.x = 1.5), /integers/],
     ['entities not an array', (b: any) => (b.entities = {}), /entities: must be an array/],
     ['duplicate entity', (b: any) => b.entities.push(b.entities[0]), /duplicate entity/],
-    ['action entity supplied', (b: any) => b.entities.push({ uid: { type: 'Action', id: 'x' } }), /action entities come from the schema/],
+    [
+      'action entity supplied',
+      (b: any) => b.entities.push({ uid: { type: 'Action', id: 'x' } }),
+      /action entities come from the schema/,
+    ],
     ['unknown entity field', (b: any) => (b.entities[0].children = []), /unexpected field children/],
     ['request_id with control characters', (b: any) => (b.request_id = 'a\nb'), /control characters/],
   ])('%s → 400', (_, mutate, message) => {
@@ -114,7 +121,9 @@ describe('structure', () => {
       attrs: { clearance: 'high' },
       parents: [],
     });
-    expect(problem(() => parseEntityBody({ type: 'User', id: 'u1' }, { tags: {} })).message).toMatch(/tags: is not a field/);
+    expect(problem(() => parseEntityBody({ type: 'User', id: 'u1' }, { tags: {} })).message).toMatch(
+      /tags: is not a field/,
+    );
   });
 });
 
@@ -129,9 +138,14 @@ const CROSSINGS: Record<LimitName, (b: any) => void> = {
   max_context_keys: (b) =>
     (b.context = Object.fromEntries(Array.from({ length: LIMITS.max_context_keys + 1 }, (_, i) => [`k${i}`, i]))),
   max_entity_attributes: (b) =>
-    (b.entities[0].attrs = Object.fromEntries(Array.from({ length: LIMITS.max_entity_attributes + 1 }, (_, i) => [`a${i}`, i]))),
+    (b.entities[0].attrs = Object.fromEntries(
+      Array.from({ length: LIMITS.max_entity_attributes + 1 }, (_, i) => [`a${i}`, i]),
+    )),
   max_entity_parents: (b) =>
-    (b.entities[0].parents = Array.from({ length: LIMITS.max_entity_parents + 1 }, (_, i) => ({ type: 'Group', id: `g${i}` }))),
+    (b.entities[0].parents = Array.from({ length: LIMITS.max_entity_parents + 1 }, (_, i) => ({
+      type: 'Group',
+      id: `g${i}`,
+    }))),
   max_collection_size: (b) => (b.context.list = Array.from({ length: LIMITS.max_collection_size + 1 }, (_, i) => i)),
   max_request_id_length: (b) => (b.request_id = 'r'.repeat(LIMITS.max_request_id_length + 1)),
   max_type_length: (b) => (b.principal.type = `T${'x'.repeat(LIMITS.max_type_length)}`),
@@ -162,9 +176,14 @@ describe('limits', () => {
       max_context_keys: (b) =>
         (b.context = Object.fromEntries(Array.from({ length: LIMITS.max_context_keys }, (_, i) => [`k${i}`, i]))),
       max_entity_attributes: (b) =>
-        (b.entities[0].attrs = Object.fromEntries(Array.from({ length: LIMITS.max_entity_attributes }, (_, i) => [`a${i}`, i]))),
+        (b.entities[0].attrs = Object.fromEntries(
+          Array.from({ length: LIMITS.max_entity_attributes }, (_, i) => [`a${i}`, i]),
+        )),
       max_entity_parents: (b) =>
-        (b.entities[0].parents = Array.from({ length: LIMITS.max_entity_parents }, (_, i) => ({ type: 'Group', id: `g${i}` }))),
+        (b.entities[0].parents = Array.from({ length: LIMITS.max_entity_parents }, (_, i) => ({
+          type: 'Group',
+          id: `g${i}`,
+        }))),
       max_collection_size: (b) => (b.context.list = Array.from({ length: LIMITS.max_collection_size }, (_, i) => i)),
       max_request_id_length: (b) => (b.request_id = 'r'.repeat(LIMITS.max_request_id_length)),
       max_type_length: (b) => (b.principal.type = `T${'x'.repeat(LIMITS.max_type_length - 1)}`),

@@ -13,7 +13,10 @@ import { parseAuthorizationRequest } from '../src/domain/request.js';
 const set = new CompiledPolicySet({ version: 1, ...DEFAULT_POLICY_SOURCE });
 
 type Attrs = Record<string, unknown>;
-const admin = (id: string, roles: string[], attrs: Attrs = {}) => ({ uid: { type: 'Admin', id }, attrs: { roles, ...attrs } });
+const admin = (id: string, roles: string[], attrs: Attrs = {}) => ({
+  uid: { type: 'Admin', id },
+  attrs: { roles, ...attrs },
+});
 const user = (id: string, attrs: Attrs = {}) => ({ uid: { type: 'User', id }, attrs });
 const client = (id: string, attrs: Attrs = {}) => ({ uid: { type: 'Client', id }, attrs });
 const ref = (type: string, id: string) => ({ __entity: { type, id } });
@@ -38,29 +41,62 @@ const adminCall = (roles: string[], action: string, extra: Record<string, unknow
 
 const rows: Row[] = [
   // superadmin: every admin action, including user deletion and the original "Admin::access:<METHOD>" fallback
-  { name: 'superadmin rotates keys', body: adminCall(['superadmin'], 'Admin::keys_rotate'), expect: 'Allow', reasons: ['superadmin-all-admin-actions'] },
-  { name: 'superadmin deletes a user', body: adminCall(['superadmin'], 'Admin::users_delete_one'), expect: 'Allow', reasons: ['superadmin-all-admin-actions'] },
+  {
+    name: 'superadmin rotates keys',
+    body: adminCall(['superadmin'], 'Admin::keys_rotate'),
+    expect: 'Allow',
+    reasons: ['superadmin-all-admin-actions'],
+  },
+  {
+    name: 'superadmin deletes a user',
+    body: adminCall(['superadmin'], 'Admin::users_delete_one'),
+    expect: 'Allow',
+    reasons: ['superadmin-all-admin-actions'],
+  },
   { name: 'superadmin publishes policy', body: adminCall(['superadmin'], 'Admin::policy_publish'), expect: 'Allow' },
   { name: 'superadmin via access fallback', body: adminCall(['superadmin'], 'Admin::access:DELETE'), expect: 'Allow' },
-  { name: 'superadmin with Cedar action reference', body: adminCall(['superadmin'], 'Action::"Admin_billing_delete"'), expect: 'Allow' },
+  {
+    name: 'superadmin with Cedar action reference',
+    body: adminCall(['superadmin'], 'Action::"Admin_billing_delete"'),
+    expect: 'Allow',
+  },
   { name: 'no role: nothing', body: adminCall([], 'Admin::users_read'), expect: 'Deny', reasons: [] },
   { name: 'unknown role: nothing', body: adminCall(['admin'], 'Admin::keys_read'), expect: 'Deny', reasons: [] },
   // readonly
-  { name: 'readonly reads users', body: adminCall(['readonly'], 'Admin::users_read'), expect: 'Allow', reasons: ['readonly-read'] },
+  {
+    name: 'readonly reads users',
+    body: adminCall(['readonly'], 'Admin::users_read'),
+    expect: 'Allow',
+    reasons: ['readonly-read'],
+  },
   { name: 'readonly reads one user', body: adminCall(['readonly'], 'Admin::users_read_one'), expect: 'Allow' },
   { name: 'readonly reads metrics', body: adminCall(['readonly'], 'Admin::metrics_read'), expect: 'Allow' },
-  { name: 'readonly reads pq timeline', body: adminCall(['readonly'], 'Admin::pq_migration_timeline'), expect: 'Allow' },
+  {
+    name: 'readonly reads pq timeline',
+    body: adminCall(['readonly'], 'Admin::pq_migration_timeline'),
+    expect: 'Allow',
+  },
   { name: 'readonly reads policy', body: adminCall(['readonly'], 'Admin::policy_read'), expect: 'Allow' },
   { name: 'readonly cannot update users', body: adminCall(['readonly'], 'Admin::users_update_one'), expect: 'Deny' },
   { name: 'readonly cannot rotate keys', body: adminCall(['readonly'], 'Admin::keys_rotate'), expect: 'Deny' },
   { name: 'readonly cannot publish policy', body: adminCall(['readonly'], 'Admin::policy_publish'), expect: 'Deny' },
   { name: 'readonly cannot access fallback', body: adminCall(['readonly'], 'Admin::access:GET'), expect: 'Deny' },
   // billing
-  { name: 'billing updates billing', body: adminCall(['billing'], 'Admin::billing_update'), expect: 'Allow', reasons: ['billing-manage'] },
+  {
+    name: 'billing updates billing',
+    body: adminCall(['billing'], 'Admin::billing_update'),
+    expect: 'Allow',
+    reasons: ['billing-manage'],
+  },
   { name: 'billing deletes billing', body: adminCall(['billing'], 'Admin::billing_delete'), expect: 'Allow' },
   { name: 'billing cannot read users', body: adminCall(['billing'], 'Admin::users_read'), expect: 'Deny' },
   // secops
-  { name: 'secops rotates keys', body: adminCall(['secops'], 'Admin::keys_rotate'), expect: 'Allow', reasons: ['secops-keys-and-policy'] },
+  {
+    name: 'secops rotates keys',
+    body: adminCall(['secops'], 'Admin::keys_rotate'),
+    expect: 'Allow',
+    reasons: ['secops-keys-and-policy'],
+  },
   { name: 'secops rotates pq keys', body: adminCall(['secops'], 'Admin::pq_keys_rotate'), expect: 'Allow' },
   { name: 'secops publishes policy', body: adminCall(['secops'], 'Admin::policy_publish'), expect: 'Allow' },
   { name: 'secops activates policy', body: adminCall(['secops'], 'Admin::policy_activate'), expect: 'Allow' },
@@ -68,17 +104,64 @@ const rows: Row[] = [
   { name: 'secops revokes tokens', body: adminCall(['secops'], 'Admin::tokens_revoke'), expect: 'Allow' },
   { name: 'secops cannot read users', body: adminCall(['secops'], 'Admin::users_read'), expect: 'Deny' },
   { name: 'secops cannot create clients', body: adminCall(['secops'], 'Admin::clients_create'), expect: 'Deny' },
-  { name: 'secops cannot manage credentials', body: adminCall(['secops'], 'Admin::credentials_manage'), expect: 'Deny' },
+  {
+    name: 'secops cannot manage credentials',
+    body: adminCall(['secops'], 'Admin::credentials_manage'),
+    expect: 'Deny',
+  },
   // user-admin, and the forbid on user deletion
-  { name: 'user-admin updates a user', body: adminCall(['user-admin'], 'Admin::users_update_one'), expect: 'Allow', reasons: ['user-admin-manage-users'] },
+  {
+    name: 'user-admin updates a user',
+    body: adminCall(['user-admin'], 'Admin::users_update_one'),
+    expect: 'Allow',
+    reasons: ['user-admin-manage-users'],
+  },
   { name: 'user-admin creates a user', body: adminCall(['user-admin'], 'Admin::users_create'), expect: 'Allow' },
-  { name: 'user-admin cannot delete a user', body: adminCall(['user-admin'], 'Admin::users_delete_one'), expect: 'Deny', reasons: ['forbid-user-delete-unless-superadmin'] },
-  { name: 'user-admin + superadmin deletes', body: adminCall(['user-admin', 'superadmin'], 'Admin::users_delete_one'), expect: 'Allow', reasons: ['superadmin-all-admin-actions', 'user-admin-manage-users'] },
+  {
+    name: 'user-admin cannot delete a user',
+    body: adminCall(['user-admin'], 'Admin::users_delete_one'),
+    expect: 'Deny',
+    reasons: ['forbid-user-delete-unless-superadmin'],
+  },
+  {
+    name: 'user-admin + superadmin deletes',
+    body: adminCall(['user-admin', 'superadmin'], 'Admin::users_delete_one'),
+    expect: 'Allow',
+    reasons: ['superadmin-all-admin-actions', 'user-admin-manage-users'],
+  },
   // post-quantum emergency rollback: mfa and POST required, for everyone
-  { name: 'pq rollback without mfa', body: adminCall(['secops'], 'Admin::pq_emergency_rollback', { context: { method: 'POST' } }), expect: 'Deny', reasons: ['forbid-pq-rollback-without-mfa'] },
-  { name: 'pq rollback with mfa, POST', body: adminCall(['secops'], 'Admin::pq_emergency_rollback', { context: { method: 'POST' } }, { mfa_verified: true }), expect: 'Allow', reasons: ['secops-keys-and-policy'] },
-  { name: 'pq rollback with mfa, GET', body: adminCall(['superadmin'], 'Admin::pq_emergency_rollback', { context: { method: 'GET' } }, { mfa_verified: true }), expect: 'Deny' },
-  { name: 'pq rollback with mfa, no method', body: adminCall(['superadmin'], 'Admin::pq_emergency_rollback', {}, { mfa_verified: true }), expect: 'Deny' },
+  {
+    name: 'pq rollback without mfa',
+    body: adminCall(['secops'], 'Admin::pq_emergency_rollback', { context: { method: 'POST' } }),
+    expect: 'Deny',
+    reasons: ['forbid-pq-rollback-without-mfa'],
+  },
+  {
+    name: 'pq rollback with mfa, POST',
+    body: adminCall(
+      ['secops'],
+      'Admin::pq_emergency_rollback',
+      { context: { method: 'POST' } },
+      { mfa_verified: true },
+    ),
+    expect: 'Allow',
+    reasons: ['secops-keys-and-policy'],
+  },
+  {
+    name: 'pq rollback with mfa, GET',
+    body: adminCall(
+      ['superadmin'],
+      'Admin::pq_emergency_rollback',
+      { context: { method: 'GET' } },
+      { mfa_verified: true },
+    ),
+    expect: 'Deny',
+  },
+  {
+    name: 'pq rollback with mfa, no method',
+    body: adminCall(['superadmin'], 'Admin::pq_emergency_rollback', {}, { mfa_verified: true }),
+    expect: 'Deny',
+  },
   // sensitive admin areas (stored AdminEndpoint attributes) need high clearance, superadmins included
   {
     name: 'sensitive area, superadmin without clearance',
@@ -89,7 +172,10 @@ const rows: Row[] = [
   },
   {
     name: 'sensitive area, secops with high clearance',
-    body: { ...adminCall(['secops'], 'Admin::keys_rotate', {}, { clearance: 'high' }), resource: { type: 'AdminEndpoint', id: 'keys' } },
+    body: {
+      ...adminCall(['secops'], 'Admin::keys_rotate', {}, { clearance: 'high' }),
+      resource: { type: 'AdminEndpoint', id: 'keys' },
+    },
     stored: [{ uid: { type: 'AdminEndpoint', id: 'keys' }, attrs: { sensitive: true } }],
     expect: 'Allow',
   },
@@ -104,32 +190,54 @@ const rows: Row[] = [
   },
   {
     name: 'stored roles apply when the request brings none',
-    body: { principal: { type: 'Admin', id: 'carol' }, action: 'Admin::billing_read', resource: { type: 'AdminEndpoint', id: 'billing' } },
+    body: {
+      principal: { type: 'Admin', id: 'carol' },
+      action: 'Admin::billing_read',
+      resource: { type: 'AdminEndpoint', id: 'billing' },
+    },
     stored: [{ uid: { type: 'Admin', id: 'carol' }, attrs: { roles: ['billing'] } }],
     expect: 'Allow',
   },
   // OAuth clients
   {
     name: 'client may authorize',
-    body: { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::authorize', resource: { type: 'OAuthClient', id: 'c1' } },
+    body: {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::authorize',
+      resource: { type: 'OAuthClient', id: 'c1' },
+    },
     expect: 'Allow',
     reasons: ['oauth-client-authorize'],
   },
   ...['authorization_code', 'client_credentials'].map((grant) => ({
     name: `token with ${grant}`,
-    body: { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::token', resource: { type: 'OAuthClient', id: 'c1' }, context: { grant_type: grant } },
+    body: {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::token',
+      resource: { type: 'OAuthClient', id: 'c1' },
+      context: { grant_type: grant },
+    },
     expect: 'Allow' as const,
     reasons: ['oauth-client-token-grant-types'],
   })),
   ...['refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code'].map((grant) => ({
     name: `token with ${grant} refused`,
-    body: { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::token', resource: { type: 'OAuthClient', id: 'c1' }, context: { grant_type: grant } },
+    body: {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::token',
+      resource: { type: 'OAuthClient', id: 'c1' },
+      context: { grant_type: grant },
+    },
     expect: 'Deny' as const,
     reasons: [],
   })),
   {
     name: 'token without grant_type refused',
-    body: { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::token', resource: { type: 'OAuthClient', id: 'c1' } },
+    body: {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::token',
+      resource: { type: 'OAuthClient', id: 'c1' },
+    },
     expect: 'Deny',
   },
   {
@@ -146,7 +254,11 @@ const rows: Row[] = [
   },
   {
     name: 'disabled registration refused',
-    body: { principal: { type: 'Client', id: 'c1' }, action: 'OAuth::authorize', resource: { type: 'OAuthClient', id: 'c1' } },
+    body: {
+      principal: { type: 'Client', id: 'c1' },
+      action: 'OAuth::authorize',
+      resource: { type: 'OAuthClient', id: 'c1' },
+    },
     stored: [{ uid: { type: 'OAuthClient', id: 'c1' }, attrs: { status: 'suspended' } }],
     expect: 'Deny',
     reasons: ['forbid-inactive-client'],
@@ -166,13 +278,23 @@ const rows: Row[] = [
   // reading data: authenticated principals, owners, and the sensitive forbid
   {
     name: 'authenticated user reads',
-    body: { principal: { type: 'User', id: 'u1' }, action: 'read', resource: { type: 'Resource', id: 'r1' }, entities: [user('u1', { authenticated: true })] },
+    body: {
+      principal: { type: 'User', id: 'u1' },
+      action: 'read',
+      resource: { type: 'Resource', id: 'r1' },
+      entities: [user('u1', { authenticated: true })],
+    },
     expect: 'Allow',
     reasons: ['authenticated-read'],
   },
   {
     name: 'authenticated admin reads',
-    body: { principal: { type: 'Admin', id: 'a1' }, action: 'read', resource: { type: 'Resource', id: 'r1' }, entities: [admin('a1', [], { authenticated: true })] },
+    body: {
+      principal: { type: 'Admin', id: 'a1' },
+      action: 'read',
+      resource: { type: 'Resource', id: 'r1' },
+      entities: [admin('a1', [], { authenticated: true })],
+    },
     expect: 'Allow',
   },
   {
@@ -236,19 +358,45 @@ const rows: Row[] = [
     reasons: ['owner-read'],
   },
   // requests outside the schema: Deny with Cedar's own message, never an Allow
-  { name: 'unknown action', body: adminCall(['superadmin'], 'Admin::launch_missiles'), expect: 'Deny', cedarError: /Admin_launch_missiles/ },
+  {
+    name: 'unknown action',
+    body: adminCall(['superadmin'], 'Admin::launch_missiles'),
+    expect: 'Deny',
+    cedarError: /Admin_launch_missiles/,
+  },
   {
     name: 'wrong principal type for the action',
-    body: { principal: { type: 'User', id: 'u1' }, action: 'Admin::keys_rotate', resource: { type: 'AdminEndpoint', id: 'keys' }, entities: [user('u1', { roles: ['superadmin'] })] },
+    body: {
+      principal: { type: 'User', id: 'u1' },
+      action: 'Admin::keys_rotate',
+      resource: { type: 'AdminEndpoint', id: 'keys' },
+      entities: [user('u1', { roles: ['superadmin'] })],
+    },
     expect: 'Deny',
     cedarError: /principal type `User` is not valid/,
   },
-  { name: 'context of the wrong type', body: adminCall(['superadmin'], 'Admin::keys_rotate', { context: { method: 7 } }), expect: 'Deny', cedarError: /context/ },
-  { name: 'attribute not in the schema', body: adminCall(['superadmin'], 'Admin::keys_rotate', {}, { shoe_size: 44 }), expect: 'Deny', cedarError: /shoe_size/ },
-  { name: 'roles of the wrong type', body: adminCall(['superadmin'], 'Admin::keys_rotate', {}, { roles: 'superadmin' }), expect: 'Deny', cedarError: /roles/ },
+  {
+    name: 'context of the wrong type',
+    body: adminCall(['superadmin'], 'Admin::keys_rotate', { context: { method: 7 } }),
+    expect: 'Deny',
+    cedarError: /context/,
+  },
+  {
+    name: 'attribute not in the schema',
+    body: adminCall(['superadmin'], 'Admin::keys_rotate', {}, { shoe_size: 44 }),
+    expect: 'Deny',
+    cedarError: /shoe_size/,
+  },
+  {
+    name: 'roles of the wrong type',
+    body: adminCall(['superadmin'], 'Admin::keys_rotate', {}, { roles: 'superadmin' }),
+    expect: 'Deny',
+    cedarError: /roles/,
+  },
 ];
 
-const storedIndex = (row: Row) => indexEntities((row.stored ?? []).map((e) => ({ ...e, parents: e.parents ?? [] })) as never);
+const storedIndex = (row: Row) =>
+  indexEntities((row.stored ?? []).map((e) => ({ ...e, parents: e.parents ?? [] })) as never);
 
 describe('shipped policy set', () => {
   it('validates against its schema without warnings', () => {

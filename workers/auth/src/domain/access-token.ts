@@ -193,7 +193,8 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
   if (claims.iat > opts.now + tolerance) throw new AccessTokenError('ERR_JWT_NOT_YET_VALID', 'iat is in the future');
   if (claims.nbf !== undefined) {
     if (!isNumericDate(claims.nbf)) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'nbf is invalid');
-    if (claims.nbf > opts.now + tolerance) throw new AccessTokenError('ERR_JWT_NOT_YET_VALID', 'token is not yet valid');
+    if (claims.nbf > opts.now + tolerance)
+      throw new AccessTokenError('ERR_JWT_NOT_YET_VALID', 'token is not yet valid');
   }
   for (const name of ['jti', 'sub', 'client_id'] as const) {
     if (!isNonEmptyString(claims[name])) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', `${name} is missing`);

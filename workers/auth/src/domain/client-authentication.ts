@@ -146,7 +146,11 @@ export function parseClientCredentials(
     return { method: 'client_secret_basic', ...basic };
   }
   if (formId === undefined && formSecret === undefined) {
-    throw new ClientAuthenticationError('ERR_CLIENT_AUTH_MISSING', 'invalid_client', 'client authentication is required');
+    throw new ClientAuthenticationError(
+      'ERR_CLIENT_AUTH_MISSING',
+      'invalid_client',
+      'client authentication is required',
+    );
   }
   if (formId === undefined) throw malformed('client_secret without client_id', false);
   if (formSecret === undefined) {

@@ -195,7 +195,8 @@ export function validateClientMetadata(input: unknown, policy: MetadataPolicy): 
 
   const resources = stringList(doc, 'allowed_resources') ?? [];
   for (const r of resources) {
-    if (!isResourceIndicator(r)) throw invalid(`allowed_resources: not an absolute URI without fragment: ${r.slice(0, 100)}`);
+    if (!isResourceIndicator(r))
+      throw invalid(`allowed_resources: not an absolute URI without fragment: ${r.slice(0, 100)}`);
     if (policy.resourcesSupported.length > 0 && !policy.resourcesSupported.includes(r)) {
       throw invalid(`allowed_resources: resource not supported: ${r.slice(0, 100)}`);
     }

@@ -117,7 +117,12 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 function unavailable(err: unknown): OAuthError {
   console.log(
-    JSON.stringify({ level: 'error', service: 'auth', msg: 'rate limiter unavailable', error: (err as Error)?.message }),
+    JSON.stringify({
+      level: 'error',
+      service: 'auth',
+      msg: 'rate limiter unavailable',
+      error: (err as Error)?.message,
+    }),
   );
   return new OAuthError('temporarily_unavailable', 'the rate limiter is unavailable; retry shortly', 503, {
     'retry-after': '1',
@@ -150,7 +155,11 @@ function refillInBackground(c: AuthContext, store: RateLimitStore, check: Check,
  * Polls (1 ms timers) until one of `tickets` lands with a lease this request can spend, or all have landed, or the
  * deadline passes. Polling, because workerd does not let one request await a promise settled by another's I/O.
  */
-async function waitForLease(h: LeaseHolder, tickets: readonly number[], giveUpAt: number): Promise<HeldLease | undefined> {
+async function waitForLease(
+  h: LeaseHolder,
+  tickets: readonly number[],
+  giveUpAt: number,
+): Promise<HeldLease | undefined> {
   while (h.anyPending(tickets) && Date.now() < giveUpAt) {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const lease = h.trySpend(Date.now(), 1);
@@ -190,7 +199,15 @@ async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, 
     now = Date.now();
     if (lease) {
       if (h.needsRefill(now)) refillInBackground(c, store, check, h, rl);
-      return { check, allowed: true, remaining: h.estimateRemaining(now), resetMs: 0, retryAfterMs: 0, lease, holder: h };
+      return {
+        check,
+        allowed: true,
+        remaining: h.estimateRemaining(now),
+        resetMs: 0,
+        retryAfterMs: 0,
+        lease,
+        holder: h,
+      };
     }
   }
   const returns = h.takeReturns(now);
@@ -220,7 +237,15 @@ async function take(c: AuthContext, rl: RateLimitConfig, store: RateLimitStore, 
     const lease = h.trySpend(after, 1) ?? (await waitForLease(h, h.inFlight(), after + rl.RATE_LIMIT_TIMEOUT_MS));
     if (lease) {
       const at = Date.now();
-      return { check, allowed: true, remaining: h.available(at), resetMs: result.resetMs, retryAfterMs: 0, lease, holder: h };
+      return {
+        check,
+        allowed: true,
+        remaining: h.available(at),
+        resetMs: result.resetMs,
+        retryAfterMs: 0,
+        lease,
+        holder: h,
+      };
     }
   }
   return {
@@ -340,7 +365,10 @@ export async function enforceRateLimit(
  * the legitimate client out with failures. Guessing a 256-bit secret from many addresses is hopeless anyway.
  * Never throws: a failure is logged and the request goes on failing authentication as it should.
  */
-export async function chargeFailedAuthentication(c: AuthContext, req: { clientId?: string; ip: string }): Promise<void> {
+export async function chargeFailedAuthentication(
+  c: AuthContext,
+  req: { clientId?: string; ip: string },
+): Promise<void> {
   try {
     const rl = readRateLimitConfig(c.env as object);
     const store = storeFor(c.env as object, rl);

@@ -183,7 +183,10 @@ const isLive = (k: Pick<KeyRecord, 'status'>) => k.status !== 'retired';
 export const ACTIVATION_BACKDATE_MS = 60_000;
 
 /** The key that signs at `now`: the live key with the latest `activatesAt` not after `now`. */
-export function currentSigner<K extends Pick<KeyRecord, 'status' | 'activatesAt'>>(keys: readonly K[], now: number): K | undefined {
+export function currentSigner<K extends Pick<KeyRecord, 'status' | 'activatesAt'>>(
+  keys: readonly K[],
+  now: number,
+): K | undefined {
   let best: K | undefined;
   for (const k of keys) {
     if (!isLive(k) || k.activatesAt > now) continue;

@@ -34,7 +34,9 @@ interface Row extends Record<string, SqlStorageValue> {
 const IDLE_GRACE_MS = 1000;
 
 function validParams(p: BucketParams): BucketParams {
-  if (!(Number.isFinite(p.capacity) && p.capacity >= 1 && Number.isFinite(p.refillPerSecond) && p.refillPerSecond > 0)) {
+  if (
+    !(Number.isFinite(p.capacity) && p.capacity >= 1 && Number.isFinite(p.refillPerSecond) && p.refillPerSecond > 0)
+  ) {
     throw new TypeError('invalid bucket parameters');
   }
   return { capacity: p.capacity, refillPerSecond: p.refillPerSecond };

@@ -49,7 +49,8 @@ export async function rotateKeys(c: AuthContext): Promise<Response> {
   let immediate = false;
   if (c.req.header('content-type') !== undefined || (c.req.header('content-length') ?? '0') !== '0') {
     const body = await readJsonBody(c.req.raw, authConfig(c).MAX_BODY_BYTES);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw validationFailed('body must be an object');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw validationFailed('body must be an object');
     const value = (body as Record<string, unknown>).immediate;
     if (value !== undefined && typeof value !== 'boolean') throw validationFailed('immediate must be a boolean');
     immediate = value === true;

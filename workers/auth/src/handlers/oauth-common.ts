@@ -11,7 +11,12 @@ import {
   type SecurityEventType,
 } from '../../../../shared/events.js';
 import { type AuthContext, authConfig, requestIp } from '../context.js';
-import { ClientAuthenticationError, parseClientCredentials, verifyClientSecret, BASIC_CHALLENGE } from '../domain/client-authentication.js';
+import {
+  ClientAuthenticationError,
+  parseClientCredentials,
+  verifyClientSecret,
+  BASIC_CHALLENGE,
+} from '../domain/client-authentication.js';
 import { chargeFailedAuthentication, enforceRateLimit, type RateLimitedEndpoint } from '../domain/rate-limit.js';
 import { type ClientRecord, getClient, storedSecretHash } from '../storage/clients.js';
 
@@ -29,10 +34,7 @@ function asOAuthError(err: unknown): unknown {
 }
 
 /** Reads an application/x-www-form-urlencoded body (duplicate parameters are rejected, except `repeatable`). */
-export async function readOAuthForm(
-  c: AuthContext,
-  repeatable?: ReadonlySet<string>,
-): Promise<Map<string, string[]>> {
+export async function readOAuthForm(c: AuthContext, repeatable?: ReadonlySet<string>): Promise<Map<string, string[]>> {
   try {
     return await readFormBody(c.req.raw, authConfig(c).MAX_BODY_BYTES, repeatable);
   } catch (err) {
@@ -109,7 +111,8 @@ export function emit(
 
 /** `invalid_client` (401); the Basic challenge only when the client authenticated with Basic (RFC 6749 §5.2). */
 function authenticationFailed(method: string): OAuthError {
-  const headers: Record<string, string> = method === 'client_secret_basic' ? { 'www-authenticate': BASIC_CHALLENGE } : {};
+  const headers: Record<string, string> =
+    method === 'client_secret_basic' ? { 'www-authenticate': BASIC_CHALLENGE } : {};
   return new OAuthError('invalid_client', 'client authentication failed', 401, headers);
 }
 

@@ -27,13 +27,7 @@ import {
   validateClientMetadata,
 } from '../domain/client-metadata.js';
 import { enforceRateLimit } from '../domain/rate-limit.js';
-import {
-  type ClientRow,
-  deleteClient,
-  insertClient,
-  readClientRow,
-  updateClientMetadata,
-} from '../storage/clients.js';
+import { type ClientRow, deleteClient, insertClient, readClientRow, updateClientMetadata } from '../storage/clients.js';
 import { emit, NO_STORE, readOAuthJson } from './oauth-common.js';
 
 function invalidToken(description: string, realm = 'registration'): OAuthError {
@@ -56,7 +50,8 @@ async function authorizeRegistration(c: AuthContext, config: AuthConfig): Promis
     }
     return true;
   }
-  if (!config.ALLOW_OPEN_REGISTRATION) throw new OAuthError('access_denied', 'dynamic client registration is disabled', 403);
+  if (!config.ALLOW_OPEN_REGISTRATION)
+    throw new OAuthError('access_denied', 'dynamic client registration is disabled', 403);
   return false;
 }
 
@@ -95,7 +90,8 @@ function clientInformation(
   if (secrets.registration_access_token) doc.registration_access_token = secrets.registration_access_token;
   doc.registration_client_uri = registrationClientUri(config, row.clientId);
   Object.assign(doc, row.metadata);
-  if (row.rateLimit) doc.rate_limit = { capacity: row.rateLimit.capacity, refill_per_second: row.rateLimit.refillPerSecond };
+  if (row.rateLimit)
+    doc.rate_limit = { capacity: row.rateLimit.capacity, refill_per_second: row.rateLimit.refillPerSecond };
   return doc;
 }
 
@@ -162,7 +158,13 @@ export async function readRegistration(c: AuthContext): Promise<Response> {
   return c.json(clientInformation(config, row), 200, NO_STORE);
 }
 
-const SERVER_MANAGED = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at', 'rate_limit'];
+const SERVER_MANAGED = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+  'rate_limit',
+];
 
 export async function updateRegistration(c: AuthContext): Promise<Response> {
   const config = authConfig(c);
@@ -176,8 +178,13 @@ export async function updateRegistration(c: AuthContext): Promise<Response> {
     throw new OAuthError('invalid_client_metadata', 'client_id must be present and equal to the registered one');
   }
   if (fields.client_secret !== undefined) {
-    const matches = typeof fields.client_secret === 'string' && (await verifyClientSecret(fields.client_secret, row.secretHash));
-    if (!matches) throw new OAuthError('invalid_client_metadata', 'client_secret does not match; it cannot be chosen by the client');
+    const matches =
+      typeof fields.client_secret === 'string' && (await verifyClientSecret(fields.client_secret, row.secretHash));
+    if (!matches)
+      throw new OAuthError(
+        'invalid_client_metadata',
+        'client_secret does not match; it cannot be chosen by the client',
+      );
   }
   for (const name of ['client_id', 'client_secret', ...SERVER_MANAGED]) delete fields[name];
   const metadata = validate(fields, metadataPolicy(config, false));

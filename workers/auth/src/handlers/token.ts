@@ -41,13 +41,20 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
 
   let aud: string | string[];
   try {
-    aud = resolveAudience(form.get('resource') ?? [], client.metadata.allowed_resources, config.DEFAULT_AUDIENCE ?? config.ISSUER);
+    aud = resolveAudience(
+      form.get('resource') ?? [],
+      client.metadata.allowed_resources,
+      config.DEFAULT_AUDIENCE ?? config.ISSUER,
+    );
   } catch (err) {
     if (err instanceof InvalidTargetError) throw new OAuthError('invalid_target', err.message);
     throw err;
   }
 
-  const ttl = Math.min(client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS, config.ACCESS_TOKEN_MAX_TTL_SECONDS);
+  const ttl = Math.min(
+    client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
+    config.ACCESS_TOKEN_MAX_TTL_SECONDS,
+  );
   const key = await getSigningKey(config, (p) => c.executionCtx.waitUntil(p));
   const now = Math.floor(Date.now() / 1000);
   const scope = formatScope(scopes);

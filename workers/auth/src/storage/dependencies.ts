@@ -11,7 +11,11 @@ export function logError(msg: string, err: unknown, extra: Record<string, unknow
   console.log(JSON.stringify({ level: 'error', service: 'auth', msg, error: (err as Error)?.message, ...extra }));
 }
 
-export async function withPostgres<T>(config: CommonConfig, what: string, fn: (db: Database) => Promise<T>): Promise<T> {
+export async function withPostgres<T>(
+  config: CommonConfig,
+  what: string,
+  fn: (db: Database) => Promise<T>,
+): Promise<T> {
   try {
     return await withDb(config, (db) => fn(db));
   } catch (err) {
@@ -32,7 +36,12 @@ export async function withRedis<T>(config: CommonConfig, what: string, fn: (redi
 }
 
 /** Like withRedis, but returns `fallback` (after logging) instead of failing: for caches with a slower source. */
-export async function tryRedis<T, F>(config: CommonConfig, what: string, fn: (redis: Redis) => Promise<T>, fallback: F): Promise<T | F> {
+export async function tryRedis<T, F>(
+  config: CommonConfig,
+  what: string,
+  fn: (redis: Redis) => Promise<T>,
+  fallback: F,
+): Promise<T | F> {
   try {
     return await fn(createRedis(config));
   } catch (err) {

@@ -24,7 +24,10 @@ export function decodeReply(reply: Reply): AcquireResult {
     remaining: Number(remaining),
     retryAfterMs: Number(retryAfterMs),
     resetMs: Number(resetMs),
-    lease: leaseId && Number(leaseAmount) > 0 ? { id: String(leaseId), amount: Number(leaseAmount), ttlMs: Number(leaseTtlMs) } : undefined,
+    lease:
+      leaseId && Number(leaseAmount) > 0
+        ? { id: String(leaseId), amount: Number(leaseAmount), ttlMs: Number(leaseTtlMs) }
+        : undefined,
   };
 }
 
@@ -51,7 +54,16 @@ export function redisStore(config: CommonConfig): RateLimitStore {
       return decodeReply(reply);
     },
     async charge(key, params, cost) {
-      await run(key, ['charge', String(params.capacity), String(params.refillPerSecond), String(cost), '0', '0', '', '']);
+      await run(key, [
+        'charge',
+        String(params.capacity),
+        String(params.refillPerSecond),
+        String(cost),
+        '0',
+        '0',
+        '',
+        '',
+      ]);
     },
   };
 }

@@ -34,7 +34,9 @@ export async function revokeToken(config: CommonConfig, revocation: Revocation, 
   );
   const remainingMs = revocation.exp * 1000 - now;
   if (remainingMs <= 0) return;
-  await withRedis(config, 'denylist write', (redis) => redis.set(denyKey(config, revocation.jti), '1', { px: remainingMs }));
+  await withRedis(config, 'denylist write', (redis) =>
+    redis.set(denyKey(config, revocation.jti), '1', { px: remainingMs }),
+  );
 }
 
 /**
@@ -45,7 +47,11 @@ export async function isRevoked(config: CommonConfig, jti: string): Promise<bool
   const hit = await tryRedis(config, 'denylist read', (redis) => redis.exists(denyKey(config, jti)), undefined);
   if (hit !== undefined) return hit > 0;
   return withPostgres(config, 'revocation lookup', async (db) => {
-    const rows = await db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, jti)).limit(1);
+    const rows = await db
+      .select({ jti: revokedTokens.jti })
+      .from(revokedTokens)
+      .where(eq(revokedTokens.jti, jti))
+      .limit(1);
     return rows.length > 0;
   });
 }

@@ -16,7 +16,12 @@ import type { CommonConfig } from '../../../../shared/env.js';
 import { dependencyUnavailable } from '../../../../shared/errors.js';
 import { redisKey } from '../../../../shared/redis.js';
 import type { AuthSettings } from '../config.js';
-import { decodeProtectedHeader, type SigningAlg, type SigningKey, type VerificationKey } from '../domain/access-token.js';
+import {
+  decodeProtectedHeader,
+  type SigningAlg,
+  type SigningKey,
+  type VerificationKey,
+} from '../domain/access-token.js';
 import {
   currentSigner,
   decryptPrivateKey,
@@ -201,7 +206,10 @@ export async function rotateSigningKeys(
 }
 
 function signerOf(current: KeyRing, now: number): (RingKey & { privateKey: CryptoKey }) | undefined {
-  const signer = currentSigner(current.keys.filter((k) => k.privateKey), now);
+  const signer = currentSigner(
+    current.keys.filter((k) => k.privateKey),
+    now,
+  );
   return signer as (RingKey & { privateKey: CryptoKey }) | undefined;
 }
 

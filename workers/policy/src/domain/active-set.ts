@@ -89,7 +89,12 @@ function snapshotOf(config: PolicyConfig, state: ActiveState, previous: ActiveSn
     } catch (err) {
       if (err instanceof PolicySourceError) {
         // Validated when published; failing now means the engine changed under it. Fail closed, loudly.
-        log({ level: 'error', msg: 'active policy version does not compile', version: state.version, error: err.message });
+        log({
+          level: 'error',
+          msg: 'active policy version does not compile',
+          version: state.version,
+          error: err.message,
+        });
         throw dependencyUnavailable(`active policy version ${state.version} does not compile: ${err.message}`);
       }
       throw err;
@@ -140,7 +145,11 @@ export async function activeSnapshot(config: PolicyConfig): Promise<ActiveSnapsh
       published = await readGeneration(config, config.POLICY_SET_ID, REDIS_DEADLINE_MS);
     } catch (err) {
       redisUp = false;
-      log({ level: 'warn', msg: 'policy generation unreadable from Redis; asking Postgres', error: (err as Error).message });
+      log({
+        level: 'warn',
+        msg: 'policy generation unreadable from Redis; asking Postgres',
+        error: (err as Error).message,
+      });
     }
     const latest = state.snapshot;
     if (latest && published !== null && published <= latest.generation) {

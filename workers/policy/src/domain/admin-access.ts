@@ -52,7 +52,9 @@ export async function requirePolicyAdmin(
   const snapshot = await activeSnapshot(config);
   const decision = decide(snapshot.set, snapshot.entities, adminRequest(principal, action, context));
   if (decision.decision !== 'Allow') {
-    throw forbidden(`${action} on AdminEndpoint::"policy" is denied for Admin::"${principal.id}" by policy version ${snapshot.version}`);
+    throw forbidden(
+      `${action} on AdminEndpoint::"policy" is denied for Admin::"${principal.id}" by policy version ${snapshot.version}`,
+    );
   }
   return { principal, snapshot, decision };
 }

@@ -55,6 +55,10 @@ export function decide(set: CompiledPolicySet, stored: EntityIndex, request: Aut
       slice = set.sliceFor(request.action, request.principal.type, request.resource.type);
       continue;
     }
-    return { decision: 'Deny', reasons: [], errors: answer.errors.map((e) => ({ policy_id: null, message: e.message })) };
+    return {
+      decision: 'Deny',
+      reasons: [],
+      errors: answer.errors.map((e) => ({ policy_id: null, message: e.message })),
+    };
   }
 }

@@ -36,13 +36,11 @@ export type LimitName = keyof typeof LIMITS;
 
 /** A 400 naming the limit, its value and where in the request it was crossed. */
 export function limitExceeded(limit: LimitName, path: string): ProblemError {
-  return new ProblemError(
-    'ERR_VALIDATION',
-    400,
-    'Limit Exceeded',
-    `${path} exceeds ${limit} (${LIMITS[limit]})`,
-    { limit, max: LIMITS[limit], path },
-  );
+  return new ProblemError('ERR_VALIDATION', 400, 'Limit Exceeded', `${path} exceeds ${limit} (${LIMITS[limit]})`, {
+    limit,
+    max: LIMITS[limit],
+    path,
+  });
 }
 
 /** A 400 for a structurally invalid request (wrong type, missing field, bad characters). */

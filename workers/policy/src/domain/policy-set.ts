@@ -77,7 +77,9 @@ function asUid(value: unknown): EntityUid | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   const inner = (typeof v.__entity === 'object' && v.__entity !== null ? v.__entity : v) as Record<string, unknown>;
-  return typeof inner.type === 'string' && typeof inner.id === 'string' ? { type: inner.type, id: inner.id } : undefined;
+  return typeof inner.type === 'string' && typeof inner.id === 'string'
+    ? { type: inner.type, id: inner.id }
+    : undefined;
 }
 
 function addRef(value: unknown, out: Map<string, EntityUid>): void {
@@ -153,7 +155,11 @@ export function parsePolicies(text: string): ParsedPolicy[] {
   if (parts.type === 'failure') throw new PolicySourceError(parts.errors.map((e) => toSourceError('parse', e)));
   if (parts.policy_templates.length > 0) {
     throw new PolicySourceError([
-      { policy_id: null, kind: 'template', message: 'policy templates (?principal / ?resource slots) are not supported' },
+      {
+        policy_id: null,
+        kind: 'template',
+        message: 'policy templates (?principal / ?resource slots) are not supported',
+      },
     ]);
   }
   // Cedar returns the parts sorted by their default ids ("policy0" < "policy1" < "policy10" < "policy2"),
@@ -166,7 +172,9 @@ export function parsePolicies(text: string): ParsedPolicy[] {
     if (parsed.type === 'failure') throw new PolicySourceError(parsed.errors.map((e) => toSourceError('parse', e)));
     const id = parsed.json.annotations?.id ?? (defaultIds[i] as string);
     if (seen.has(id)) {
-      throw new PolicySourceError([{ policy_id: id, kind: 'duplicate_id', message: `policy id "${id}" is used twice` }]);
+      throw new PolicySourceError([
+        { policy_id: id, kind: 'duplicate_id', message: `policy id "${id}" is used twice` },
+      ]);
     }
     seen.add(id);
     out.push({ id, text: policyText, json: parsed.json });
@@ -183,7 +191,9 @@ export function parseSchema(schema: string): SchemaJson<string> {
     try {
       input = JSON.parse(schema) as SchemaJson<string>;
     } catch (err) {
-      throw new PolicySourceError([{ policy_id: null, kind: 'schema', message: `invalid JSON schema: ${(err as Error).message}` }]);
+      throw new PolicySourceError([
+        { policy_id: null, kind: 'schema', message: `invalid JSON schema: ${(err as Error).message}` },
+      ]);
     }
   }
   const check = cedar.checkParseSchema(input);
@@ -219,7 +229,11 @@ const actionType = (namespace: string) => (namespace === '' ? 'Action' : `${name
  * The action a `memberOf` entry names. Like Cedar: a qualified type is taken as written; `Action` (or no type)
  * means the declaring namespace's action if that namespace declares it, otherwise the global one.
  */
-function resolveActionRef(schema: SchemaJson<string>, namespace: string, ref: { id: string; type?: string }): EntityUid {
+function resolveActionRef(
+  schema: SchemaJson<string>,
+  namespace: string,
+  ref: { id: string; type?: string },
+): EntityUid {
   if (ref.type?.includes('::')) return { type: ref.type, id: ref.id };
   if (namespace !== '' && schema[namespace]?.actions?.[ref.id]) return { type: actionType(namespace), id: ref.id };
   return { type: 'Action', id: ref.id };
@@ -280,7 +294,9 @@ function schemaForAction(schema: SchemaJson<string>, action: ActionInfo, actions
   const keep = new Set([uidKey(action.uid), ...action.ancestors]);
   const out: SchemaJson<string> = {};
   for (const [namespace, def] of Object.entries(schema)) {
-    const kept = Object.entries(def.actions ?? {}).filter(([id]) => keep.has(uidKey({ type: actionType(namespace), id })));
+    const kept = Object.entries(def.actions ?? {}).filter(([id]) =>
+      keep.has(uidKey({ type: actionType(namespace), id })),
+    );
     out[namespace] = { ...def, actions: Object.fromEntries(kept) };
   }
   // Guard the invariant the slicing relies on: every kept action's groups are kept too.

@@ -179,7 +179,10 @@ function parseEntity(value: unknown, path: string): EntityInput {
 }
 
 /** The body of `PUT /v1/entities/:type/:id`: `{attrs?, parents?}` for the entity `uid`. */
-export function parseEntityBody(uid: EntityUid, body: unknown): { uid: EntityUid; attrs: Record<string, CedarValueJson>; parents: EntityUid[] } {
+export function parseEntityBody(
+  uid: EntityUid,
+  body: unknown,
+): { uid: EntityUid; attrs: Record<string, CedarValueJson>; parents: EntityUid[] } {
   if (!isRecord(body)) throw invalidRequest('body', 'must be a JSON object {attrs?, parents?}');
   if (jsonDepthExceeds(body, LIMITS.max_json_depth)) throw limitExceeded('max_json_depth', 'body');
   const unknown = Object.keys(body).find((k) => k !== 'attrs' && k !== 'parents');

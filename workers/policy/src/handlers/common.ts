@@ -24,10 +24,16 @@ export async function readJson(c: PolicyContext): Promise<unknown> {
     text = await readBodyText(c.req.raw, limit);
   } catch (err) {
     if (err instanceof ProblemError && err.status === 413) {
-      throw new ProblemError('ERR_BODY_TOO_LARGE', 413, 'Payload Too Large', `request body exceeds max_request_bytes (${limit})`, {
-        limit: 'max_request_bytes',
-        max: limit,
-      });
+      throw new ProblemError(
+        'ERR_BODY_TOO_LARGE',
+        413,
+        'Payload Too Large',
+        `request body exceeds max_request_bytes (${limit})`,
+        {
+          limit: 'max_request_bytes',
+          max: limit,
+        },
+      );
     }
     throw err;
   }

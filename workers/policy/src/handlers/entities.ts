@@ -3,7 +3,13 @@
  * delete. Writes are validated against the active version's schema and take effect everywhere within
  * seconds, like an activation.
  */
-import { conflict, dependencyUnavailable, notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
+import {
+  conflict,
+  dependencyUnavailable,
+  notFound,
+  ProblemError,
+  validationFailed,
+} from '../../../../shared/errors.js';
 import { emitSecurityEvent, requestOrigin } from '../../../../shared/events.js';
 import type { PolicyConfig } from '../config.js';
 import { invalidateActiveSnapshot } from '../domain/active-set.js';

@@ -83,7 +83,10 @@ export async function readPolicyVersion(c: PolicyContext) {
   await guard(c, 'Admin_policy_read');
   const config = policyConfig(c);
   try {
-    return c.json({ policy_set: config.POLICY_SET_ID, ...(await getVersion(config, config.POLICY_SET_ID, versionParam(c))) });
+    return c.json({
+      policy_set: config.POLICY_SET_ID,
+      ...(await getVersion(config, config.POLICY_SET_ID, versionParam(c))),
+    });
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw notFound(err.message);
     throw err;
@@ -93,7 +96,11 @@ export async function readPolicyVersion(c: PolicyContext) {
 export async function readActivePolicy(c: PolicyContext) {
   const { snapshot } = await guard(c, 'Admin_policy_read');
   const config = policyConfig(c);
-  return c.json({ policy_set: config.POLICY_SET_ID, ...(await getVersion(config, config.POLICY_SET_ID, snapshot.version)), policy_ids: snapshot.set.policyIds });
+  return c.json({
+    policy_set: config.POLICY_SET_ID,
+    ...(await getVersion(config, config.POLICY_SET_ID, snapshot.version)),
+    policy_ids: snapshot.set.policyIds,
+  });
 }
 
 /**
@@ -121,7 +128,8 @@ export async function publishPolicyVersion(c: PolicyContext) {
   if (comment !== undefined && (typeof comment !== 'string' || comment.length > MAX_COMMENT)) {
     throw validationFailed(`comment must be a string of at most ${MAX_COMMENT} characters`);
   }
-  if (wantActivate !== undefined && typeof wantActivate !== 'boolean') throw validationFailed('activate must be a boolean');
+  if (wantActivate !== undefined && typeof wantActivate !== 'boolean')
+    throw validationFailed('activate must be a boolean');
   const source = { policies, schema: schema ?? access.snapshot.source.schema };
   let warnings: unknown[];
   try {
@@ -139,7 +147,12 @@ export async function publishPolicyVersion(c: PolicyContext) {
       adminRequest(access.principal, 'Admin_policy_activate', { method: c.req.method, path: c.req.path }),
     );
     if (d.decision !== 'Allow') {
-      throw new ProblemError('ERR_FORBIDDEN', 403, 'Forbidden', `Admin_policy_activate is denied for Admin::"${access.principal.id}"`);
+      throw new ProblemError(
+        'ERR_FORBIDDEN',
+        403,
+        'Forbidden',
+        `Admin_policy_activate is denied for Admin::"${access.principal.id}"`,
+      );
     }
   }
   const config = policyConfig(c);
@@ -156,11 +169,9 @@ export async function publishPolicyVersion(c: PolicyContext) {
     details: { policy_set: config.POLICY_SET_ID, version: published.version, actor: access.principal.id },
   });
   const activation = wantActivate ? await activate(c, published.version, access.principal.id) : undefined;
-  return c.json(
-    { policy_set: config.POLICY_SET_ID, ...published, active: Boolean(activation), warnings },
-    201,
-    { location: `/v1/policies/versions/${published.version}` },
-  );
+  return c.json({ policy_set: config.POLICY_SET_ID, ...published, active: Boolean(activation), warnings }, 201, {
+    location: `/v1/policies/versions/${published.version}`,
+  });
 }
 
 /** `POST /v1/policies/versions/:version/activate`: makes the version active everywhere within seconds. */

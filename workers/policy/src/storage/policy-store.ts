@@ -61,7 +61,11 @@ export async function checksumOf(source: PolicySource): Promise<string> {
 }
 
 function toEntity(row: typeof policyEntities.$inferSelect): EntityJson {
-  return { uid: { type: row.entityType, id: row.entityId }, attrs: row.attrs as EntityJson['attrs'], parents: row.parents };
+  return {
+    uid: { type: row.entityType, id: row.entityId },
+    attrs: row.attrs as EntityJson['attrs'],
+    parents: row.parents,
+  };
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
