@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataplane } from './build.mjs';
-import { localSecrets, migrate, startDataPlane, workerEnv } from './lib/platform.mjs';
+import { localWorkerEnv } from './lib/local-env.mjs';
+import { localSecrets, migrate, startDataPlane } from './lib/platform.mjs';
 import { QUIET_WRANGLER_ENV, ROOT, WORKERS, wranglerConfigPath } from './lib/workers.mjs';
 
 const DATA_DIR = join(ROOT, '.data');
@@ -20,13 +21,7 @@ const dataPlane = await startDataPlane({
 await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
 
 const secrets = localSecrets(DATA_DIR);
-const env = workerEnv(dataPlane, {
-  ENVIRONMENT: 'development',
-  ISSUER: 'http://127.0.0.1:8080',
-  ALLOW_OPEN_REGISTRATION: 'true',
-  KEK_ID: 'local-1',
-  ...secrets,
-});
+const env = localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer: 'http://127.0.0.1:8080' });
 // wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored).
 for (const { name } of WORKERS) {
   const body = Object.entries(env)

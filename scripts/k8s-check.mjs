@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { COMMON_RUNTIME_ENV, readWranglerConfig, ROOT, WORKER_RUNTIME_ENV, WORKERS } from './lib/workers.mjs';
+import { readWranglerConfig, ROOT, WORKERS, workerVariables } from './lib/workers.mjs';
 
 const K8S_DIR = join(ROOT, 'k8s-fallback');
 const WORKER_NAMES = WORKERS.map((w) => w.name);
@@ -32,19 +32,13 @@ const PROBE_PATHS = {
   bridge: { readiness: ['/health'], liveness: null },
 };
 
-/** Runtime variables without which a Worker cannot serve ('*': every Worker). */
-const REQUIRED_RUNTIME_ENV = {
-  '*': ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'],
-  auth: ['ISSUER', 'KEY_ENCRYPTION_KEY'],
-};
-
 /**
- * Settings the Kubernetes deployment depends on. Several auth replicas share rate-limit state only through the
- * Redis implementation of the limiter (k8s-fallback/README.md, "State across replicas").
+ * Settings the Kubernetes deployment depends on, for every Worker that declares them. Several replicas share
+ * strongly consistent state (rate limits today) only through the Redis backend: workerd's Durable Objects live in
+ * one process (ARCHITECTURE.md, "Where state lives"). A deprecated alias of such a variable, if set, must agree.
+ * Which variables a Worker reads, and which it requires, come from its declaration (workers/<name>/src/variables.ts).
  */
-const REQUIRED_VALUES = {
-  auth: { RATE_LIMIT_BACKEND: 'redis' },
-};
+const REQUIRED_VALUES = { STATE_BACKEND: 'redis' };
 
 /** Names that must only ever come from a Secret (checked on literal env values and ConfigMap keys). */
 const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|^KEY_|DSN|DATABASE_URL|REDIS_URL|CREDENTIAL|PRIVATE)/i;
@@ -302,11 +296,6 @@ function hasDurableObjects(wrangler) {
   return (wrangler.durable_objects?.bindings ?? []).length > 0;
 }
 
-/** Variables the generated config binds `fromEnvironment` for a Worker (scripts/lib/workerd-config.mjs). */
-function boundRuntimeEnv(name) {
-  return new Set([...COMMON_RUNTIME_ENV, ...(WORKER_RUNTIME_ENV[name] ?? [])]);
-}
-
 function checkWorkers(objects, fail, warn) {
   const byKind = (kind) => objects.filter((o) => o.kind === kind);
   const configMaps = new Map(byKind('ConfigMap').map((c) => [c.metadata.name, c]));
@@ -408,32 +397,36 @@ function checkWorkers(objects, fail, warn) {
       }
       provided.set(e.name, { source: e.valueFrom?.secretKeyRef ? 'Secret' : 'env', value });
     }
-    const bound = boundRuntimeEnv(name);
+    // The generated config binds exactly the declared variables `fromEnvironment` (scripts/lib/workerd-config.mjs).
+    const bound = workerVariables(name);
     for (const [envName, { source }] of provided) {
       if (!bound.has(envName)) {
         const hint = Object.hasOwn(wrangler.vars ?? {}, envName)
           ? `it is a [vars] constant in workers/${name}/wrangler.toml`
-          : `add it to WORKER_RUNTIME_ENV.${name} in scripts/lib/workers.mjs if the Worker reads it`;
+          : `declare it in workers/${name}/src/variables.ts if the Worker reads it`;
         fail(
           `${id}: ${envName} (from ${source}) never reaches the Worker: the generated config does not bind it (${hint})`,
         );
       }
     }
     const defaulted = [];
-    for (const envName of bound) {
-      if (provided.has(envName)) continue;
-      if (REQUIRED_RUNTIME_ENV[name]?.includes(envName) || REQUIRED_RUNTIME_ENV['*'].includes(envName)) {
-        fail(`${id}: required runtime variable ${envName} has no source (ConfigMap key or secretKeyRef)`);
-      } else defaulted.push(envName);
+    for (const [envName, { required, aliasOf }] of bound) {
+      if (provided.has(envName) || aliasOf) continue;
+      if (required) fail(`${id}: required runtime variable ${envName} has no source (ConfigMap key or secretKeyRef)`);
+      else defaulted.push(envName);
     }
     if (defaulted.length > 0)
       warn(`${id}: ${defaulted.length} optional variable(s) left at the Worker's defaults: ${defaulted.join(', ')}`);
-    for (const [envName, expected] of Object.entries(REQUIRED_VALUES[name] ?? {})) {
-      const got = provided.get(envName)?.value;
-      if (got !== expected)
+    for (const [target, expected] of Object.entries(REQUIRED_VALUES)) {
+      if (!bound.has(target)) continue;
+      const aliases = [...bound].filter(([, v]) => v.aliasOf === target).map(([k]) => k);
+      for (const envName of [target, ...aliases]) {
+        const got = provided.get(envName)?.value;
+        if (got === expected || (got === undefined && envName !== target)) continue;
         fail(
           `${id}: ${envName} must be "${expected}" on Kubernetes (got ${got === undefined ? 'nothing' : `"${got}"`})`,
         );
+      }
     }
   }
 }

@@ -2,9 +2,11 @@
 // `npm start`: builds the four Workers, starts the local data plane (private Postgres and Redis under .data/
 // unless DATABASE_URL / REDIS_URL point at existing servers, plus the two bridges), applies migrations, and
 // serves auth, policy, admin and monitor on 127.0.0.1:8080-8083 under bare workerd with the generated
-// configuration (the same one the Kubernetes fallback runs). Ctrl-C stops everything it started.
+// configuration (the same one the Kubernetes fallback runs). Worker settings in the environment (by the names the
+// Workers declare, e.g. REGISTRATION_TOKEN) are passed on. Ctrl-C stops everything it started.
 import { join } from 'node:path';
 import { buildDataplane, buildWorkers } from './build.mjs';
+import { localWorkerEnv, registrationNotice } from './lib/local-env.mjs';
 import {
   localSecrets,
   migrate,
@@ -12,7 +14,6 @@ import {
   platformSockets,
   startDataPlane,
   startWorkerd,
-  workerEnv,
 } from './lib/platform.mjs';
 import { ROOT, WORKERS } from './lib/workers.mjs';
 import { writeWorkerdConfigs } from './workerd-config.mjs';
@@ -63,20 +64,8 @@ try {
 
   const secrets = localSecrets(DATA_DIR);
   const sockets = await platformSockets('default');
-  const env = workerEnv(dataPlane, {
-    ENVIRONMENT: 'development',
-    ISSUER: `http://${sockets.auth}`,
-    KEY_ENCRYPTION_KEY: secrets.KEY_ENCRYPTION_KEY,
-    KEK_ID: 'local-1',
-    ADMIN_BOOTSTRAP_TOKEN: secrets.ADMIN_BOOTSTRAP_TOKEN,
-    // Local use only: lets `curl` register a client without an initial access token. Never set in production.
-    ALLOW_OPEN_REGISTRATION: 'true',
-    ...Object.fromEntries(
-      Object.entries(process.env)
-        .filter(([k]) => k.startsWith('ESP_'))
-        .map(([k, v]) => [k.slice(4), v]),
-    ),
-  });
+  // Every Worker setting given by its documented name (REGISTRATION_TOKEN, STATE_BACKEND, ...) reaches the Workers.
+  const env = localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer: `http://${sockets.auth}` });
   const workerd = await startWorkerd({
     config: platformConfigPath(),
     sockets,
@@ -100,7 +89,7 @@ try {
       `           through the WebSocket bridge ws://${dataPlane.pgProxy}`,
       `  redis    ${dataPlane.redisUrl.replace(/:[^:@/]+@/, ':***@')}  [${dataPlane.redisSource}]`,
       `           through the Upstash REST bridge ${dataPlane.redisRestUrl}`,
-      '  open client registration is ON (local only): POST /oauth/register needs no initial access token',
+      registrationNotice(env),
       `  admin bootstrap token: ${secrets.ADMIN_BOOTSTRAP_TOKEN}  (kept in .data/local-secrets.json)`,
       'Ctrl-C stops everything.',
       '',

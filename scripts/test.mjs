@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build, the tests inside workerd (shared library + each Worker), then the tests
+// `npm test`: type-check, lint, the layering rules, build, the tests inside workerd (shared library + each Worker), then the tests
 // that need real Postgres and Redis (bridges and black-box tests against the real workerd). Each step's
 // result is counted; the last line printed is `N passed, N failed` (CI reads it).
 import { spawn } from 'node:child_process';
@@ -78,6 +78,16 @@ if (want('typecheck')) {
   await check('type-check (Node: bridges and tests)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.node.json']);
 }
 if (want('lint')) await check('lint and format', bin('biome'), ['check', '.']);
+if (want('layering')) {
+  await check('layering rules (dependency-cruiser)', bin('depcruise'), [
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'err',
+    'shared',
+    'workers',
+  ]);
+}
 const built = await check('build (bundles, bridges, workerd configs)', process.execPath, [
   join(ROOT, 'scripts', 'build.mjs'),
 ]).then(

@@ -2,18 +2,22 @@
  * `createServiceApp` builds the Hono app every Worker starts from. It owns the cross-cutting behaviour so the
  * four services cannot drift apart:
  *
+ * - the Worker's services (its composition root, `workers/<name>/src/services.ts`), built once per env object
+ *   and handed to every handler as `c.var.services`;
  * - request id + traceparent, one JSON log line per request, Prometheus metrics (`GET /metrics`);
  * - security headers, deny-by-default CORS, `Cache-Control: no-store` unless a handler chose otherwise;
  * - the error model: RFC 6749 JSON on OAuth endpoints, RFC 9457 problem+json elsewhere, 404/405/413/400,
  *   and a 500 carrying an error id (logged, reported to Sentry) for anything unexpected;
- * - `GET /health` (no I/O) and `GET /ready` (Postgres and Redis with a deadline).
+ * - `GET /health` (no I/O) and `GET /ready` (the whole configuration, then Postgres and Redis with a deadline).
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { createFactory } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import { requireStaticBearer } from './bearer.js';
 import { ConfigError } from './config.js';
-import { timingSafeEqualStrings } from './crypto.js';
-import { type CommonBindings, type CommonConfig, readCommonConfig } from './env.js';
+import type { Dependencies } from './dependencies.js';
+import type { CommonConfig } from './env.js';
 import { bodyTooLarge, methodNotAllowed, notFound, OAuthError, PlatformError, ProblemError } from './errors.js';
 import { readinessHandler } from './health.js';
 import { MetricsRegistry } from './metrics.js';
@@ -23,21 +27,36 @@ import { reportException } from './sentry.js';
 
 export type ServiceName = 'auth' | 'policy' | 'admin' | 'monitor';
 
-export type ServiceVariables = {
+/** What every Worker's services carry: the merged, validated configuration and the deployment's data stores. */
+export interface BaseServices {
+  readonly config: CommonConfig;
+  readonly deps: Dependencies;
+}
+
+export type ServiceVariables<S> = {
   requestId: string;
   traceparent: string | undefined;
+  /** The Worker's services (set before routing on every request whose configuration is valid). */
+  services: S;
 };
 
-export type ServiceEnv<B extends CommonBindings> = { Bindings: B; Variables: ServiceVariables };
-export type ServiceContext<B extends CommonBindings> = Context<ServiceEnv<B>>;
+export type ServiceEnv<B extends object, S extends BaseServices = BaseServices> = {
+  Bindings: B;
+  Variables: ServiceVariables<S>;
+};
+export type ServiceContext<B extends object, S extends BaseServices = BaseServices> = Context<ServiceEnv<B, S>>;
 
-export interface ServiceOptions {
+export interface ServiceOptions<B extends object, S extends BaseServices> {
   service: ServiceName;
   version?: string;
   /** Exact paths whose errors are answered in RFC 6749 §5.2 format. */
   oauthPaths?: readonly string[];
-  /** The Worker's own configuration reader, so /ready also names a missing or malformed Worker variable. */
-  readWorkerConfig?: (env: object) => unknown;
+  /**
+   * The Worker's composition root: reads and validates its whole configuration from `env` and builds its services.
+   * Called once per env object (the result is kept); throws ConfigError naming a bad variable, which /ready
+   * reports as `failed: ["config"]`.
+   */
+  buildServices: (env: B) => S;
 }
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -55,12 +74,12 @@ const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
 const FIXED_HEADERS = Object.entries(SECURITY_HEADERS).filter(([k]) => !HANDLER_CHOSEN.has(k));
 const DEFAULT_CSP = SECURITY_HEADERS['content-security-policy'] as string;
 
-export function identityOf<B extends CommonBindings>(c: ServiceContext<B>): RequestIdentity {
+export function identityOf<B extends object, S extends BaseServices>(c: ServiceContext<B, S>): RequestIdentity {
   return { requestId: c.get('requestId'), traceparent: c.get('traceparent') };
 }
 
 /** Route patterns of the app compiled to regexes, to tell a 405 (path exists, method does not) from a 404. */
-function allowedMethods(app: Hono<any>, path: string): string[] {
+function allowedMethods(app: { routes: { method: string; path: string }[] }, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) {
     if (route.method === 'ALL' || route.path.endsWith('*')) continue;
@@ -84,16 +103,27 @@ function log(entry: Record<string, unknown>): void {
   console.log(JSON.stringify(entry));
 }
 
-export function createServiceApp<B extends CommonBindings>(options: ServiceOptions) {
-  const { service } = options;
+export function createServiceApp<B extends object, S extends BaseServices>(options: ServiceOptions<B, S>) {
+  const { service, buildServices } = options;
   const version = options.version ?? '0.1.0';
   const oauthPaths = new Set(options.oauthPaths ?? []);
   const metrics = new MetricsRegistry(service);
-  const app = new Hono<ServiceEnv<B>>();
+  type C = ServiceContext<B, S>;
 
-  const config = (c: ServiceContext<B>): CommonConfig => readCommonConfig(c.env as object);
+  // The services of each env object. workerd hands every request of an isolate the same env, so this is built
+  // once; tests that make an env per case get services per case. A failed build is not kept: the next request
+  // tries again and reports the same ConfigError.
+  const built = new WeakMap<object, S>();
+  const servicesFor = (env: B): S => {
+    let services = built.get(env);
+    if (!services) {
+      services = buildServices(env);
+      built.set(env, services);
+    }
+    return services;
+  };
 
-  const errorResponse = (err: unknown, c: ServiceContext<B>): Response => {
+  const errorResponse = (err: unknown, c: C): Response => {
     const requestId = c.get('requestId');
     const oauth = oauthPaths.has(c.req.path);
     if (err instanceof OAuthError) {
@@ -136,10 +166,8 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
       stack: error?.stack,
     });
     // A broken configuration is exactly when the report matters most, so fall back to the raw binding.
-    let dsn: string | undefined;
-    try {
-      dsn = config(c).SENTRY_DSN;
-    } catch {
+    let dsn = c.get('services')?.config.SENTRY_DSN;
+    if (dsn === undefined) {
       const raw = (c.env as Record<string, unknown> | undefined)?.SENTRY_DSN;
       dsn = typeof raw === 'string' && raw !== '' ? raw : undefined;
     }
@@ -168,15 +196,15 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
    * headers) and an early 413 from Content-Length (body readers enforce the same limit while streaming).
    * Returns a response to send instead of routing, or the origin to echo on the way out.
    */
-  const precheck = (c: ServiceContext<B>): { early?: Response; allowOrigin?: string } => {
+  const precheck = (c: C, config: CommonConfig): { early?: Response; allowOrigin?: string } => {
     const declared = c.req.header('content-length');
     if (declared !== undefined) {
-      const limit = config(c).MAX_BODY_BYTES;
+      const limit = config.MAX_BODY_BYTES;
       if (Number(declared) > limit) throw bodyTooLarge(limit);
     }
     const origin = c.req.header('origin');
     if (!origin) return {};
-    const allowed = config(c).CORS_ORIGINS.includes(origin);
+    const allowed = config.CORS_ORIGINS.includes(origin);
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
       if (!allowed) throw new ProblemError('ERR_FORBIDDEN', 403, 'Forbidden', 'origin not allowed');
       return {
@@ -193,15 +221,25 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
   };
 
   // One middleware for everything cross-cutting (each extra layer is another async hop on every request):
-  // identity, the prechecks, then on the way out headers, metrics and the log line.
+  // identity, the services, the prechecks, then on the way out headers, metrics and the log line.
+  const factory = createFactory<ServiceEnv<B, S>>();
+  const app = factory.createApp();
   app.use('*', async (c, next) => {
     const started = performance.now();
     const requestId = acceptRequestId(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     c.set('traceparent', acceptTraceparent(c.req.header('traceparent')));
     let allowOrigin: string | undefined;
+    let services: S | undefined;
     try {
-      const checked = precheck(c);
+      try {
+        services = servicesFor(c.env);
+        c.set('services', services);
+      } catch (err) {
+        // Liveness and readiness answer without services: /ready names the bad variable itself.
+        if (c.req.path !== '/health' && c.req.path !== '/ready') throw err;
+      }
+      const checked = services ? precheck(c, services.config) : {};
       allowOrigin = checked.allowOrigin;
       if (checked.early) c.res = checked.early;
       else await next();
@@ -224,13 +262,8 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
     const route = matched === '*' || matched === '/*' ? 'unmatched' : matched;
     const seconds = (performance.now() - started) / 1000;
     metrics.recordRequest(c.req.method, route, res.status, seconds);
-    let logRequests = true;
-    try {
-      logRequests = config(c).LOG_REQUESTS;
-    } catch {
-      // A config error is reported by whichever handler needed the config; logging goes on.
-    }
-    if (logRequests) {
+    // Without services (a configuration error) logging goes on: the error itself was logged above.
+    if (services?.config.LOG_REQUESTS ?? true) {
       log({
         level: res.status >= 500 ? 'error' : 'info',
         service,
@@ -246,43 +279,20 @@ export function createServiceApp<B extends CommonBindings>(options: ServiceOptio
   });
 
   app.get('/health', (c) => c.json({ status: 'ok', service, version }));
-  app.get('/ready', (c) =>
-    readinessHandler(
-      c,
-      () => {
-        options.readWorkerConfig?.(c.env as object);
-        return config(c);
-      },
-      service,
-    ),
-  );
+  // Building the services reads and validates the whole configuration, so /ready reports any bad variable.
+  app.get('/ready', (c) => readinessHandler(c, () => servicesFor(c.env), service));
   app.get('/metrics', async (c) => {
-    const token = config(c).METRICS_TOKEN;
-    if (token) {
-      const header = c.req.header('authorization') ?? '';
-      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!(await timingSafeEqualStrings(presented, token))) {
-        throw new ProblemError(
-          'ERR_UNAUTHORIZED',
-          401,
-          'Unauthorized',
-          'metrics require a bearer token',
-          {},
-          {
-            'www-authenticate': 'Bearer realm="metrics"',
-          },
-        );
-      }
-    }
+    const token = c.get('services').config.METRICS_TOKEN;
+    await requireStaticBearer(c.req.header('authorization'), token, 'metrics', 'metrics require a bearer token');
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);
-    if (allow.length > 0) return errorResponse(methodNotAllowed(allow), c as ServiceContext<B>);
-    return errorResponse(notFound(`no route for ${c.req.method} ${c.req.path}`), c as ServiceContext<B>);
+    if (allow.length > 0) return errorResponse(methodNotAllowed(allow), c);
+    return errorResponse(notFound(`no route for ${c.req.method} ${c.req.path}`), c);
   });
-  app.onError((err, c) => errorResponse(err, c as ServiceContext<B>));
+  app.onError((err, c) => errorResponse(err, c));
 
-  return { app, metrics, config };
+  return { app, metrics, factory, servicesFor };
 }

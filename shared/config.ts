@@ -1,8 +1,10 @@
 /**
  * Typed configuration read from a Worker's `env` bindings.
  *
- * Each Worker declares a spec (variable name → parser). The spec is parsed on first use and cached per env
- * object, so a missing or malformed variable fails loudly with its name, and the hot path pays nothing after.
+ * Each Worker declares its variables once (`workers/<name>/src/variables.ts`: name → field). That one declaration gives
+ * the Worker's `Env` type, its configuration reader, the variables the generated workerd config binds, and what
+ * `npm run k8s:check` requires. A field knows whether the variable is required (no default, not optional) and,
+ * for a deprecated name, which variable it is an alias of.
  */
 
 export class ConfigError extends Error {
@@ -18,6 +20,10 @@ export class ConfigError extends Error {
 
 export interface Field<T> {
   parse(raw: unknown, name: string): T;
+  /** True when the variable has no default and may not be absent. */
+  readonly required?: boolean;
+  /** A deprecated name: its value is read as the named variable's when that one is unset. */
+  readonly aliasOf?: string;
 }
 
 type Raw = unknown;
@@ -35,6 +41,7 @@ function text(raw: Raw, name: string): string {
 /** A required or defaulted string. */
 export function str(opts: { default?: string; minLength?: number } = {}): Field<string> {
   return {
+    required: opts.default === undefined,
     parse(raw, name) {
       if (!present(raw)) {
         if (opts.default !== undefined) return opts.default;
@@ -49,6 +56,21 @@ export function str(opts: { default?: string; minLength?: number } = {}): Field<
   };
 }
 
+/** A non-negative decimal such as `0.5` (refill rates below one token per second are normal). */
+export function decimal(opts: { default: number; min: number; max: number }): Field<number> {
+  return {
+    parse(raw, name) {
+      if (!present(raw)) return opts.default;
+      const s = text(raw, name).trim();
+      if (!/^\d+(\.\d+)?$/.test(s)) throw new ConfigError(name, `must be a decimal number, got "${s}"`);
+      const n = Number(s);
+      if (n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}`);
+      if (n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}`);
+      return n;
+    },
+  };
+}
+
 /** A string that may be absent (undefined). */
 export function optionalStr(opts: { minLength?: number } = {}): Field<string | undefined> {
   const inner = str(opts);
@@ -57,6 +79,7 @@ export function optionalStr(opts: { minLength?: number } = {}): Field<string | u
 
 export function int(opts: { default?: number; min?: number; max?: number } = {}): Field<number> {
   return {
+    required: opts.default === undefined,
     parse(raw, name) {
       if (!present(raw)) {
         if (opts.default !== undefined) return opts.default;
@@ -74,6 +97,7 @@ export function int(opts: { default?: number; min?: number; max?: number } = {})
 
 export function bool(opts: { default?: boolean } = {}): Field<boolean> {
   return {
+    required: opts.default === undefined,
     parse(raw, name) {
       if (!present(raw)) {
         if (opts.default !== undefined) return opts.default;
@@ -87,8 +111,9 @@ export function bool(opts: { default?: boolean } = {}): Field<boolean> {
   };
 }
 
-export function url(opts: { default?: string; protocols?: string[]; optional?: boolean } = {}): Field<string> {
+export function url(opts: { default?: string; protocols?: string[] } = {}): Field<string> {
   return {
+    required: opts.default === undefined,
     parse(raw, name) {
       if (!present(raw)) {
         if (opts.default !== undefined) return opts.default;
@@ -129,6 +154,7 @@ export function list(opts: { default?: string[] } = {}): Field<string[]> {
 
 export function oneOf<const T extends string>(values: readonly T[], opts: { default?: T } = {}): Field<T> {
   return {
+    required: opts.default === undefined,
     parse(raw, name) {
       if (!present(raw)) {
         if (opts.default !== undefined) return opts.default;
@@ -141,8 +167,20 @@ export function oneOf<const T extends string>(values: readonly T[], opts: { defa
   };
 }
 
+/** A deprecated variable name: read as `target` when `target` itself is unset; both set and different is an error. */
+export function aliasOf<T>(target: string, field: Field<T>): Field<T | undefined> {
+  return { aliasOf: target, parse: (raw, name) => (present(raw) ? field.parse(raw, name) : undefined) };
+}
+
+/** A field of the caller's own making (a parser); `required` unless it accepts an absent value. */
+export function field<T>(parse: (raw: unknown, name: string) => T, opts: { required: boolean }): Field<T> {
+  return { parse, required: opts.required };
+}
+
 export type Spec = Record<string, Field<unknown>>;
 export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+/** The raw bindings a declaration describes: strings as wrangler and workerd deliver them. */
+export type VariablesOf<S extends Spec> = { [K in keyof S]?: string };
 
 /**
  * Returns a reader that parses `env` against `spec` once per env object.
@@ -155,12 +193,27 @@ export function defineConfig<S extends Spec>(spec: S): (env: object) => ConfigOf
     if (hit) return hit;
     const out: Record<string, unknown> = {};
     const errors: ConfigError[] = [];
-    for (const [name, field] of Object.entries(spec)) {
+    const raw = env as Record<string, unknown>;
+    for (const [name, f] of Object.entries(spec)) {
       try {
-        out[name] = field.parse((env as Record<string, unknown>)[name], name);
+        out[name] = f.parse(raw[name], name);
       } catch (err) {
         if (err instanceof ConfigError) errors.push(err);
         else throw err;
+      }
+    }
+    // Aliases: an old name fills in for its target when the target is unset; disagreeing values are refused.
+    for (const [name, f] of Object.entries(spec)) {
+      const target = f.aliasOf;
+      if (target === undefined || out[name] === undefined || errors.some((e) => e.variable === name)) continue;
+      if (!present(raw[target])) out[target] = out[name];
+      else if (out[target] !== out[name]) {
+        errors.push(
+          new ConfigError(
+            name,
+            `is "${String(out[name])}" but ${target} is "${String(out[target])}": set only ${target}`,
+          ),
+        );
       }
     }
     if (errors.length > 0) {

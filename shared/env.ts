@@ -1,13 +1,30 @@
 /**
- * Bindings and configuration every Worker shares. Service-specific specs extend `commonSpec`.
+ * Variables every Worker reads. A Worker's declaration (`workers/<name>/src/variables.ts`) spreads `commonVariables`
+ * and adds its own; that declaration is the only list of names (see shared/config.ts).
  *
  * Postgres: DATABASE_URL is an ordinary postgres:// URL. On Cloudflare it points at Neon; off Cloudflare,
  * PG_WS_PROXY names the project's WebSocket bridge (host:port/path) that the Neon driver connects through.
  * Redis: the Upstash REST URL and token; off Cloudflare they point at the project's Upstash-protocol bridge.
  */
-import { bool, defineConfig, int, list, oneOf, optionalStr, optionalUrl, str, url } from './config.js';
+import {
+  bool,
+  type ConfigOf,
+  defineConfig,
+  int,
+  list,
+  oneOf,
+  optionalStr,
+  optionalUrl,
+  str,
+  url,
+  type VariablesOf,
+} from './config.js';
 
-export const commonSpec = {
+/** Where strongly consistent state lives (rate-limit buckets today; sessions and token families next). */
+export const STATE_BACKENDS = ['durable-object', 'redis'] as const;
+export type StateBackend = (typeof STATE_BACKENDS)[number];
+
+export const commonVariables = {
   ENVIRONMENT: oneOf(['production', 'staging', 'development', 'test'] as const, { default: 'production' }),
   DATABASE_URL: url({ protocols: ['postgres:', 'postgresql:'] }),
   PG_WS_PROXY: optionalStr(),
@@ -22,26 +39,36 @@ export const commonSpec = {
   READY_TIMEOUT_MS: int({ default: 1500, min: 100, max: 10_000 }),
   SERVICE_TIMEOUT_MS: int({ default: 2000, min: 50, max: 30_000 }),
   LOG_REQUESTS: bool({ default: true }),
+  /**
+   * Self-hosted behind a known ingress: the client address is the rightmost X-Forwarded-For entry (the one the
+   * ingress appended), see shared/client-address.ts. Every Worker applies the same rule.
+   */
+  TRUST_PROXY_HEADERS: bool({ default: false }),
+  /**
+   * The platform's one switch for strongly consistent state: `durable-object` (one Durable Object per key:
+   * Cloudflare, or a single workerd process) or `redis` (one Redis key per key, updated atomically: several
+   * workerd replicas, as on Kubernetes). ARCHITECTURE.md, "Where state lives".
+   */
+  STATE_BACKEND: oneOf(STATE_BACKENDS, { default: 'durable-object' }),
 };
 
-export const readCommonConfig = defineConfig(commonSpec);
-export type CommonConfig = ReturnType<typeof readCommonConfig>;
+/** The policy Worker's decision API token: the policy Worker requires it when set; its callers send it. */
+export const policyApiVariables = {
+  /**
+   * Bearer token of `POST /v1/authorize[/batch]` (a secret). The decision point is meant to be reached through
+   * service bindings only; set this whenever its socket is reachable by anything else (Kubernetes, a shared host).
+   */
+  POLICY_API_TOKEN: optionalStr({ minLength: 16 }),
+};
+
+/** Variables of a Worker that authenticates admin credentials (shared/admin/credentials.ts). */
+export const adminCredentialVariables = {
+  /** One more credential, for the principal `bootstrap` with role superadmin (a secret): the first login. */
+  ADMIN_BOOTSTRAP_TOKEN: optionalStr({ minLength: 16 }),
+};
+
+export const readCommonConfig = defineConfig(commonVariables);
+export type CommonConfig = ConfigOf<typeof commonVariables>;
 
 /** Raw bindings shape shared by all Workers (strings as wrangler/workerd deliver them). */
-export interface CommonBindings {
-  ENVIRONMENT?: string;
-  DATABASE_URL?: string;
-  PG_WS_PROXY?: string;
-  UPSTASH_REDIS_REST_URL?: string;
-  UPSTASH_REDIS_REST_TOKEN?: string;
-  REDIS_KEY_PREFIX?: string;
-  SENTRY_DSN?: string;
-  METRICS_TOKEN?: string;
-  CORS_ORIGINS?: string;
-  MAX_BODY_BYTES?: string;
-  READY_TIMEOUT_MS?: string;
-  SERVICE_TIMEOUT_MS?: string;
-  LOG_REQUESTS?: string;
-  /** Service binding to the monitor Worker (security events). */
-  MONITOR?: Fetcher;
-}
+export type CommonBindings = VariablesOf<typeof commonVariables>;

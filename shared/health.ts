@@ -1,7 +1,10 @@
-/** `/ready`: checks Postgres and Redis in parallel, each with a deadline, and names whichever failed. */
+/**
+ * `/ready`: the whole configuration (building the Worker's services validates it), then Postgres and Redis in
+ * parallel, each with a deadline; names whichever failed.
+ */
 import type { Context } from 'hono';
 import { ConfigError } from './config.js';
-import { pingPostgres } from './db/client.js';
+import type { Dependencies } from './dependencies.js';
 import type { CommonConfig } from './env.js';
 import { pingRedis } from './redis.js';
 import { problemResponse, problemType } from './responses.js';
@@ -22,10 +25,15 @@ async function check(fn: () => Promise<void>): Promise<ComponentStatus> {
   }
 }
 
-export async function readinessHandler(c: Context, readConfig: () => CommonConfig, service: string): Promise<Response> {
+export async function readinessHandler(
+  c: Context,
+  services: () => { config: CommonConfig; deps: Dependencies },
+  service: string,
+): Promise<Response> {
   let config: CommonConfig;
+  let deps: Dependencies;
   try {
-    config = readConfig();
+    ({ config, deps } = services());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return problemResponse({
@@ -40,8 +48,8 @@ export async function readinessHandler(c: Context, readConfig: () => CommonConfi
   }
   const timeout = config.READY_TIMEOUT_MS;
   const [postgres, redis] = await Promise.all([
-    check(() => pingPostgres(config, timeout)),
-    check(() => pingRedis(config, timeout)),
+    check(() => deps.pg.ping(timeout)),
+    check(() => pingRedis(deps.redis, timeout)),
   ]);
   const components = { postgres, redis };
   const failed = Object.entries(components)

@@ -6,34 +6,20 @@
  * decision. Anything else (no binding, timeout, network error, non-200, unreadable or malformed body) throws
  * `PolicyUnavailableError`, which callers map to 503. Nothing here ever turns a failure into an Allow.
  *
- * Admin principals (shared/admin-auth.ts) become `Admin` entities whose `roles` and a fixed set of
+ * Admin principals (shared/admin/credentials.ts) become `Admin` entities whose `roles` and a fixed set of
  * attributes travel with the request (`adminPrincipalEntity`); other attributes are dropped because the
  * policy schema would reject them. Data the credential does not carry (clearance, group membership) belongs
  * in the policy store's entities, which the policy Worker merges under the request's attributes.
  */
-import type { AdminPrincipal } from './admin-auth.js';
-import type { ServiceContext } from './app.js';
-import { identityOf } from './app.js';
-import { type CommonBindings, readCommonConfig } from './env.js';
-import { dependencyUnavailable, forbidden } from './errors.js';
+import type { AdminDecider } from './admin/authorize.js';
+import { adminPrincipalEntity, type EntityRef, type PolicyEntity } from './admin/entity.js';
+import { dependencyUnavailable } from './errors.js';
 import type { RequestIdentity } from './request-context.js';
 import { callService } from './service-client.js';
 
-export interface EntityRef {
-  type: string;
-  id: string;
-}
-
-export interface PolicyEntity {
-  uid: EntityRef;
-  attrs?: Record<string, unknown>;
-  /** Omit to keep the stored entity's parents; give (even empty) to replace them for this request. */
-  parents?: EntityRef[];
-}
-
 export interface AuthorizeInput {
   principal: EntityRef;
-  /** `{type: "Action", id}`, `Action::"id"`, or the original form `"Admin::keys_rotate"` (→ `Action::"Admin_keys_rotate"`). */
+  /** `{type: "Action", id}`, `Action::"id"`, or the legacy string form `"Admin::keys_rotate"` (→ `Action::"Admin_keys_rotate"`). */
   action: string | EntityRef;
   resource: EntityRef;
   context?: Record<string, unknown>;
@@ -61,24 +47,6 @@ export class PolicyUnavailableError extends Error {
     super(`policy service unavailable: ${reason}`);
     this.name = 'PolicyUnavailableError';
   }
-}
-
-/** Admin attributes the shipped schema declares (besides `roles`) and that a credential may carry. */
-export const ADMIN_ENTITY_ATTRIBUTES: Readonly<Record<string, 'boolean' | 'string'>> = {
-  authenticated: 'boolean',
-  mfa_verified: 'boolean',
-  clearance: 'string',
-  department: 'string',
-};
-
-/** The `Admin` entity for an authenticated admin principal: its roles plus the known, well-typed attributes. */
-export function adminPrincipalEntity(principal: Pick<AdminPrincipal, 'id' | 'roles' | 'attributes'>): PolicyEntity {
-  const attrs: Record<string, unknown> = { roles: [...new Set(principal.roles)] };
-  for (const [name, type] of Object.entries(ADMIN_ENTITY_ATTRIBUTES)) {
-    const value = principal.attributes?.[name];
-    if (typeof value === type) attrs[name] = value;
-  }
-  return { uid: { type: 'Admin', id: principal.id }, attrs };
 }
 
 /** Checks the answer's shape strictly; a decision we cannot read is no decision. */
@@ -135,45 +103,34 @@ export async function authorize(
   return parseDecision(body);
 }
 
-type PolicyCallerBindings = CommonBindings & { POLICY?: Fetcher; POLICY_API_TOKEN?: string };
-
 /**
- * Authorizes an admin principal's action through the policy Worker: returns the decision on Allow, throws
- * `forbidden()` (403) on Deny and `dependencyUnavailable()` (503) when the policy Worker cannot decide.
- * `resource` is an entity or the id of an `AdminEndpoint` (the admin area, e.g. "keys").
+ * The admin-authorization decider of the Workers that are not the policy Worker: asks it over the `POLICY` service
+ * binding. A policy Worker that cannot decide (no binding, timeout, error, malformed answer) is a 503.
  */
-export async function requireAdminPermission<B extends PolicyCallerBindings>(
-  c: ServiceContext<B>,
-  principal: AdminPrincipal,
-  action: string | EntityRef,
-  resource: EntityRef | string,
-  context?: Record<string, unknown>,
-): Promise<PolicyDecision> {
-  const target = typeof resource === 'string' ? { type: 'AdminEndpoint', id: resource } : resource;
-  let decision: PolicyDecision;
-  try {
-    decision = await authorize(
-      c.env.POLICY,
-      {
-        principal: { type: 'Admin', id: principal.id },
-        action,
-        resource: target,
-        context: context ?? { method: c.req.method, path: c.req.path },
-        entities: [adminPrincipalEntity(principal)],
-      },
-      {
-        identity: identityOf(c),
-        timeoutMs: readCommonConfig(c.env as object).SERVICE_TIMEOUT_MS,
-        token: c.env.POLICY_API_TOKEN,
-      },
-    );
-  } catch (err) {
-    if (err instanceof PolicyUnavailableError) throw dependencyUnavailable(err.message);
-    throw err;
-  }
-  if (decision.decision !== 'Allow') {
-    const what = typeof action === 'string' ? action : `${action.type}::"${action.id}"`;
-    throw forbidden(`${what} on ${target.type}::"${target.id}" is not allowed for Admin::"${principal.id}"`);
-  }
-  return decision;
+export function remotePolicyDecider(
+  binding: Fetcher | undefined,
+  opts: { token: string | undefined; timeoutMs: number },
+): AdminDecider<PolicyDecision> {
+  return {
+    async decide(principal, action, resource, context, request) {
+      let decision: PolicyDecision;
+      try {
+        decision = await authorize(
+          binding,
+          {
+            principal: { type: 'Admin', id: principal.id },
+            action: { type: 'Action', id: action },
+            resource,
+            context,
+            entities: [adminPrincipalEntity(principal)],
+          },
+          { identity: request.identity, timeoutMs: opts.timeoutMs, token: opts.token },
+        );
+      } catch (err) {
+        if (err instanceof PolicyUnavailableError) throw dependencyUnavailable(err.message);
+        throw err;
+      }
+      return { allow: decision.decision === 'Allow', detail: decision };
+    },
+  };
 }

@@ -5,25 +5,24 @@
  * one request's I/O settle another request's promise. Values come back as raw strings (no JSON guessing).
  */
 import { Redis } from '@upstash/redis/cloudflare';
+import { withDeadline } from './deadline.js';
 import type { CommonConfig } from './env.js';
 
-type RedisConfig = Pick<CommonConfig, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'>;
+type RedisConfig = Pick<CommonConfig, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN' | 'REDIS_KEY_PREFIX'>;
 
-// Building a client costs ~10% of a token request's JS time, so one is kept per parsed config (configs are
-// cached per env). Safe to share across requests: with auto-pipelining off, each command is its own fetch.
-const clients = new WeakMap<RedisConfig, Redis>();
-
-export function createRedis(config: RedisConfig): Redis {
-  let client = clients.get(config);
-  if (!client) {
-    client = newRedis(config);
-    clients.set(config, client);
-  }
-  return client;
+/** One Redis client and the key prefix of this deployment. A Worker's services hold one per env. */
+export interface RedisClient {
+  readonly redis: Redis;
+  /** Joins key parts under REDIS_KEY_PREFIX, e.g. `key('client', id)` → `test-1a2b:client:abc`. */
+  key(...parts: string[]): string;
 }
 
-function newRedis(config: RedisConfig): Redis {
-  return new Redis({
+/**
+ * Building a client costs ~10% of a token request's JS time, so the composition root builds one per env. Safe to
+ * share across requests: with auto-pipelining off, each command is its own fetch.
+ */
+export function createRedisClient(config: RedisConfig): RedisClient {
+  const redis = new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     automaticDeserialization: false,
@@ -35,27 +34,13 @@ function newRedis(config: RedisConfig): Redis {
     // local REST bridge both answer plain JSON when the header is absent.
     responseEncoding: false,
   });
+  const prefix = config.REDIS_KEY_PREFIX;
+  return { redis, key: (...parts) => prefix + parts.join(':') };
 }
 
-/** Joins key parts under the configured prefix, e.g. `redisKey(cfg, 'client', id)` → `test-1a2b:client:abc`. */
-export function redisKey(config: Pick<CommonConfig, 'REDIS_KEY_PREFIX'>, ...parts: string[]): string {
-  return config.REDIS_KEY_PREFIX + parts.join(':');
-}
-
-export async function pingRedis(config: RedisConfig, timeoutMs: number): Promise<void> {
-  const redis = createRedis(config);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const answer = await Promise.race([
-      redis.ping(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    if (answer !== 'PONG') throw new Error(`unexpected PING reply ${String(answer)}`);
-  } finally {
-    clearTimeout(timer);
-  }
+export async function pingRedis(client: RedisClient, timeoutMs: number): Promise<void> {
+  const answer = await withDeadline(client.redis.ping(), timeoutMs);
+  if (answer !== 'PONG') throw new Error(`unexpected PING reply ${String(answer)}`);
 }
 
 export type { Redis };

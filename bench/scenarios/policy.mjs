@@ -1,4 +1,4 @@
-// Scenario `policy` (issue 4): Cedar decisions.
+// Scenario `policy`: Cedar decisions.
 //
 // Over HTTP, on the platform's policy Worker under bare workerd (server core), at the default 16 connections:
 // single decisions and batches of 10 (decisions/s = 10 x req/s), beside the runtime ceiling (bare workerd "ok")

@@ -1,4 +1,4 @@
-// Scenario `token` (issue 3): POST /oauth/token (client_credentials, client_secret_basic) and POST /oauth/introspect
+// Scenario `token`: POST /oauth/token (client_credentials, client_secret_basic) and POST /oauth/introspect
 // on the platform, beside three references: the runtime ceiling (bare workerd answering `ok`), the token-endpoint
 // ceiling (bare workerd doing only the unavoidable work) and the peer (node-oidc-provider), all on the server core.
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // folder are overridden on the workerd command line (`--socket-addr`, `--directory-path`).
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bundleDir, COMMON_RUNTIME_ENV, readWranglerConfig, WORKER_RUNTIME_ENV, WORKERS } from './workers.mjs';
+import { bundleDir, readWranglerConfig, WORKERS, workerVariables } from './workers.mjs';
 
 const SERVICE_PREFIX = 'edge-security-';
 
@@ -71,12 +71,14 @@ export function generateWorkerdConfig(opts) {
     const wrangler = readWranglerConfig(name);
     const port = WORKERS.find((w) => w.name === name).port;
     const bindings = [];
+    const declared = workerVariables(name);
     for (const [k, v] of Object.entries(wrangler.vars ?? {}).sort()) {
-      // A runtime variable of the same name wins, so [vars] act as defaults.
-      if (COMMON_RUNTIME_ENV.includes(k) || WORKER_RUNTIME_ENV[name].includes(k)) continue;
+      // A declared variable is read from the environment (the declaration holds its default), so [vars] of the same
+      // name only matter on Cloudflare.
+      if (declared.has(k)) continue;
       bindings.push(`(name = ${q(k)}, text = ${q(typeof v === 'string' ? v : JSON.stringify(v))})`);
     }
-    for (const k of [...COMMON_RUNTIME_ENV, ...WORKER_RUNTIME_ENV[name]].sort()) {
+    for (const k of [...declared.keys()].sort()) {
       bindings.push(`(name = ${q(k)}, fromEnvironment = ${q(k)})`);
     }
     for (const svc of [...(wrangler.services ?? [])].sort((a, b) => a.binding.localeCompare(b.binding))) {

@@ -5,5 +5,9 @@ export function wranglerConfigPath(name: string): string;
 export function readWranglerConfig(name: string): Record<string, unknown>;
 export function bundleDir(name: string, outRoot?: string): string;
 export const QUIET_WRANGLER_ENV: Record<string, string>;
-export const COMMON_RUNTIME_ENV: string[];
-export const WORKER_RUNTIME_ENV: { auth: string[]; policy: string[]; admin: string[]; monitor: string[] };
+export interface DeclaredVariable {
+  required: boolean;
+  aliasOf?: string;
+}
+export function workerVariables(name: string): Map<string, DeclaredVariable>;
+export function allWorkerVariables(): string[];

@@ -1,6 +1,7 @@
 // The four Workers, their local ports and where their bundles go. One list, used by build, start, bench and tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { parse as parseToml } from 'smol-toml';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -33,82 +34,38 @@ export const QUIET_WRANGLER_ENV = {
 };
 
 /**
- * Variables each Worker reads at run time that are NOT in its wrangler.toml [vars]: secrets and per-deployment
- * settings. The generated workerd config binds each with `fromEnvironment`, so no value is ever written into it.
- * On Cloudflare the same names are `wrangler secret put` secrets.
+ * The variables a Worker reads, from its one declaration (workers/<name>/src/variables.ts): name →
+ * `{ required, aliasOf }`. The generated workerd config binds each with `fromEnvironment` (so no value is ever
+ * written into it), `npm start` passes each through from its own environment, and `npm run k8s:check` requires
+ * the `required` ones. On Cloudflare the same names are [vars] or `wrangler secret put` secrets.
+ *
+ * The TypeScript declaration is bundled with esbuild and evaluated here, so there is no second list to keep.
  */
-export const COMMON_RUNTIME_ENV = [
-  'ENVIRONMENT',
-  'DATABASE_URL',
-  'PG_WS_PROXY',
-  'UPSTASH_REDIS_REST_URL',
-  'UPSTASH_REDIS_REST_TOKEN',
-  'REDIS_KEY_PREFIX',
-  'SENTRY_DSN',
-  'METRICS_TOKEN',
-  'CORS_ORIGINS',
-  'MAX_BODY_BYTES',
-  'READY_TIMEOUT_MS',
-  'SERVICE_TIMEOUT_MS',
-  'LOG_REQUESTS',
-];
+export function workerVariables(name) {
+  let vars = declared.get(name);
+  if (!vars) {
+    const entry = join(ROOT, 'workers', name, 'src', 'variables.ts');
+    const out = buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'cjs',
+      platform: 'neutral',
+      logLevel: 'error',
+    });
+    const module = { exports: {} };
+    new Function('module', 'exports', out.outputFiles[0].text)(module, module.exports);
+    const fields = module.exports.variables;
+    if (!fields || typeof fields !== 'object') throw new Error(`${entry} does not export \`variables\``);
+    vars = new Map(Object.entries(fields).map(([k, f]) => [k, { required: Boolean(f.required), aliasOf: f.aliasOf }]));
+    declared.set(name, vars);
+  }
+  return vars;
+}
 
-/** Per-Worker runtime variables beyond the common ones. Add a name here when a Worker starts reading it. */
-export const WORKER_RUNTIME_ENV = {
-  auth: [
-    // Token service: workers/auth/src/config.ts
-    'ISSUER',
-    'KEY_ENCRYPTION_KEY',
-    'KEK_ID',
-    'SIGNING_ALG',
-    'ACCESS_TOKEN_TTL_SECONDS',
-    'ACCESS_TOKEN_MAX_TTL_SECONDS',
-    'KEY_ROTATION_INTERVAL_SECONDS',
-    'KEY_PUBLISH_LEAD_SECONDS',
-    'JWKS_MAX_AGE_SECONDS',
-    'SIGNING_KEY_CHECK_MS',
-    'CLIENT_CACHE_TTL_MS',
-    'REGISTRATION_TOKEN',
-    'ALLOW_OPEN_REGISTRATION',
-    'ADMIN_BOOTSTRAP_TOKEN',
-    'TRUST_PROXY_HEADERS',
-    'SCOPES_SUPPORTED',
-    'RESOURCES_SUPPORTED',
-    'DEFAULT_AUDIENCE',
-    'POLICY_API_TOKEN',
-    // Rate limits: workers/auth/src/domain/rate-limit-config.ts (RATE_LIMIT_VARIABLES)
-    'RATE_LIMIT_BACKEND',
-    'RATE_LIMIT_FAILED_AUTH_COST',
-    'RATE_LIMIT_LEASE_SIZE',
-    'RATE_LIMIT_LEASE_TTL_MS',
-    'RATE_LIMIT_TIMEOUT_MS',
-    'RATE_LIMIT_SUCCESS_HEADERS',
-    'RATE_LIMIT_TOKEN_CAPACITY',
-    'RATE_LIMIT_TOKEN_REFILL_PER_SECOND',
-    'RATE_LIMIT_IP_TOKEN_CAPACITY',
-    'RATE_LIMIT_IP_TOKEN_REFILL_PER_SECOND',
-    'RATE_LIMIT_INTROSPECT_CAPACITY',
-    'RATE_LIMIT_INTROSPECT_REFILL_PER_SECOND',
-    'RATE_LIMIT_IP_INTROSPECT_CAPACITY',
-    'RATE_LIMIT_IP_INTROSPECT_REFILL_PER_SECOND',
-    'RATE_LIMIT_REVOKE_CAPACITY',
-    'RATE_LIMIT_REVOKE_REFILL_PER_SECOND',
-    'RATE_LIMIT_IP_REVOKE_CAPACITY',
-    'RATE_LIMIT_IP_REVOKE_REFILL_PER_SECOND',
-    'RATE_LIMIT_REGISTER_CAPACITY',
-    'RATE_LIMIT_REGISTER_REFILL_PER_SECOND',
-    'RATE_LIMIT_IP_REGISTER_CAPACITY',
-    'RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND',
-  ],
-  policy: [
-    // workers/policy/src/config.ts
-    'POLICY_SET_ID',
-    'POLICY_API_TOKEN',
-    'ADMIN_BOOTSTRAP_TOKEN',
-  ],
-  admin: [
-    // shared/policy-client.ts, when the policy Worker requires a bearer token
-    'POLICY_API_TOKEN',
-  ],
-  monitor: [],
-};
+const declared = new Map();
+
+/** Every variable any Worker declares (what `npm start` passes through from its environment). */
+export function allWorkerVariables() {
+  return [...new Set(WORKERS.flatMap(({ name }) => [...workerVariables(name).keys()]))].sort();
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecurityEvent, fromStreamFields, toStreamFields } from '../events.js';
+import { buildSecurityEvent, fromStreamFields, toStreamFields } from '../events/event.js';
 import { MetricsRegistry } from '../metrics.js';
 
 describe('MetricsRegistry', () => {

@@ -1,10 +1,10 @@
 /**
- * Kubernetes fallback simulation (issue 5): two replicas of the auth Worker behind a round-robin proxy, on the real
+ * Kubernetes fallback simulation: two replicas of the auth Worker behind a round-robin proxy, on the real
  * data plane (Postgres, Redis, both bridges) and the real workerd binary.
  *
  * Fidelity to the manifests: each process runs the command line of the rendered dev overlay's Deployment (the
  * generated dist/workerd/<w>.capnp, `--socket-addr`, `--directory-path do-storage=...`), with the ConfigMap values
- * of the overlay (RATE_LIMIT_BACKEND=redis, TRUST_PROXY_HEADERS=true, ...). Only what a pod gets from the cluster
+ * of the overlay (STATE_BACKEND=redis, TRUST_PROXY_HEADERS=true, ...). Only what a pod gets from the cluster
  * is substituted: loopback addresses instead of Service DNS names (`--external-addr peer-policy=...`), a temp folder
  * instead of the emptyDir, the data plane's URLs and freshly generated Secret values.
  */
@@ -183,9 +183,9 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  it('runs the manifest: generated auth.capnp, RATE_LIMIT_BACKEND=redis, probe paths answered by both replicas', async () => {
+  it('runs the manifest: generated auth.capnp, STATE_BACKEND=redis, probe paths answered by both replicas', async () => {
     expect(authSpec.command.slice(1, 3)).toEqual(['serve', '/app/workerd/auth.capnp']);
-    expect(authEnv.RATE_LIMIT_BACKEND).toBe('redis');
+    expect(authEnv.STATE_BACKEND).toBe('redis');
     expect(authSpec.readinessPath).toBe('/ready');
     expect(authSpec.livenessPath).toBe('/health');
     for (const replica of [replicaA, replicaB]) {
@@ -455,8 +455,8 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
   }, 30_000);
 
   it('control: with the per-process Durable Object backend, the same two replicas admit more than N', async () => {
-    // Why the Kubernetes overlay must set RATE_LIMIT_BACKEND=redis: each workerd process has its own Durable Object.
-    const env = { ...authEnv, RATE_LIMIT_BACKEND: 'durable-object' };
+    // Why the Kubernetes overlay must set STATE_BACKEND=redis: each workerd process has its own Durable Object.
+    const env = { ...authEnv, STATE_BACKEND: 'durable-object' };
     await Promise.all([replicaA.stop(), replicaB.stop()]);
     const controlA = new WorkerdProcess('auth-a-do', replicaA.argv, env, replicaA.url, replicaA.doStorageDir);
     const controlB = new WorkerdProcess('auth-b-do', replicaB.argv, env, replicaB.url, replicaB.doStorageDir);

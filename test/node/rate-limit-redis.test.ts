@@ -12,8 +12,8 @@ import {
   type BucketState,
   charge,
   newBucket,
-} from '../../workers/auth/src/domain/token-bucket.js';
-import { TOKEN_BUCKET_LUA } from '../../workers/auth/src/storage/rate-limit-redis-script.js';
+} from '../../shared/rate-limit/domain/token-bucket.js';
+import { TOKEN_BUCKET_LUA } from '../../shared/rate-limit/storage/redis-script.js';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
 
 type Reply = [number, number, number, number, string, number, number];

@@ -1,44 +1,53 @@
 /**
- * The workerd config generator (scripts/lib/workerd-config.mjs) binds only the runtime variables listed in
- * scripts/lib/workers.mjs, a plain-JS copy of the names the Workers' TypeScript config specs read. A name missing
- * there would silently never reach the Worker off Cloudflare, so this test keeps the two in step both ways.
+ * Each Worker declares its variables once (workers/<name>/src/env.ts). The scripts (workerd config generator,
+ * `npm start`, `npm run k8s:check`) read that same declaration through scripts/lib/workers.mjs; this test checks
+ * they see exactly what the Workers parse, with the same required/alias flags, and that no wrangler.toml [vars]
+ * constant names a variable the Worker would not read.
  */
 import { describe, expect, it } from 'vitest';
-import { COMMON_RUNTIME_ENV, readWranglerConfig, WORKER_RUNTIME_ENV } from '../../scripts/lib/workers.mjs';
-import { commonSpec } from '../../shared/env.js';
-import { authSpec } from '../../workers/auth/src/config.js';
-import { RATE_LIMIT_VARIABLES } from '../../workers/auth/src/domain/rate-limit-config.js';
-import { policySpec } from '../../workers/policy/src/config.js';
+import { allWorkerVariables, readWranglerConfig, WORKERS, workerVariables } from '../../scripts/lib/workers.mjs';
+import { variables as admin } from '../../workers/admin/src/variables.js';
+import { variables as auth } from '../../workers/auth/src/variables.js';
+import { variables as monitor } from '../../workers/monitor/src/variables.js';
+import { variables as policy } from '../../workers/policy/src/variables.js';
 
-const readByWorker: Record<string, string[]> = {
-  auth: [...Object.keys(authSpec), ...RATE_LIMIT_VARIABLES],
-  policy: Object.keys(policySpec),
-  admin: [],
-  monitor: [],
+const declarations: Record<string, Record<string, { required?: boolean; aliasOf?: string }>> = {
+  auth,
+  policy,
+  admin,
+  monitor,
 };
 
-describe('runtime variables reach the Workers under workerd', () => {
-  it('lists every variable of the shared spec as common', () => {
-    expect([...COMMON_RUNTIME_ENV].sort()).toEqual(Object.keys(commonSpec).sort());
-  });
-
-  for (const [worker, declared] of Object.entries(readByWorker)) {
-    let names = declared;
-    it(`binds every variable the ${worker} Worker reads, and nothing it does not`, () => {
-      const wrangler = readWranglerConfig(worker) as { vars?: object; services?: { binding: string }[] };
-      const vars = Object.keys(wrangler.vars ?? {});
-      // shared/policy-client.ts, used by every Worker bound to POLICY, reads the policy API token from the env.
-      if (wrangler.services?.some((s) => s.binding === 'POLICY')) names = [...names, 'POLICY_API_TOKEN'];
-      const bound = new Set([
-        ...COMMON_RUNTIME_ENV,
-        ...WORKER_RUNTIME_ENV[worker as keyof typeof WORKER_RUNTIME_ENV],
-        ...vars,
-      ]);
-      const missing = names.filter((n) => !bound.has(n));
-      expect(missing, `not bound for ${worker}`).toEqual([]);
-      const read = new Set([...Object.keys(commonSpec), ...names]);
-      const unused = WORKER_RUNTIME_ENV[worker as keyof typeof WORKER_RUNTIME_ENV].filter((n: string) => !read.has(n));
-      expect(unused, `listed for ${worker} but read by no spec`).toEqual([]);
+describe('environment variables are declared once per Worker', () => {
+  for (const { name } of WORKERS) {
+    it(`the scripts read exactly the ${name} Worker's declaration`, () => {
+      const declared = declarations[name] as Record<string, { required?: boolean; aliasOf?: string }>;
+      const seen = workerVariables(name);
+      expect([...seen.keys()].sort()).toEqual(Object.keys(declared).sort());
+      for (const [k, field] of Object.entries(declared)) {
+        expect(seen.get(k), k).toEqual({ required: Boolean(field.required), aliasOf: field.aliasOf });
+      }
+      const vars = Object.keys((readWranglerConfig(name) as { vars?: object }).vars ?? {});
+      expect(vars.filter((v) => !seen.has(v))).toEqual([]);
     });
   }
+
+  it('knows which variables have no default', () => {
+    const required = (name: string) =>
+      [...workerVariables(name)]
+        .filter(([, v]) => v.required)
+        .map(([k]) => k)
+        .sort();
+    const store = ['DATABASE_URL', 'UPSTASH_REDIS_REST_TOKEN', 'UPSTASH_REDIS_REST_URL'];
+    expect(required('auth')).toEqual([...store, 'ISSUER', 'KEY_ENCRYPTION_KEY'].sort());
+    for (const name of ['policy', 'admin', 'monitor']) expect(required(name)).toEqual(store);
+    expect(workerVariables('auth').get('RATE_LIMIT_BACKEND')).toEqual({ required: false, aliasOf: 'STATE_BACKEND' });
+  });
+
+  it('npm start passes every declared variable through, REGISTRATION_TOKEN included', () => {
+    const all = allWorkerVariables();
+    for (const name of ['REGISTRATION_TOKEN', 'ALLOW_OPEN_REGISTRATION', 'STATE_BACKEND', 'POLICY_SET_ID']) {
+      expect(all).toContain(name);
+    }
+  });
 });

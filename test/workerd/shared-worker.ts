@@ -2,16 +2,26 @@
  * A Worker built only from shared/ pieces, so the shared behaviour (error model, limits, headers, CORS, metrics,
  * readiness) is tested inside workerd exactly as every service gets it.
  */
-import { createServiceApp } from '../../shared/app.js';
+import { type BaseServices, createServiceApp } from '../../shared/app.js';
 import { readFormBody, readJsonBody } from '../../shared/body.js';
-import type { CommonBindings } from '../../shared/env.js';
+import { createDependencies } from '../../shared/dependencies.js';
+import { type CommonBindings, readCommonConfig } from '../../shared/env.js';
 import { OAuthError, validationFailed } from '../../shared/errors.js';
 
-const { app, config } = createServiceApp<CommonBindings>({ service: 'monitor', oauthPaths: ['/oauth/token'] });
+const { app } = createServiceApp<CommonBindings, BaseServices>({
+  service: 'monitor',
+  oauthPaths: ['/oauth/token'],
+  buildServices(env) {
+    const config = readCommonConfig(env);
+    return { config, deps: createDependencies(config, 'monitor') };
+  },
+});
 
-app.post('/echo', async (c) => c.json({ received: await readJsonBody(c.req.raw, config(c).MAX_BODY_BYTES) }));
+app.post('/echo', async (c) =>
+  c.json({ received: await readJsonBody(c.req.raw, c.get('services').config.MAX_BODY_BYTES) }),
+);
 app.post('/oauth/token', async (c) => {
-  const form = await readFormBody(c.req.raw, config(c).MAX_BODY_BYTES);
+  const form = await readFormBody(c.req.raw, c.get('services').config.MAX_BODY_BYTES);
   if (!form.has('grant_type')) throw new OAuthError('invalid_request', 'grant_type is required');
   throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
 });
@@ -26,3 +36,6 @@ app.get('/boom', () => {
 app.get('/public', (c) => c.json({ ok: true }, 200, { 'cache-control': 'public, max-age=60' }));
 
 export default app;
+
+// The shared rate limiter's Durable Object, bound as RATE_LIMITER by the top-level wrangler.toml.
+export { RateLimiter } from '../../shared/rate-limit/durable-objects/rate-limiter.js';

@@ -1,27 +1,37 @@
-import type { CommonBindings } from '../../../shared/env.js';
+/**
+ * The auth Worker's bindings and configuration, from its one variable declaration (variables.ts). Parsed once per
+ * env object by the composition root (services.ts); a missing or malformed variable fails with its name, and
+ * /ready reports it.
+ */
+import { ConfigError, type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
+import type { RateLimiterNamespace } from '../../../shared/rate-limit/storage/durable-object.js';
+import { variables } from './variables.js';
 
-/** Bindings of the auth Worker. Variables are strings as wrangler/workerd deliver them; src/config.ts parses them. */
-export interface Env extends CommonBindings {
+/** Bindings of the auth Worker: its variables (strings) and the bindings wrangler.toml declares. */
+export type Env = VariablesOf<typeof variables> & {
   /** Service binding to the policy Worker (authorizes the admin endpoints). */
   POLICY?: Fetcher;
-  /** Bearer token the policy Worker requires on /v1/authorize, when it is configured with one. */
-  POLICY_API_TOKEN?: string;
-  ISSUER?: string;
-  KEY_ENCRYPTION_KEY?: string;
-  KEK_ID?: string;
-  SIGNING_ALG?: string;
-  ACCESS_TOKEN_TTL_SECONDS?: string;
-  ACCESS_TOKEN_MAX_TTL_SECONDS?: string;
-  KEY_ROTATION_INTERVAL_SECONDS?: string;
-  KEY_PUBLISH_LEAD_SECONDS?: string;
-  JWKS_MAX_AGE_SECONDS?: string;
-  SIGNING_KEY_CHECK_MS?: string;
-  CLIENT_CACHE_TTL_MS?: string;
-  REGISTRATION_TOKEN?: string;
-  ALLOW_OPEN_REGISTRATION?: string;
-  ADMIN_BOOTSTRAP_TOKEN?: string;
-  TRUST_PROXY_HEADERS?: string;
-  SCOPES_SUPPORTED?: string;
-  RESOURCES_SUPPORTED?: string;
-  DEFAULT_AUDIENCE?: string;
+  /** One RateLimiter Durable Object per bucket (STATE_BACKEND=durable-object). */
+  RATE_LIMITER?: RateLimiterNamespace;
+};
+
+export type AuthConfig = ConfigOf<typeof variables>;
+
+const readVariables = defineConfig(variables);
+
+/** The whole configuration, with cross-field checks that a single field parser cannot make. */
+export function readAuthConfig(env: object): AuthConfig {
+  const config = readVariables(env);
+  if (config.ACCESS_TOKEN_TTL_SECONDS > config.ACCESS_TOKEN_MAX_TTL_SECONDS) {
+    throw new ConfigError('ACCESS_TOKEN_TTL_SECONDS', 'must not exceed ACCESS_TOKEN_MAX_TTL_SECONDS');
+  }
+  if (config.KEY_PUBLISH_LEAD_SECONDS >= config.KEY_ROTATION_INTERVAL_SECONDS) {
+    throw new ConfigError('KEY_PUBLISH_LEAD_SECONDS', 'must be shorter than KEY_ROTATION_INTERVAL_SECONDS');
+  }
+  return config;
+}
+
+/** Origin the endpoints are served under (the issuer without a trailing slash). */
+export function baseUrl(config: Pick<AuthConfig, 'ISSUER'>): string {
+  return new URL(config.ISSUER).origin;
 }

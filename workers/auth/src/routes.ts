@@ -1,20 +1,25 @@
-/** Routes of the auth Worker: the OAuth 2.0 authorization server. */
+/** Routes of the auth Worker: the OAuth 2.0 authorization server. Each capability's handlers are in its folder. */
 import { createServiceApp } from '../../../shared/app.js';
-import { readAuthConfig } from './config.js';
+import {
+  deleteRegistration,
+  readRegistration,
+  registrationEndpoint,
+  updateRegistration,
+} from './clients/handlers/register.js';
+import { jwks, oauthMetadata, openIdMetadata } from './discovery/handlers/discovery.js';
 import type { Env } from './env.js';
-import { maintainKeys, rotateKeys } from './handlers/admin-keys.js';
-import { jwks, oauthMetadata, openIdMetadata } from './handlers/discovery.js';
-import { introspectionEndpoint } from './handlers/introspect.js';
-import { deleteRegistration, readRegistration, registrationEndpoint, updateRegistration } from './handlers/register.js';
-import { revocationEndpoint } from './handlers/revoke.js';
-import { tokenEndpoint } from './handlers/token.js';
+import { maintainKeys, rotateKeys } from './keys/handlers/admin-keys.js';
+import { type AuthServices, buildServices } from './services.js';
+import { introspectionEndpoint } from './tokens/handlers/introspect.js';
+import { revocationEndpoint } from './tokens/handlers/revoke.js';
+import { tokenEndpoint } from './tokens/handlers/token.js';
 
-export const { app } = createServiceApp<Env>({
+export const { app, servicesFor } = createServiceApp<Env, AuthServices>({
   service: 'auth',
   // Errors on these paths are RFC 6749 §5.2 JSON (RFC 7591 errors share that shape). The RFC 7592 paths carry a
   // client id, so their handlers throw OAuthError directly.
   oauthPaths: ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register'],
-  readWorkerConfig: readAuthConfig,
+  buildServices,
 });
 
 app.get('/.well-known/oauth-authorization-server', oauthMetadata);

@@ -7,8 +7,8 @@ import {
   signAccessToken,
   type VerificationKey,
   verifyAccessToken,
-} from '../src/domain/access-token.js';
-import { generateSigningKey, importSigningKey, importVerificationKey } from '../src/domain/signing-keys.js';
+} from '../src/tokens/domain/access-token.js';
+import { generateSigningKey, importSigningKey, importVerificationKey } from '../src/keys/domain/signing-keys.js';
 
 const ISSUER = 'https://auth.example.com';
 const NOW = 1_800_000_000;

@@ -7,7 +7,7 @@ import {
   parseBasicCredentials,
   parseClientCredentials,
   verifyClientSecret,
-} from '../src/domain/client-authentication.js';
+} from '../src/clients/domain/client-authentication.js';
 
 const form = (entries: Record<string, string>) => new Map(Object.entries(entries).map(([k, v]) => [k, [v]]));
 /** Basic credentials the way RFC 6749 §2.3.1 builds them: form-urlencode each part, then base64. */

@@ -5,8 +5,8 @@ import {
   type MetadataPolicy,
   parseRateLimit,
   validateClientMetadata,
-} from '../src/domain/client-metadata.js';
-import { InvalidTargetError, resolveAudience } from '../src/domain/resource.js';
+} from '../src/clients/domain/client-metadata.js';
+import { InvalidTargetError, resolveAudience } from '../src/tokens/domain/resource.js';
 
 const open: MetadataPolicy = { maxTokenLifetime: 3600, scopesSupported: [], resourcesSupported: [], privileged: false };
 

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config.js';
-import { jwksMaxAge, readAuthConfig } from '../src/config.js';
+import { jwksMaxAge } from '../src/discovery/domain/metadata.js';
+import { readAuthConfig } from '../src/env.js';
+import { endpointLimits } from '../src/rate-limit/domain/limits.js';
+import { variables } from '../src/variables.js';
 
 const KEK = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
-const base = { ISSUER: 'https://auth.example.com', KEY_ENCRYPTION_KEY: KEK };
+// The auth Worker's configuration includes the common variables; these are the required ones.
+const base = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+  UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+  UPSTASH_REDIS_REST_TOKEN: 'unused',
+  ISSUER: 'https://auth.example.com',
+  KEY_ENCRYPTION_KEY: KEK,
+};
 
 function variableOf(env: Record<string, string>): string {
   try {
@@ -28,7 +38,7 @@ describe('auth configuration', () => {
   });
 
   it('names the bad variable', () => {
-    expect(variableOf({ KEY_ENCRYPTION_KEY: KEK })).toBe('ISSUER');
+    expect(variableOf({ ...base, ISSUER: '' })).toBe('ISSUER');
     expect(variableOf({ ...base, ISSUER: 'http://auth.example.com' })).toBe('ISSUER');
     expect(variableOf({ ...base, ISSUER: 'https://auth.example.com/tenant' })).toBe('ISSUER');
     expect(variableOf({ ...base, ISSUER: 'https://auth.example.com?x=1' })).toBe('ISSUER');
@@ -55,5 +65,41 @@ describe('auth configuration', () => {
   it('accepts http for loopback issuers (local use)', () => {
     expect(readAuthConfig({ ...base, ISSUER: 'http://127.0.0.1:8080' }).ISSUER).toBe('http://127.0.0.1:8080');
     expect(readAuthConfig({ ...base, ISSUER: 'http://localhost:8080/' }).ISSUER).toBe('http://localhost:8080/');
+  });
+});
+
+describe('rate-limit configuration', () => {
+  const rateLimitVariables = Object.keys(variables).filter((n) => n.startsWith('RATE_LIMIT_'));
+
+  it('has defaults for every variable, and STATE_BACKEND selects the bucket store', () => {
+    const config = readAuthConfig({ ...base });
+    expect(config.STATE_BACKEND).toBe('durable-object');
+    expect(rateLimitVariables.length).toBeGreaterThan(20);
+    for (const name of rateLimitVariables) {
+      if (name !== 'RATE_LIMIT_BACKEND') expect(config[name as keyof typeof config]).toBeDefined();
+    }
+    expect(readAuthConfig({ ...base, STATE_BACKEND: 'redis' }).STATE_BACKEND).toBe('redis');
+  });
+
+  it('accepts RATE_LIMIT_BACKEND as the former name of STATE_BACKEND, and refuses the two disagreeing', () => {
+    expect(readAuthConfig({ ...base, RATE_LIMIT_BACKEND: 'redis' }).STATE_BACKEND).toBe('redis');
+    expect(readAuthConfig({ ...base, RATE_LIMIT_BACKEND: 'redis', STATE_BACKEND: 'redis' }).STATE_BACKEND).toBe(
+      'redis',
+    );
+    expect(variableOf({ ...base, RATE_LIMIT_BACKEND: 'redis', STATE_BACKEND: 'durable-object' })).toBe(
+      'RATE_LIMIT_BACKEND',
+    );
+  });
+
+  it('parses decimals, rejects nonsense with the variable name', () => {
+    const config = readAuthConfig({ ...base, RATE_LIMIT_REGISTER_REFILL_PER_SECOND: '0.05' });
+    expect(endpointLimits(config, 'register').client.refillPerSecond).toBe(0.05);
+    expect(() => readAuthConfig({ ...base, RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '-1' })).toThrow(
+      /RATE_LIMIT_TOKEN_REFILL_PER_SECOND/,
+    );
+    expect(() => readAuthConfig({ ...base, RATE_LIMIT_TOKEN_REFILL_PER_SECOND: '0' })).toThrow(/>= 0.0001/);
+    expect(variableOf({ ...base, RATE_LIMIT_IP_TOKEN_CAPACITY: '0' })).toBe('RATE_LIMIT_IP_TOKEN_CAPACITY');
+    expect(() => readAuthConfig({ ...base, RATE_LIMIT_BACKEND: 'memcached' })).toThrow(/durable-object, redis/);
+    expect(() => readAuthConfig({ ...base, STATE_BACKEND: 'memcached' })).toThrow(/durable-object, redis/);
   });
 });

@@ -1,18 +1,19 @@
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createServiceApp } from '../../../shared/app.js';
-import type { AuthContext } from '../src/context.js';
-import { chargeFailedAuthentication, enforceRateLimit, type RateLimitedEndpoint } from '../src/domain/rate-limit.js';
-import type { RateLimiter } from '../src/durable-objects/rate-limiter.js';
+import type { RateLimiter } from '../../../shared/rate-limit/durable-objects/rate-limiter.js';
+import type { RateLimiterNamespace } from '../../../shared/rate-limit/storage/durable-object.js';
 import type { Env } from '../src/env.js';
-import type { RateLimiterNamespace } from '../src/storage/rate-limit-do.js';
+import type { RateLimitedEndpoint } from '../src/rate-limit/domain/limits.js';
+import { chargeFailedAuthentication, enforceRateLimit } from '../src/rate-limit/handlers/limit.js';
+import { type AuthServices, buildServices } from '../src/services.js';
 
-// A minimal app around the two functions, built from the same shared pieces as the auth Worker, so the error model
-// (RFC 6749 JSON on OAuth paths) and headers are the real ones.
-const { app } = createServiceApp<Env>({ service: 'auth', oauthPaths: ['/limited'] });
+// A minimal app around the two functions, built from the same shared pieces and the same composition root as the
+// auth Worker, so the error model (RFC 6749 JSON on OAuth paths), headers and the limiter are the real ones.
+const { app } = createServiceApp<Env, AuthServices>({ service: 'auth', oauthPaths: ['/limited'], buildServices });
 app.post('/limited', async (c) => {
   const override = c.req.header('x-client-limit');
-  await enforceRateLimit(c as unknown as AuthContext, {
+  await enforceRateLimit(c, {
     endpoint: (c.req.header('x-endpoint') ?? 'token') as RateLimitedEndpoint,
     clientId: c.req.header('x-client'),
     ip: c.req.header('x-ip') ?? 'unknown',
@@ -21,7 +22,7 @@ app.post('/limited', async (c) => {
   return c.json({ ok: true });
 });
 app.post('/failed-auth', async (c) => {
-  await chargeFailedAuthentication(c as unknown as AuthContext, {
+  await chargeFailedAuthentication(c, {
     clientId: 'x',
     ip: c.req.header('x-ip') ?? 'unknown',
   });

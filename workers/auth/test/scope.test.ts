@@ -6,7 +6,7 @@ import {
   ScopeNotAllowedError,
   ScopeSyntaxError,
   scopesOutside,
-} from '../src/domain/scope.js';
+} from '../src/tokens/domain/scope.js';
 
 describe('scope', () => {
   it('parses space-delimited tokens, dropping repeats', () => {

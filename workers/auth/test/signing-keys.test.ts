@@ -11,7 +11,7 @@ import {
   type RotationSettings,
   ACTIVATION_BACKDATE_MS,
   SigningKeyError,
-} from '../src/domain/signing-keys.js';
+} from '../src/keys/domain/signing-keys.js';
 
 describe('jwkThumbprint (RFC 7638)', () => {
   it('matches the RFC 7638 §3.1 example', async () => {

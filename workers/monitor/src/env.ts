@@ -1,3 +1,7 @@
-import type { CommonBindings } from '../../../shared/env.js';
+/** The monitor Worker's bindings and configuration, from its one variable declaration (variables.ts). */
+import { type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
+import { variables } from './variables.js';
 
-export interface Env extends CommonBindings {}
+export type Env = VariablesOf<typeof variables>;
+export type MonitorConfig = ConfigOf<typeof variables>;
+export const readMonitorConfig = defineConfig(variables);

@@ -1,8 +1,7 @@
-import type { CommonBindings } from '../../../shared/env.js';
+/** The policy Worker's bindings and configuration, from its one variable declaration (variables.ts). */
+import { type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
+import { variables } from './variables.js';
 
-/** Bindings of the policy Worker. Variables are strings as wrangler/workerd deliver them; src/config.ts parses them. */
-export interface Env extends CommonBindings {
-  POLICY_SET_ID?: string;
-  POLICY_API_TOKEN?: string;
-  ADMIN_BOOTSTRAP_TOKEN?: string;
-}
+export type Env = VariablesOf<typeof variables>;
+export type PolicyConfig = ConfigOf<typeof variables>;
+export const readPolicyConfig = defineConfig(variables);

@@ -1,6 +1,8 @@
-/** Routes of the policy Worker. Handlers live in ./handlers, decisions in ./domain, the store in ./storage. */
+/**
+ * Routes of the policy Worker. Handlers live in ./handlers, decisions in ./domain, the store in ./storage, the
+ * isolate's active version in ./active-policy.ts; services.ts wires them.
+ */
 import { createServiceApp } from '../../../shared/app.js';
-import { readPolicyConfig } from './config.js';
 import type { Env } from './env.js';
 import { authorizeBatch, authorizeOne, requireCaller } from './handlers/authorize.js';
 import { deleteStoredEntity, listStoredEntities, putStoredEntity } from './handlers/entities.js';
@@ -11,8 +13,9 @@ import {
   readActivePolicy,
   readPolicyVersion,
 } from './handlers/policies.js';
+import { buildServices, type PolicyServices } from './services.js';
 
-export const { app } = createServiceApp<Env>({ service: 'policy', readWorkerConfig: readPolicyConfig });
+export const { app } = createServiceApp<Env, PolicyServices>({ service: 'policy', buildServices });
 
 // Decision point (service bindings; bearer POLICY_API_TOKEN when configured).
 app.use('/v1/authorize', requireCaller);

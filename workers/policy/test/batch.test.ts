@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../../../shared/errors.js';
-import type { ActiveSnapshot } from '../src/domain/active-set.js';
+import type { ActiveSnapshot } from '../src/domain/snapshot.js';
 import { batchBody, decisionBody, parseBatch } from '../src/domain/authorize.js';
 import { DEFAULT_POLICY_SOURCE } from '../src/domain/default-policy.js';
 import { indexEntities } from '../src/domain/entities.js';

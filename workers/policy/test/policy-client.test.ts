@@ -3,16 +3,21 @@
  * a stand-in that answers like a broken policy service (ODD_POLICY), and against the real policy Worker
  * (SELF), whose store is unreachable here.
  */
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createServiceApp } from '../../../shared/app.js';
-import type { CommonBindings } from '../../../shared/env.js';
+import { adminRequestOf, authorizeAdmin } from '../../../shared/admin/authorize.js';
+import { AdminCredentials } from '../../../shared/admin/credentials.js';
+import { adminPrincipalEntity } from '../../../shared/admin/entity.js';
+import { type BaseServices, createServiceApp } from '../../../shared/app.js';
+import { type CommonBindings, readCommonConfig } from '../../../shared/env.js';
+import { createDependencies } from '../../../shared/dependencies.js';
+import { redisEventSink } from '../../../shared/events/sink.js';
 import {
-  adminPrincipalEntity,
   authorize,
   parseDecision,
+  type PolicyDecision,
   PolicyUnavailableError,
-  requireAdminPermission,
+  remotePolicyDecider,
 } from '../../../shared/policy-client.js';
 
 const odd = (env as unknown as { ODD_POLICY: Fetcher }).ODD_POLICY;
@@ -89,16 +94,24 @@ describe('adminPrincipalEntity()', () => {
   });
 });
 
-describe('requireAdminPermission()', () => {
-  type B = CommonBindings & { POLICY?: Fetcher };
-  const { app } = createServiceApp<B>({ service: 'admin' });
+describe('authorizeAdmin() with the policy Worker as decider', () => {
+  type B = CommonBindings & { POLICY?: Fetcher; ADMIN_BOOTSTRAP_TOKEN?: string };
+  const BOOTSTRAP = 'bootstrap-token-for-unit-tests';
+  const { app } = createServiceApp<B, BaseServices & { admin: Parameters<typeof authorizeAdmin<PolicyDecision>>[0] }>({
+    service: 'admin',
+    buildServices(b) {
+      const config = readCommonConfig(b);
+      const deps = createDependencies(config, 'admin');
+      const events = redisEventSink(deps.redis, 'admin');
+      const decider = remotePolicyDecider(b.POLICY, { token: undefined, timeoutMs: config.SERVICE_TIMEOUT_MS });
+      return { config, deps, admin: { credentials: new AdminCredentials(deps, BOOTSTRAP), decider, events } };
+    },
+  });
   app.post('/guarded', async (c) => {
-    await requireAdminPermission(
-      c,
-      { id: 'alice', roles: ['secops'], attributes: {}, credentialId: 'x' },
-      'Admin::keys_rotate',
-      'keys',
-    );
+    await authorizeAdmin(c.get('services').admin, adminRequestOf(c), 'Admin_keys_rotate', {
+      type: 'AdminEndpoint',
+      id: 'keys',
+    });
     return c.json({ ok: true });
   });
   const bindings = (policy: Fetcher | undefined): B => ({
@@ -109,8 +122,17 @@ describe('requireAdminPermission()', () => {
     LOG_REQUESTS: 'false',
     POLICY: policy,
   });
-  const call = (requestId: string, policy: { binding: Fetcher | undefined } = { binding: odd }) =>
-    app.request('/guarded', { method: 'POST', headers: { 'x-request-id': requestId } }, bindings(policy.binding));
+  const call = async (
+    requestId: string,
+    policy: { binding: Fetcher | undefined } = { binding: odd },
+    authorization = `Bearer ${BOOTSTRAP}`,
+  ) => {
+    const ctx = createExecutionContext();
+    const headers = { 'x-request-id': requestId, authorization };
+    const res = await app.request('/guarded', { method: 'POST', headers }, bindings(policy.binding), ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
 
   it('Allow → the handler runs', async () => {
     expect((await call('allow')).status).toBe(200);
@@ -130,5 +152,11 @@ describe('requireAdminPermission()', () => {
 
   it('no policy binding → 503', async () => {
     expect((await call('allow', { binding: undefined })).status).toBe(503);
+  });
+
+  it('no admin credential → 401 before the policy Worker is asked', async () => {
+    const res = await call('allow', { binding: odd }, '');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="admin"');
   });
 });

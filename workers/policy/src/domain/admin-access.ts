@@ -1,14 +1,9 @@
 /**
- * Access to the policy Worker's own admin endpoints: the caller authenticates with an admin credential
- * (shared/admin-auth.ts), and the active policy version itself decides, in this isolate, whether
- * `Admin::"<id>"` may perform the endpoint's action on `AdminEndpoint::"policy"`. There is no other path in.
+ * The policy Worker's own admin endpoints are authorized by the active policy version itself, in this isolate:
+ * `Admin::"<id>"` performing the endpoint's action on `AdminEndpoint::"policy"`. This module builds that Cedar
+ * request; the pattern around it (credential, decision, 401/403/503, audit) is shared/admin/authorize.ts.
  */
-import { type AdminPrincipal, authenticateAdmin } from '../../../../shared/admin-auth.js';
-import { forbidden } from '../../../../shared/errors.js';
-import { adminPrincipalEntity } from '../../../../shared/policy-client.js';
-import type { PolicyConfig } from '../config.js';
-import { type ActiveSnapshot, activeSnapshot } from './active-set.js';
-import { type Decision, decide } from './decide.js';
+import { type AdminPrincipal, adminPrincipalEntity, type EntityRef } from '../../../../shared/admin/entity.js';
 import type { AuthorizationRequest, EntityInput } from './request.js';
 
 /** The admin actions guarding the policy store (schema: workers/policy/policies/default.cedarschema). */
@@ -19,42 +14,20 @@ export type PolicyAdminAction =
   | 'Admin_entities_read'
   | 'Admin_entities_write';
 
-export const POLICY_ENDPOINT = { type: 'AdminEndpoint', id: 'policy' } as const;
+export const POLICY_ENDPOINT: EntityRef = { type: 'AdminEndpoint', id: 'policy' };
 
-export function adminRequest(
+/** The Cedar request of an admin principal's `action` on `resource` (the policy store unless given). */
+export function adminAuthorizationRequest(
   principal: Pick<AdminPrincipal, 'id' | 'roles' | 'attributes'>,
-  action: PolicyAdminAction,
+  action: string,
   context: { method: string; path: string },
+  resource: EntityRef = POLICY_ENDPOINT,
 ): AuthorizationRequest {
   return {
     principal: { type: 'Admin', id: principal.id },
     action: { type: 'Action', id: action },
-    resource: { ...POLICY_ENDPOINT },
+    resource: { type: resource.type, id: resource.id },
     context,
     entities: [adminPrincipalEntity(principal) as EntityInput],
   };
-}
-
-export interface AdminAccess {
-  principal: AdminPrincipal;
-  snapshot: ActiveSnapshot;
-  decision: Decision;
-}
-
-/** 401 without a valid credential, 403 when the active policy denies, 503 when no policy can be loaded. */
-export async function requirePolicyAdmin(
-  config: PolicyConfig,
-  authorization: string | undefined,
-  action: PolicyAdminAction,
-  context: { method: string; path: string },
-): Promise<AdminAccess> {
-  const principal = await authenticateAdmin(config, authorization, config.ADMIN_BOOTSTRAP_TOKEN);
-  const snapshot = await activeSnapshot(config);
-  const decision = decide(snapshot.set, snapshot.entities, adminRequest(principal, action, context));
-  if (decision.decision !== 'Allow') {
-    throw forbidden(
-      `${action} on AdminEndpoint::"policy" is denied for Admin::"${principal.id}" by policy version ${snapshot.version}`,
-    );
-  }
-  return { principal, snapshot, decision };
 }

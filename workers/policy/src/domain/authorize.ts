@@ -4,7 +4,7 @@
  * decided by one consistent version.
  */
 import { ProblemError } from '../../../../shared/errors.js';
-import type { ActiveSnapshot } from './active-set.js';
+import type { ActiveSnapshot } from './snapshot.js';
 import { type DecisionError, decide } from './decide.js';
 import { invalidRequest, LIMITS, limitExceeded } from './limits.js';
 import { type AuthorizationRequest, itemError, parseAuthorizationRequest } from './request.js';

@@ -8,7 +8,7 @@ import { ProblemError } from '../../../../shared/errors.js';
 import type { EntityJson } from './cedar.js';
 import { engine } from './cedar.js';
 import { decide } from './decide.js';
-import { adminRequest } from './admin-access.js';
+import { adminAuthorizationRequest } from './admin-access.js';
 import { indexEntities } from './entities.js';
 import { CompiledPolicySet, type SourceError, toSourceError } from './policy-set.js';
 
@@ -38,7 +38,7 @@ export function checkActivation(version: number, source: { policies: string; sch
     const guard = decide(
       set,
       indexEntities(entities),
-      adminRequest({ id: 'bootstrap', roles: ['superadmin'], attributes: {} }, 'Admin_policy_activate', {
+      adminAuthorizationRequest({ id: 'bootstrap', roles: ['superadmin'], attributes: {} }, 'Admin_policy_activate', {
         method: 'POST',
         path: `/v1/policies/versions/${version}/activate`,
       }),

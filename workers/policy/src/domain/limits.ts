@@ -1,7 +1,6 @@
 /**
- * Input limits of the decision API. The original service had the same kind of limits (request_id 128,
- * entity id 512, action 256, depth 10, context 50 keys); every limit has a stable name that a 400 reports,
- * so a caller knows exactly which one it crossed.
+ * Input limits of the decision API (request_id, entity ids, actions, nesting, context keys, ...); every limit
+ * has a stable name that a 400 reports, so a caller knows exactly which one it crossed.
  */
 import { ProblemError } from '../../../../shared/errors.js';
 

@@ -37,7 +37,7 @@ export interface AuthorizationRequest {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*$/;
-// Control characters have no business in identifiers and poison logs (the original service rejected them too).
+// Control characters have no business in identifiers and poison logs.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CEDAR_ACTION_REF = /^([A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)::"((?:[^"\\]|\\.)*)"$/s;
@@ -116,7 +116,7 @@ export function parseAction(value: unknown, path = 'action'): EntityUid {
     if (CONTROL.test(id)) throw invalidRequest(path, 'contains control characters');
     return { type, id };
   }
-  // The original service's form: "Admin::keys_rotate" → Action::"Admin_keys_rotate".
+  // The legacy string form: "Admin::keys_rotate" → Action::"Admin_keys_rotate".
   if (CONTROL.test(value)) throw invalidRequest(path, 'contains control characters');
   if (value.includes('"')) throw invalidRequest(path, 'is neither a Cedar action reference nor an action name');
   return { type: 'Action', id: value.split('::').join('_') };

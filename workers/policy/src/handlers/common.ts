@@ -1,15 +1,14 @@
-/** Helpers every policy handler uses: typed config, bounded JSON bodies, admin guard with audit events. */
-import type { ServiceContext } from '../../../../shared/app.js';
+/** Helpers every policy handler uses: bounded JSON bodies, the admin guard, audit events and change signals. */
+import { type AdminRequest, adminRequestOf, authorizeAdmin } from '../../../../shared/admin/authorize.js';
+import type { AdminPrincipal } from '../../../../shared/admin/entity.js';
 import { readBodyText } from '../../../../shared/body.js';
-import { malformedBody, ProblemError, unsupportedMediaType } from '../../../../shared/errors.js';
-import { emitSecurityEvent, requestOrigin } from '../../../../shared/events.js';
-import { type PolicyConfig, readPolicyConfig } from '../config.js';
-import { type AdminAccess, type PolicyAdminAction, requirePolicyAdmin } from '../domain/admin-access.js';
-import type { Env } from '../env.js';
+import { dependencyUnavailable, malformedBody, ProblemError, unsupportedMediaType } from '../../../../shared/errors.js';
+import type { SecurityEventType } from '../../../../shared/events/event.js';
+import { type PolicyAdminAction, POLICY_ENDPOINT } from '../domain/admin-access.js';
+import type { ActiveSnapshot } from '../domain/snapshot.js';
+import type { PolicyContext, PolicyServices } from '../services.js';
 
-export type PolicyContext = ServiceContext<Env>;
-
-export const policyConfig = (c: PolicyContext): PolicyConfig => readPolicyConfig(c.env as object);
+const SIGNAL_DEADLINE_MS = 2_000;
 
 /**
  * Reads a JSON body within MAX_BODY_BYTES (413 beyond, naming the limit). Depth and size limits of the
@@ -18,7 +17,7 @@ export const policyConfig = (c: PolicyContext): PolicyConfig => readPolicyConfig
 export async function readJson(c: PolicyContext): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType('application/json');
-  const limit = policyConfig(c).MAX_BODY_BYTES;
+  const limit = c.get('services').config.MAX_BODY_BYTES;
   let text: string;
   try {
     text = await readBodyText(c.req.raw, limit);
@@ -45,24 +44,41 @@ export async function readJson(c: PolicyContext): Promise<unknown> {
   }
 }
 
-/** Authenticates and authorizes an admin call (see domain/admin-access.ts); a denial is audited. */
-export async function guard(c: PolicyContext, action: PolicyAdminAction): Promise<AdminAccess> {
-  const config = policyConfig(c);
+export interface PolicyAdminAccess {
+  principal: AdminPrincipal;
+  /** The active version the call was authorized by. */
+  snapshot: ActiveSnapshot;
+  request: AdminRequest;
+}
+
+/**
+ * Authenticates and authorizes an admin call on the policy store (shared/admin/authorize.ts, decided by the
+ * active version in this isolate): 401 without a valid credential, 403 on Deny, 503 when no policy can be loaded.
+ */
+export async function guard(c: PolicyContext, action: PolicyAdminAction): Promise<PolicyAdminAccess> {
+  const request = adminRequestOf(c);
+  const { principal, detail } = await authorizeAdmin(c.get('services').admin, request, action, POLICY_ENDPOINT);
+  return { principal, snapshot: detail, request };
+}
+
+/** Records a successful administrative change. */
+export function audit(
+  services: PolicyServices,
+  access: PolicyAdminAccess,
+  type: SecurityEventType,
+  details: Record<string, unknown>,
+): void {
+  services.events.emit({ type, outcome: 'success', ...access.request.origin, details }, access.request.ctx);
+}
+
+/** Raises the Redis generation; failing that, the store changed but other isolates would not know: 503. */
+export async function signalChange(services: PolicyServices, generation: number, what: string): Promise<void> {
+  services.active.invalidate();
   try {
-    return await requirePolicyAdmin(config, c.req.header('authorization'), action, {
-      method: c.req.method,
-      path: c.req.path,
-    });
+    await services.signal.publish(generation, SIGNAL_DEADLINE_MS);
   } catch (err) {
-    if (err instanceof ProblemError && err.status === 403) {
-      emitSecurityEvent(c.executionCtx, config, 'policy', {
-        type: 'authorization.denied',
-        outcome: 'denied',
-        request_id: c.get('requestId'),
-        ...requestOrigin(c.req.raw),
-        details: { action, resource: 'AdminEndpoint::"policy"', reason: err.message },
-      });
-    }
-    throw err;
+    throw dependencyUnavailable(
+      `${what} is committed but could not be signalled to other isolates (${(err as Error).message}); repeat the request`,
+    );
   }
 }

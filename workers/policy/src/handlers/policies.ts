@@ -2,27 +2,17 @@
  * Policy store administration: publish, list, read and activate versions (activation is also rollback).
  * Every route is authenticated (admin credential) and authorized by the active policy version.
  */
-import { dependencyUnavailable, notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
-import { emitSecurityEvent, requestOrigin } from '../../../../shared/events.js';
-import type { PolicyConfig } from '../config.js';
-import { activeSnapshot, invalidateActiveSnapshot } from '../domain/active-set.js';
-import { adminRequest } from '../domain/admin-access.js';
+import { notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
+import { adminAuthorizationRequest } from '../domain/admin-access.js';
 import { decide } from '../domain/decide.js';
 import { checkActivation } from '../domain/lifecycle.js';
 import { CompiledPolicySet, PolicySourceError } from '../domain/policy-set.js';
-import { publishGeneration } from '../storage/generation-signal.js';
-import {
-  activateVersion,
-  getVersion,
-  listVersions,
-  publishVersion,
-  VersionNotFoundError,
-} from '../storage/policy-store.js';
-import { guard, type PolicyContext, policyConfig, readJson } from './common.js';
+import type { PolicyContext } from '../services.js';
+import { VersionNotFoundError } from '../storage/policy-store.js';
+import { audit, guard, type PolicyAdminAccess, readJson, signalChange } from './common.js';
 
 const MAX_POLICY_TEXT = 512 * 1024;
 const MAX_COMMENT = 1_000;
-const SIGNAL_DEADLINE_MS = 2_000;
 
 function versionParam(c: PolicyContext): number {
   const raw = c.req.param('version') ?? '';
@@ -34,46 +24,34 @@ function sourceErrorResponse(err: PolicySourceError): ProblemError {
   return new ProblemError('ERR_VALIDATION', 400, 'Invalid Policy Set', err.message, { errors: err.errors });
 }
 
-/** Raises the Redis generation; failing that, the store changed but other isolates would not know: 503. */
-async function signal(config: PolicyConfig, generation: number, what: string): Promise<void> {
-  invalidateActiveSnapshot(config);
+async function activate(c: PolicyContext, version: number, access: PolicyAdminAccess) {
+  const services = c.get('services');
+  const setId = services.active.setId;
+  let result: Awaited<ReturnType<typeof services.store.activateVersion>>;
   try {
-    await publishGeneration(config, config.POLICY_SET_ID, generation, SIGNAL_DEADLINE_MS);
-  } catch (err) {
-    throw dependencyUnavailable(
-      `${what} is committed but could not be signalled to other isolates (${(err as Error).message}); repeat the request`,
-    );
-  }
-}
-
-async function activate(c: PolicyContext, version: number, actor: string) {
-  const config = policyConfig(c);
-  let result: Awaited<ReturnType<typeof activateVersion>>;
-  try {
-    result = await activateVersion(config, config.POLICY_SET_ID, version, (source, entities) =>
+    result = await services.store.activateVersion(version, (source, entities) =>
       checkActivation(version, source, entities),
     );
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw notFound(err.message);
     throw err;
   }
-  await signal(config, result.generation, `activation of version ${version}`);
-  emitSecurityEvent(c.executionCtx, config, 'policy', {
-    type: 'policy.activated',
-    outcome: 'success',
-    request_id: c.get('requestId'),
-    ...requestOrigin(c.req.raw),
-    details: { policy_set: config.POLICY_SET_ID, version, previous: result.previous, actor },
+  await signalChange(services, result.generation, `activation of version ${version}`);
+  audit(services, access, 'policy.activated', {
+    policy_set: setId,
+    version,
+    previous: result.previous,
+    actor: access.principal.id,
   });
-  return { policy_set: config.POLICY_SET_ID, active_version: version, previous_version: result.previous };
+  return { policy_set: setId, active_version: version, previous_version: result.previous };
 }
 
 export async function listPolicyVersions(c: PolicyContext) {
   await guard(c, 'Admin_policy_read');
-  const config = policyConfig(c);
-  const versions = await listVersions(config, config.POLICY_SET_ID);
+  const { store, active } = c.get('services');
+  const versions = await store.listVersions();
   return c.json({
-    policy_set: config.POLICY_SET_ID,
+    policy_set: active.setId,
     active_version: versions.find((v) => v.active)?.version ?? null,
     versions,
   });
@@ -81,12 +59,9 @@ export async function listPolicyVersions(c: PolicyContext) {
 
 export async function readPolicyVersion(c: PolicyContext) {
   await guard(c, 'Admin_policy_read');
-  const config = policyConfig(c);
+  const { store, active } = c.get('services');
   try {
-    return c.json({
-      policy_set: config.POLICY_SET_ID,
-      ...(await getVersion(config, config.POLICY_SET_ID, versionParam(c))),
-    });
+    return c.json({ policy_set: active.setId, ...(await store.getVersion(versionParam(c))) });
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw notFound(err.message);
     throw err;
@@ -95,10 +70,10 @@ export async function readPolicyVersion(c: PolicyContext) {
 
 export async function readActivePolicy(c: PolicyContext) {
   const { snapshot } = await guard(c, 'Admin_policy_read');
-  const config = policyConfig(c);
+  const { store, active } = c.get('services');
   return c.json({
-    policy_set: config.POLICY_SET_ID,
-    ...(await getVersion(config, config.POLICY_SET_ID, snapshot.version)),
+    policy_set: active.setId,
+    ...(await store.getVersion(snapshot.version)),
     policy_ids: snapshot.set.policyIds,
   });
 }
@@ -138,13 +113,14 @@ export async function publishPolicyVersion(c: PolicyContext) {
     if (err instanceof PolicySourceError) throw sourceErrorResponse(err);
     throw err;
   }
+  const services = c.get('services');
   if (wantActivate) {
     // Publishing and activating in one call needs both permissions.
-    const snapshot = await activeSnapshot(policyConfig(c));
+    const snapshot = await services.active.current();
     const d = decide(
       snapshot.set,
       snapshot.entities,
-      adminRequest(access.principal, 'Admin_policy_activate', { method: c.req.method, path: c.req.path }),
+      adminAuthorizationRequest(access.principal, 'Admin_policy_activate', { method: c.req.method, path: c.req.path }),
     );
     if (d.decision !== 'Allow') {
       throw new ProblemError(
@@ -155,21 +131,19 @@ export async function publishPolicyVersion(c: PolicyContext) {
       );
     }
   }
-  const config = policyConfig(c);
-  const published = await publishVersion(config, config.POLICY_SET_ID, {
+  const setId = services.active.setId;
+  const published = await services.store.publishVersion({
     ...source,
     comment: comment as string | undefined,
     createdBy: access.principal.id,
   });
-  emitSecurityEvent(c.executionCtx, config, 'policy', {
-    type: 'policy.published',
-    outcome: 'success',
-    request_id: c.get('requestId'),
-    ...requestOrigin(c.req.raw),
-    details: { policy_set: config.POLICY_SET_ID, version: published.version, actor: access.principal.id },
+  audit(services, access, 'policy.published', {
+    policy_set: setId,
+    version: published.version,
+    actor: access.principal.id,
   });
-  const activation = wantActivate ? await activate(c, published.version, access.principal.id) : undefined;
-  return c.json({ policy_set: config.POLICY_SET_ID, ...published, active: Boolean(activation), warnings }, 201, {
+  const activation = wantActivate ? await activate(c, published.version, access) : undefined;
+  return c.json({ policy_set: setId, ...published, active: Boolean(activation), warnings }, 201, {
     location: `/v1/policies/versions/${published.version}`,
   });
 }
@@ -177,5 +151,5 @@ export async function publishPolicyVersion(c: PolicyContext) {
 /** `POST /v1/policies/versions/:version/activate`: makes the version active everywhere within seconds. */
 export async function activatePolicyVersion(c: PolicyContext) {
   const access = await guard(c, 'Admin_policy_activate');
-  return c.json(await activate(c, versionParam(c), access.principal.id));
+  return c.json(await activate(c, versionParam(c), access));
 }

@@ -1,0 +1,54 @@
+// The Workers' environment for local runs (`npm start`, `npm run dev`): local defaults first, then every variable a
+// Worker declares (workers/<name>/src/variables.ts) that the caller set by its documented name, then the addresses of the
+// data plane the script started. So `REGISTRATION_TOKEN=... npm start` turns registration protection on, exactly
+// as the same variable does in a deployment.
+import { allWorkerVariables } from './workers.mjs';
+
+/**
+ * @param {object} opts
+ * @param {Record<string, string | undefined>} opts.processEnv  the caller's environment (process.env)
+ * @param {{ databaseUrl: string, pgProxy: string, redisRestUrl: string, redisRestToken: string }} opts.dataPlane
+ * @param {{ KEY_ENCRYPTION_KEY: string, ADMIN_BOOTSTRAP_TOKEN: string }} opts.secrets  .data/local-secrets.json
+ * @param {string} opts.issuer
+ * @returns {Record<string, string>}
+ */
+export function localWorkerEnv({ processEnv, dataPlane, secrets, issuer }) {
+  const given = {};
+  for (const name of allWorkerVariables()) {
+    const value = processEnv[name];
+    if (value !== undefined && value !== '') given[name] = value;
+  }
+  return {
+    ENVIRONMENT: 'development',
+    ISSUER: issuer,
+    KEY_ENCRYPTION_KEY: secrets.KEY_ENCRYPTION_KEY,
+    KEK_ID: 'local-1',
+    ADMIN_BOOTSTRAP_TOKEN: secrets.ADMIN_BOOTSTRAP_TOKEN,
+    // Local use only: lets `curl` register a client without an initial access token, unless the caller set
+    // REGISTRATION_TOKEN (which then is required) or ALLOW_OPEN_REGISTRATION=false. Never set in production.
+    ALLOW_OPEN_REGISTRATION: 'true',
+    ...given,
+    // How the Workers reach the data plane is the script's decision (DATABASE_URL / REDIS_URL choose the servers).
+    DATABASE_URL: dataPlane.databaseUrl,
+    PG_WS_PROXY: dataPlane.pgProxy,
+    UPSTASH_REDIS_REST_URL: dataPlane.redisRestUrl,
+    UPSTASH_REDIS_REST_TOKEN: dataPlane.redisRestToken,
+  };
+}
+
+/** The banner line saying how client registration is protected with this environment. */
+export function registrationNotice(env) {
+  if (env.REGISTRATION_TOKEN) {
+    return '  client registration requires REGISTRATION_TOKEN as its initial access token (open registration is off)';
+  }
+  if (
+    ['true', '1', 'yes'].includes(
+      String(env.ALLOW_OPEN_REGISTRATION ?? '')
+        .trim()
+        .toLowerCase(),
+    )
+  ) {
+    return '  open client registration is ON (local only): POST /oauth/register needs no initial access token';
+  }
+  return '  client registration is off (set REGISTRATION_TOKEN, or ALLOW_OPEN_REGISTRATION=true)';
+}

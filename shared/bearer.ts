@@ -1,0 +1,34 @@
+/**
+ * Bearer credentials (RFC 6750): the one parser and the one challenge every Worker uses, for admin credentials,
+ * the registration access tokens, the policy decision API and the metrics endpoint.
+ */
+import { timingSafeEqualStrings } from './crypto.js';
+import { unauthorized } from './errors.js';
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+/** The token of an `Authorization: Bearer <b64token>` header (RFC 6750 §2.1), or undefined. */
+export function bearerToken(header: string | undefined | null): string | undefined {
+  if (!header) return undefined;
+  return BEARER.exec(header)?.[1];
+}
+
+/** The `WWW-Authenticate` value of a 401 (RFC 6750 §3): the realm, and the error when a token was presented. */
+export function bearerChallenge(realm: string, error?: 'invalid_token' | 'invalid_request'): string {
+  return error ? `Bearer realm="${realm}", error="${error}"` : `Bearer realm="${realm}"`;
+}
+
+/**
+ * Requires `expected` as the bearer token (constant-time comparison). Throws a 401 problem with the challenge
+ * otherwise. An unset `expected` requires nothing.
+ */
+export async function requireStaticBearer(
+  header: string | undefined | null,
+  expected: string | undefined,
+  realm: string,
+  detail: string,
+): Promise<void> {
+  if (!expected) return;
+  const presented = bearerToken(header) ?? '';
+  if (!(await timingSafeEqualStrings(presented, expected))) throw unauthorized(detail, bearerChallenge(realm));
+}

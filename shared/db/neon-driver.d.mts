@@ -1,0 +1,3 @@
+import type { neonConfig } from '@neondatabase/serverless';
+
+export function configureNeonDriver(config: typeof neonConfig, opts?: { proxy?: string; webSocket?: unknown }): void;

@@ -1,0 +1,85 @@
+/**
+ * Security events: what happened, in the one schema every Worker writes. The batched sink (./sink.ts) appends them
+ * to the Redis stream `security-events` after the response; the monitor Worker consumes the stream.
+ *
+ * Event schema (stream entry fields, all strings):
+ *   event_id    UUID of the event
+ *   time        ISO-8601 time it happened
+ *   type        one of SecurityEventType
+ *   outcome     "success" | "failure" | "denied"
+ *   service     the Worker that saw it
+ *   client_id   OAuth client involved, if any
+ *   user_id     end user involved, if any
+ *   ip          client address (shared/client-address.ts: the same rule in every Worker)
+ *   user_agent  User-Agent header, truncated to 256 characters
+ *   request_id  the x-request-id of the request
+ *   details     JSON object with type-specific details (never secrets or tokens)
+ */
+
+export const SECURITY_EVENTS_STREAM = 'security-events';
+/** The stream is trimmed to about this many entries so Redis memory stays bounded if the monitor falls behind. */
+export const SECURITY_EVENTS_MAXLEN = 100_000;
+
+export type SecurityEventType =
+  | 'token.issued'
+  | 'token.revoked'
+  | 'token.introspected'
+  | 'client.authentication_failed'
+  | 'client.registered'
+  | 'client.updated'
+  | 'client.deleted'
+  | 'rate_limit.exceeded'
+  | 'key.rotated'
+  | 'policy.published'
+  | 'policy.activated'
+  | 'authorization.denied'
+  | 'admin.action'
+  | 'user.login_failed'
+  | 'user.login_succeeded';
+
+export type SecurityEventOutcome = 'success' | 'failure' | 'denied';
+
+export interface SecurityEvent {
+  event_id: string;
+  time: string;
+  type: SecurityEventType;
+  outcome: SecurityEventOutcome;
+  service: string;
+  client_id?: string;
+  user_id?: string;
+  ip?: string;
+  user_agent?: string;
+  request_id?: string;
+  details?: Record<string, unknown>;
+}
+
+export type SecurityEventInput = Omit<SecurityEvent, 'event_id' | 'time' | 'service'>;
+
+/** The request's side of an event: who called (the one client-address rule) and which request it was. */
+export function eventOrigin(
+  req: Request,
+  ip: string,
+  requestId: string,
+): Pick<SecurityEvent, 'ip' | 'user_agent' | 'request_id'> {
+  const ua = req.headers.get('user-agent');
+  return { ip, user_agent: ua ? ua.slice(0, 256) : undefined, request_id: requestId };
+}
+
+export function buildSecurityEvent(service: string, input: SecurityEventInput): SecurityEvent {
+  return { event_id: crypto.randomUUID(), time: new Date().toISOString(), service, ...input };
+}
+
+/** Flattens an event into stream fields (Redis stream values are strings). */
+export function toStreamFields(event: SecurityEvent): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event)) {
+    if (v === undefined) continue;
+    fields[k] = k === 'details' ? JSON.stringify(v) : String(v);
+  }
+  return fields;
+}
+
+export function fromStreamFields(fields: Record<string, string>): SecurityEvent {
+  const { details, ...rest } = fields;
+  return { ...(rest as unknown as SecurityEvent), details: details ? JSON.parse(details) : {} };
+}

@@ -1,0 +1,103 @@
+/**
+ * `npm start` hands the Workers every setting its environment gives by the documented name. A user who sets
+ * REGISTRATION_TOKEN gets registration protected by it (and a banner that says so), never open registration.
+ * The environment is composed by scripts/lib/local-env.mjs exactly as scripts/start.mjs does, and run under the
+ * real workerd with the generated platform config against this run's own database and Redis prefix.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localWorkerEnv, registrationNotice } from '../../scripts/lib/local-env.mjs';
+import { platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
+import { startTestDataPlane, type TestDataPlane } from './harness.js';
+
+const REGISTRATION_TOKEN = randomBytes(24).toString('base64url');
+const secrets = {
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+};
+const metadata = JSON.stringify({
+  client_name: 'local',
+  grant_types: ['client_credentials'],
+  token_endpoint_auth_method: 'client_secret_basic',
+});
+
+describe('npm start passes Worker settings by their documented names', () => {
+  let dp: TestDataPlane;
+  let doStorageDir: string;
+
+  beforeAll(async () => {
+    dp = await startTestDataPlane();
+    doStorageDir = mkdtempSync(join(tmpdir(), 'esp-local-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await dp?.stop();
+    if (doStorageDir) rmSync(doStorageDir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** Starts the platform with the env `npm start` would build from `processEnv`; returns the auth URL. */
+  async function start(processEnv: Record<string, string>) {
+    const sockets = await platformSockets();
+    const env = localWorkerEnv({
+      processEnv: { ...processEnv, REDIS_KEY_PREFIX: dp.redisPrefix, LOG_REQUESTS: 'false' },
+      dataPlane: dp,
+      secrets,
+      issuer: `http://${sockets.auth}`,
+    });
+    const workerd = await startWorkerd({ config: platformConfigPath(), sockets, env, doStorageDir });
+    return { env, workerd, auth: `http://${workerd.sockets.auth}` };
+  }
+
+  const register = (auth: string, token?: string) =>
+    fetch(`${auth}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: metadata,
+    });
+
+  it('REGISTRATION_TOKEN in the environment: registration requires it, and the banner says so', async () => {
+    const { env, workerd, auth } = await start({ REGISTRATION_TOKEN, DATABASE_URL: dp.databaseUrl });
+    try {
+      expect(env.REGISTRATION_TOKEN).toBe(REGISTRATION_TOKEN);
+      expect(registrationNotice(env)).toMatch(/requires REGISTRATION_TOKEN/);
+      const open = await register(auth);
+      expect(open.status, await open.clone().text()).toBe(401);
+      expect(((await open.json()) as { error: string }).error).toBe('invalid_token');
+      expect((await register(auth, 'not-the-registration-token')).status).toBe(401);
+      const ok = await register(auth, REGISTRATION_TOKEN);
+      expect(ok.status, await ok.clone().text()).toBe(201);
+      const discovery = (await (await fetch(`${auth}/.well-known/oauth-authorization-server`)).json()) as object;
+      expect(discovery).toHaveProperty('registration_endpoint');
+    } finally {
+      await workerd.stop();
+    }
+  }, 60_000);
+
+  it('without it, local registration is open (the documented local default), and the banner says so', async () => {
+    const { env, workerd, auth } = await start({});
+    try {
+      expect(env.REGISTRATION_TOKEN).toBeUndefined();
+      expect(registrationNotice(env)).toMatch(/open client registration is ON/);
+      expect((await register(auth)).status).toBe(201);
+    } finally {
+      await workerd.stop();
+    }
+  }, 60_000);
+
+  it('ALLOW_OPEN_REGISTRATION=false in the environment turns the local default off', async () => {
+    const env = localWorkerEnv({
+      processEnv: { ALLOW_OPEN_REGISTRATION: 'false' },
+      dataPlane: dp,
+      secrets,
+      issuer: 'http://127.0.0.1:8080',
+    });
+    expect(env.ALLOW_OPEN_REGISTRATION).toBe('false');
+    expect(registrationNotice(env)).toMatch(/registration is off/);
+    // The data plane's addresses are the script's: a stray PG_WS_PROXY cannot point the Workers elsewhere.
+    const stray = localWorkerEnv({ processEnv: { PG_WS_PROXY: 'elsewhere:1' }, dataPlane: dp, secrets, issuer: 'x' });
+    expect(stray.PG_WS_PROXY).toBe(dp.pgProxy);
+  });
+});

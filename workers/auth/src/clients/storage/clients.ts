@@ -1,0 +1,279 @@
+/**
+ * OAuth client records: Postgres is the source of truth; the token hot path reads through two caches.
+ *
+ *   isolate Map (bounded, per-entry check time)  →  Redis `client:<id>` (JSON with its version)  →  Postgres
+ *
+ * Invalidation: every change bumps the row's `version` in Postgres and then SETs `client-version:<id>` in Redis to
+ * it (and refreshes `client:<id>`). An isolate serves an entry without any I/O for at most CLIENT_CACHE_TTL_MS
+ * after it last confirmed the version; then one Redis MGET (version key + record) confirms or replaces it. So an
+ * updated or deleted client stops being served by every isolate within CLIENT_CACHE_TTL_MS (default 1 s) of the
+ * change being acknowledged, with no Postgres query in steady state.
+ *
+ * Races: a reader that loaded an old row from Postgres may write stale JSON to Redis, but it only writes the
+ * version key with NX (never over a writer's value), and JSON whose version differs from the version key is never
+ * trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
+ * Unknown client ids are cached negatively (isolate and Redis) so guessing ids does not reach Postgres per request.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { oauthClients } from '../../../../../shared/db/schema.js';
+import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
+import { dependencyUnavailable } from '../../../../../shared/errors.js';
+import type { ClientAuthMethod } from '../domain/client-authentication.js';
+import type { ClientMetadata } from '../domain/client-metadata.js';
+import type { ClientRecord, ClientRow, ClientStore, NewClient } from '../domain/client-store.js';
+
+const REDIS_TTL_SECONDS = 3600;
+const NEGATIVE_TTL_SECONDS = 300;
+const MISSING = '{"missing":true}';
+const ISOLATE_CACHE_MAX = 10_000;
+
+interface Entry {
+  client: ClientRecord | null;
+  /** The Redis version key value the entry was confirmed against (null: no version key, i.e. unknown client). */
+  version: string | null;
+  checkedAt: number;
+}
+
+function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
+  const extra = row.metadata ?? {};
+  const metadata: ClientMetadata = {
+    ...(extra as Partial<ClientMetadata>),
+    redirect_uris: row.redirectUris,
+    grant_types: row.grantTypes,
+    response_types: row.responseTypes,
+    token_endpoint_auth_method: row.tokenEndpointAuthMethod as ClientAuthMethod,
+    scope: row.scope,
+    allowed_resources: row.allowedResources,
+  };
+  if (row.clientName !== null) metadata.client_name = row.clientName;
+  if (row.accessTokenTtlSeconds !== null) metadata.access_token_lifetime = row.accessTokenTtlSeconds;
+  return {
+    clientId: row.clientId,
+    secretHash: row.clientSecretHash,
+    registrationTokenHash: row.registrationAccessTokenHash,
+    status: row.status === 'active' ? 'active' : 'deleted',
+    version: row.version,
+    metadata,
+    rateLimit: row.rateLimit ?? null,
+    clientIdIssuedAt: row.clientIdIssuedAt,
+    clientSecretExpiresAt: row.clientSecretExpiresAt,
+  };
+}
+
+function cacheable(row: ClientRow): ClientRecord {
+  const { registrationTokenHash: _omit, ...record } = row;
+  return record;
+}
+
+/** Columns for the descriptive metadata kept in the jsonb column (the rest have their own columns). */
+function columns(metadata: ClientMetadata) {
+  const {
+    redirect_uris,
+    grant_types,
+    response_types,
+    token_endpoint_auth_method,
+    scope,
+    allowed_resources,
+    access_token_lifetime,
+    client_name,
+    ...rest
+  } = metadata;
+  return {
+    clientName: client_name ?? null,
+    redirectUris: redirect_uris,
+    grantTypes: grant_types,
+    responseTypes: response_types,
+    tokenEndpointAuthMethod: token_endpoint_auth_method,
+    scope,
+    allowedResources: allowed_resources,
+    accessTokenTtlSeconds: access_token_lifetime ?? null,
+    metadata: rest as Record<string, unknown>,
+  };
+}
+
+/** The clients store on Postgres, cached in Redis and in the isolate (see the module comment). */
+export class PostgresClientStore implements ClientStore {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly deps: Dependencies,
+    /** CLIENT_CACHE_TTL_MS: how long an isolate serves an entry before re-checking its Redis version key. */
+    private readonly cacheTtlMs: number,
+  ) {}
+
+  private versionKey(clientId: string): string {
+    return this.deps.redis.key('client-version', clientId);
+  }
+
+  private recordKey(clientId: string): string {
+    return this.deps.redis.key('client', clientId);
+  }
+
+  private remember(clientId: string, entry: Entry): void {
+    this.cache.delete(clientId);
+    if (this.cache.size >= ISOLATE_CACHE_MAX) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(clientId, entry);
+  }
+
+  /**
+   * Writes the current record and version to Redis after a change. For an update or a deletion the invalidation
+   * is part of the change, so a failure is reported (503: retry). For a new client nothing stale can be cached
+   * (its id is fresh), so a failure only costs the first reader a Postgres query; registration still succeeds,
+   * since its credentials are shown only once.
+   */
+  private async publish(row: ClientRow, required = true): Promise<void> {
+    const ok = await tryRedis(
+      this.deps,
+      'client cache invalidation',
+      async (redis) => {
+        await redis
+          .pipeline()
+          .set(this.versionKey(row.clientId), String(row.version), { ex: REDIS_TTL_SECONDS })
+          .set(this.recordKey(row.clientId), JSON.stringify(cacheable(row)), { ex: REDIS_TTL_SECONDS })
+          .exec();
+        return true;
+      },
+      false,
+    );
+    // The isolate that made a change must not wait for its own TTL.
+    this.cache.delete(row.clientId);
+    if (!ok && required) {
+      // The change is committed; caches heal within REDIS_TTL_SECONDS at worst. Tell the caller to retry.
+      throw dependencyUnavailable('the change was saved but caches could not be invalidated; retry the request');
+    }
+  }
+
+  private loadFromPostgres(clientId: string): Promise<ClientRow | null> {
+    return withPostgres(this.deps, 'client lookup', async (db) => {
+      const rows = await db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId)).limit(1);
+      return rows[0] ? toRow(rows[0]) : null;
+    });
+  }
+
+  async get(clientId: string, now = Date.now()): Promise<ClientRecord | null> {
+    const entry = this.cache.get(clientId);
+    if (entry && now - entry.checkedAt < this.cacheTtlMs) return entry.client;
+
+    const cached = await tryRedis(
+      this.deps,
+      'client cache read',
+      (redis) => redis.mget<(string | null)[]>(this.versionKey(clientId), this.recordKey(clientId)),
+      undefined,
+    );
+    if (cached !== undefined) {
+      const [version, json] = cached;
+      if (entry && (version ?? null) === entry.version) {
+        entry.checkedAt = now;
+        return entry.client;
+      }
+      if (version == null && json === MISSING) {
+        this.remember(clientId, { client: null, version: null, checkedAt: now });
+        return null;
+      }
+      if (version != null && json) {
+        try {
+          const record = JSON.parse(json) as ClientRecord;
+          if (String(record.version) === version) {
+            this.remember(clientId, { client: record, version, checkedAt: now });
+            return record;
+          }
+        } catch (err) {
+          logError(this.deps.service, 'client cache entry unreadable', err, { client_id: clientId });
+        }
+      }
+    }
+
+    const row = await this.loadFromPostgres(clientId);
+    const record = row ? cacheable(row) : null;
+    if (cached === undefined) {
+      // Redis is down: serve from Postgres, and remember only briefly (no version to confirm against later).
+      this.remember(clientId, { client: record, version: `pg:${record?.version ?? 'none'}`, checkedAt: now });
+      return record;
+    }
+    const version = record ? String(record.version) : null;
+    await tryRedis(
+      this.deps,
+      'client cache fill',
+      async (redis) => {
+        if (record) {
+          await redis
+            .pipeline()
+            .set(this.versionKey(clientId), String(record.version), { ex: REDIS_TTL_SECONDS, nx: true })
+            .set(this.recordKey(clientId), JSON.stringify(record), { ex: REDIS_TTL_SECONDS })
+            .exec();
+        } else {
+          await redis.set(this.recordKey(clientId), MISSING, { ex: NEGATIVE_TTL_SECONDS });
+        }
+      },
+      undefined,
+    );
+    this.remember(clientId, { client: record, version, checkedAt: now });
+    return record;
+  }
+
+  readRow(clientId: string): Promise<ClientRow | null> {
+    return this.loadFromPostgres(clientId);
+  }
+
+  async insert(client: NewClient): Promise<ClientRow> {
+    const row = await withPostgres(this.deps, 'client insert', async (db) => {
+      const rows = await db
+        .insert(oauthClients)
+        .values({
+          clientId: client.clientId,
+          clientSecretHash: client.secretHash,
+          registrationAccessTokenHash: client.registrationTokenHash,
+          ...columns(client.metadata),
+          rateLimit: client.rateLimit,
+          status: 'active',
+          version: 1,
+          clientIdIssuedAt: client.clientIdIssuedAt,
+          clientSecretExpiresAt: 0,
+        })
+        .returning();
+      return toRow(rows[0] as typeof oauthClients.$inferSelect);
+    });
+    await this.publish(row, false);
+    return row;
+  }
+
+  async updateMetadata(clientId: string, metadata: ClientMetadata): Promise<ClientRow | null> {
+    const row = await withPostgres(this.deps, 'client update', async (db) => {
+      const rows = await db
+        .update(oauthClients)
+        .set({ ...columns(metadata), version: sql`${oauthClients.version} + 1`, updatedAt: sql`now()` })
+        .where(and(eq(oauthClients.clientId, clientId), eq(oauthClients.status, 'active')))
+        .returning();
+      return rows[0] ? toRow(rows[0]) : null;
+    });
+    if (row) await this.publish(row);
+    return row;
+  }
+
+  /**
+   * The row is kept as a tombstone (status "deleted", credentials erased) so the client id is never reissued and
+   * audit references stay meaningful.
+   */
+  async delete(clientId: string): Promise<boolean> {
+    const row = await withPostgres(this.deps, 'client delete', async (db) => {
+      const rows = await db
+        .update(oauthClients)
+        .set({
+          status: 'deleted',
+          clientSecretHash: null,
+          registrationAccessTokenHash: null,
+          version: sql`${oauthClients.version} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(oauthClients.clientId, clientId), eq(oauthClients.status, 'active')))
+        .returning();
+      return rows[0] ? toRow(rows[0]) : null;
+    });
+    if (!row) return false;
+    await this.publish(row);
+    return true;
+  }
+}

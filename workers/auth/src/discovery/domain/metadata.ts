@@ -1,0 +1,62 @@
+/**
+ * Authorization server metadata (RFC 8414) and the OpenID discovery document, advertising only what this
+ * Worker implements: the client_credentials grant, client_secret_basic/post, the token, introspection,
+ * revocation and (when enabled) registration endpoints, and the JWKS.
+ *
+ * `/.well-known/openid-configuration`: this server issues no ID tokens and has no authorization or userinfo
+ * endpoint, so it is not an OpenID Provider yet. The document is still served, because many relying-party
+ * libraries discover through that URL by default, but it is the same honest document: OIDC fields describing
+ * ID tokens (`id_token_signing_alg_values_supported`, `subject_types_supported`) are omitted instead of claiming
+ * support, `response_types_supported` is the empty list (RFC 8414 makes the member required; no response type
+ * exists without an authorization endpoint), and OIDC's defaulted booleans are stated explicitly as false.
+ *
+ * `access_token_signing_alg_values_supported` is an extension (no registered name exists for RFC 9068 tokens);
+ * the JWKS `alg` members say the same.
+ */
+import { CLIENT_AUTH_METHODS } from '../../clients/domain/client-authentication.js';
+
+export interface MetadataSettings {
+  issuer: string;
+  baseUrl: string;
+  signingAlg: string;
+  registrationEnabled: boolean;
+  scopesSupported: readonly string[];
+}
+
+export function authorizationServerMetadata(s: MetadataSettings): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    issuer: s.issuer,
+    token_endpoint: `${s.baseUrl}/oauth/token`,
+    jwks_uri: `${s.baseUrl}/.well-known/jwks.json`,
+  };
+  if (s.registrationEnabled) doc.registration_endpoint = `${s.baseUrl}/oauth/register`;
+  if (s.scopesSupported.length > 0) doc.scopes_supported = [...s.scopesSupported];
+  Object.assign(doc, {
+    response_types_supported: [],
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    introspection_endpoint: `${s.baseUrl}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint: `${s.baseUrl}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    access_token_signing_alg_values_supported: [s.signingAlg],
+  });
+  return doc;
+}
+
+export function openIdConfiguration(s: MetadataSettings): Record<string, unknown> {
+  return {
+    ...authorizationServerMetadata(s),
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+  };
+}
+
+/**
+ * The JWKS `max-age`: never longer than the publish lead (a new key is published KEY_PUBLISH_LEAD_SECONDS before it
+ * signs), so a relying party honouring max-age always holds the next key before the first token signed with it.
+ */
+export function jwksMaxAge(config: { JWKS_MAX_AGE_SECONDS: number; KEY_PUBLISH_LEAD_SECONDS: number }): number {
+  return Math.min(config.JWKS_MAX_AGE_SECONDS, config.KEY_PUBLISH_LEAD_SECONDS);
+}

@@ -1,0 +1,73 @@
+/**
+ * The auth Worker's composition root: everything its handlers use, built once per env object from one merged,
+ * validated configuration (env.ts). Handlers reach it as `c.var.services` (on hot paths `c.get('services')`,
+ * which does not copy the variables). Request-scoped facts (client address, request id, waitUntil) are
+ * arguments of the calls, never state here.
+ */
+import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
+import { AdminCredentials } from '../../../shared/admin/credentials.js';
+import type { BaseServices, ServiceContext } from '../../../shared/app.js';
+import { createDependencies } from '../../../shared/dependencies.js';
+import { EventSampler, type EventSink, redisEventSink } from '../../../shared/events/sink.js';
+import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
+import { createLimiter } from '../../../shared/rate-limit/create.js';
+import type { Limiter } from '../../../shared/rate-limit/limiter.js';
+import type { ClientStore } from './clients/domain/client-store.js';
+import { PostgresClientStore } from './clients/storage/clients.js';
+import { DiscoveryDocuments } from './discovery/documents.js';
+import { type AuthConfig, type Env, readAuthConfig } from './env.js';
+import { KeyRing } from './keys/key-ring.js';
+import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
+import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
+import type { RevocationStore } from './tokens/domain/revocation-store.js';
+import { PostgresRevocationStore } from './tokens/storage/revocations.js';
+
+export interface AuthServices extends BaseServices {
+  readonly config: AuthConfig;
+  readonly events: EventSink;
+  readonly clients: ClientStore;
+  readonly keys: KeyRing;
+  readonly revocations: RevocationStore;
+  readonly rateLimits: {
+    readonly limiter: Limiter;
+    readonly endpoints: Readonly<Record<RateLimitedEndpoint, EndpointLimits>>;
+    readonly failedAuthCost: number;
+    readonly successHeaders: boolean;
+    /** Samples rate_limit.exceeded events (one per bucket and second). */
+    readonly refusals: EventSampler;
+  };
+  readonly admin: AdminAuthorization<PolicyDecision>;
+  readonly discovery: DiscoveryDocuments;
+}
+
+export type AuthContext = ServiceContext<Env, AuthServices>;
+
+export function buildServices(env: Env): AuthServices {
+  const config = readAuthConfig(env);
+  const deps = createDependencies(config, 'auth');
+  const events = redisEventSink(deps.redis, 'auth');
+  return {
+    config,
+    deps,
+    events,
+    clients: new PostgresClientStore(deps, config.CLIENT_CACHE_TTL_MS),
+    keys: new KeyRing(new PostgresSigningKeyStore(deps), config),
+    revocations: new PostgresRevocationStore(deps),
+    rateLimits: {
+      limiter: createLimiter(config, deps, env.RATE_LIMITER),
+      endpoints: allEndpointLimits(config),
+      failedAuthCost: config.RATE_LIMIT_FAILED_AUTH_COST,
+      successHeaders: config.RATE_LIMIT_SUCCESS_HEADERS,
+      refusals: new EventSampler(),
+    },
+    admin: {
+      credentials: new AdminCredentials(deps, config.ADMIN_BOOTSTRAP_TOKEN),
+      decider: remotePolicyDecider(env.POLICY, {
+        token: config.POLICY_API_TOKEN,
+        timeoutMs: config.SERVICE_TIMEOUT_MS,
+      }),
+      events,
+    },
+    discovery: new DiscoveryDocuments(config),
+  };
+}
