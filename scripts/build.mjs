@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what every deployment runs:
 // - each Worker bundled by `wrangler deploy --dry-run` (the exact bundle `wrangler deploy` would upload),
-// - the data-plane bridges (Node programs) bundled with esbuild.
+// - the data-plane bridges and the Kubernetes Job programs (Node programs) bundled with esbuild.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +52,21 @@ export async function buildDataplane(outRoot = join(ROOT, 'dist')) {
     target: 'node20',
     packages: 'external',
     sourcemap: true,
+    logLevel: 'warning',
+  });
+  // The Kubernetes Jobs' programs (k8s-fallback/bin) with the shared modules they import, for the image's /app/k8s.
+  await build({
+    entryPoints: {
+      migrate: join(ROOT, 'k8s-fallback/bin/migrate.mjs'),
+      'maintain-keys': join(ROOT, 'k8s-fallback/bin/maintain-keys.mjs'),
+    },
+    outdir: join(outRoot, 'k8s'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    target: 'node20',
+    packages: 'external',
     logLevel: 'warning',
   });
 }

@@ -7,6 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { configureNeonDriver } from '../../shared/db/neon-driver.mjs';
+import { migrateDatabase } from '../../shared/db/migrate.mjs';
 import { ROOT, WORKERS } from './workers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -128,31 +130,19 @@ export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROO
   }
 }
 
-/** Neon Pool in Node, through the WebSocket bridge: the same driver path the Workers use. */
+/** Neon Pool in Node, through the WebSocket bridge: the same driver and setup the Workers use. */
 export async function nodePool(databaseUrl, pgProxy) {
   const { Pool, neonConfig } = await import('@neondatabase/serverless');
   const { default: WebSocket } = await import('ws');
-  neonConfig.webSocketConstructor = WebSocket;
-  neonConfig.wsProxy = (host, port) => `${pgProxy}?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-  neonConfig.pipelineConnect = false;
-  neonConfig.coalesceWrites = false;
+  configureNeonDriver(neonConfig, { proxy: pgProxy, webSocket: WebSocket });
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', () => {});
   return pool;
 }
 
-/** Applies migrations/ with drizzle's migrator through the bridge. Idempotent. */
+/** Applies migrations/ through the bridge with the platform's one migration command. Idempotent. */
 export async function migrate(databaseUrl, pgProxy) {
-  const pool = await nodePool(databaseUrl, pgProxy);
-  try {
-    const { drizzle } = await import('drizzle-orm/neon-serverless');
-    const { migrate: run } = await import('drizzle-orm/neon-serverless/migrator');
-    await run(drizzle({ client: pool }), { migrationsFolder: join(ROOT, 'migrations') });
-  } finally {
-    await pool.end().catch(() => {});
-  }
+  await migrateDatabase({ databaseUrl, proxy: pgProxy });
 }
 
 /** Creates (or drops) a database next to the one in `adminUrl`. Names are generated, never user input. */

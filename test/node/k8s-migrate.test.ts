@@ -1,6 +1,6 @@
 /**
- * The db-migrate Job's program (k8s-fallback/bin/migrate.mjs) on a fresh, empty database through the pg bridge,
- * exactly as the Job runs it (DATABASE_URL + PG_WS_PROXY): it creates the schema, a second run is a no-op, and a
+ * The db-migrate Job's program (k8s-fallback/bin/migrate.mjs, bundled by the build into dist/k8s/ as the image
+ * carries it) on a fresh, empty database through the pg bridge, exactly as the Job runs it (DATABASE_URL + PG_WS_PROXY): it creates the schema, a second run is a no-op, and a
  * bad URL fails with a non-zero exit (so the Job is retried and reported).
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import { ROOT } from './k8s-cluster.js';
 
 function runMigrate(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'k8s-fallback', 'bin', 'migrate.mjs')], {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'k8s', 'migrate.mjs')], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', MIGRATIONS_DIR: join(ROOT, 'migrations'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
