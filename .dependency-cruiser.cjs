@@ -13,71 +13,60 @@ const IMPURE_SHARED =
 /** Layers that are not the domain: HTTP handlers, storage adapters, Durable Object classes, a Worker's roots. */
 const NOT_DOMAIN = '/(handlers|storage|durable-objects)/|^workers/[^/]+/src/(routes|services|index|env)\\.ts$';
 
+/** One forbidden dependency, reported as an error. */
+const rule = (name, comment, from, to) => ({ name, severity: 'error', comment, from, to });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-circular',
-      severity: 'error',
-      comment: 'A cycle means two modules cannot be understood (or tested) apart.',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'domain-is-pure',
-      severity: 'error',
-      comment:
-        'domain/ takes inputs and returns decisions: no storage, handlers, Hono, Cloudflare APIs or Worker context.',
-      from: { path: '/domain/' },
-      to: { path: [IMPURE_PACKAGES, IMPURE_SHARED, NOT_DOMAIN] },
-    },
-    {
-      name: 'domain-not-capability-services',
-      severity: 'error',
-      comment: 'A capability root module (a key ring, the active policy) keeps state and does I/O: not for domain/.',
-      from: { path: '^workers/[^/]+/src/.*/domain/' },
-      to: { path: '^workers/[^/]+/src/', pathNot: '/domain/|/variables\\.ts$' },
-    },
-    {
-      name: 'storage-implements-domain-interfaces',
-      severity: 'error',
-      comment: 'Storage adapters implement interfaces declared beside the domain: they may import its types only.',
-      from: { path: '/storage/' },
-      to: { path: '/domain/', dependencyTypesNot: ['type-only'] },
-    },
-    {
-      name: 'storage-below-handlers',
-      severity: 'error',
-      comment: 'Storage is called by handlers and services, never the other way round.',
-      from: { path: '/storage/' },
-      to: { path: '/handlers/|^workers/[^/]+/src/(routes|services|index)\\.ts$' },
-    },
-    {
-      name: 'handlers-below-routes',
-      severity: 'error',
-      comment: 'Routes wire handlers; a handler does not reach back to the routes or the entrypoint.',
-      from: { path: '/handlers/' },
-      to: { path: '^workers/[^/]+/src/(routes|index)\\.ts$' },
-    },
-    {
-      name: 'shared-imports-no-worker',
-      severity: 'error',
-      comment: 'shared/ is what every Worker builds on; it must not depend on any one of them.',
-      from: { path: '^shared/' },
-      to: { path: '^workers/' },
-    },
-    {
-      name: 'workers-import-no-other-worker',
-      severity: 'error',
-      comment: 'Workers talk over service bindings; code two Workers need belongs in shared/.',
-      from: { path: '^workers/([^/]+)/' },
-      to: { path: '^workers/', pathNot: '^workers/$1/' },
-    },
-    {
-      name: 'source-imports-no-test',
-      severity: 'error',
-      from: { path: '^(shared|workers/[^/]+/src)/', pathNot: '/test/' },
-      to: { path: '/test/' },
-    },
+    rule('no-circular', 'A cycle means two modules cannot be understood (or tested) apart.', {}, { circular: true }),
+    rule(
+      'domain-is-pure',
+      'domain/ takes inputs and returns decisions: no storage, handlers, Hono, Cloudflare APIs or Worker context.',
+      { path: '/domain/' },
+      { path: [IMPURE_PACKAGES, IMPURE_SHARED, NOT_DOMAIN] },
+    ),
+    rule(
+      'domain-not-capability-services',
+      'A capability root module (a key ring, the active policy) keeps state and does I/O: not for domain/.',
+      { path: '^workers/[^/]+/src/.*/domain/' },
+      { path: '^workers/[^/]+/src/', pathNot: '/domain/|/variables\\.ts$' },
+    ),
+    rule(
+      'storage-implements-domain-interfaces',
+      'Storage adapters implement interfaces declared beside the domain: they may import its types only.',
+      { path: '/storage/' },
+      { path: '/domain/', dependencyTypesNot: ['type-only'] },
+    ),
+    rule(
+      'storage-below-handlers',
+      'Storage is called by handlers and services, never the other way round.',
+      { path: '/storage/' },
+      { path: '/handlers/|^workers/[^/]+/src/(routes|services|index)\\.ts$' },
+    ),
+    rule(
+      'handlers-below-routes',
+      'Routes wire handlers; a handler does not reach back to the routes or the entrypoint.',
+      { path: '/handlers/' },
+      { path: '^workers/[^/]+/src/(routes|index)\\.ts$' },
+    ),
+    rule(
+      'shared-imports-no-worker',
+      'shared/ is what every Worker builds on; it must not depend on any one of them.',
+      { path: '^shared/' },
+      { path: '^workers/' },
+    ),
+    rule(
+      'workers-import-no-other-worker',
+      'Workers talk over service bindings; code two Workers need belongs in shared/.',
+      { path: '^workers/([^/]+)/' },
+      { path: '^workers/', pathNot: '^workers/$1/' },
+    ),
+    rule(
+      'source-imports-no-test',
+      'Tests depend on the source, never the reverse.',
+      { path: '^(shared|workers/[^/]+/src)/', pathNot: '/test/' },
+      { path: '/test/' },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

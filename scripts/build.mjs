@@ -25,50 +25,49 @@ function run(cmd, args) {
   });
 }
 
-export async function buildWorkers(outRoot = join(ROOT, 'dist')) {
+/** Bundles one Worker exactly as `wrangler deploy` would upload it, into an emptied `outDir`. */
+export async function bundleWorker(configPath, outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
   const wrangler = join(ROOT, 'node_modules', '.bin', 'wrangler');
-  await Promise.all(
-    WORKERS.map(async ({ name }) => {
-      const out = bundleDir(name, outRoot);
-      rmSync(out, { recursive: true, force: true });
-      mkdirSync(out, { recursive: true });
-      await run(wrangler, ['deploy', '--dry-run', '--outdir', out, '--config', wranglerConfigPath(name)]);
-    }),
-  );
+  await run(wrangler, ['deploy', '--dry-run', '--outdir', outDir, '--config', configPath]);
+}
+
+export async function buildWorkers(outRoot = join(ROOT, 'dist')) {
+  await Promise.all(WORKERS.map(({ name }) => bundleWorker(wranglerConfigPath(name), bundleDir(name, outRoot))));
+}
+
+/** Bundles Node programs with esbuild, their npm packages left external (installed next to them). */
+function bundleNode(entryPoints, outdir, options = {}) {
+  return build({
+    entryPoints,
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    ...options,
+  });
 }
 
 export async function buildDataplane(outRoot = join(ROOT, 'dist')) {
-  await build({
-    entryPoints: {
-      index: join(ROOT, 'dataplane/src/index.ts'),
-      'main-pg-bridge': join(ROOT, 'dataplane/src/main-pg-bridge.ts'),
-      'main-redis-bridge': join(ROOT, 'dataplane/src/main-redis-bridge.ts'),
-    },
-    outdir: join(outRoot, 'dataplane'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outExtension: { '.js': '.mjs' },
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
+  const bridges = {
+    index: join(ROOT, 'dataplane/src/index.ts'),
+    'main-pg-bridge': join(ROOT, 'dataplane/src/main-pg-bridge.ts'),
+    'main-redis-bridge': join(ROOT, 'dataplane/src/main-redis-bridge.ts'),
+  };
   // The Kubernetes Jobs' programs (k8s-fallback/bin) with the shared modules they import, for the image's /app/k8s.
-  await build({
-    entryPoints: {
-      migrate: join(ROOT, 'k8s-fallback/bin/migrate.mjs'),
-      'maintain-keys': join(ROOT, 'k8s-fallback/bin/maintain-keys.mjs'),
-    },
-    outdir: join(outRoot, 'k8s'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outExtension: { '.js': '.mjs' },
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  const jobs = {
+    migrate: join(ROOT, 'k8s-fallback/bin/migrate.mjs'),
+    'maintain-keys': join(ROOT, 'k8s-fallback/bin/maintain-keys.mjs'),
+  };
+  await Promise.all([
+    bundleNode(bridges, join(outRoot, 'dataplane'), { sourcemap: true }),
+    bundleNode(jobs, join(outRoot, 'k8s')),
+  ]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

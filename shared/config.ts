@@ -38,105 +38,91 @@ function text(raw: Raw, name: string): string {
   throw new ConfigError(name, 'must be a string');
 }
 
-/** A required or defaulted string. */
-export function str(opts: { default?: string; minLength?: number } = {}): Field<string> {
+/**
+ * A field read from one text value: absent means `default`, or "is missing" when there is none. `parse` gets the
+ * text, and names the variable in its errors. The building block of every field below, and of a Worker's own.
+ */
+export function scalar<T>(parse: (value: string, name: string) => T, opts: { default?: T } = {}): Field<T> {
   return {
     required: opts.default === undefined,
     parse(raw, name) {
-      if (!present(raw)) {
-        if (opts.default !== undefined) return opts.default;
-        throw new ConfigError(name, 'is missing');
-      }
-      const value = text(raw, name);
-      if (opts.minLength !== undefined && value.length < opts.minLength) {
-        throw new ConfigError(name, `must be at least ${opts.minLength} characters`);
-      }
-      return value;
+      if (present(raw)) return parse(text(raw, name), name);
+      if (opts.default !== undefined) return opts.default;
+      throw new ConfigError(name, 'is missing');
     },
   };
 }
 
-/** A non-negative decimal such as `0.5` (refill rates below one token per second are normal). */
-export function decimal(opts: { default: number; min: number; max: number }): Field<number> {
-  return {
-    parse(raw, name) {
-      if (!present(raw)) return opts.default;
-      const s = text(raw, name).trim();
-      if (!/^\d+(\.\d+)?$/.test(s)) throw new ConfigError(name, `must be a decimal number, got "${s}"`);
-      const n = Number(s);
-      if (n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}`);
-      if (n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}`);
-      return n;
-    },
-  };
+/** The same field, but absent is `undefined` (never required). */
+export function optional<T>(field: Field<T>): Field<T | undefined> {
+  return { parse: (raw, name) => (present(raw) ? field.parse(raw, name) : undefined) };
+}
+
+function bounded(n: number, name: string, opts: { min?: number; max?: number }): number {
+  if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}`);
+  if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}`);
+  return n;
+}
+
+/** A required or defaulted string. */
+export function str(opts: { default?: string; minLength?: number } = {}): Field<string> {
+  return scalar((value, name) => {
+    if (opts.minLength !== undefined && value.length < opts.minLength) {
+      throw new ConfigError(name, `must be at least ${opts.minLength} characters`);
+    }
+    return value;
+  }, opts);
 }
 
 /** A string that may be absent (undefined). */
 export function optionalStr(opts: { minLength?: number } = {}): Field<string | undefined> {
-  const inner = str(opts);
-  return { parse: (raw, name) => (present(raw) ? inner.parse(raw, name) : undefined) };
+  return optional(str(opts));
+}
+
+/** A non-negative decimal such as `0.5` (refill rates below one token per second are normal). */
+export function decimal(opts: { default: number; min: number; max: number }): Field<number> {
+  return scalar((value, name) => {
+    const s = value.trim();
+    if (!/^\d+(\.\d+)?$/.test(s)) throw new ConfigError(name, `must be a decimal number, got "${s}"`);
+    return bounded(Number(s), name, opts);
+  }, opts);
 }
 
 export function int(opts: { default?: number; min?: number; max?: number } = {}): Field<number> {
-  return {
-    required: opts.default === undefined,
-    parse(raw, name) {
-      if (!present(raw)) {
-        if (opts.default !== undefined) return opts.default;
-        throw new ConfigError(name, 'is missing');
-      }
-      const s = text(raw, name).trim();
-      if (!/^-?\d+$/.test(s)) throw new ConfigError(name, `must be an integer, got "${s}"`);
-      const n = Number(s);
-      if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}`);
-      if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}`);
-      return n;
-    },
-  };
+  return scalar((value, name) => {
+    const s = value.trim();
+    if (!/^-?\d+$/.test(s)) throw new ConfigError(name, `must be an integer, got "${s}"`);
+    return bounded(Number(s), name, opts);
+  }, opts);
 }
 
 export function bool(opts: { default?: boolean } = {}): Field<boolean> {
-  return {
-    required: opts.default === undefined,
-    parse(raw, name) {
-      if (!present(raw)) {
-        if (opts.default !== undefined) return opts.default;
-        throw new ConfigError(name, 'is missing');
-      }
-      const s = text(raw, name).trim().toLowerCase();
-      if (s === 'true' || s === '1' || s === 'yes') return true;
-      if (s === 'false' || s === '0' || s === 'no') return false;
-      throw new ConfigError(name, `must be true or false, got "${s}"`);
-    },
-  };
+  return scalar((value, name) => {
+    const s = value.trim().toLowerCase();
+    if (s === 'true' || s === '1' || s === 'yes') return true;
+    if (s === 'false' || s === '0' || s === 'no') return false;
+    throw new ConfigError(name, `must be true or false, got "${s}"`);
+  }, opts);
 }
 
 export function url(opts: { default?: string; protocols?: string[] } = {}): Field<string> {
-  return {
-    required: opts.default === undefined,
-    parse(raw, name) {
-      if (!present(raw)) {
-        if (opts.default !== undefined) return opts.default;
-        throw new ConfigError(name, 'is missing');
-      }
-      const s = text(raw, name).trim();
-      let parsed: URL;
-      try {
-        parsed = new URL(s);
-      } catch {
-        throw new ConfigError(name, `must be an absolute URL, got "${s}"`);
-      }
-      if (opts.protocols && !opts.protocols.includes(parsed.protocol)) {
-        throw new ConfigError(name, `must use ${opts.protocols.join(' or ')}`);
-      }
-      return s;
-    },
-  };
+  return scalar((value, name) => {
+    const s = value.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(s);
+    } catch {
+      throw new ConfigError(name, `must be an absolute URL, got "${s}"`);
+    }
+    if (opts.protocols && !opts.protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `must use ${opts.protocols.join(' or ')}`);
+    }
+    return s;
+  }, opts);
 }
 
 export function optionalUrl(opts: { protocols?: string[] } = {}): Field<string | undefined> {
-  const inner = url(opts);
-  return { parse: (raw, name) => (present(raw) ? inner.parse(raw, name) : undefined) };
+  return optional(url(opts));
 }
 
 /** Comma-separated list; empty entries dropped. */
@@ -153,28 +139,16 @@ export function list(opts: { default?: string[] } = {}): Field<string[]> {
 }
 
 export function oneOf<const T extends string>(values: readonly T[], opts: { default?: T } = {}): Field<T> {
-  return {
-    required: opts.default === undefined,
-    parse(raw, name) {
-      if (!present(raw)) {
-        if (opts.default !== undefined) return opts.default;
-        throw new ConfigError(name, 'is missing');
-      }
-      const s = text(raw, name).trim() as T;
-      if (!values.includes(s)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${s}"`);
-      return s;
-    },
-  };
+  return scalar((value, name) => {
+    const s = value.trim() as T;
+    if (!values.includes(s)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${s}"`);
+    return s;
+  }, opts);
 }
 
 /** A deprecated variable name: read as `target` when `target` itself is unset; both set and different is an error. */
 export function aliasOf<T>(target: string, field: Field<T>): Field<T | undefined> {
   return { aliasOf: target, parse: (raw, name) => (present(raw) ? field.parse(raw, name) : undefined) };
-}
-
-/** A field of the caller's own making (a parser); `required` unless it accepts an absent value. */
-export function field<T>(parse: (raw: unknown, name: string) => T, opts: { required: boolean }): Field<T> {
-  return { parse, required: opts.required };
 }
 
 export type Spec = Record<string, Field<unknown>>;

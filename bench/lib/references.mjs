@@ -25,9 +25,21 @@ export async function startBareWorker(name, modulePath, vars = {}) {
   copyFileSync(modulePath, join(dir, file));
   const port = await freePort();
   const bindings = Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`);
-  const config = join(dir, 'config.capnp');
+  const modules = [`(name = ${q(file)}, esModule = embed ${q(file)})`];
+  const config = writeSingleWorkerConfig(join(dir, 'config.capnp'), port, modules, bindings);
+  const proc = spawnPinned(SERVER_CPU, WORKERD_BIN, ['serve', config], { cwd: ROOT });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttpAny(url, proc);
+  return { url, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
+}
+
+/**
+ * Writes the workerd config of one Worker (`modules`, `bindings`: capnp list items, embed paths relative to the
+ * config's folder) listening on 127.0.0.1:`port`, with the platform's compatibility date. Returns the path.
+ */
+export function writeSingleWorkerConfig(path, port, modules, bindings = []) {
   writeFileSync(
-    config,
+    path,
     [
       'using Workerd = import "/workerd/workerd.capnp";',
       'const config :Workerd.Config = (',
@@ -35,17 +47,14 @@ export async function startBareWorker(name, modulePath, vars = {}) {
       `  sockets = [(name = "http", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "main")],`,
       ');',
       'const worker :Workerd.Worker = (',
-      `  modules = [(name = ${q(file)}, esModule = embed ${q(file)})],`,
+      `  modules = [${modules.join(', ')}],`,
       '  compatibilityDate = "2026-04-26",',
       `  bindings = [${bindings.join(', ')}],`,
       ');',
       '',
     ].join('\n'),
   );
-  const proc = spawnPinned(SERVER_CPU, WORKERD_BIN, ['serve', config], { cwd: ROOT });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttpAny(url, proc);
-  return { url, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
+  return path;
 }
 
 /** A Worker that only answers POST still answers something to GET: any HTTP answer means it is up. */

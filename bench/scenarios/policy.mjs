@@ -10,14 +10,14 @@
 // time per decision with the pre-parsed set, for the shipped set and for a generated 200-policy set, split into
 // request parsing, entity selection, the Cedar call, the Cedar call against an empty set (marshalling and
 // Cedar's request/entity checks without evaluation), and, for comparison, the unsliced and the re-parsed paths.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleWorker } from '../../scripts/build.mjs';
 import { freePort, WORKERD_BIN } from '../../scripts/lib/platform.mjs';
-import { QUIET_WRANGLER_ENV, ROOT } from '../../scripts/lib/workers.mjs';
+import { ROOT } from '../../scripts/lib/workers.mjs';
 import { BENCH_OUT } from '../lib/platform.mjs';
 import { SERVER_CPU, spawnPinned } from '../lib/proc.mjs';
-import { REFERENCES_DIR, startBareWorker } from '../lib/references.mjs';
+import { REFERENCES_DIR, startBareWorker, writeSingleWorkerConfig } from '../lib/references.mjs';
 import { median } from '../lib/report.mjs';
 
 const ENGINE_DIR = join(ROOT, 'bench', 'scenarios', 'policy-engine');
@@ -67,33 +67,10 @@ function batchOfTen() {
   return { requests: mix };
 }
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...QUIET_WRANGLER_ENV },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}:\n${out}`))));
-  });
-}
-
 /** Bundles the bench-only engine Worker with wrangler (like the platform) and serves it, pinned, under workerd. */
 async function startEngineWorker() {
   const dir = join(BENCH_OUT, 'policy-engine');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  await run(join(ROOT, 'node_modules', '.bin', 'wrangler'), [
-    'deploy',
-    '--dry-run',
-    '--outdir',
-    dir,
-    '--config',
-    join(ENGINE_DIR, 'wrangler.toml'),
-  ]);
+  await bundleWorker(join(ENGINE_DIR, 'wrangler.toml'), dir);
   const modules = readdirSync(dir)
     .filter((f) => !f.endsWith('.map') && f !== 'README.md')
     .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)))
@@ -102,19 +79,7 @@ async function startEngineWorker() {
       return `(name = ${q(f)}, ${kind} = embed ${q(f)})`;
     });
   const port = await freePort();
-  const config = join(dir, 'engine.capnp');
-  writeFileSync(
-    config,
-    [
-      'using Workerd = import "/workerd/workerd.capnp";',
-      'const config :Workerd.Config = (',
-      '  services = [(name = "main", worker = .worker)],',
-      `  sockets = [(name = "http", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "main")],`,
-      ');',
-      `const worker :Workerd.Worker = (modules = [${modules.join(', ')}], compatibilityDate = "2026-04-26");`,
-      '',
-    ].join('\n'),
-  );
+  const config = writeSingleWorkerConfig(join(dir, 'engine.capnp'), port, modules);
   const proc = spawnPinned(SERVER_CPU, WORKERD_BIN, ['serve', config], { cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;

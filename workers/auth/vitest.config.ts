@@ -1,39 +1,30 @@
 import { fileURLToPath } from 'node:url';
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { workerTestConfig } from '../../test/workerd/stand-ins.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 // The auth Worker's unit tests, inside workerd with the Worker's own wrangler.toml. Pure modules are tested
 // directly; SELF requests exercise routes that need no Postgres or Redis (those are covered black-box in
 // test/node against the real data plane). Nothing listens on port 9, so an accidental I/O fails loudly.
-export default defineConfig({
+export default workerTestConfig({
   root: here,
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: `${here}wrangler.toml` },
-      miniflare: {
-        bindings: {
-          ENVIRONMENT: 'test',
-          LOG_REQUESTS: 'false',
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
-          UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
-          UPSTASH_REDIS_REST_TOKEN: 'unused',
-          ISSUER: 'https://auth.example.com',
-          KEY_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
-          REGISTRATION_TOKEN: 'registration-token-for-unit-tests',
-          SCOPES_SUPPORTED: 'read write',
-          ADMIN_BOOTSTRAP_TOKEN: 'bootstrap-token-for-unit-tests',
-          SERVICE_TIMEOUT_MS: '300',
-        },
-        // Stand-ins for the services wrangler.toml binds. The policy one answers according to the propagated
-        // x-request-id, so the fail-closed caller can be driven through every kind of answer; the real policy
-        // Worker is exercised by the black-box tests (test/node).
-        workers: [
-          {
-            name: 'edge-security-policy',
-            modules: true,
-            script: `export default {
+  wranglerConfig: `${here}wrangler.toml`,
+  bindings: {
+    ISSUER: 'https://auth.example.com',
+    KEY_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+    REGISTRATION_TOKEN: 'registration-token-for-unit-tests',
+    SCOPES_SUPPORTED: 'read write',
+    ADMIN_BOOTSTRAP_TOKEN: 'bootstrap-token-for-unit-tests',
+    SERVICE_TIMEOUT_MS: '300',
+  },
+  // Stand-ins for the services wrangler.toml binds. The policy one answers according to the propagated
+  // x-request-id, so the fail-closed caller can be driven through every kind of answer; the real policy
+  // Worker is exercised by the black-box tests (test/node).
+  workers: [
+    {
+      name: 'edge-security-policy',
+      modules: true,
+      script: `export default {
               async fetch(request) {
                 const id = request.headers.get('x-request-id');
                 const decision = (d) => Response.json({ decision: d, request_id: id, policy_version: 1, reasons: [], errors: [] });
@@ -44,15 +35,7 @@ export default defineConfig({
                 return new Response('boom', { status: 500 });
               },
             };`,
-          },
-          {
-            name: 'edge-security-monitor',
-            modules: true,
-            script: 'export default { fetch: () => new Response(null, { status: 204 }) };',
-          },
-        ],
-      },
-    }),
+    },
   ],
-  test: { include: ['test/**/*.test.ts'] },
+  include: ['test/**/*.test.ts'],
 });

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { workerTestConfig } from '../../test/workerd/stand-ins.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 // The repository root, not this folder: the pool externalises .wasm imports as `<root>/<specifier>`, and the
@@ -12,32 +11,24 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // SELF requests exercise what is answered before the policy store is touched (limits, malformed input,
 // caller authentication). Everything that needs Postgres and Redis is covered black-box in test/node.
 // Nothing listens on port 9, so an accidental store access fails loudly.
-export default defineConfig({
+export default workerTestConfig({
   root,
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: `${here}wrangler.toml` },
-      miniflare: {
-        bindings: {
-          ENVIRONMENT: 'test',
-          LOG_REQUESTS: 'false',
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
-          UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
-          UPSTASH_REDIS_REST_TOKEN: 'unused',
-          MAX_BODY_BYTES: '65536',
-          POLICY_API_TOKEN: 'policy-api-token-for-unit-tests',
-          SERVICE_TIMEOUT_MS: '300',
-          // Reproduces a differential-test failure: POLICY_DIFF_SEED=<seed> npx vitest run --config ...
-          POLICY_DIFF_SEED: process.env.POLICY_DIFF_SEED ?? '',
-        },
-        serviceBindings: { ODD_POLICY: 'odd-policy' },
-        workers: [
-          // Answers like a broken policy service, chosen by x-request-id, to drive shared/policy-client.ts
-          // through every kind of bad answer (the real policy Worker's failures are covered in test/node).
-          {
-            name: 'odd-policy',
-            modules: true,
-            script: `export default {
+  wranglerConfig: `${here}wrangler.toml`,
+  bindings: {
+    MAX_BODY_BYTES: '65536',
+    POLICY_API_TOKEN: 'policy-api-token-for-unit-tests',
+    SERVICE_TIMEOUT_MS: '300',
+    // Reproduces a differential-test failure: POLICY_DIFF_SEED=<seed> npx vitest run --config ...
+    POLICY_DIFF_SEED: process.env.POLICY_DIFF_SEED ?? '',
+  },
+  serviceBindings: { ODD_POLICY: 'odd-policy' },
+  workers: [
+    // Answers like a broken policy service, chosen by x-request-id, to drive shared/policy-client.ts
+    // through every kind of bad answer (the real policy Worker's failures are covered in test/node).
+    {
+      name: 'odd-policy',
+      modules: true,
+      script: `export default {
               async fetch(request) {
                 const id = request.headers.get('x-request-id');
                 const ok = { decision: 'Allow', request_id: id, policy_version: 3, reasons: ['p'], errors: [] };
@@ -53,15 +44,8 @@ export default defineConfig({
                 return Response.json(ok);
               },
             };`,
-          },
-          {
-            name: 'edge-security-monitor',
-            modules: true,
-            script: 'export default { fetch: () => new Response(null, { status: 204 }) };',
-          },
-        ],
-      },
-    }),
+    },
   ],
-  test: { include: ['workers/policy/test/**/*.test.ts'], testTimeout: 60_000 },
+  include: ['workers/policy/test/**/*.test.ts'],
+  testTimeout: 60_000,
 });

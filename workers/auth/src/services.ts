@@ -7,9 +7,9 @@
 import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
 import { AdminCredentials } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
-import { createDependencies } from '../../../shared/dependencies.js';
-import { EventSampler, type EventSink, redisEventSink } from '../../../shared/events/sink.js';
+import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
 import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
+import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
 import type { Limiter } from '../../../shared/rate-limit/limiter.js';
 import type { ClientStore } from './clients/domain/client-store.js';
@@ -44,8 +44,7 @@ export type AuthContext = ServiceContext<Env, AuthServices>;
 
 export function buildServices(env: Env): AuthServices {
   const config = readAuthConfig(env);
-  const deps = createDependencies(config, 'auth');
-  const events = redisEventSink(deps.redis, 'auth');
+  const { deps, events } = coreServices(config, 'auth');
   return {
     config,
     deps,

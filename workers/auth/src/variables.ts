@@ -4,7 +4,7 @@
  * `npm start` passes on (scripts/lib/workers.mjs), and what `npm run k8s:check` requires. Pure data: the scripts
  * evaluate this module in Node.
  */
-import { bool, ConfigError, type Field, int, list, oneOf, optionalStr, str } from '../../../shared/config.js';
+import { bool, ConfigError, type Field, int, list, oneOf, optionalStr, scalar, str, url } from '../../../shared/config.js';
 import { adminCredentialVariables, commonVariables, policyApiVariables } from '../../../shared/env.js';
 import { limiterVariables } from '../../../shared/rate-limit/config.js';
 import { endpointLimitVariables } from './rate-limit/domain/limits.js';
@@ -19,49 +19,39 @@ export const ABSOLUTE_MAX_TOKEN_TTL_SECONDS = 86_400;
  * RFC 8414 path-inserted well-known URLs this Worker does not serve; it is rejected rather than half supported.
  */
 function issuerUrl(): Field<string> {
-  return {
-    required: true,
-    parse(raw, name) {
-      const value = str().parse(raw, name).trim();
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        throw new ConfigError(name, `must be an absolute URL, got "${value}"`);
-      }
-      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-        throw new ConfigError(name, 'must use https (http is accepted for loopback hosts only)');
-      }
-      if (url.search || url.hash || value.includes('?') || value.includes('#')) {
-        throw new ConfigError(name, 'must not contain a query or fragment (RFC 8414 §2)');
-      }
-      if (url.pathname !== '/')
-        throw new ConfigError(name, 'must not contain a path (endpoints are served at the root)');
-      if (url.username || url.password) throw new ConfigError(name, 'must not contain credentials');
-      return value;
-    },
-  };
+  const absolute = url();
+  return scalar((text, name) => {
+    const value = absolute.parse(text, name);
+    const parsed = new URL(value);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+      throw new ConfigError(name, 'must use https (http is accepted for loopback hosts only)');
+    }
+    if (parsed.search || parsed.hash || value.includes('?') || value.includes('#')) {
+      throw new ConfigError(name, 'must not contain a query or fragment (RFC 8414 §2)');
+    }
+    if (parsed.pathname !== '/') {
+      throw new ConfigError(name, 'must not contain a path (endpoints are served at the root)');
+    }
+    if (parsed.username || parsed.password) throw new ConfigError(name, 'must not contain credentials');
+    return value;
+  });
 }
 
 /** Base64 (standard or url alphabet) of exactly 32 bytes: the AES-256-GCM key-encryption key. */
 function aes256Key(): Field<Uint8Array> {
-  return {
-    required: true,
-    parse(raw, name) {
-      const value = str().parse(raw, name).trim();
-      let bytes: Uint8Array;
-      try {
-        const b64 = value.replace(/-/g, '+').replace(/_/g, '/');
-        const binary = atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='));
-        bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-      } catch {
-        throw new ConfigError(name, 'must be base64');
-      }
-      if (bytes.byteLength !== 32) throw new ConfigError(name, `must decode to 32 bytes, got ${bytes.byteLength}`);
-      return bytes;
-    },
-  };
+  return scalar((text, name) => {
+    let bytes: Uint8Array;
+    try {
+      const b64 = text.trim().replace(/-/g, '+').replace(/_/g, '/');
+      const binary = atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='));
+      bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    } catch {
+      throw new ConfigError(name, 'must be base64');
+    }
+    if (bytes.byteLength !== 32) throw new ConfigError(name, `must decode to 32 bytes, got ${bytes.byteLength}`);
+    return bytes;
+  });
 }
 
 /** Scope tokens separated by spaces and/or commas, each valid per RFC 6749 §3.3. */

@@ -5,8 +5,8 @@
 import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
 import { AdminCredentials } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
-import { createDependencies } from '../../../shared/dependencies.js';
-import { type EventSink, redisEventSink } from '../../../shared/events/sink.js';
+import type { EventSink } from '../../../shared/events/sink.js';
+import { coreServices } from '../../../shared/services.js';
 import { ActivePolicy } from './active-policy.js';
 import { localPolicyDecider } from './admin-decider.js';
 import type { GenerationSignal, PolicyStore } from './domain/policy-store.js';
@@ -31,8 +31,7 @@ export type PolicyContext = ServiceContext<Env, PolicyServices>;
 
 export function buildServices(env: Env): PolicyServices {
   const config = readPolicyConfig(env);
-  const deps = createDependencies(config, 'policy');
-  const events = redisEventSink(deps.redis, 'policy');
+  const { deps, events } = coreServices(config, 'policy');
   const store = new PostgresPolicyStore(deps.pg, config.POLICY_SET_ID);
   const signal = new RedisGenerationSignal(deps.redis, config.POLICY_SET_ID);
   const active = new ActivePolicy(store, signal, config.POLICY_SET_ID);
