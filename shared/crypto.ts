@@ -20,7 +20,7 @@ export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export async function sha256(input: string | Uint8Array): Promise<Uint8Array> {
   const data = typeof input === 'string' ? encoder.encode(input) : input;
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource));
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -111,7 +111,7 @@ const kekCache = new WeakMap<Uint8Array, Promise<CryptoKey>>();
 function importKek(kek: Uint8Array): Promise<CryptoKey> {
   let key = kekCache.get(kek);
   if (!key) {
-    key = crypto.subtle.importKey('raw', kek, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    key = crypto.subtle.importKey('raw', kek as BufferSource, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
     kekCache.set(kek, key);
   }
   return key;
@@ -137,9 +137,9 @@ export async function decryptPrivateKey(stored: string, kek: Uint8Array, kid: st
   }
   try {
     const plaintext = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: base64urlDecode(parts[1] as string), additionalData: encoder.encode(kid) },
+      { name: 'AES-GCM', iv: base64urlDecode(parts[1] as string) as BufferSource, additionalData: encoder.encode(kid) },
       await importKek(kek),
-      base64urlDecode(parts[2] as string),
+      base64urlDecode(parts[2] as string) as BufferSource,
     );
     return JSON.parse(new TextDecoder().decode(plaintext)) as JsonWebKey;
   } catch {

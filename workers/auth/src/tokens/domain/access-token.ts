@@ -179,7 +179,7 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
   const valid = await crypto.subtle.verify(
     webCryptoAlgorithm(key.alg),
     key.publicKey,
-    signature,
+    signature as BufferSource,
     encoder.encode(`${head}.${body}`),
   );
   if (!valid) throw new AccessTokenError('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'signature verification failed');
