@@ -4,7 +4,18 @@
  * `npm start` passes on (scripts/lib/workers.mjs), and what `npm run k8s:check` requires. Pure data: the scripts
  * evaluate this module in Node.
  */
-import { bool, ConfigError, type Field, int, list, oneOf, optionalStr, scalar, str, url } from '../../../shared/config.js';
+import {
+  bool,
+  ConfigError,
+  type Field,
+  int,
+  list,
+  oneOf,
+  optionalStr,
+  scalar,
+  str,
+  url,
+} from '../../../shared/config.js';
 import { adminCredentialVariables, commonVariables, policyApiVariables } from '../../../shared/env.js';
 import { limiterVariables } from '../../../shared/rate-limit/config.js';
 import { endpointLimitVariables } from './rate-limit/domain/limits.js';
