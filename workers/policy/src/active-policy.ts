@@ -19,7 +19,8 @@ import { withDeadline } from '../../../shared/deadline.js';
 import { dependencyUnavailable } from '../../../shared/errors.js';
 import { DEFAULT_POLICY_SOURCE } from './domain/default-policy.js';
 import { indexEntities } from './domain/entities.js';
-import { CompiledPolicySet, PolicySourceError } from './domain/policy-set.js';
+import { CompiledPolicySet } from './domain/policy-set.js';
+import { PolicySourceError } from './domain/policy-source.js';
 import type { ActiveState, GenerationSignal, PolicyStore } from './domain/policy-store.js';
 import type { ActiveSnapshot } from './domain/snapshot.js';
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { engine } from '../src/domain/cedar.js';
 import { decide } from '../src/domain/decide.js';
 import { entitiesForRequest, indexEntities, mergeEntity } from '../src/domain/entities.js';
-import { CompiledPolicySet, parsePolicies, PolicySourceError } from '../src/domain/policy-set.js';
+import { CompiledPolicySet } from '../src/domain/policy-set.js';
+import { PolicySourceError, parsePolicies } from '../src/domain/policy-source.js';
 import { GENERATED_SCHEMA, generatePolicies } from './fixtures/generated-policies.js';
 
 const SCHEMA = `

@@ -10,7 +10,8 @@ import { engine } from './cedar.js';
 import { decide } from './decide.js';
 import { adminAuthorizationRequest } from './admin-access.js';
 import { indexEntities } from './entities.js';
-import { CompiledPolicySet, type SourceError, toSourceError } from './policy-set.js';
+import { CompiledPolicySet } from './policy-set.js';
+import { type SourceError, toSourceError } from './policy-source.js';
 
 export class ActivationRefusedError extends ProblemError {
   constructor(detail: string, errors: SourceError[]) {

@@ -5,7 +5,7 @@
  */
 import { conflict, notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
 import { engine } from '../domain/cedar.js';
-import { toSourceError } from '../domain/policy-set.js';
+import { toSourceError } from '../domain/policy-source.js';
 import { type EntityUid, parseEntityBody, parseUid } from '../domain/request.js';
 import type { PolicyContext } from '../services.js';
 import { ActiveVersionChangedError } from '../storage/policy-store.js';

@@ -6,7 +6,8 @@ import { notFound, ProblemError, validationFailed } from '../../../../shared/err
 import { adminAuthorizationRequest } from '../domain/admin-access.js';
 import { decide } from '../domain/decide.js';
 import { checkActivation } from '../domain/lifecycle.js';
-import { CompiledPolicySet, PolicySourceError } from '../domain/policy-set.js';
+import { CompiledPolicySet } from '../domain/policy-set.js';
+import { PolicySourceError } from '../domain/policy-source.js';
 import type { PolicyContext } from '../services.js';
 import { VersionNotFoundError } from '../storage/policy-store.js';
 import { audit, guard, type PolicyAdminAccess, readJson, signalChange } from './common.js';
