@@ -114,4 +114,23 @@ describe('unexpected failures', () => {
     // Workers whose own configuration is complete stay ready.
     expect((await fetch(`${platform.urls.policy}/ready`)).status).toBe(200);
   });
+
+  it('validates the whole configuration at /ready, rate limits and the state backend included', async () => {
+    const kek = Buffer.alloc(32, 7).toString('base64');
+    const broken: [string, string][] = [
+      ['RATE_LIMIT_TOKEN_CAPACITY', '0'],
+      ['RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND', 'fast'],
+      ['STATE_BACKEND', 'memcached'],
+    ];
+    for (const [name, value] of broken) {
+      await platform.restartWorkerd({ MAX_BODY_BYTES: '65536', KEY_ENCRYPTION_KEY: kek, [name]: value });
+      const ready = await fetch(`${platform.urls.auth}/ready`);
+      expect(ready.status, name).toBe(503);
+      const body = (await ready.json()) as { failed: string[]; detail: string };
+      expect(body.failed).toEqual(['config']);
+      expect(body.detail).toMatch(new RegExp(`^not ready: configuration variable ${name} `));
+      await platform.restartWorkerd({ [name]: '' });
+    }
+    expect((await fetch(`${platform.urls.auth}/ready`)).status).toBe(200);
+  });
 });

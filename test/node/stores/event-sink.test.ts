@@ -1,0 +1,52 @@
+/**
+ * The batched security-event sink every Worker writes through (shared/events/sink.ts), on the real Redis stream:
+ * events queued together leave in one flush (one waitUntil, one pipeline), each with its own id, in order.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromStreamFields } from '../../../shared/events/event.js';
+import { redisEventSink } from '../../../shared/events/sink.js';
+import { createRedisClient } from '../../../shared/redis.js';
+import { startTestDataPlane, type TestDataPlane } from '../harness.js';
+
+let dp: TestDataPlane;
+beforeAll(async () => {
+  dp = await startTestDataPlane();
+}, 60_000);
+afterAll(async () => {
+  await dp?.stop();
+}, 60_000);
+
+describe('security-event sink', () => {
+  it('batches the events of concurrent requests into one flush, keeping each event', async () => {
+    const client = createRedisClient({
+      UPSTASH_REDIS_REST_URL: dp.redisRestUrl,
+      UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
+      REDIS_KEY_PREFIX: dp.redisPrefix,
+    });
+    const sink = redisEventSink(client, 'auth');
+    const pending: Promise<unknown>[] = [];
+    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const emitted = ['a', 'b', 'c'].map((id) =>
+      sink.emit({ type: 'token.issued', outcome: 'success', client_id: id, ip: '192.0.2.1' }, ctx),
+    );
+    expect(pending).toHaveLength(1);
+    await Promise.all(pending);
+    const raw = (await dp.redis.xrange(`${dp.redisPrefix}security-events`, '-', '+')) as unknown as [
+      string,
+      string[],
+    ][];
+    const events = raw.map(([, fields]) => {
+      const record: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
+      return fromStreamFields(record);
+    });
+    expect(events.map((e) => e.client_id)).toEqual(['a', 'b', 'c']);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(3);
+    expect(events.map((e) => e.event_id)).toEqual(emitted.map((e) => e.event_id));
+    expect(events.every((e) => e.service === 'auth' && e.ip === '192.0.2.1')).toBe(true);
+    // The next event starts a new batch.
+    sink.emit({ type: 'token.revoked', outcome: 'success' }, ctx);
+    expect(pending).toHaveLength(2);
+    await Promise.all(pending);
+  });
+});
