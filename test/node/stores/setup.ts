@@ -5,12 +5,13 @@
  */
 import { neonConfig } from '@neondatabase/serverless';
 import WebSocket from 'ws';
+import { configureNeonDriver } from '../../../shared/db/neon-driver.mjs';
 import { createDependencies, type Dependencies } from '../../../shared/dependencies.js';
 import { readCommonConfig } from '../../../shared/env.js';
 import type { TestDataPlane } from '../harness.js';
 
 export function storeDependencies(dp: TestDataPlane): Dependencies {
-  neonConfig.webSocketConstructor = WebSocket;
+  configureNeonDriver(neonConfig, { webSocket: WebSocket });
   const config = readCommonConfig({
     DATABASE_URL: dp.databaseUrl,
     PG_WS_PROXY: dp.pgProxy,
