@@ -23,7 +23,7 @@ async function sql<T = Record<string, unknown>>(text: string, params: unknown[] 
   return (await pool.query(text, params)).rows as T[];
 }
 
-/** An admin credential stored the way shared/admin-auth.ts reads it (SHA-256 of the token only). */
+/** An admin credential stored the way shared/admin/credentials.ts reads it (SHA-256 of the token only). */
 async function credential(principal: string, roles: string[]): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   const hash = createHash('sha256').update(token).digest('base64url');
