@@ -2,7 +2,7 @@
  * The conformance suite of RateLimitStore (shared/rate-limit/domain/store.ts): what every adapter must do, run
  * against each of them on the real thing: the Durable Object adapter inside workerd
  * (shared/test/rate-limit-store-do.test.ts) and the Redis adapter on the real Redis through the Upstash-protocol
- * bridge (test/node/rate-limit-store-redis.test.ts). Each case uses keys of its own.
+ * bridge (test/node/stores/rate-limit-store-redis.test.ts). Each case uses keys of its own.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RateLimitStore } from '../rate-limit/domain/store.js';

@@ -2,25 +2,15 @@
  * Conformance of the auth Worker's stores (the interfaces declared in each capability's domain/) on their
  * adapter, Postgres with its Redis caches, against the real servers. Two store instances stand for two isolates.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dependencies } from '../../../shared/dependencies.js';
+import { describe, expect, it } from 'vitest';
 import type { ClientMetadata } from '../../../workers/auth/src/clients/domain/client-metadata.js';
 import { PostgresClientStore } from '../../../workers/auth/src/clients/storage/clients.js';
 import type { KeyChanges } from '../../../workers/auth/src/keys/domain/key-store.js';
 import { PostgresSigningKeyStore } from '../../../workers/auth/src/keys/storage/signing-keys.js';
 import { PostgresRevocationStore } from '../../../workers/auth/src/tokens/storage/revocations.js';
-import { startTestDataPlane, type TestDataPlane } from '../harness.js';
-import { storeDependencies } from './setup.js';
+import { useDataPlane } from './setup.js';
 
-let dp: TestDataPlane;
-let deps: Dependencies;
-beforeAll(async () => {
-  dp = await startTestDataPlane();
-  deps = storeDependencies(dp);
-}, 60_000);
-afterAll(async () => {
-  await dp?.stop();
-}, 60_000);
+const plane = useDataPlane();
 
 const metadata = (scope: string): ClientMetadata => ({
   redirect_uris: [],
@@ -43,7 +33,7 @@ const newClient = (scope = 'read') => ({
 
 describe('ClientStore conformance: Postgres, cached in Redis and the isolate', () => {
   it('stores a client and returns it, the management row with its token hash, the cached record without', async () => {
-    const store = new PostgresClientStore(deps, 1_000);
+    const store = new PostgresClientStore(plane.deps, 1_000);
     const c = newClient();
     const row = await store.insert(c);
     expect(row).toMatchObject({
@@ -60,16 +50,16 @@ describe('ClientStore conformance: Postgres, cached in Redis and the isolate', (
   });
 
   it('answers null for an unknown client, and remembers that in Redis', async () => {
-    const store = new PostgresClientStore(deps, 0);
+    const store = new PostgresClientStore(plane.deps, 0);
     const id = `unknown-${++n}`;
     expect(await store.get(id)).toBeNull();
-    expect(await deps.redis.redis.get(deps.redis.key('client', id))).toBe('{"missing":true}');
+    expect(await plane.deps.redis.redis.get(plane.deps.redis.key('client', id))).toBe('{"missing":true}');
     expect(await store.readRow(id)).toBeNull();
   });
 
   it('updates and deletes; another isolate sees each change once its cache entry is due', async () => {
-    const writer = new PostgresClientStore(deps, 60_000);
-    const reader = new PostgresClientStore(deps, 0);
+    const writer = new PostgresClientStore(plane.deps, 60_000);
+    const reader = new PostgresClientStore(plane.deps, 0);
     const c = newClient('read');
     await writer.insert(c);
     expect((await reader.get(c.clientId))?.metadata.scope).toBe('read');
@@ -88,8 +78,8 @@ describe('ClientStore conformance: Postgres, cached in Redis and the isolate', (
 
 describe('RevocationStore conformance: Postgres, with the Redis denylist', () => {
   it('reports a revoked token revoked, to every isolate, and prunes records of expired tokens', async () => {
-    const a = new PostgresRevocationStore(deps);
-    const b = new PostgresRevocationStore(deps);
+    const a = new PostgresRevocationStore(plane.deps);
+    const b = new PostgresRevocationStore(plane.deps);
     const jti = `jti-${++n}`;
     expect(await a.isRevoked(jti)).toBe(false);
     await a.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600, reason: 'test' });
@@ -118,7 +108,7 @@ describe('SigningKeyStore conformance: Postgres, with the change counter in Redi
   });
 
   it('writes what maintenance decides under one lock, and raises the counter only on a change', async () => {
-    const store = new PostgresSigningKeyStore(deps);
+    const store = new PostgresSigningKeyStore(plane.deps);
     expect(await store.list()).toEqual([]);
     expect(await store.version()).toBeNull();
     // Two isolates maintain at once; each creates a key only if none exists. The lock lets exactly one do it.

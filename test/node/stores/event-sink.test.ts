@@ -2,28 +2,17 @@
  * The batched security-event sink every Worker writes through (shared/events/sink.ts), on the real Redis stream:
  * events queued together leave in one flush (one waitUntil, one pipeline), each with its own id, in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromStreamFields } from '../../../shared/events/event.js';
 import { redisEventSink } from '../../../shared/events/sink.js';
-import { createRedisClient } from '../../../shared/redis.js';
-import { startTestDataPlane, type TestDataPlane } from '../harness.js';
+import { redisClientOf, useDataPlane } from './setup.js';
 
-let dp: TestDataPlane;
-beforeAll(async () => {
-  dp = await startTestDataPlane();
-}, 60_000);
-afterAll(async () => {
-  await dp?.stop();
-}, 60_000);
+const plane = useDataPlane();
 
 describe('security-event sink', () => {
   it('batches the events of concurrent requests into one flush, keeping each event', async () => {
-    const client = createRedisClient({
-      UPSTASH_REDIS_REST_URL: dp.redisRestUrl,
-      UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
-      REDIS_KEY_PREFIX: dp.redisPrefix,
-    });
-    const sink = redisEventSink(client, 'auth');
+    const { dp } = plane;
+    const sink = redisEventSink(redisClientOf(dp), 'auth');
     const pending: Promise<unknown>[] = [];
     const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
     const emitted = ['a', 'b', 'c'].map((id) =>

@@ -2,26 +2,16 @@
  * Conformance of the policy Worker's stores (workers/policy/src/domain/policy-store.ts) on their adapters: the
  * policy store on Postgres and the generation signal on Redis, against the real servers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dependencies } from '../../../shared/dependencies.js';
+import { describe, expect, it } from 'vitest';
 import { RedisGenerationSignal } from '../../../workers/policy/src/storage/generation-signal.js';
 import {
   ActiveVersionChangedError,
   PostgresPolicyStore,
   VersionNotFoundError,
 } from '../../../workers/policy/src/storage/policy-store.js';
-import { startTestDataPlane, type TestDataPlane } from '../harness.js';
-import { storeDependencies } from './setup.js';
+import { useDataPlane } from './setup.js';
 
-let dp: TestDataPlane;
-let deps: Dependencies;
-beforeAll(async () => {
-  dp = await startTestDataPlane();
-  deps = storeDependencies(dp);
-}, 60_000);
-afterAll(async () => {
-  await dp?.stop();
-}, 60_000);
+const plane = useDataPlane();
 
 const seed = { policies: 'permit(principal, action, resource);', schema: 'entity User;' };
 const uid = (id: string) => ({ type: 'User', id });
@@ -29,7 +19,7 @@ const ids = (entities: { uid: unknown }[]) => entities.map((e) => (e.uid as { id
 
 describe('PolicyStore conformance: Postgres', () => {
   it('seeds an empty set exactly once, even under concurrent loads', async () => {
-    const store = new PostgresPolicyStore(deps.pg, 'seeded');
+    const store = new PostgresPolicyStore(plane.deps.pg, 'seeded');
     const states = await Promise.all(Array.from({ length: 5 }, () => store.loadActive(seed)));
     for (const s of states) expect(s).toMatchObject({ version: 1, policies: seed.policies, entities: [] });
     const versions = await store.listVersions();
@@ -38,7 +28,7 @@ describe('PolicyStore conformance: Postgres', () => {
   });
 
   it('publishes immutable versions, activates one (raising the generation), and rolls back', async () => {
-    const store = new PostgresPolicyStore(deps.pg, 'lifecycle');
+    const store = new PostgresPolicyStore(plane.deps.pg, 'lifecycle');
     const first = await store.loadActive(seed);
     const v2 = await store.publishVersion({
       ...seed,
@@ -65,7 +55,7 @@ describe('PolicyStore conformance: Postgres', () => {
   });
 
   it('keeps entities per set, in (type, id) order, and refuses a write validated against a replaced version', async () => {
-    const store = new PostgresPolicyStore(deps.pg, 'entities');
+    const store = new PostgresPolicyStore(plane.deps.pg, 'entities');
     const active = await store.loadActive(seed);
     const g1 = await store.upsertEntity(active.version, { uid: uid('b'), attrs: { n: 1 }, parents: [] });
     const g2 = await store.upsertEntity(active.version, { uid: uid('a'), attrs: {}, parents: [uid('b')] });
@@ -78,19 +68,19 @@ describe('PolicyStore conformance: Postgres', () => {
     ).rejects.toBeInstanceOf(ActiveVersionChangedError);
     expect(await store.deleteEntity(uid('b'))).toBeGreaterThan(g2);
     expect(await store.deleteEntity(uid('b'))).toBeNull();
-    expect(await new PostgresPolicyStore(deps.pg, 'another-set').listEntities({ limit: 10 })).toEqual([]);
+    expect(await new PostgresPolicyStore(plane.deps.pg, 'another-set').listEntities({ limit: 10 })).toEqual([]);
   });
 });
 
 describe('GenerationSignal conformance: Redis', () => {
   it('reads nothing until published, and only ever moves forward', async () => {
-    const a = new RedisGenerationSignal(deps.redis, 'signal');
-    const b = new RedisGenerationSignal(deps.redis, 'signal');
+    const a = new RedisGenerationSignal(plane.deps.redis, 'signal');
+    const b = new RedisGenerationSignal(plane.deps.redis, 'signal');
     expect(await a.read(1000)).toBeNull();
     await a.publish(5, 1000);
     expect(await b.read(1000)).toBe(5);
     await b.publish(3, 1000);
     expect(await a.read(1000)).toBe(5);
-    expect(await new RedisGenerationSignal(deps.redis, 'other').read(1000)).toBeNull();
+    expect(await new RedisGenerationSignal(plane.deps.redis, 'other').read(1000)).toBeNull();
   });
 });

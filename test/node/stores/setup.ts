@@ -4,20 +4,39 @@
  * driver gets the `ws` package, as the scripts give it.
  */
 import { neonConfig } from '@neondatabase/serverless';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { configureNeonDriver } from '../../../shared/db/neon-driver.mjs';
 import { createDependencies, type Dependencies } from '../../../shared/dependencies.js';
 import { readCommonConfig } from '../../../shared/env.js';
-import type { TestDataPlane } from '../harness.js';
+import { createRedisClient, type RedisClient } from '../../../shared/redis.js';
+import { startTestDataPlane, type TestDataPlane } from '../harness.js';
 
-export function storeDependencies(dp: TestDataPlane): Dependencies {
-  configureNeonDriver(neonConfig, { webSocket: WebSocket });
-  const config = readCommonConfig({
-    DATABASE_URL: dp.databaseUrl,
-    PG_WS_PROXY: dp.pgProxy,
+export function redisClientOf(dp: TestDataPlane): RedisClient {
+  return createRedisClient({
     UPSTASH_REDIS_REST_URL: dp.redisRestUrl,
     UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
     REDIS_KEY_PREFIX: dp.redisPrefix,
   });
-  return createDependencies(config, 'test');
+}
+
+/** A fresh data plane for the file (started before its tests, removed after), and the Dependencies on it. */
+export function useDataPlane(): { dp: TestDataPlane; deps: Dependencies } {
+  const state = {} as { dp: TestDataPlane; deps: Dependencies };
+  beforeAll(async () => {
+    state.dp = await startTestDataPlane();
+    configureNeonDriver(neonConfig, { webSocket: WebSocket });
+    const config = readCommonConfig({
+      DATABASE_URL: state.dp.databaseUrl,
+      PG_WS_PROXY: state.dp.pgProxy,
+      UPSTASH_REDIS_REST_URL: state.dp.redisRestUrl,
+      UPSTASH_REDIS_REST_TOKEN: state.dp.redisRestToken,
+      REDIS_KEY_PREFIX: state.dp.redisPrefix,
+    });
+    state.deps = createDependencies(config, 'test');
+  }, 60_000);
+  afterAll(async () => {
+    await state.dp?.stop();
+  }, 60_000);
+  return state;
 }
