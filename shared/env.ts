@@ -11,6 +11,8 @@ export const commonSpec = {
   ENVIRONMENT: oneOf(['production', 'staging', 'development', 'test'] as const, { default: 'production' }),
   DATABASE_URL: url({ protocols: ['postgres:', 'postgresql:'] }),
   PG_WS_PROXY: optionalStr(),
+  /** PEM CA certificate(s) for Postgres TLS through PG_WS_PROXY, required when DATABASE_URL has an sslmode (db/tls.ts). */
+  PG_ROOT_CERTS: optionalStr(),
   UPSTASH_REDIS_REST_URL: url({ protocols: ['http:', 'https:'] }),
   UPSTASH_REDIS_REST_TOKEN: str({ minLength: 1 }),
   /** Prefix for every Redis key, so test runs and tenants sharing one Redis never collide. */
@@ -32,6 +34,7 @@ export interface CommonBindings {
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   PG_WS_PROXY?: string;
+  PG_ROOT_CERTS?: string;
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
   REDIS_KEY_PREFIX?: string;

@@ -39,7 +39,7 @@ function toRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-export function parseDockerignore(text: string): Pattern[] {
+function parseDockerignore(text: string): Pattern[] {
   const patterns: Pattern[] = [];
   for (const raw of text.split('\n')) {
     let line = raw.trim();
@@ -57,7 +57,7 @@ export function parseDockerignore(text: string): Pattern[] {
 }
 
 /** True when `path` (relative to the context root, "/"-separated) is left out of the build context. */
-export function excluded(patterns: Pattern[], path: string): boolean {
+function excluded(patterns: Pattern[], path: string): boolean {
   const parts = path.split('/');
   const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   let result = false;
