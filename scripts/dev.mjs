@@ -8,7 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataplane } from './build.mjs';
 import { localSecrets, migrate, startDataPlane, workerEnv } from './lib/platform.mjs';
-import { QUIET_WRANGLER_ENV, ROOT, WORKERS, wranglerConfigPath } from './lib/workers.mjs';
+import {
+  PER_WORKER_ENV,
+  platformEnvName,
+  QUIET_WRANGLER_ENV,
+  ROOT,
+  WORKERS,
+  wranglerConfigPath,
+} from './lib/workers.mjs';
 
 const DATA_DIR = join(ROOT, '.data');
 await buildDataplane();
@@ -27,9 +34,15 @@ const env = workerEnv(dataPlane, {
   KEK_ID: 'local-1',
   ...secrets,
 });
-// wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored).
+// wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored). Each Worker gets
+// its own Redis token under the plain name (the platform config's per-Worker names are for one-process workerd).
 for (const { name } of WORKERS) {
-  const body = Object.entries(env)
+  const own = Object.fromEntries(
+    Object.entries(env)
+      .filter(([k]) => !PER_WORKER_ENV.some((v) => k.startsWith(`${v}_`)))
+      .concat(PER_WORKER_ENV.map((v) => [v, env[platformEnvName(v, name)]])),
+  );
+  const body = Object.entries(own)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join('\n');
   writeFileSync(join(ROOT, 'workers', name, '.dev.vars'), `${body}\n`, { mode: 0o600 });

@@ -7,3 +7,5 @@ export function bundleDir(name: string, outRoot?: string): string;
 export const QUIET_WRANGLER_ENV: Record<string, string>;
 export const COMMON_RUNTIME_ENV: string[];
 export const WORKER_RUNTIME_ENV: { auth: string[]; policy: string[]; admin: string[]; monitor: string[] };
+export const PER_WORKER_ENV: string[];
+export function platformEnvName(name: string, worker: string): string;

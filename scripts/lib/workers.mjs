@@ -54,6 +54,19 @@ export const COMMON_RUNTIME_ENV = [
   'LOG_REQUESTS',
 ];
 
+/**
+ * Common variables whose value differs per Worker. In the one-process platform config (`npm start`, tests, bench)
+ * each Worker reads them from its own environment variable, `<NAME>_<WORKER>` (platformEnvName); with one Worker per
+ * process (Kubernetes) and on Cloudflare the Worker's own environment has the plain name. Each Worker has its own
+ * Redis token, limited to what it needs (dataplane/src/redis-grants.ts).
+ */
+export const PER_WORKER_ENV = ['UPSTASH_REDIS_REST_TOKEN'];
+
+/** The environment variable a Worker's `name` is bound from in the platform config, e.g. UPSTASH_REDIS_REST_TOKEN_AUTH. */
+export function platformEnvName(name, worker) {
+  return PER_WORKER_ENV.includes(name) ? `${name}_${worker.toUpperCase()}` : name;
+}
+
 /** Per-Worker runtime variables beyond the common ones. Add a name here when a Worker starts reading it. */
 export const WORKER_RUNTIME_ENV = {
   auth: [
