@@ -17,6 +17,8 @@ export interface RedisScript {
   sha1: string;
   /** How many KEYS the script takes; the command must pass exactly this many. */
   keys: number;
+  /** Commands the script itself runs (redis.call): a Redis ACL user must allow them too (README, Redis ACL). */
+  calls: readonly string[];
   /** Where the body lives, for whoever changes it (the SHA-1 changes with every edit). */
   source: string;
 }
@@ -34,11 +36,13 @@ export const REDIS_SCRIPTS = {
   tokenBucket: {
     sha1: 'e05ff4cf151f5bf540c9cd23065e975231c40807',
     keys: 1,
+    calls: ['TIME', 'GET', 'SET'],
     source: 'workers/auth/src/storage/rate-limit-redis-script.ts (TOKEN_BUCKET_LUA)',
   },
   policyGenerationRaise: {
     sha1: '99470da4a2cd017d8e15e7bdc27e6818dcf7a6dc',
     keys: 1,
+    calls: ['GET', 'SET'],
     source: 'workers/policy/src/storage/generation-signal.ts (RAISE)',
   },
 } as const satisfies Record<string, RedisScript>;

@@ -47,6 +47,7 @@ const PROTOCOL_GRANT: RedisGrant = {
   scripts: [INCR_SCRIPT, NESTED_SCRIPT, FALSE_SCRIPT].map((body) => ({
     sha1: sha1(body),
     keys: body === INCR_SCRIPT ? 1 : 0,
+    calls: body === INCR_SCRIPT ? ['INCR'] : [],
     source: 'this test',
   })),
 };
