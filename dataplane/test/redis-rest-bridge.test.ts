@@ -92,15 +92,16 @@ describe('Redis REST bridge (Upstash protocol)', () => {
 
   it('SET with lowercase NX/PX options, GET, expiry', async () => {
     const k = key('lock');
-    expect(await redis.set(k, 'owner-1', { nx: true, px: 200 })).toBe('OK');
-    expect(await redis.set(k, 'owner-2', { nx: true, px: 200 })).toBeNull();
+    expect(await redis.set(k, 'owner-1', { nx: true, px: 1000 })).toBe('OK');
+    expect(await redis.set(k, 'owner-2', { nx: true, px: 1000 })).toBeNull();
     expect(await redis.get(k)).toBe('owner-1');
     const pttl = await redis.pttl(k);
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(200);
-    await new Promise((r) => setTimeout(r, 260));
+    expect(pttl).toBeLessThanOrEqual(1000);
+    await new Promise((r) => setTimeout(r, 1100));
     expect(await redis.get(k)).toBeNull();
 
+    // (1 s, not less: on a loaded machine the check above can come late.)
     // Non-ASCII text and JSON values round-trip through base64.
     await redis.set(key('text'), 'héllo ✓ 日本');
     expect(await redis.get(key('text'))).toBe('héllo ✓ 日本');
