@@ -92,6 +92,7 @@ describe('Redis REST bridge (Upstash protocol)', () => {
 
   it('SET with lowercase NX/PX options, GET, expiry', async () => {
     const k = key('lock');
+    // 1 s, not less: on a loaded machine the TTL check below can come late.
     expect(await redis.set(k, 'owner-1', { nx: true, px: 1000 })).toBe('OK');
     expect(await redis.set(k, 'owner-2', { nx: true, px: 1000 })).toBeNull();
     expect(await redis.get(k)).toBe('owner-1');
@@ -101,7 +102,6 @@ describe('Redis REST bridge (Upstash protocol)', () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect(await redis.get(k)).toBeNull();
 
-    // (1 s, not less: on a loaded machine the check above can come late.)
     // Non-ASCII text and JSON values round-trip through base64.
     await redis.set(key('text'), 'héllo ✓ 日本');
     expect(await redis.get(key('text'))).toBe('héllo ✓ 日本');
