@@ -15,6 +15,7 @@ import {
   migrate,
   startWorkerd,
 } from '../../scripts/lib/platform.mjs';
+import { deleteRedisKeys } from '../../scripts/lib/redis-keys.mjs';
 import { platformEnvName, ROOT, WORKERS } from '../../scripts/lib/workers.mjs';
 import { writeWorkerdConfigs } from '../../scripts/workerd-config.mjs';
 import { redisServerPids } from './cpu.mjs';
@@ -86,7 +87,7 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
     stops.push(() => dropDatabase(adminUrl, pgProxy, dbName));
     await migrate(databaseUrl, pgProxy);
     const redisRestUrl = `http://127.0.0.1:${redisPort}`;
-    stops.push(() => deleteKeys(redisUrl, redisPrefix));
+    stops.push(() => deleteRedisKeys(redisUrl, redisPrefix));
 
     const sockets = {};
     for (const { name } of WORKERS) sockets[name] = `127.0.0.1:${await freePort()}`;
@@ -139,22 +140,5 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-/** Removes the run's keys straight on Redis (no Worker's token may SCAN or DEL through the bridge). */
-async function deleteKeys(redisUrl, prefix) {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

@@ -165,20 +165,7 @@ export function closeCodeIn(data: Buffer): number | null {
 // ---------------------------------------------------------------------------------------------
 
 /** Deletes every key under `prefix` (SCAN + DEL; never FLUSHDB on a shared server). */
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export { deleteRedisKeys as deleteKeys } from '../../scripts/lib/redis-keys.mjs';
 
 /** One command against a Redis URL, straight (not through the bridge); for setup and checks in tests. */
 export async function redisCommand(redisUrl: string, args: string[]): Promise<unknown> {
