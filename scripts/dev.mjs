@@ -9,22 +9,24 @@ import { join } from 'node:path';
 import { buildDataplane } from './build.mjs';
 import { localWorkerEnv } from './lib/local-env.mjs';
 import { localSecrets, migrate, startDataPlane } from './lib/platform.mjs';
-import { QUIET_WRANGLER_ENV, ROOT, WORKERS, wranglerConfigPath } from './lib/workers.mjs';
+import { QUIET_WRANGLER_ENV, ROOT, singleWorkerEnv, WORKERS, wranglerConfigPath } from './lib/workers.mjs';
 
 const DATA_DIR = join(ROOT, '.data');
 await buildDataplane();
 const dataPlane = await startDataPlane({
   databaseUrl: process.env.DATABASE_URL,
   redisUrl: process.env.REDIS_URL,
+  redisKeyPrefix: process.env.REDIS_KEY_PREFIX,
   dataDir: DATA_DIR,
 });
-await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
+await migrate(dataPlane.databaseUrl, dataPlane.pgProxy, process.env.PG_ROOT_CERTS);
 
 const secrets = localSecrets(DATA_DIR);
 const env = localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer: 'http://127.0.0.1:8080' });
-// wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored).
+// wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored). Each Worker gets
+// its own Redis token under the plain name (the per-Worker names are for the one-process workerd config).
 for (const { name } of WORKERS) {
-  const body = Object.entries(env)
+  const body = Object.entries(singleWorkerEnv(env, name))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join('\n');
   writeFileSync(join(ROOT, 'workers', name, '.dev.vars'), `${body}\n`, { mode: 0o600 });

@@ -10,6 +10,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import {
+  checkCredentials,
+  checkCrossNamespacePeers,
+  checkIngressExposure,
+  objectId,
+  podTemplates,
+} from './lib/k8s-security-rules.mjs';
 import { readWranglerConfig, ROOT, WORKERS, workerVariables } from './lib/workers.mjs';
 
 const K8S_DIR = join(ROOT, 'k8s-fallback');
@@ -172,10 +179,6 @@ export async function validateSchemas(objects) {
 // ---------------------------------------------------------------------------------------------------------------
 // Project rules
 
-function objectId(obj) {
-  return `${obj?.kind ?? '?'}/${obj?.metadata?.name ?? '?'}`;
-}
-
 /** Kubernetes label selector semantics (matchLabels AND matchExpressions). An empty selector matches everything. */
 export function selectorMatches(selector, labels = {}) {
   if (!selector) return false;
@@ -189,20 +192,6 @@ export function selectorMatches(selector, labels = {}) {
     if (expr.operator === 'DoesNotExist' && has) return false;
   }
   return true;
-}
-
-/** Every pod template in the rendering, with the workload it belongs to. */
-function podTemplates(objects) {
-  const out = [];
-  for (const obj of objects) {
-    let template;
-    if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(obj.kind))
-      template = obj.spec?.template;
-    else if (obj.kind === 'CronJob') template = obj.spec?.jobTemplate?.spec?.template;
-    else if (obj.kind === 'Pod') template = { metadata: obj.metadata, spec: obj.spec };
-    if (template) out.push({ owner: obj, template, longRunning: !['Job', 'CronJob'].includes(obj.kind) });
-  }
-  return out;
 }
 
 function checkPodSecurity({ owner, template }, fail) {
@@ -497,15 +486,6 @@ function checkNetworkPolicies(objects, fail) {
     if (!['auth', 'admin'].includes(dst))
       fail(`NetworkPolicy: ${dst} accepts traffic from outside the namespace; only auth and admin may`);
   }
-  for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
-    for (const rule of ing.spec?.rules ?? []) {
-      for (const path of rule.http?.paths ?? []) {
-        const svc = path.backend?.service?.name;
-        if (!['auth', 'admin'].includes(svc))
-          fail(`${objectId(ing)}: routes to ${svc}; only auth and admin are public`);
-      }
-    }
-  }
 }
 
 function checkCronTriggers(objects, fail) {
@@ -535,10 +515,24 @@ function checkNamespace(objects, fail) {
   }
 }
 
-/** Every secret key the manifests reference must be documented in k8s-fallback/README.md (which says how to create it). */
+/**
+ * The Secret keys each `kubectl create secret generic NAME --from-literal=KEY=...` command of the README creates
+ * (continuation lines included).
+ */
+export function documentedSecretKeys(readme) {
+  const keys = new Map();
+  for (const m of readme.matchAll(/create secret generic ([a-z0-9.-]+)((?:[^\n]*\\\n)*[^\n]*)/g)) {
+    const set = keys.get(m[1]) ?? new Set();
+    for (const k of (m[2] ?? '').matchAll(/--from-literal=([A-Za-z0-9_.-]+)=/g)) set.add(k[1]);
+    keys.set(m[1], set);
+  }
+  return keys;
+}
+
+/** Every secret key the manifests reference must be created by a command in k8s-fallback/README.md. */
 function checkSecretsDocumented(objects, fail) {
   const readmePath = join(K8S_DIR, 'README.md');
-  const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
+  const documented = documentedSecretKeys(existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '');
   const refs = new Set();
   for (const { template } of podTemplates(objects)) {
     for (const c of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
@@ -550,8 +544,10 @@ function checkSecretsDocumented(objects, fail) {
   }
   for (const ref of refs) {
     const [secret, key] = ref.split('/');
-    if (!readme.includes(secret) || !readme.includes(`--from-literal=${key}=`)) {
-      fail(`Secret reference ${ref}: k8s-fallback/README.md must show how to create it (--from-literal=${key}=...)`);
+    if (!documented.get(secret)?.has(key)) {
+      fail(
+        `Secret reference ${ref}: k8s-fallback/README.md must show how to create it (kubectl create secret generic ${secret} --from-literal=${key}=...)`,
+      );
     }
   }
 }
@@ -568,6 +564,9 @@ export function checkProjectRules(objects, warnings = []) {
   }
   checkWorkers(objects, fail, warn);
   checkNetworkPolicies(objects, fail);
+  checkIngressExposure(objects, fail);
+  checkCrossNamespacePeers(objects, fail);
+  checkCredentials(objects, fail);
   checkCronTriggers(objects, fail);
   checkNamespace(objects, fail);
   checkSecretsDocumented(objects, fail);

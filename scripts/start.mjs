@@ -56,11 +56,16 @@ try {
   await assertPortsFree(await platformSockets('default'));
   await buildDataplane();
   const [dataPlane] = await Promise.all([
-    startDataPlane({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: DATA_DIR }),
+    startDataPlane({
+      databaseUrl: process.env.DATABASE_URL,
+      redisUrl: process.env.REDIS_URL,
+      redisKeyPrefix: process.env.REDIS_KEY_PREFIX,
+      dataDir: DATA_DIR,
+    }),
     buildWorkers().then(() => writeWorkerdConfigs()),
   ]);
   cleanups.push(() => dataPlane.stop());
-  await migrate(dataPlane.databaseUrl, dataPlane.pgProxy);
+  await migrate(dataPlane.databaseUrl, dataPlane.pgProxy, process.env.PG_ROOT_CERTS);
 
   const secrets = localSecrets(DATA_DIR);
   const sockets = await platformSockets('default');

@@ -3,8 +3,8 @@
  *
  * Each Worker declares its variables once (`workers/<name>/src/variables.ts`: name → field). That one declaration gives
  * the Worker's `Env` type, its configuration reader, the variables the generated workerd config binds, and what
- * `npm run k8s:check` requires. A field knows whether the variable is required (no default, not optional) and,
- * for a deprecated name, which variable it is an alias of.
+ * `npm run k8s:check` requires. A field knows whether the variable is required (no default, not optional), for a
+ * deprecated name, which variable it is an alias of, and whether each Worker has a value of its own.
  */
 
 export class ConfigError extends Error {
@@ -24,6 +24,12 @@ export interface Field<T> {
   readonly required?: boolean;
   /** A deprecated name: its value is read as the named variable's when that one is unset. */
   readonly aliasOf?: string;
+  /**
+   * Each Worker has its own value (a credential limited to that Worker). Where one process hosts every Worker (the
+   * generated platform config of `npm start`, tests and bench) it is read from `<NAME>_<WORKER>`; a Worker alone in
+   * its process (Kubernetes) or on Cloudflare reads the plain name.
+   */
+  readonly perWorker?: boolean;
 }
 
 type Raw = unknown;
@@ -144,6 +150,11 @@ export function oneOf<const T extends string>(values: readonly T[], opts: { defa
     if (!values.includes(s)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${s}"`);
     return s;
   }, opts);
+}
+
+/** The same field, with a value of its own per Worker (see `Field.perWorker`). */
+export function perWorker<T>(field: Field<T>): Field<T> {
+  return { ...field, perWorker: true };
 }
 
 /** A deprecated variable name: read as `target` when `target` itself is unset; both set and different is an error. */

@@ -15,6 +15,7 @@ import {
   oneOf,
   optionalStr,
   optionalUrl,
+  perWorker,
   str,
   url,
   type VariablesOf,
@@ -28,8 +29,14 @@ export const commonVariables = {
   ENVIRONMENT: oneOf(['production', 'staging', 'development', 'test'] as const, { default: 'production' }),
   DATABASE_URL: url({ protocols: ['postgres:', 'postgresql:'] }),
   PG_WS_PROXY: optionalStr(),
+  /** PEM CA certificate(s) for Postgres TLS through PG_WS_PROXY, required when DATABASE_URL has an sslmode (db/tls.mjs). */
+  PG_ROOT_CERTS: optionalStr(),
   UPSTASH_REDIS_REST_URL: url({ protocols: ['http:', 'https:'] }),
-  UPSTASH_REDIS_REST_TOKEN: str({ minLength: 1 }),
+  /**
+   * Each Worker has its own token: off Cloudflare the Redis bridge limits each to the commands, keys and scripts its
+   * Worker needs (dataplane/src/redis-grants.ts).
+   */
+  UPSTASH_REDIS_REST_TOKEN: perWorker(str({ minLength: 1 })),
   /** Prefix for every Redis key, so test runs and tenants sharing one Redis never collide. */
   REDIS_KEY_PREFIX: str({ default: '' }),
   SENTRY_DSN: optionalUrl({ protocols: ['https:', 'http:'] }),

@@ -15,7 +15,8 @@ import {
   migrate,
   startWorkerd,
 } from '../../scripts/lib/platform.mjs';
-import { ROOT, WORKERS } from '../../scripts/lib/workers.mjs';
+import { deleteRedisKeys } from '../../scripts/lib/redis-keys.mjs';
+import { platformEnvName, ROOT, WORKERS } from '../../scripts/lib/workers.mjs';
 import { writeWorkerdConfigs } from '../../scripts/workerd-config.mjs';
 import { redisServerPids } from './cpu.mjs';
 import { pinned, SERVER_CPU, spawnPinned, waitForHttp } from './proc.mjs';
@@ -50,7 +51,10 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
   try {
     const redisPort = await freePort();
     const pgPort = await freePort();
-    const redisToken = randomBytes(32).toString('base64url');
+    const suffix = randomBytes(5).toString('hex');
+    const redisPrefix = `esp-bench-${suffix}:`;
+    // One Redis token per Worker, as deployed: the bridge limits each to that Worker's grant.
+    const redisTokens = Object.fromEntries(WORKERS.map(({ name }) => [name, randomBytes(32).toString('base64url')]));
     const redisBridge = spawnPinned(
       SERVER_CPU,
       process.execPath,
@@ -60,7 +64,10 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
         env: {
           REDIS_BRIDGE_LISTEN: `127.0.0.1:${redisPort}`,
           REDIS_URL: redisUrl,
-          REDIS_BRIDGE_TOKEN: redisToken,
+          REDIS_BRIDGE_KEY_PREFIX: redisPrefix,
+          ...Object.fromEntries(
+            WORKERS.map(({ name }) => [`REDIS_BRIDGE_TOKEN_${name.toUpperCase()}`, redisTokens[name]]),
+          ),
           LOG_LEVEL: 'warn',
         },
       },
@@ -75,14 +82,12 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
     await waitForHttp(`http://127.0.0.1:${pgPort}/health`, pgBridge);
     const pgProxy = `127.0.0.1:${pgPort}/v2`;
 
-    const suffix = randomBytes(5).toString('hex');
     const dbName = `esp_bench_${suffix}`;
     const databaseUrl = await createDatabase(adminUrl, pgProxy, dbName);
     stops.push(() => dropDatabase(adminUrl, pgProxy, dbName));
     await migrate(databaseUrl, pgProxy);
-    const redisPrefix = `esp-bench-${suffix}:`;
     const redisRestUrl = `http://127.0.0.1:${redisPort}`;
-    stops.push(() => deleteKeys(redisRestUrl, redisToken, redisPrefix));
+    stops.push(() => deleteRedisKeys(redisUrl, redisPrefix));
 
     const sockets = {};
     for (const { name } of WORKERS) sockets[name] = `127.0.0.1:${await freePort()}`;
@@ -96,7 +101,9 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
       DATABASE_URL: databaseUrl,
       PG_WS_PROXY: pgProxy,
       UPSTASH_REDIS_REST_URL: redisRestUrl,
-      UPSTASH_REDIS_REST_TOKEN: redisToken,
+      ...Object.fromEntries(
+        WORKERS.map(({ name }) => [platformEnvName('UPSTASH_REDIS_REST_TOKEN', name), redisTokens[name]]),
+      ),
       REDIS_KEY_PREFIX: redisPrefix,
       ISSUER: `http://${sockets.auth}`,
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -123,7 +130,7 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
       urls: { auth: url('auth'), policy: url('policy'), admin: url('admin'), monitor: url('monitor') },
       env,
       secrets,
-      redis: { url: redisRestUrl, token: redisToken, prefix: redisPrefix },
+      redis: { url: redisRestUrl, tokens: redisTokens, prefix: redisPrefix },
       pids: { workerd: workerd.child.pid, redisBridge: redisBridge.child.pid, pgBridge: pgBridge.child.pid },
       // Everything doing the platform's work (the machine's Redis server included, unpinned: it is shared).
       serverPids: [workerd.child.pid, redisBridge.child.pid, pgBridge.child.pid, ...redisServerPids()],
@@ -134,21 +141,4 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
     await stop();
     throw err;
   }
-}
-
-async function deleteKeys(url, token, prefix) {
-  const call = async (cmd) => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(cmd),
-    });
-    return (await res.json()).result;
-  };
-  let cursor = '0';
-  do {
-    const [next, keys] = await call(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000']);
-    cursor = String(next);
-    if (keys.length > 0) await call(['DEL', ...keys]);
-  } while (cursor !== '0');
 }

@@ -11,19 +11,16 @@ export {
   type BinaryLookup,
   type LocalServer,
   type LocalServerOptions,
+  type LocalPostgresOptions,
 } from './local-servers.js';
 export { findPostgresBinDir, findRedisServer } from './binaries.js';
+export type { RedisBridgeClient } from './redis-rest-bridge.js';
 export {
-  RedisConnection,
-  RedisErrorReply,
-  RedisUnavailableError,
-  RedisConnectionLostError,
-  RespParser,
-  RespProtocolError,
-  encodeCommand,
-  parseRedisUrl,
-  type RespValue,
-  type RedisTarget,
-  type RedisConnectionOptions,
-} from './resp.js';
+  bridgeTokenVariable,
+  REDIS_SCRIPTS,
+  WORKER_REDIS_GRANTS,
+  type RedisGrant,
+  type RedisScript,
+  type WorkerName,
+} from './redis-grants.js';
 export type { LogFn } from './log.js';

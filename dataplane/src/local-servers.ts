@@ -29,6 +29,11 @@ export interface LocalServerOptions {
   startTimeoutMs?: number;
 }
 
+export interface LocalPostgresOptions extends LocalServerOptions {
+  /** Extra server settings passed as `-c name=value` (e.g. ssl=on with its certificate files, for TLS tests). */
+  settings?: Record<string, string>;
+}
+
 export interface LocalServer {
   /** Connection URL: postgres://postgres@127.0.0.1:PORT/postgres or redis://127.0.0.1:PORT */
   url: string;
@@ -43,7 +48,7 @@ const LOOPBACK = '127.0.0.1';
 // PostgreSQL
 // ---------------------------------------------------------------------------------------------
 
-export async function startLocalPostgres(opts: LocalServerOptions): Promise<LocalServer> {
+export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<LocalServer> {
   const log = safeLog(opts.log);
   const binDir = await findPostgresBinDir(opts.lookup);
   const dataDir = path.resolve(opts.dataDir);
@@ -64,7 +69,17 @@ export async function startLocalPostgres(opts: LocalServerOptions): Promise<Loca
     child: spawnGuarded(
       path.join(binDir, 'postgres'),
       // Loopback TCP only; no unix socket, so nothing is written outside the data folder.
-      ['-D', dataDir, '-p', String(port), '-c', `listen_addresses=${LOOPBACK}`, '-c', 'unix_socket_directories='],
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${LOOPBACK}`,
+        '-c',
+        'unix_socket_directories=',
+        ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+      ],
       {
         uid: owner?.uid,
         gid: owner?.gid,

@@ -10,23 +10,35 @@
  *
  * `Upstash-Encoding: base64` (which the client sends by default) makes every string in a result
  * base64; the client decodes them all, so this must be exact for binary values too.
+ *
+ * Each client (each Worker) has its own token, and every command, also inside a pipeline or a transaction, is
+ * checked against that token's grant (redis-grants.ts, redis-access.ts) before it reaches Redis.
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { readBody, makeBearerCheck, sendJson } from './http-util.js';
+import { readBody, sendJson } from './http-util.js';
 import { describeError, type LogFn, safeLog } from './log.js';
 import { dialableHost, listen } from './net-util.js';
-import { refusalFor } from './redis-commands.js';
-import { RedisPool } from './redis-pool.js';
-import { errorJson, renderEntry } from './rest-reply.js';
+import { type CommandContext, type CompiledGrant, refusalFor, TokenGrants } from './redis-access.js';
+import type { RedisGrant } from './redis-grants.js';
 import {
-  parseRedisUrl,
+  describeRedisUrl,
+  isErrorReply,
   RedisConnectionLostError,
-  RedisErrorReply,
+  type RedisReply,
   RedisUnavailableError,
-  type RespValue,
-} from './resp.js';
+  RedisUpstream,
+} from './redis-upstream.js';
+import { errorJson, renderEntry } from './rest-reply.js';
+
+/** One caller of the bridge: a Worker (or a test harness) with its own token and what that token may do. */
+export interface RedisBridgeClient {
+  name: string;
+  /** Bearer token; at least 16 characters, different from every other client's. */
+  token: string;
+  grant: RedisGrant;
+}
 
 export interface RedisRestBridgeOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -35,20 +47,22 @@ export interface RedisRestBridgeOptions {
   port?: number;
   /** redis://[user[:password]@]host:port[/db] or rediss://... */
   redisUrl: string;
-  /** Bearer token clients must present. */
-  token: string;
+  /** Who may call, each with its own token and grant. */
+  clients: readonly RedisBridgeClient[];
+  /** The deployment's REDIS_KEY_PREFIX: every grant's key patterns are under it (default ''). */
+  keyPrefix?: string;
   /** Largest accepted request body (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
-  /** Shared pipelined connections to Redis (default 4). */
+  /** Connections to Redis (default 4). */
   poolSize?: number;
-  /** Dedicated connections for concurrent /multi-exec requests (default 16). */
-  maxTransactionConnections?: number;
   /** Concurrent HTTP connections; further ones are closed on accept (default 1024). */
   maxConnections?: number;
-  /** A connection whose oldest reply is this late is replaced (default 30 s). */
+  /** A command without a reply after this long fails and its connection is replaced (default 30 s). */
   commandTimeoutMs?: number;
   /** Cap of the reconnect backoff (default 2 s). */
   maxReconnectDelayMs?: number;
+  /** Commands in flight per Redis connection before new ones are refused with 503 (default 10,000). */
+  maxInFlight?: number;
   log?: LogFn;
 }
 
@@ -69,20 +83,16 @@ class BadRequest extends Error {}
 const UNAUTHORIZED = errorJson('Unauthorized');
 
 export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promise<RedisRestBridge> {
-  if (!opts.token) throw new Error('the Redis REST bridge needs a non-empty token');
   const log = safeLog(opts.log);
-  const target = parseRedisUrl(opts.redisUrl);
+  const grants = new TokenGrants(opts.clients, opts.keyPrefix ?? '');
+  const target = describeRedisUrl(opts.redisUrl);
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
-  const tokenOk = makeBearerCheck(opts.token);
-  const pool = new RedisPool(target, {
-    size: opts.poolSize ?? 4,
-    maxTransactionConnections: opts.maxTransactionConnections ?? 16,
-    transactionWaitMs: 5000,
-    maxTransactionWaiters: 1000,
-    connection: {
-      commandTimeoutMs: opts.commandTimeoutMs ?? 30_000,
-      maxReconnectDelayMs: opts.maxReconnectDelayMs ?? 2000,
-    },
+  const pool = new RedisUpstream({
+    url: opts.redisUrl,
+    size: opts.poolSize,
+    commandTimeoutMs: opts.commandTimeoutMs,
+    maxReconnectDelayMs: opts.maxReconnectDelayMs,
+    maxInFlight: opts.maxInFlight,
     log,
   });
   pool.start();
@@ -115,7 +125,8 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
       // connections log the reason themselves.
       return pool.healthy ? sendJson(res, 200, '{"status":"ok"}') : sendJson(res, 503, '{"status":"unavailable"}');
     }
-    if (!tokenOk(req.headers.authorization)) {
+    const grant = grants.forHeader(req.headers.authorization);
+    if (!grant) {
       req.resume();
       return sendJson(res, 401, UNAUTHORIZED);
     }
@@ -131,7 +142,7 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
       } catch {
         return sendJson(res, 400, errorJson('ERR malformed percent-encoding in the path'));
       }
-      return single(res, args, base64);
+      return single(res, grant, args, base64);
     }
     if (req.method !== 'POST') return sendJson(res, 405, errorJson('ERR method not allowed'), { allow: 'POST' });
     if (path !== '/' && path !== '/pipeline' && path !== '/multi-exec')
@@ -152,65 +163,75 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
       return sendJson(res, 400, errorJson('ERR request body is not valid JSON'));
     }
     try {
-      if (path === '/') return await single(res, toCommand(parsed, ''), base64);
+      if (path === '/') return await single(res, grant, toCommand(parsed, ''), base64);
       const commands = toCommandList(parsed);
-      if (path === '/pipeline') return await pipeline(res, commands, base64);
-      return await multiExec(res, commands, base64);
+      if (path === '/pipeline') return await pipeline(res, grant, commands, base64);
+      return await multiExec(res, grant, commands, base64);
     } catch (err) {
       if (err instanceof BadRequest) return sendJson(res, 400, errorJson(err.message));
       throw err;
     }
   }
 
-  async function single(res: ServerResponse, args: Command, base64: boolean): Promise<void> {
+  /** The grant's refusal for one command, logged: a refused command is a misconfiguration or an attempt. */
+  function refused(grant: CompiledGrant, args: Command, context: CommandContext): string | null {
+    const refusal = refusalFor(grant, args, context);
+    if (refusal) {
+      log({
+        level: 'warn',
+        msg: 'redis command refused',
+        client: grant.client,
+        command: (args[0] ?? '').slice(0, 40).toLowerCase(),
+        reason: refusal.slice(0, 200),
+      });
+    }
+    return refusal;
+  }
+
+  async function single(res: ServerResponse, grant: CompiledGrant, args: Command, base64: boolean): Promise<void> {
     if (args.length === 0 || args[0] === '') return sendJson(res, 400, errorJson('ERR empty command'));
-    const refusal = refusalFor(args, 'shared');
+    const refusal = refused(grant, args, 'shared');
     if (refusal) return sendJson(res, 400, errorJson(refusal));
-    const conn = pool.pick();
-    if (!conn) return unavailable(res, new RedisUnavailableError(`Redis is unavailable: ${pool.unavailableReason()}`));
-    let reply: RespValue;
+    let reply: RedisReply;
     try {
-      reply = await conn.send(args);
+      reply = await pool.send(args);
     } catch (err) {
       return unavailable(res, err);
     }
-    if (reply instanceof RedisErrorReply) return sendJson(res, 400, errorJson(reply.message));
+    if (isErrorReply(reply)) return sendJson(res, 400, errorJson(reply.message));
     sendJson(res, 200, renderEntry(reply, base64));
   }
 
-  async function pipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<void> {
-    // Refused commands get an error in their slot; the rest still run, in order, on one
-    // connection (so a pipeline's own commands see each other's effects).
+  async function pipeline(res: ServerResponse, grant: CompiledGrant, commands: Command[], base64: boolean) {
+    // Refused commands get an error in their slot; the rest still run, in order, on one connection (so a
+    // pipeline's own commands see each other's effects).
     const entries: (string | null)[] = commands.map((c) => {
-      const refusal = refusalFor(c, 'shared');
+      const refusal = refused(grant, c, 'shared');
       return refusal ? errorJson(refusal) : null;
     });
     const toSend = commands.filter((_, i) => entries[i] === null);
     if (toSend.length > 0) {
-      const conn = pool.pick();
-      if (!conn)
-        return unavailable(res, new RedisUnavailableError(`Redis is unavailable: ${pool.unavailableReason()}`));
-      let replies: RespValue[];
+      let replies: RedisReply[];
       try {
-        replies = await conn.sendBatch(toSend);
+        replies = await pool.pipeline(toSend);
       } catch (err) {
         return unavailable(res, err);
       }
       let next = 0;
       for (let i = 0; i < entries.length; i++) {
-        if (entries[i] === null) entries[i] = renderEntry(replies[next++] as RespValue, base64);
+        if (entries[i] === null) entries[i] = renderEntry(replies[next++] as RedisReply, base64);
       }
     }
     sendJson(res, 200, `[${entries.join(',')}]`);
   }
 
-  async function multiExec(res: ServerResponse, commands: Command[], base64: boolean): Promise<void> {
+  async function multiExec(res: ServerResponse, grant: CompiledGrant, commands: Command[], base64: boolean) {
     for (const c of commands) {
-      const refusal = refusalFor(c, 'transaction');
+      const refusal = refused(grant, c, 'transaction');
       // Nothing runs if any command is refused, as with Redis' own EXECABORT.
       if (refusal) return sendJson(res, 400, errorJson(`EXECABORT Transaction discarded. ${refusal}`));
     }
-    let result: Awaited<ReturnType<RedisPool['transaction']>>;
+    let result: Awaited<ReturnType<RedisUpstream['transaction']>>;
     try {
       result = await pool.transaction(commands);
     } catch (err) {
@@ -234,8 +255,9 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
     level: 'info',
     msg: 'redis rest bridge listening',
     url,
-    redis: `${target.host}:${target.port}`,
-    db: target.db,
+    redis: target,
+    clients: opts.clients.map((c) => c.name),
+    keyPrefix: opts.keyPrefix ?? '',
   });
 
   let closing: Promise<void> | null = null;

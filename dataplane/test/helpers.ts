@@ -9,8 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { neonConfig } from '@neondatabase/serverless';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { RedisConnection, parseRedisUrl } from '../src/resp.js';
+import { closeServer, listen } from '../src/net-util.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -164,17 +165,89 @@ export function closeCodeIn(data: Buffer): number | null {
 // ---------------------------------------------------------------------------------------------
 
 /** Deletes every key under `prefix` (SCAN + DEL; never FLUSHDB on a shared server). */
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const conn = new RedisConnection(parseRedisUrl(redisUrl), { reconnect: false }).connect();
-  await conn.waitReady();
+export { deleteRedisKeys as deleteKeys } from '../../scripts/lib/redis-keys.mjs';
+
+/** One command against a Redis URL, straight (not through the bridge); for setup and checks in tests. */
+export async function redisCommand(redisUrl: string, args: string[]): Promise<unknown> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const reply = (await conn.send(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as [Buffer, Buffer[]];
-      cursor = reply[0].toString();
-      if (reply[1].length > 0) await conn.send(['DEL', ...reply[1]]);
-    } while (cursor !== '0');
+    return await redis.call(args[0] as string, ...args.slice(1));
   } finally {
-    await conn.close();
+    redis.disconnect();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A scripted fake Redis, for what a real server does not do (stay silent, send garbage, reply twice)
+// ---------------------------------------------------------------------------------------------
+
+/** Splits a client's byte stream into commands (clients only ever send arrays of bulk strings). */
+function requestSplitter(onCommand: (args: string[]) => void): (chunk: Buffer) => void {
+  let buf = Buffer.alloc(0);
+  return (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      const head = buf.indexOf('\r\n');
+      if (head < 0 || buf[0] !== 0x2a) return;
+      const count = Number(buf.toString('latin1', 1, head));
+      let pos = head + 2;
+      const args: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const end = buf.indexOf('\r\n', pos);
+        if (end < 0) return;
+        const len = Number(buf.toString('latin1', pos + 1, end));
+        if (buf.length < end + 2 + len + 2) return;
+        args.push(buf.toString('utf8', end + 2, end + 2 + len));
+        pos = end + 2 + len + 2;
+      }
+      buf = buf.subarray(pos);
+      onCommand(args);
+    }
+  };
+}
+
+export interface FakeRedis {
+  port: number;
+  /** Every command received, as "NAME arg ...", in order. */
+  seen: string[];
+  /** Connections accepted so far. */
+  connections: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP server speaking just enough RESP for ioredis: `reply` returns the raw bytes to answer a command with, or
+ * null to stay silent. INFO (ioredis' ready check) is answered with an empty bulk string unless `reply` handles it.
+ */
+export async function fakeRedis(reply: (args: string[]) => string | null, port = 0): Promise<FakeRedis> {
+  const sockets = new Set<net.Socket>();
+  const seen: string[] = [];
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.on(
+      'data',
+      requestSplitter((raw) => {
+        // Command names as Redis sees them: case-insensitive; shown upper-case here.
+        const args = [(raw[0] ?? '').toUpperCase(), ...raw.slice(1)];
+        seen.push(args.join(' '));
+        const answer = reply(args) ?? (args[0] === 'INFO' ? '$0\r\n\r\n' : null);
+        if (answer !== null) socket.write(answer);
+      }),
+    );
+  });
+  const bound = await listen(server, '127.0.0.1', port);
+  return {
+    port: bound,
+    seen,
+    connections: () => accepted,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await closeServer(server);
+    },
+  };
 }

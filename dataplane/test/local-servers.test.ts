@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MissingBinaryError, startLocalPostgres, startLocalRedis } from '../src/local-servers.js';
 import { startPgBridge } from '../src/pg-ws-bridge.js';
 import { startRedisRestBridge } from '../src/redis-rest-bridge.js';
-import { RedisConnection, parseRedisUrl } from '../src/resp.js';
-import { pgAddress, tempDir, useBridge, waitFor } from './helpers.js';
+import { pgAddress, redisCommand, tempDir, useBridge, waitFor } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -25,17 +24,6 @@ async function withPg<T>(databaseUrl: string, fn: (pool: Pool) => Promise<T>): P
   } finally {
     await pool.end().catch(() => {});
     await bridge.close();
-  }
-}
-
-async function redisCommand(url: string, args: string[]): Promise<unknown> {
-  const conn = new RedisConnection(parseRedisUrl(url), { reconnect: false }).connect();
-  await conn.waitReady();
-  try {
-    const reply = await conn.send(args);
-    return Buffer.isBuffer(reply) ? reply.toString() : reply;
-  } finally {
-    await conn.close();
   }
 }
 
@@ -130,26 +118,31 @@ describe('private local servers', () => {
   it('the REST bridge fails cleanly while Redis is down and recovers when it returns', async () => {
     const dataDir = path.join(tmp.dir, 'redis-outage');
     let server = await startLocalRedis({ dataDir });
-    const token = 'outage-token';
-    const bridge = await startRedisRestBridge({ redisUrl: server.url, token, maxReconnectDelayMs: 100 });
+    const token = 'outage-token-0123456789';
+    const bridge = await startRedisRestBridge({
+      redisUrl: server.url,
+      clients: [{ name: 'outage-test', token, grant: { commands: ['GET', 'SET', 'INCR'], keys: ['*'] } }],
+      keyPrefix: 'outage:',
+      maxReconnectDelayMs: 100,
+    });
     try {
       await bridge.waitUntilReady();
       const redis = new Redis({ url: bridge.url, token });
-      expect(await redis.set('k', 'before')).toBe('OK');
+      expect(await redis.set('outage:k', 'before')).toBe('OK');
 
       await server.stop();
       await waitFor(async () => (await fetch(`${bridge.url}/health`)).status === 503, 3000, 'health to report 503');
-      await expect(redis.get('k')).rejects.toThrow(/Redis is unavailable/);
+      await expect(redis.get('outage:k')).rejects.toThrow(/Redis is unavailable/);
       const multi = redis.multi();
-      multi.get('k');
+      multi.get('outage:k');
       await expect(multi.exec()).rejects.toThrow(/unavailable/);
 
       server = await startLocalRedis({ dataDir, port: server.port });
       await waitFor(async () => (await fetch(`${bridge.url}/health`)).status === 200, 5000, 'health to recover');
-      expect(await redis.get('k')).toBe('before');
+      expect(await redis.get('outage:k')).toBe('before');
       const again = redis.multi();
-      again.incr('n');
-      again.get('k');
+      again.incr('outage:n');
+      again.get('outage:k');
       expect(await again.exec()).toEqual([1, 'before']);
     } finally {
       await bridge.close();

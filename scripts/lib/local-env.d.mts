@@ -1,7 +1,7 @@
 // Types for scripts/lib/local-env.mjs, so TypeScript tests can import it.
 export function localWorkerEnv(opts: {
   processEnv: Record<string, string | undefined>;
-  dataPlane: { databaseUrl: string; pgProxy: string; redisRestUrl: string; redisRestToken: string };
+  dataPlane: Parameters<typeof import('./platform.mjs').workerEnv>[0];
   secrets: { KEY_ENCRYPTION_KEY: string; ADMIN_BOOTSTRAP_TOKEN: string };
   issuer: string;
 }): Record<string, string>;

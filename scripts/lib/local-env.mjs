@@ -2,12 +2,13 @@
 // Worker declares (workers/<name>/src/variables.ts) that the caller set by its documented name, then the addresses of the
 // data plane the script started. So `REGISTRATION_TOKEN=... npm start` turns registration protection on, exactly
 // as the same variable does in a deployment.
+import { workerEnv } from './platform.mjs';
 import { allWorkerVariables } from './workers.mjs';
 
 /**
  * @param {object} opts
  * @param {Record<string, string | undefined>} opts.processEnv  the caller's environment (process.env)
- * @param {{ databaseUrl: string, pgProxy: string, redisRestUrl: string, redisRestToken: string }} opts.dataPlane
+ * @param {Parameters<typeof workerEnv>[0]} opts.dataPlane
  * @param {{ KEY_ENCRYPTION_KEY: string, ADMIN_BOOTSTRAP_TOKEN: string }} opts.secrets  .data/local-secrets.json
  * @param {string} opts.issuer
  * @returns {Record<string, string>}
@@ -28,11 +29,9 @@ export function localWorkerEnv({ processEnv, dataPlane, secrets, issuer }) {
     // REGISTRATION_TOKEN (which then is required) or ALLOW_OPEN_REGISTRATION=false. Never set in production.
     ALLOW_OPEN_REGISTRATION: 'true',
     ...given,
-    // How the Workers reach the data plane is the script's decision (DATABASE_URL / REDIS_URL choose the servers).
-    DATABASE_URL: dataPlane.databaseUrl,
-    PG_WS_PROXY: dataPlane.pgProxy,
-    UPSTASH_REDIS_REST_URL: dataPlane.redisRestUrl,
-    UPSTASH_REDIS_REST_TOKEN: dataPlane.redisRestToken,
+    // How the Workers reach the data plane is the script's decision (DATABASE_URL / REDIS_URL choose the servers):
+    // its addresses, the key prefix its Redis bridge enforces, and each Worker's own Redis token.
+    ...workerEnv(dataPlane),
   };
 }
 

@@ -7,7 +7,10 @@ export interface DataPlane {
   redisUrl: string;
   pgProxy: string;
   redisRestUrl: string;
-  redisRestToken: string;
+  /** One Redis REST token per Worker (and per extra client), each limited to its grant. */
+  redisTokens: Record<string, string>;
+  /** The REDIS_KEY_PREFIX every grant's keys are under. */
+  redisKeyPrefix: string;
   postgresSource: string;
   redisSource: string;
   stop(): Promise<void>;
@@ -18,14 +21,21 @@ export function startDataPlane(opts?: {
   databaseUrl?: string;
   redisUrl?: string;
   dataDir?: string;
+  redisKeyPrefix?: string;
+  /** Extra Redis REST callers with their own grants (dataplane/src/redis-grants.ts shape). */
+  redisClients?: Record<string, { commands: readonly string[]; keys: readonly string[]; scripts?: readonly object[] }>;
   log?: (entry: unknown) => void;
 }): Promise<DataPlane>;
-export function nodePool(databaseUrl: string, pgProxy: string): Promise<import('@neondatabase/serverless').Pool>;
-export function migrate(databaseUrl: string, pgProxy: string): Promise<void>;
+export function nodePool(
+  databaseUrl: string,
+  pgProxy: string,
+  rootCerts?: string,
+): Promise<import('@neondatabase/serverless').Pool>;
+export function migrate(databaseUrl: string, pgProxy: string, rootCerts?: string): Promise<void>;
 export function createDatabase(adminUrl: string, pgProxy: string, name: string): Promise<string>;
 export function dropDatabase(adminUrl: string, pgProxy: string, name: string): Promise<void>;
 export function workerEnv(
-  dataPlane: Pick<DataPlane, 'databaseUrl' | 'pgProxy' | 'redisRestUrl' | 'redisRestToken'>,
+  dataPlane: Pick<DataPlane, 'databaseUrl' | 'pgProxy' | 'redisRestUrl' | 'redisTokens' | 'redisKeyPrefix'>,
   extra?: Record<string, string>,
 ): Record<string, string>;
 export interface WorkerdProcess {

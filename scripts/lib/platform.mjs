@@ -7,9 +7,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { configureNeonDriver } from '../../shared/db/neon-driver.mjs';
 import { migrateDatabase } from '../../shared/db/migrate.mjs';
-import { ROOT, WORKERS } from './workers.mjs';
+import { configureNeonDriver } from '../../shared/db/neon-driver.mjs';
+import { platformEnvName, ROOT, WORKERS } from './workers.mjs';
 
 const require = createRequire(import.meta.url);
 export const WORKERD_BIN = require('workerd').default;
@@ -78,10 +78,19 @@ function postgresDataDir(dataDir, log) {
 }
 
 /**
- * Starts Postgres/Redis when no URL is given (private servers under dataDir), then both bridges.
- * @returns {Promise<{databaseUrl, redisUrl, pgProxy, redisRestUrl, redisRestToken, postgresSource, redisSource, stop}>}
+ * Starts Postgres/Redis when no URL is given (private servers under dataDir), then both bridges. The Redis bridge gets
+ * one token per Worker, each limited to that Worker's grant (dataplane/src/redis-grants.ts) under `redisKeyPrefix`,
+ * plus `redisClients`: extra callers with their own grants (the test harness).
+ * @returns {Promise<{databaseUrl, redisUrl, pgProxy, redisRestUrl, redisTokens, redisKeyPrefix, postgresSource, redisSource, stop}>}
  */
-export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROOT, '.data'), log = () => {} } = {}) {
+export async function startDataPlane({
+  databaseUrl,
+  redisUrl,
+  dataDir = join(ROOT, '.data'),
+  redisKeyPrefix = '',
+  redisClients = {},
+  log = () => {},
+} = {}) {
   const dp = await loadDataplane();
   const stops = [];
   const stop = async () => {
@@ -105,12 +114,16 @@ export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROO
     }
     const pgBridge = await dp.startPgBridge({ host: '127.0.0.1', port: 0, allow: [hostPort(databaseUrl)], log });
     stops.push(() => pgBridge.close());
-    const redisRestToken = randomBytes(32).toString('base64url');
+    const grants = { ...dp.WORKER_REDIS_GRANTS, ...redisClients };
+    const redisTokens = Object.fromEntries(
+      Object.keys(grants).map((name) => [name, randomBytes(32).toString('base64url')]),
+    );
     const redisBridge = await dp.startRedisRestBridge({
       host: '127.0.0.1',
       port: 0,
       redisUrl,
-      token: redisRestToken,
+      clients: Object.entries(grants).map(([name, grant]) => ({ name, grant, token: redisTokens[name] })),
+      keyPrefix: redisKeyPrefix,
       log,
     });
     stops.push(() => redisBridge.close());
@@ -119,7 +132,8 @@ export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROO
       redisUrl,
       pgProxy: pgBridge.url,
       redisRestUrl: redisBridge.url,
-      redisRestToken,
+      redisTokens,
+      redisKeyPrefix,
       postgresSource,
       redisSource,
       stop,
@@ -130,19 +144,22 @@ export async function startDataPlane({ databaseUrl, redisUrl, dataDir = join(ROO
   }
 }
 
-/** Neon Pool in Node, through the WebSocket bridge: the same driver and setup the Workers use. */
-export async function nodePool(databaseUrl, pgProxy) {
+/**
+ * Neon Pool in Node, through the WebSocket bridge: the same driver and setup the Workers use (Postgres TLS when
+ * the URL's sslmode asks for it, verified against `rootCerts`).
+ */
+export async function nodePool(databaseUrl, pgProxy, rootCerts) {
   const { Pool, neonConfig } = await import('@neondatabase/serverless');
   const { default: WebSocket } = await import('ws');
-  configureNeonDriver(neonConfig, { proxy: pgProxy, webSocket: WebSocket });
+  configureNeonDriver(neonConfig, { proxy: pgProxy, databaseUrl, rootCerts, webSocket: WebSocket });
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', () => {});
   return pool;
 }
 
 /** Applies migrations/ through the bridge with the platform's one migration command. Idempotent. */
-export async function migrate(databaseUrl, pgProxy) {
-  await migrateDatabase({ databaseUrl, proxy: pgProxy });
+export async function migrate(databaseUrl, pgProxy, rootCerts) {
+  await migrateDatabase({ databaseUrl, proxy: pgProxy, rootCerts });
 }
 
 /** Creates (or drops) a database next to the one in `adminUrl`. Names are generated, never user input. */
@@ -169,13 +186,20 @@ export async function dropDatabase(adminUrl, pgProxy, name) {
   }
 }
 
-/** The variables the generated workerd config reads with fromEnvironment, for a given data plane. */
+/**
+ * The variables the generated platform config reads with fromEnvironment, for a given data plane: each Worker's own
+ * Redis token under its per-Worker name (UPSTASH_REDIS_REST_TOKEN_AUTH, ...).
+ */
 export function workerEnv(dataPlane, extra = {}) {
+  const tokens = Object.fromEntries(
+    WORKERS.map(({ name }) => [platformEnvName('UPSTASH_REDIS_REST_TOKEN', name), dataPlane.redisTokens[name]]),
+  );
   return {
     DATABASE_URL: dataPlane.databaseUrl,
     PG_WS_PROXY: dataPlane.pgProxy,
     UPSTASH_REDIS_REST_URL: dataPlane.redisRestUrl,
-    UPSTASH_REDIS_REST_TOKEN: dataPlane.redisRestToken,
+    REDIS_KEY_PREFIX: dataPlane.redisKeyPrefix,
+    ...tokens,
     ...extra,
   };
 }

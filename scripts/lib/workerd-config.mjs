@@ -4,7 +4,7 @@
 // folder are overridden on the workerd command line (`--socket-addr`, `--directory-path`).
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bundleDir, readWranglerConfig, WORKERS, workerVariables } from './workers.mjs';
+import { bundleDir, platformEnvName, readWranglerConfig, WORKERS, workerVariables } from './workers.mjs';
 
 const SERVICE_PREFIX = 'edge-security-';
 
@@ -79,7 +79,9 @@ export function generateWorkerdConfig(opts) {
       bindings.push(`(name = ${q(k)}, text = ${q(typeof v === 'string' ? v : JSON.stringify(v))})`);
     }
     for (const k of [...declared.keys()].sort()) {
-      bindings.push(`(name = ${q(k)}, fromEnvironment = ${q(k)})`);
+      // One process hosts every Worker in platform mode, so a per-Worker value comes from a per-Worker variable.
+      const from = mode === 'platform' ? platformEnvName(k, name) : k;
+      bindings.push(`(name = ${q(k)}, fromEnvironment = ${q(from)})`);
     }
     for (const svc of [...(wrangler.services ?? [])].sort((a, b) => a.binding.localeCompare(b.binding))) {
       const target = svc.service.startsWith(SERVICE_PREFIX) ? svc.service.slice(SERVICE_PREFIX.length) : svc.service;

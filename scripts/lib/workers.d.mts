@@ -8,6 +8,10 @@ export const QUIET_WRANGLER_ENV: Record<string, string>;
 export interface DeclaredVariable {
   required: boolean;
   aliasOf?: string;
+  perWorker: boolean;
 }
 export function workerVariables(name: string): Map<string, DeclaredVariable>;
 export function allWorkerVariables(): string[];
+export function platformEnvName(variable: string, worker: string): string;
+export function perWorkerVariables(): string[];
+export function singleWorkerEnv(platformEnv: Record<string, string>, worker: string): Record<string, string>;

@@ -35,7 +35,7 @@ export const QUIET_WRANGLER_ENV = {
 
 /**
  * The variables a Worker reads, from its one declaration (workers/<name>/src/variables.ts): name →
- * `{ required, aliasOf }`. The generated workerd config binds each with `fromEnvironment` (so no value is ever
+ * `{ required, aliasOf, perWorker }`. The generated workerd config binds each with `fromEnvironment` (so no value is ever
  * written into it), `npm start` passes each through from its own environment, and `npm run k8s:check` requires
  * the `required` ones. On Cloudflare the same names are [vars] or `wrangler secret put` secrets.
  *
@@ -57,7 +57,12 @@ export function workerVariables(name) {
     new Function('module', 'exports', out.outputFiles[0].text)(module, module.exports);
     const fields = module.exports.variables;
     if (!fields || typeof fields !== 'object') throw new Error(`${entry} does not export \`variables\``);
-    vars = new Map(Object.entries(fields).map(([k, f]) => [k, { required: Boolean(f.required), aliasOf: f.aliasOf }]));
+    vars = new Map(
+      Object.entries(fields).map(([k, f]) => [
+        k,
+        { required: Boolean(f.required), aliasOf: f.aliasOf, perWorker: Boolean(f.perWorker) },
+      ]),
+    );
     declared.set(name, vars);
   }
   return vars;
@@ -68,4 +73,31 @@ const declared = new Map();
 /** Every variable any Worker declares (what `npm start` passes through from its environment). */
 export function allWorkerVariables() {
   return [...new Set(WORKERS.flatMap(({ name }) => [...workerVariables(name).keys()]))].sort();
+}
+
+/**
+ * The environment variable a Worker's `variable` is bound from in the one-process platform config: `<NAME>_<WORKER>`
+ * (UPSTASH_REDIS_REST_TOKEN_AUTH) for a variable declared per Worker (shared/config.ts `perWorker`), else the name.
+ */
+export function platformEnvName(variable, worker) {
+  return workerVariables(worker).get(variable)?.perWorker ? `${variable}_${worker.toUpperCase()}` : variable;
+}
+
+/** The variables declared per Worker by any Worker (UPSTASH_REDIS_REST_TOKEN). */
+export function perWorkerVariables() {
+  return allWorkerVariables().filter((v) => WORKERS.some(({ name }) => workerVariables(name).get(v)?.perWorker));
+}
+
+/**
+ * A platform environment (per-Worker names, see platformEnvName) as one Worker alone in its process reads it: its
+ * own value of each per-Worker variable under the plain name, the other Workers' values left out.
+ */
+export function singleWorkerEnv(platformEnv, worker) {
+  const perWorker = perWorkerVariables();
+  const own = Object.entries(platformEnv).filter(([k]) => !perWorker.some((v) => k.startsWith(`${v}_`)));
+  for (const v of perWorker) {
+    const value = platformEnv[platformEnvName(v, worker)];
+    if (value !== undefined) own.push([v, value]);
+  }
+  return Object.fromEntries(own);
 }

@@ -14,7 +14,7 @@ import * as schema from './schema.js';
 export type Database = NeonDatabase<typeof schema>;
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-type DbConfig = Pick<CommonConfig, 'DATABASE_URL' | 'PG_WS_PROXY'>;
+type DbConfig = Pick<CommonConfig, 'DATABASE_URL' | 'PG_WS_PROXY' | 'PG_ROOT_CERTS'>;
 
 /** Postgres of one deployment. A Worker's services hold one per env. */
 export interface Postgres {
@@ -24,13 +24,19 @@ export interface Postgres {
   ping(timeoutMs: number): Promise<void>;
 }
 
-// neonConfig is the driver's global state: set it again only when the proxy changes (tests run several).
-let configuredProxy: string | undefined | null = null;
+// neonConfig is the driver's global state: set it again only when the settings change (tests run several).
+let configuredFor: string | null = null;
 
 function pool(config: DbConfig, timeoutMs = 5000): Pool {
-  if (configuredProxy !== (config.PG_WS_PROXY ?? undefined)) {
-    configuredProxy = config.PG_WS_PROXY ?? undefined;
-    configureNeonDriver(neonConfig, { proxy: config.PG_WS_PROXY });
+  const key = `${config.PG_WS_PROXY ?? ''}\n${config.DATABASE_URL}\n${config.PG_ROOT_CERTS ?? ''}`;
+  if (configuredFor !== key) {
+    // Throws PostgresTlsConfigError when DATABASE_URL asks for TLS that PG_ROOT_CERTS cannot verify (./tls.mjs).
+    configureNeonDriver(neonConfig, {
+      proxy: config.PG_WS_PROXY,
+      databaseUrl: config.DATABASE_URL,
+      rootCerts: config.PG_ROOT_CERTS,
+    });
+    configuredFor = key;
   }
   const p = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: timeoutMs, max: 4 });
   // A pool error (e.g. the server closing an idle connection) must not become an unhandled rejection.

@@ -2,6 +2,7 @@ export const MIGRATIONS_DIR: string;
 export function migrateDatabase(opts: {
   databaseUrl: string;
   proxy?: string;
+  rootCerts?: string;
   migrationsFolder?: string;
 }): Promise<void>;
 export function migrationCommand(

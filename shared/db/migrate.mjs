@@ -7,16 +7,18 @@ import { drizzle } from 'drizzle-orm/neon-serverless';
 import { migrate } from 'drizzle-orm/neon-serverless/migrator';
 import WebSocket from 'ws';
 import { configureNeonDriver } from './neon-driver.mjs';
+import { PostgresTlsConfigError } from './tls.mjs';
 
 export const MIGRATIONS_DIR = new URL('../../migrations', import.meta.url).pathname;
 
 /**
  * Applies every pending migration to `databaseUrl`, through the WebSocket bridge at `proxy` (PG_WS_PROXY) or, with
- * no proxy, straight to Neon's own endpoint.
- * @param {{ databaseUrl: string, proxy?: string, migrationsFolder?: string }} opts
+ * no proxy, straight to Neon's own endpoint. Postgres TLS follows DATABASE_URL's sslmode, verified against
+ * `rootCerts` (PG_ROOT_CERTS), as for the Workers (./tls.mjs).
+ * @param {{ databaseUrl: string, proxy?: string, rootCerts?: string, migrationsFolder?: string }} opts
  */
-export async function migrateDatabase({ databaseUrl, proxy, migrationsFolder = MIGRATIONS_DIR }) {
-  configureNeonDriver(neonConfig, { proxy: proxy || undefined, webSocket: WebSocket });
+export async function migrateDatabase({ databaseUrl, proxy, rootCerts, migrationsFolder = MIGRATIONS_DIR }) {
+  configureNeonDriver(neonConfig, { proxy: proxy || undefined, databaseUrl, rootCerts, webSocket: WebSocket });
   const pool = new Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 10_000 });
   pool.on('error', () => {});
   try {
@@ -26,13 +28,20 @@ export async function migrateDatabase({ databaseUrl, proxy, migrationsFolder = M
   }
 }
 
+/** The error's message with its causes (drizzle wraps the driver's error: "Failed query: ..." says too little). */
+function describe(err) {
+  const parts = [];
+  for (let e = err; e && parts.length < 4; e = e.cause) parts.push(String(e.message ?? e));
+  return parts.join(': ');
+}
+
 function log(entry) {
   console.log(JSON.stringify({ time: new Date().toISOString(), job: 'db-migrate', ...entry }));
 }
 
 /**
- * The command: DATABASE_URL and PG_WS_PROXY from `env` (MIGRATIONS_DIR optionally), one JSON log line with the
- * outcome. `startBridge` (development only) opens a temporary WebSocket bridge when a non-Neon database is given
+ * The command: DATABASE_URL, PG_WS_PROXY and PG_ROOT_CERTS from `env` (MIGRATIONS_DIR optionally), one JSON log line
+ * with the outcome. `startBridge` (development only) opens a temporary WebSocket bridge when a non-Neon database is given
  * without PG_WS_PROXY. Returns the exit status: 0 applied, 1 failed, 2 misconfigured.
  * @param {Record<string, string | undefined>} env
  * @param {{ startBridge?: (address: string) => Promise<{ url: string, close(): Promise<void> }> }} [opts]
@@ -63,7 +72,7 @@ export async function migrationCommand(env, { startBridge } = {}) {
       bridge = await startBridge(`${url.hostname}:${url.port || 5432}`);
       proxy = bridge.url;
     }
-    await migrateDatabase({ databaseUrl, proxy, migrationsFolder });
+    await migrateDatabase({ databaseUrl, proxy, rootCerts: env.PG_ROOT_CERTS, migrationsFolder });
     log({
       level: 'info',
       msg: 'migrations applied',
@@ -73,7 +82,11 @@ export async function migrationCommand(env, { startBridge } = {}) {
     });
     return 0;
   } catch (err) {
-    log({ level: 'error', msg: 'migration failed', error: String(err?.message ?? err) });
+    if (err instanceof PostgresTlsConfigError) {
+      log({ level: 'error', msg: err.message });
+      return 2;
+    }
+    log({ level: 'error', msg: 'migration failed', error: describe(err) });
     return 1;
   } finally {
     await bridge?.close();

@@ -1,3 +1,6 @@
 import type { neonConfig } from '@neondatabase/serverless';
 
-export function configureNeonDriver(config: typeof neonConfig, opts?: { proxy?: string; webSocket?: unknown }): void;
+export function configureNeonDriver(
+  config: typeof neonConfig,
+  opts?: { proxy?: string; databaseUrl?: string; rootCerts?: string; webSocket?: unknown },
+): void;

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from '@upstash/redis';
+import { REDIS_SCRIPTS, type RedisGrant } from '../../dataplane/src/redis-grants.js';
 import {
   createDatabase,
   DEFAULT_DATABASE_URL,
@@ -29,12 +30,13 @@ export interface TestDataPlane {
   redisUrl: string;
   pgProxy: string;
   redisRestUrl: string;
-  redisRestToken: string;
+  /** Each Worker's own Redis token (the bridge limits each to its grant), and `tests`: the harness's own. */
+  redisTokens: Record<string, string>;
   /** Prefix every Redis key of this run carries (REDIS_KEY_PREFIX). */
   redisPrefix: string;
   /** Environment for workerd pointing at this data plane. */
   env: Record<string, string>;
-  /** Upstash client on the bridge (keys must be prefixed by the caller). */
+  /** Upstash client on the bridge with the tests' own token (TEST_REDIS_GRANT; keys must be prefixed by the caller). */
   redis: Redis;
   stop(): Promise<void>;
 }
@@ -47,14 +49,29 @@ export interface Platform extends TestDataPlane {
   logs(): string;
 }
 
+/**
+ * What the tests themselves do in Redis through the bridge, with their own token: check and adjust what the Workers
+ * stored, run the rate limiter's script directly, and delete the run's keys afterwards. Only under the run's prefix.
+ */
+export const TEST_REDIS_GRANT: RedisGrant = {
+  commands: ['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL'],
+  keys: ['*'],
+  scripts: [REDIS_SCRIPTS.tokenBucket],
+};
+
 /** The data plane alone: a fresh database and key prefix on the machine's Postgres and Redis, plus both bridges. */
 export async function startTestDataPlane(): Promise<TestDataPlane> {
   const adminUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const dp = await startDataPlane({ databaseUrl: adminUrl, redisUrl });
   const suffix = randomBytes(6).toString('hex');
   const dbName = `esp_test_${suffix}`;
   const redisPrefix = `esp-test-${suffix}:`;
+  const dp = await startDataPlane({
+    databaseUrl: adminUrl,
+    redisUrl,
+    redisKeyPrefix: redisPrefix,
+    redisClients: { tests: TEST_REDIS_GRANT },
+  });
   let databaseUrl: string;
   try {
     databaseUrl = await createDatabase(adminUrl, dp.pgProxy, dbName);
@@ -64,17 +81,18 @@ export async function startTestDataPlane(): Promise<TestDataPlane> {
     await dp.stop();
     throw err;
   }
-  const redis = new Redis({ url: dp.redisRestUrl, token: dp.redisRestToken, automaticDeserialization: false });
-  const env = workerEnv(
-    { ...dp, databaseUrl },
-    { REDIS_KEY_PREFIX: redisPrefix, ENVIRONMENT: 'test', LOG_REQUESTS: 'false' },
-  );
+  const redis = new Redis({
+    url: dp.redisRestUrl,
+    token: dp.redisTokens.tests as string,
+    automaticDeserialization: false,
+  });
+  const env = workerEnv({ ...dp, databaseUrl }, { ENVIRONMENT: 'test', LOG_REQUESTS: 'false' });
   return {
     databaseUrl,
     redisUrl,
     pgProxy: dp.pgProxy,
     redisRestUrl: dp.redisRestUrl,
-    redisRestToken: dp.redisRestToken,
+    redisTokens: dp.redisTokens,
     redisPrefix,
     env,
     redis,

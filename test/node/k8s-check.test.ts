@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const SCRIPT = join(ROOT, 'scripts', 'k8s-check.mjs');
 const DEV = join(ROOT, 'k8s-fallback', 'overlays', 'dev');
+const PROD = join(ROOT, 'k8s-fallback', 'overlays', 'prod');
 
 interface Run {
   status: number | null;
@@ -40,12 +41,30 @@ function runCheck(args: string[]): Run {
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, failures, passed };
 }
 
-/** One defect on top of overlays/dev: extra kustomization fields and extra files. */
+/** One defect on top of overlays/dev (or overlays/prod): extra kustomization fields and extra files. */
 interface Broken {
   name: string;
+  base?: 'dev' | 'prod';
   kustomization: string;
   files?: Record<string, string>;
   expect: RegExp[];
+}
+
+/** A strategic-merge patch setting one env entry of a Deployment's container. */
+function envPatch(deployment: string, container: string, entry: string): string {
+  return `
+  - target: {kind: Deployment, name: ${deployment}}
+    patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: ${deployment}}
+      spec:
+        template:
+          spec:
+            containers:
+              - name: ${container}
+                env:
+                  - ${entry}`;
 }
 
 const BROKEN: Broken[] = [
@@ -241,6 +260,106 @@ patches:
     ],
   },
   {
+    // The public Ingress must not reach the admin endpoints, /ready (a Postgres + Redis query per call) or /metrics.
+    name: 'ingress-catch-all',
+    kustomization: `
+patches:
+  - target: {kind: Ingress, name: edge-security}
+    patch: |-
+      - op: add
+        path: /spec/rules/0/http/paths/-
+        value: {path: /, pathType: Prefix, backend: {service: {name: auth, port: {name: http}}}}
+      - op: add
+        path: /spec/rules/-
+        value:
+          host: admin.localtest.me
+          http:
+            paths:
+              - {path: /ready, pathType: Exact, backend: {service: {name: admin, port: {name: http}}}}
+              - {path: /admin/keys, pathType: Prefix, backend: {service: {name: auth, port: {name: http}}}}
+`,
+    expect: [
+      /Ingress\/edge-security: path \/ \(Prefix\) on auth\.localtest\.me exposes \/admin, \/admin\/keys\/rotate, \/ready, \/metrics publicly/,
+      /Ingress\/edge-security: path \/ready \(Exact\) on admin\.localtest\.me exposes \/ready publicly/,
+      /Ingress\/edge-security: path \/admin\/keys \(Prefix\) on admin\.localtest\.me exposes \/admin\/keys\/rotate publicly/,
+    ],
+  },
+  {
+    name: 'ingress-regex-and-default-backend',
+    kustomization: `
+patches:
+  - target: {kind: Ingress, name: edge-security}
+    patch: |-
+      - op: add
+        path: /metadata/annotations/nginx.ingress.kubernetes.io~1use-regex
+        value: "true"
+      - op: add
+        path: /spec/defaultBackend
+        value: {service: {name: auth, port: {name: http}}}
+`,
+    expect: [/use-regex hides which paths reach the Workers/, /a defaultBackend routes every unlisted path/],
+  },
+  {
+    // Off Cloudflare the policy Worker's API travels the network: its token is required, on both sides, one value.
+    name: 'policy-token-optional',
+    kustomization: `
+patches:${envPatch('policy', 'workerd', '{name: POLICY_API_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-secrets, key: POLICY_API_TOKEN, optional: true}}}')}${envPatch('admin', 'workerd', '{name: POLICY_API_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-admin-secrets, key: POLICY_API_TOKEN}}}')}
+`,
+    expect: [
+      /Deployment\/policy: POLICY_API_TOKEN must come from a required secretKeyRef/,
+      /POLICY_API_TOKEN: the Workers read it from different Secret keys/,
+    ],
+  },
+  {
+    // NetworkPolicy cannot see paths; it can at least admit only Prometheus's pods, not its whole namespace.
+    name: 'metrics-scrape-namespace-wide',
+    kustomization: `
+patches:
+  - target: {kind: NetworkPolicy, name: allow-metrics-scrape}
+    patch: |-
+      - op: remove
+        path: /spec/ingress/0/from/0/podSelector
+`,
+    expect: [/NetworkPolicy\/allow-metrics-scrape: admits every pod of monitoring/],
+  },
+  {
+    // Production: /metrics answers only with METRICS_TOKEN, so the token must exist.
+    name: 'prod-metrics-token-optional',
+    base: 'prod',
+    kustomization: `
+patches:${envPatch('monitor', 'workerd', '{name: METRICS_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-secrets, key: METRICS_TOKEN, optional: true}}}')}
+`,
+    expect: [/Deployment\/monitor: METRICS_TOKEN must come from a required secretKeyRef when ENVIRONMENT=production/],
+  },
+  {
+    // The bootstrap superadmin token must be removable from the internet-facing pods, and no job may borrow it.
+    name: 'bootstrap-token-permanent',
+    kustomization: `
+patches:${envPatch('auth', 'workerd', '{name: ADMIN_BOOTSTRAP_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-auth-secrets, key: ADMIN_BOOTSTRAP_TOKEN, optional: false}}}')}
+  - target: {kind: CronJob, name: key-maintenance}
+    patch: |-
+      - op: replace
+        path: /spec/jobTemplate/spec/template/spec/containers/0/env/1/valueFrom/secretKeyRef
+        value: {name: edge-security-auth-secrets, key: ADMIN_BOOTSTRAP_TOKEN}
+`,
+    expect: [
+      /Deployment\/auth: ADMIN_BOOTSTRAP_TOKEN must be optional/,
+      /CronJob\/key-maintenance: ADMIN_TOKEN is the bootstrap admin token/,
+    ],
+  },
+  {
+    // One Redis token per Worker, and the bridge checks exactly those.
+    name: 'shared-redis-token',
+    kustomization: `
+patches:${envPatch('policy', 'workerd', '{name: UPSTASH_REDIS_REST_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-auth-secrets, key: UPSTASH_REDIS_REST_TOKEN}}}')}${envPatch('redis-bridge', 'redis-bridge', '{name: REDIS_BRIDGE_TOKEN, valueFrom: {secretKeyRef: {name: edge-security-auth-secrets, key: UPSTASH_REDIS_REST_TOKEN}}}')}
+`,
+    expect: [
+      /Deployment\/(policy|auth): UPSTASH_REDIS_REST_TOKEN is edge-security-auth-secrets\/UPSTASH_REDIS_REST_TOKEN, the same Secret key as/,
+      /Deployment\/redis-bridge: REDIS_BRIDGE_TOKEN \(one token for all Workers\) is no longer read/,
+      /Deployment\/redis-bridge: REDIS_BRIDGE_TOKEN_POLICY must come from edge-security-auth-secrets/,
+    ],
+  },
+  {
     name: 'kustomize-error',
     kustomization: 'resources: [missing-file.yaml]\n',
     expect: [/kubectl kustomize .* failed/],
@@ -258,12 +377,13 @@ describe('npm run k8s:check', () => {
     for (const b of BROKEN) {
       const dir = join(tmp, b.name);
       mkdirSync(dir);
-      // kustomize refuses absolute paths to a base, so the overlay points at overlays/dev relatively.
-      const head = `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${relative(dir, DEV)}]\n`;
+      // kustomize refuses absolute paths to a base, so the overlay points at overlays/dev (or prod) relatively.
+      const base = relative(dir, b.base === 'prod' ? PROD : DEV);
+      const head = `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${base}]\n`;
       let body = b.kustomization;
       // A second `resources:` key would be invalid YAML: merge it into the first list.
       const extra = /^resources: \[(.+)\]\n/m.exec(body);
-      const resources = extra ? `resources: [${relative(dir, DEV)}, ${extra[1]}]\n` : '';
+      const resources = extra ? `resources: [${base}, ${extra[1]}]\n` : '';
       if (extra) body = body.replace(extra[0], '');
       writeFileSync(
         join(dir, 'kustomization.yaml'),
@@ -272,8 +392,8 @@ describe('npm run k8s:check', () => {
       for (const [file, text] of Object.entries(b.files ?? {})) writeFileSync(join(dir, file), text);
       dirs.set(b.name, dir);
     }
-    run = runCheck([DEV, ...dirs.values()].flatMap((d) => ['--overlay', d]));
-    control = run.failures.get(relative(ROOT, DEV)) ?? [];
+    run = runCheck([DEV, PROD, ...dirs.values()].flatMap((d) => ['--overlay', d]));
+    control = [...(run.failures.get(relative(ROOT, DEV)) ?? []), ...(run.failures.get(relative(ROOT, PROD)) ?? [])];
   });
 
   afterAll(() => {

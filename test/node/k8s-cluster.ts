@@ -19,7 +19,7 @@ export interface PodSpecView {
   livenessPath: string;
   /** Non-secret variables: ConfigMaps (envFrom) and literal env values. */
   config: Record<string, string>;
-  /** Variables that come from Secrets: env name → secret key. */
+  /** Variables that come from Secrets: env name → `secret-name/key`. */
   secretEnv: Record<string, string>;
   /** The Durable Object storage folder (an emptyDir in the pod), when the Worker has Durable Objects. */
   doStorageMount?: string;
@@ -40,8 +40,9 @@ export function workerPodSpec(objects: K8sObject[], name: string): PodSpecView {
   }
   for (const e of container.env ?? []) {
     if (e.value !== undefined) config[e.name] = e.value;
-    else if (e.valueFrom?.secretKeyRef) secretEnv[e.name] = e.valueFrom.secretKeyRef.key;
-    else if (e.valueFrom?.configMapKeyRef) {
+    else if (e.valueFrom?.secretKeyRef) {
+      secretEnv[e.name] = `${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`;
+    } else if (e.valueFrom?.configMapKeyRef) {
       config[e.name] = configMaps.get(e.valueFrom.configMapKeyRef.name)?.data?.[e.valueFrom.configMapKeyRef.key];
     }
   }

@@ -91,7 +91,10 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
   async function register(metadata: Record<string, unknown> = {}): Promise<Registered> {
     const res = await fetch(`${proxy.url}/oauth/register`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.REGISTRATION_TOKEN}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${secrets['edge-security-auth-secrets/REGISTRATION_TOKEN']}`,
+      },
       body: JSON.stringify({ client_name: 'k8s-replica-test', scope: 'read write', ...metadata }),
     });
     const body = (await res.json()) as Registered & Record<string, unknown>;
@@ -132,12 +135,16 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     const policySpec = workerPodSpec(objects, 'policy');
     const monitorSpec = workerPodSpec(objects, 'monitor');
     dp = await startTestDataPlane();
+    // The Secrets of README section 2, by `name/key`: each Worker its own Redis token (the bridge's grants).
     secrets = {
-      DATABASE_URL: dp.databaseUrl,
-      UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
-      REGISTRATION_TOKEN: randomBytes(32).toString('base64url'),
+      'edge-security-secrets/DATABASE_URL': dp.databaseUrl,
+      'edge-security-secrets/POLICY_API_TOKEN': randomBytes(32).toString('base64url'),
+      'edge-security-auth-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.auth as string,
+      'edge-security-auth-secrets/KEY_ENCRYPTION_KEY': randomBytes(32).toString('base64'),
+      'edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN': randomBytes(32).toString('base64url'),
+      'edge-security-auth-secrets/REGISTRATION_TOKEN': randomBytes(32).toString('base64url'),
+      'edge-security-policy-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.policy as string,
+      'edge-security-monitor-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.monitor as string,
     };
     const [portA, portB, portPolicy, portMonitor] = [
       await freePort(),
@@ -439,10 +446,10 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     // As the Job runs it: a failed attempt is retried up to backoffLimit times (the first authorization through a
     // cold policy Worker on a loaded 2-core machine can exceed SERVICE_TIMEOUT_MS and answer 503, failing closed).
     const backoffLimit = cronJob.spec.jobTemplate.spec.backoffLimit as number;
-    let ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
+    let ok = await run(secrets['edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN'] as string);
     const attempts = [ok];
     while (ok.code !== 0 && attempts.length <= backoffLimit) {
-      ok = await run(secrets.ADMIN_BOOTSTRAP_TOKEN as string);
+      ok = await run(secrets['edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN'] as string);
       attempts.push(ok);
     }
     expect(ok.code, attempts.map((a) => a.out).join('\n')).toBe(0);

@@ -108,3 +108,23 @@ describe('generated workerd configs (what the image runs)', () => {
     expect(peers).toBe(6);
   });
 });
+
+describe('each Worker its own Redis token', () => {
+  it('the one-process platform config binds each Worker to its own variable; one-Worker configs to its own pod', () => {
+    const config = readFileSync(join(ROOT, 'dist', 'workerd', 'platform.capnp'), 'utf8');
+    const sources = [...config.matchAll(/const (\w+)Worker :Workerd\.Worker = \(([\s\S]*?)\n\);/g)].map((m) => {
+      const from = /\(name = "UPSTASH_REDIS_REST_TOKEN", fromEnvironment = "([A-Z_]+)"\)/.exec(m[2] as string);
+      return [m[1], from?.[1]];
+    });
+    expect(Object.fromEntries(sources)).toEqual({
+      auth: 'UPSTASH_REDIS_REST_TOKEN_AUTH',
+      policy: 'UPSTASH_REDIS_REST_TOKEN_POLICY',
+      admin: 'UPSTASH_REDIS_REST_TOKEN_ADMIN',
+      monitor: 'UPSTASH_REDIS_REST_TOKEN_MONITOR',
+    });
+    for (const worker of ['auth', 'policy', 'admin', 'monitor']) {
+      const single = readFileSync(join(ROOT, 'dist', 'workerd', `${worker}.capnp`), 'utf8');
+      expect(single).toContain('(name = "UPSTASH_REDIS_REST_TOKEN", fromEnvironment = "UPSTASH_REDIS_REST_TOKEN")');
+    }
+  });
+});

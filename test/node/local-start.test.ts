@@ -42,8 +42,8 @@ describe('npm start passes Worker settings by their documented names', () => {
   async function start(processEnv: Record<string, string>) {
     const sockets = await platformSockets();
     const env = localWorkerEnv({
-      processEnv: { ...processEnv, REDIS_KEY_PREFIX: dp.redisPrefix, LOG_REQUESTS: 'false' },
-      dataPlane: dp,
+      processEnv: { ...processEnv, LOG_REQUESTS: 'false' },
+      dataPlane: { ...dp, redisKeyPrefix: dp.redisPrefix },
       secrets,
       issuer: `http://${sockets.auth}`,
     });
@@ -90,14 +90,22 @@ describe('npm start passes Worker settings by their documented names', () => {
   it('ALLOW_OPEN_REGISTRATION=false in the environment turns the local default off', async () => {
     const env = localWorkerEnv({
       processEnv: { ALLOW_OPEN_REGISTRATION: 'false' },
-      dataPlane: dp,
+      dataPlane: { ...dp, redisKeyPrefix: dp.redisPrefix },
       secrets,
       issuer: 'http://127.0.0.1:8080',
     });
     expect(env.ALLOW_OPEN_REGISTRATION).toBe('false');
     expect(registrationNotice(env)).toMatch(/registration is off/);
     // The data plane's addresses are the script's: a stray PG_WS_PROXY cannot point the Workers elsewhere.
-    const stray = localWorkerEnv({ processEnv: { PG_WS_PROXY: 'elsewhere:1' }, dataPlane: dp, secrets, issuer: 'x' });
+    const stray = localWorkerEnv({
+      processEnv: { PG_WS_PROXY: 'elsewhere:1', REDIS_KEY_PREFIX: 'elsewhere:' },
+      dataPlane: { ...dp, redisKeyPrefix: dp.redisPrefix },
+      secrets,
+      issuer: 'x',
+    });
     expect(stray.PG_WS_PROXY).toBe(dp.pgProxy);
+    // The prefix is the one the Redis bridge enforces, and each Worker gets its own token.
+    expect(stray.REDIS_KEY_PREFIX).toBe(dp.redisPrefix);
+    expect(stray.UPSTASH_REDIS_REST_TOKEN_AUTH).toBe(dp.redisTokens.auth);
   });
 });

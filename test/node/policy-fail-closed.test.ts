@@ -42,7 +42,8 @@ describe('the policy Worker unreachable: its binding points nowhere', () => {
     auth = await startWorkerd({
       config: join(ROOT, 'dist', 'workerd', 'auth.capnp'),
       sockets: { auth: addr },
-      env: { ...dp.env, ...authEnv(url) },
+      // auth.capnp is the one-Worker config: its Redis token under the plain name, as in its own pod.
+      env: { ...dp.env, UPSTASH_REDIS_REST_TOKEN: dp.redisTokens.auth as string, ...authEnv(url) },
       doStorageDir: doDir,
     });
   });

@@ -1,17 +1,26 @@
 /**
  * Each Worker declares its variables once (workers/<name>/src/env.ts). The scripts (workerd config generator,
  * `npm start`, `npm run k8s:check`) read that same declaration through scripts/lib/workers.mjs; this test checks
- * they see exactly what the Workers parse, with the same required/alias flags, and that no wrangler.toml [vars]
+ * they see exactly what the Workers parse, with the same required/alias/per-Worker flags, and that no wrangler.toml [vars]
  * constant names a variable the Worker would not read.
  */
 import { describe, expect, it } from 'vitest';
-import { allWorkerVariables, readWranglerConfig, WORKERS, workerVariables } from '../../scripts/lib/workers.mjs';
+import {
+  allWorkerVariables,
+  platformEnvName,
+  readWranglerConfig,
+  singleWorkerEnv,
+  WORKERS,
+  workerVariables,
+} from '../../scripts/lib/workers.mjs';
 import { variables as admin } from '../../workers/admin/src/variables.js';
 import { variables as auth } from '../../workers/auth/src/variables.js';
 import { variables as monitor } from '../../workers/monitor/src/variables.js';
 import { variables as policy } from '../../workers/policy/src/variables.js';
 
-const declarations: Record<string, Record<string, { required?: boolean; aliasOf?: string }>> = {
+type Declared = Record<string, { required?: boolean; aliasOf?: string; perWorker?: boolean }>;
+
+const declarations: Record<string, Declared> = {
   auth,
   policy,
   admin,
@@ -21,11 +30,15 @@ const declarations: Record<string, Record<string, { required?: boolean; aliasOf?
 describe('environment variables are declared once per Worker', () => {
   for (const { name } of WORKERS) {
     it(`the scripts read exactly the ${name} Worker's declaration`, () => {
-      const declared = declarations[name] as Record<string, { required?: boolean; aliasOf?: string }>;
+      const declared = declarations[name] as Declared;
       const seen = workerVariables(name);
       expect([...seen.keys()].sort()).toEqual(Object.keys(declared).sort());
       for (const [k, field] of Object.entries(declared)) {
-        expect(seen.get(k), k).toEqual({ required: Boolean(field.required), aliasOf: field.aliasOf });
+        expect(seen.get(k), k).toEqual({
+          required: Boolean(field.required),
+          aliasOf: field.aliasOf,
+          perWorker: Boolean(field.perWorker),
+        });
       }
       const vars = Object.keys((readWranglerConfig(name) as { vars?: object }).vars ?? {});
       expect(vars.filter((v) => !seen.has(v))).toEqual([]);
@@ -41,7 +54,21 @@ describe('environment variables are declared once per Worker', () => {
     const store = ['DATABASE_URL', 'UPSTASH_REDIS_REST_TOKEN', 'UPSTASH_REDIS_REST_URL'];
     expect(required('auth')).toEqual([...store, 'ISSUER', 'KEY_ENCRYPTION_KEY'].sort());
     for (const name of ['policy', 'admin', 'monitor']) expect(required(name)).toEqual(store);
-    expect(workerVariables('auth').get('RATE_LIMIT_BACKEND')).toEqual({ required: false, aliasOf: 'STATE_BACKEND' });
+    expect(workerVariables('auth').get('RATE_LIMIT_BACKEND')).toEqual({
+      required: false,
+      aliasOf: 'STATE_BACKEND',
+      perWorker: false,
+    });
+  });
+
+  it('each Worker has its own Redis token: a per-Worker name in the one-process config, the plain name alone', () => {
+    for (const { name } of WORKERS) {
+      expect(workerVariables(name).get('UPSTASH_REDIS_REST_TOKEN')?.perWorker).toBe(true);
+      expect(platformEnvName('UPSTASH_REDIS_REST_TOKEN', name)).toBe(`UPSTASH_REDIS_REST_TOKEN_${name.toUpperCase()}`);
+      expect(platformEnvName('DATABASE_URL', name)).toBe('DATABASE_URL');
+    }
+    const platform = { DATABASE_URL: 'db', UPSTASH_REDIS_REST_TOKEN_AUTH: 'a', UPSTASH_REDIS_REST_TOKEN_POLICY: 'p' };
+    expect(singleWorkerEnv(platform, 'policy')).toEqual({ DATABASE_URL: 'db', UPSTASH_REDIS_REST_TOKEN: 'p' });
   });
 
   it('npm start passes every declared variable through, REGISTRATION_TOKEN included', () => {

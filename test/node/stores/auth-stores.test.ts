@@ -10,7 +10,7 @@ import { PostgresSigningKeyStore } from '../../../workers/auth/src/keys/storage/
 import { PostgresRevocationStore } from '../../../workers/auth/src/tokens/storage/revocations.js';
 import { useDataPlane } from './setup.js';
 
-const plane = useDataPlane();
+const plane = useDataPlane('auth');
 
 const metadata = (scope: string): ClientMetadata => ({
   redirect_uris: [],

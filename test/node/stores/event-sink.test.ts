@@ -7,12 +7,12 @@ import { fromStreamFields } from '../../../shared/events/event.js';
 import { redisEventSink } from '../../../shared/events/sink.js';
 import { redisClientOf, useDataPlane } from './setup.js';
 
-const plane = useDataPlane();
+const plane = useDataPlane('auth');
 
 describe('security-event sink', () => {
   it('batches the events of concurrent requests into one flush, keeping each event', async () => {
     const { dp } = plane;
-    const sink = redisEventSink(redisClientOf(dp), 'auth');
+    const sink = redisEventSink(redisClientOf(dp, 'auth'), 'auth');
     const pending: Promise<unknown>[] = [];
     const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
     const emitted = ['a', 'b', 'c'].map((id) =>

@@ -11,7 +11,7 @@ import {
 } from '../../../workers/policy/src/storage/policy-store.js';
 import { useDataPlane } from './setup.js';
 
-const plane = useDataPlane();
+const plane = useDataPlane('policy');
 
 const seed = { policies: 'permit(principal, action, resource);', schema: 'entity User;' };
 const uid = (id: string) => ({ type: 'User', id });

@@ -3,10 +3,10 @@ import { redisStore } from '../../../shared/rate-limit/storage/redis.js';
 import { rateLimitStoreConformance } from '../../../shared/test/rate-limit-store-suite.js';
 import { redisClientOf, useDataPlane } from './setup.js';
 
-const plane = useDataPlane();
+const plane = useDataPlane('auth');
 let n = 0;
 rateLimitStoreConformance(
   'Redis',
-  () => redisStore(redisClientOf(plane.dp)),
+  () => redisStore(redisClientOf(plane.dp, 'auth')),
   () => `conformance-${++n}`,
 );

@@ -1,0 +1,95 @@
+/**
+ * What each Worker may do in Redis through the REST bridge: the one place to extend when a Worker starts using a new
+ * command, key or script. Each Worker has its own token (REDIS_BRIDGE_TOKEN_<WORKER> on the bridge, the Worker's
+ * UPSTASH_REDIS_REST_TOKEN), and the bridge runs a command only when
+ *
+ *   - the command is in the grant (and in redis-command-keys.ts, which knows where its keys are),
+ *   - every key it names matches one of the grant's key patterns under the deployment's REDIS_KEY_PREFIX,
+ *   - for EVAL/EVALSHA, the script is one of the grant's registered scripts (by SHA-1 of its body) and is given
+ *     exactly its number of keys: arbitrary Lua could call any command on any key, so it is never allowed.
+ *
+ * Key patterns are relative to REDIS_KEY_PREFIX: `name` is that exact key, `name*` every key starting with `name`.
+ * The same limits as a Redis ACL user, for production Redis behind the bridge: k8s-fallback/README.md.
+ */
+
+export interface RedisScript {
+  /** SHA-1 (hex) of the exact script body, as Redis computes it for EVALSHA. */
+  sha1: string;
+  /** How many KEYS the script takes; the command must pass exactly this many. */
+  keys: number;
+  /** Commands the script itself runs (redis.call): a Redis ACL user must allow them too (README, Redis ACL). */
+  calls: readonly string[];
+  /** Where the body lives, for whoever changes it (the SHA-1 changes with every edit). */
+  source: string;
+}
+
+export interface RedisGrant {
+  /** Upper-case command names. */
+  commands: readonly string[];
+  /** Key patterns relative to the key prefix: exact names, or a prefix ending in `*`. */
+  keys: readonly string[];
+  scripts?: readonly RedisScript[];
+}
+
+/** Scripts the Workers run. Editing a script's body changes its SHA-1: update it here in the same change. */
+export const REDIS_SCRIPTS = {
+  tokenBucket: {
+    sha1: 'e05ff4cf151f5bf540c9cd23065e975231c40807',
+    keys: 1,
+    calls: ['TIME', 'GET', 'SET'],
+    source: 'shared/rate-limit/storage/redis-script.ts (TOKEN_BUCKET_LUA)',
+  },
+  policyGenerationRaise: {
+    sha1: '99470da4a2cd017d8e15e7bdc27e6818dcf7a6dc',
+    keys: 1,
+    calls: ['GET', 'SET'],
+    source: 'workers/policy/src/storage/generation-signal.ts (RAISE)',
+  },
+} as const satisfies Record<string, RedisScript>;
+
+/** The security-events stream a Worker appends its events to (shared/events/sink.ts). */
+const SECURITY_EVENTS = 'security-events';
+
+export const WORKER_REDIS_GRANTS = {
+  auth: {
+    commands: [
+      'PING', // /ready
+      'GET', // signing-keys version
+      'INCR', // signing-keys version bump
+      'MGET', // client cache read (version + record)
+      'SET', // client cache fill and invalidation (EX, NX), revocation denylist (PX)
+      'EXISTS', // revocation denylist read
+      'XADD', // security events (MAXLEN ~)
+      'EVALSHA', // rate limiter (createScript: EVALSHA, then EVAL on NOSCRIPT)
+      'EVAL',
+    ],
+    keys: ['client:*', 'client-version:*', 'keys:version', 'revoked:*', 'rate-limit:*', SECURITY_EVENTS],
+    scripts: [REDIS_SCRIPTS.tokenBucket],
+  },
+  policy: {
+    commands: [
+      'PING', // /ready
+      'GET', // policy generation read
+      'EVAL', // policy generation raise (set-if-greater)
+      'EVALSHA',
+      'XADD', // security events
+    ],
+    keys: ['policy:*', SECURITY_EVENTS],
+    scripts: [REDIS_SCRIPTS.policyGenerationRaise],
+  },
+  admin: {
+    commands: ['PING'],
+    keys: [],
+  },
+  monitor: {
+    commands: ['PING'],
+    keys: [],
+  },
+} as const satisfies Record<string, RedisGrant>;
+
+export type WorkerName = keyof typeof WORKER_REDIS_GRANTS;
+
+/** The bridge's environment variable holding a client's token, e.g. REDIS_BRIDGE_TOKEN_AUTH. */
+export function bridgeTokenVariable(client: string): string {
+  return `REDIS_BRIDGE_TOKEN_${client.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

@@ -1,0 +1,2 @@
+// Types for scripts/lib/redis-keys.mjs.
+export function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void>;
