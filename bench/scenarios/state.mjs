@@ -4,7 +4,7 @@
 // core, its Durable Objects SQLite-backed on local disk, its Redis backend on the platform's Redis bridge and
 // the machine's Redis. Two kinds of figures:
 //
-// - over HTTP at the default connections: POST /apply incrementing a fresh document per request (no contention),
+// - over HTTP at the default connections: POST /apply incrementing one of 100 documents (little contention),
 //   per backend, beside the runtime ceiling (bare workerd "ok");
 // - inside the isolate (POST /bench): time per operation, one at a time, for a write and for a read that writes
 //   nothing; Redis round trips per operation (counted by the store); and 50 concurrent writers on one key
@@ -87,9 +87,12 @@ async function inIsolate(url, log, rounds) {
   const out = {};
   for (const id of [...cases.map((c) => c.id)]) {
     out[id] = {};
-    for (const k of ['opsPerSec', 'p50Ms', 'p99Ms', 'roundTripsPerOp', 'conflictsPerOp', 'maxAttempts', 'failures']) {
+    for (const k of ['opsPerSec', 'p50Ms', 'p99Ms', 'roundTripsPerOp', 'conflictsPerOp']) {
       out[id][k] = median(runs.map((r) => r[id][k]));
     }
+    out[id].maxAttempts = Math.max(...runs.map((r) => r[id].maxAttempts ?? 0));
+    out[id].failures = runs.reduce((sum, r) => sum + r[id].failures, 0);
+    out[id].ops = runs.reduce((sum, r) => sum + r[id].n, 0);
   }
   out.consume50 = {
     ms: median(runs.map((r) => r.consume50.ms)),
@@ -113,21 +116,24 @@ export default {
       const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
       stops.push(ok.stop);
 
+      // Increments spread over 100 documents: after the warm-up they exist (on Durable Objects, creating an object
+      // is a new SQLite database under workerd, much dearer than using one), and 16 connections seldom meet on one
+      // key.
       const applyRequest = (backend) => ({
         url: `${worker.url}/apply`,
         method: 'POST',
         headers: JSON_HEADERS,
-        body: JSON.stringify({ backend, machine: 'counter', op: 'add', key: '', freshKey: true, args: 1 }),
+        body: JSON.stringify({ backend, machine: 'counter', op: 'add', key: '', spreadKeys: 100, args: 1 }),
       });
       for (const b of BACKENDS) {
         const first = await post(`${worker.url}/apply`, JSON.parse(applyRequest(b).body));
-        if (first.result !== 1) throw new Error(`state worker (${b}) answered ${JSON.stringify(first)}`);
+        if (!(first.result >= 1)) throw new Error(`state worker (${b}) answered ${JSON.stringify(first)}`);
       }
       const measurements = [
         { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
         ...BACKENDS.map((b) => ({
           id: `apply-${b}`,
-          label: `state: POST /apply, fresh key, ${b}`,
+          label: `state: POST /apply, 100 keys, ${b}`,
           request: applyRequest(b),
           compare: ['runtime-ceiling'],
           serverPids: b === 'redis' ? [worker.pid, platform.pids.redisBridge] : [worker.pid],
@@ -156,7 +162,7 @@ export default {
               label: `50 concurrent writers on one key: ${b}`,
               info: true,
               pass: true,
-              detail: `${Math.round(h.opsPerSec)} ops/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, ${h.failures} failed${b === 'redis' ? `; ${h.conflictsPerOp?.toFixed(1)} lost races and ${h.roundTripsPerOp?.toFixed(1)} round trips per op, worst op ${h.maxAttempts} attempts` : ''}`,
+              detail: `${Math.round(h.opsPerSec)} ops/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, ${h.failures} of ${h.ops} failed${b === 'redis' ? ` (503 contended); ${h.conflictsPerOp?.toFixed(1)} lost races and ${h.roundTripsPerOp?.toFixed(1)} round trips per op, worst op ${h.maxAttempts} attempts` : ''}`,
             });
           }
           rows.push({

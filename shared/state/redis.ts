@@ -5,11 +5,12 @@
  *
  * An operation is optimistic: read the stored value and the Redis clock (one script call), run the transition
  * here, then compare-and-set on the version that was read (one script call). When another writer got there first
- * the CAS fails and the operation starts over after a jittered, growing pause; after `maxAttempts` or the
- * deadline it gives up with StateUnavailableError('contended'). A transition that writes nothing returns after
- * the read: the read itself is atomic, so that answer is linearizable too.
+ * the CAS fails, answering with the value that won; the transition runs again on it and the CAS is retried after
+ * a jittered, growing pause. After `maxAttempts` or the deadline it gives up with StateUnavailableError
+ * ('contended'). A transition that writes nothing returns after its read: the read is atomic, so that answer is
+ * linearizable too.
  *
- * Round trips: 1 for an operation that writes nothing, 2 for one that writes, 2 more per lost race.
+ * Round trips: 1 for an operation that writes nothing, 2 for one that writes, 1 more per lost race.
  * No operation is retried after an ambiguous failure (an answer that never came): it surfaces as
  * StateUnavailableError, so an update is never applied twice by this client.
  */
@@ -65,7 +66,7 @@ export function redisStateStore(redis: ScriptClient, options: RedisStateOptions)
   const stats: RedisStateStats = { operations: 0, roundTrips: 0, conflicts: 0, contended: 0, attempts: {} };
   const keyOf = (machine: string, key: string) => `${prefix}state:${machine}:${key}`;
 
-  async function script(redisKey: string, args: string[], deadline: number): Promise<unknown> {
+  async function script(keys: string[], args: string[], deadline: number): Promise<unknown> {
     const left = deadline - Date.now();
     if (left <= 0) throw new StateUnavailableError('timeout', `gave no answer within ${timeoutMs} ms`);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,11 +79,11 @@ export function redisStateStore(redis: ScriptClient, options: RedisStateOptions)
     const call = async () => {
       stats.roundTrips++;
       try {
-        return await redis.evalsha(STATE_SCRIPT_SHA1, [redisKey], args);
+        return await redis.evalsha(STATE_SCRIPT_SHA1, keys, args);
       } catch (err) {
         if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
         stats.roundTrips++;
-        return await redis.eval(STATE_SCRIPT, [redisKey], args);
+        return await redis.eval(STATE_SCRIPT, keys, args);
       }
     };
     try {
@@ -99,34 +100,38 @@ export function redisStateStore(redis: ScriptClient, options: RedisStateOptions)
     }
   }
 
+  function settled(attempt: number, result: unknown): unknown {
+    stats.attempts[attempt] = (stats.attempts[attempt] ?? 0) + 1;
+    return result;
+  }
+
   return {
     backend: 'redis',
     stats,
     keyOf,
     async apply(machine, key, op, args) {
       checkKey(key);
-      const redisKey = keyOf(machine.name, key);
+      const keys = [keyOf(machine.name, key)];
       const deadline = Date.now() + timeoutMs;
       stats.operations++;
+      // The first read; after that, a lost CAS answers with the value that beat it, so each retry is one trip.
+      let [now, stored] = readReply(await script(keys, ['read'], deadline));
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const [now, stored] = readReply(await script(redisKey, ['read'], deadline));
         const step = runStep(machine, op, stored, args, now);
         const write = step.write;
-        let written = true;
-        if (write.kind !== 'none') {
-          const value = write.kind === 'put' ? write.stored : '';
-          const expiry = write.kind === 'put' && write.expiresAt !== undefined ? String(write.expiresAt) : '';
-          written = casReply(await script(redisKey, ['cas', step.readVersion, value, expiry], deadline));
-        }
-        if (written) {
-          stats.attempts[attempt] = (stats.attempts[attempt] ?? 0) + 1;
-          return step.result;
-        }
+        if (write.kind === 'none') return settled(attempt, step.result);
+        const value = write.kind === 'put' ? write.stored : '';
+        const expiry = write.kind === 'put' && write.expiresAt !== undefined ? String(write.expiresAt) : '';
+        const lost = casReply(await script(keys, ['cas', step.readVersion, value, expiry], deadline));
+        if (!lost) return settled(attempt, step.result);
         stats.conflicts++;
+        [now, stored] = lost;
+        // Spread the losers out. The value they retry on may go stale during the pause; then the next CAS fails
+        // and brings a fresh one, at the cost a re-read would have had anyway.
         const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt - 1, 16));
         const pause = Math.random() * ceiling;
         if (Date.now() + pause >= deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        if (pause >= 1) await new Promise((resolve) => setTimeout(resolve, pause));
       }
       stats.contended++;
       throw new StateUnavailableError('contended', 'is too contended to settle the operation');
@@ -134,6 +139,7 @@ export function redisStateStore(redis: ScriptClient, options: RedisStateOptions)
   };
 }
 
+/** `[now, stored value]` from a read. */
 function readReply(reply: unknown): [number, string | undefined] {
   if (Array.isArray(reply) && typeof reply[0] === 'number' && Number.isFinite(reply[0])) {
     const stored = reply[1];
@@ -143,9 +149,10 @@ function readReply(reply: unknown): [number, string | undefined] {
   throw unexpected(reply);
 }
 
-function casReply(reply: unknown): boolean {
-  if (reply === 1 || reply === '1') return true;
-  if (reply === 0 || reply === '0') return false;
+/** undefined when written; the current `[now, value]` when another writer won. */
+function casReply(reply: unknown): [number, string | undefined] | undefined {
+  if (Array.isArray(reply) && reply.length === 1 && reply[0] === 1) return undefined;
+  if (Array.isArray(reply) && reply[0] === 0) return readReply(reply.slice(1));
   throw unexpected(reply);
 }
 

@@ -4,7 +4,7 @@
  * processes in the 2-replica test (test/node/state-replicas.test.ts) and in the benchmark
  * (bench/scenarios/state.mjs).
  *
- * POST /apply  {machine, op, key, args, backend?, freshKey?} → {result} | {error, reason} with 503 / 500
+ * POST /apply  {machine, op, key, args, backend?, freshKey?, spreadKeys?} → {result} | {error, reason}, 503 / 500
  * POST /burst  {machine, op, key, args, n, backend?}   → n concurrent operations in this request:
  *                                                         {results, errors, ms, stats}
  * POST /bench  {backend, n, concurrency, write, sameKey?} → per-operation latency inside the isolate
@@ -72,6 +72,8 @@ interface ApplyBody {
   key: string;
   /** Use a new random key instead of `key` (load tests of independent documents with one fixed request). */
   freshKey?: boolean;
+  /** Use one of this many keys at random instead of `key` (load tests of documents that mostly exist). */
+  spreadKeys?: number;
   args?: unknown;
   backend?: string;
 }
@@ -177,7 +179,11 @@ export default {
       const body = (await request.json()) as ApplyBody & { n?: number };
       if (url.pathname === '/apply') {
         try {
-          const key = body.freshKey ? crypto.randomUUID() : body.key;
+          const key = body.freshKey
+            ? crypto.randomUUID()
+            : body.spreadKeys
+              ? `spread-${Math.floor(Math.random() * body.spreadKeys)}`
+              : body.key;
           const result = await storeFor(env, body.backend).apply(machineOf(body.machine), key, body.op, body.args);
           return Response.json({ result: result ?? null });
         } catch (err) {
