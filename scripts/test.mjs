@@ -95,6 +95,12 @@ const built = await check('build (bundles, bridges, workerd configs)', process.e
 );
 if (want('workerd')) {
   await suite('workerd: shared', 'vitest.config.ts');
+  // Its global setup starts the Redis bridge from dist/dataplane, so it needs the build.
+  if (built) await suite('workerd: keyed state', 'shared/state/vitest.config.ts');
+  else {
+    failed++;
+    failures.push('workerd: keyed state: skipped because the build failed');
+  }
   for (const { name } of WORKERS) {
     const config = `workers/${name}/vitest.config.ts`;
     if (existsSync(join(ROOT, config))) await suite(`workerd: ${name}`, config);
