@@ -7,9 +7,12 @@
 
 /** Packages and runtime modules that are I/O, a framework or the Worker context: never in domain code. */
 const IMPURE_PACKAGES = '(^|/)node_modules/(hono|drizzle-orm|@neondatabase|@upstash|toucan-js)/|^cloudflare:';
-/** shared/ modules that do I/O or need the request context (the rest of shared/ is pure and fine in a domain). */
+/**
+ * shared/ modules that do I/O or need the request context (the rest of shared/ is pure and fine in a domain). A
+ * Worker's domain may define keyed-state machines (shared/state/machine.ts) but never holds a store.
+ */
 const IMPURE_SHARED =
-  '^shared/(app|health|dependencies|redis|deadline|service-client|policy-client|sentry)\\.ts$|^shared/db/|^shared/admin/(authorize|credentials)\\.ts$|^shared/events/sink\\.ts$|^shared/rate-limit/(limiter|create)\\.ts$';
+  '^shared/(app|health|dependencies|redis|deadline|service-client|policy-client|sentry)\\.ts$|^shared/db/|^shared/admin/(authorize|credentials)\\.ts$|^shared/events/sink\\.ts$|^shared/rate-limit/(limiter|create)\\.ts$|^shared/state/(durable-object|redis|memory|select)\\.ts$';
 /** Layers that are not the domain: HTTP handlers, storage adapters, Durable Object classes, a Worker's roots. */
 const NOT_DOMAIN = '/(handlers|storage|durable-objects)/|^workers/[^/]+/src/(routes|services|index|env)\\.ts$';
 

@@ -21,7 +21,7 @@ import {
   type VariablesOf,
 } from './config.js';
 
-/** Where strongly consistent state lives (rate-limit buckets today; sessions and token families next). */
+/** Where strongly consistent state lives (rate-limit buckets and the keyed-state store, shared/state). */
 export const STATE_BACKENDS = ['durable-object', 'redis'] as const;
 export type StateBackend = (typeof STATE_BACKENDS)[number];
 
@@ -57,6 +57,8 @@ export const commonVariables = {
    * workerd replicas, as on Kubernetes). ARCHITECTURE.md, "Where state lives".
    */
   STATE_BACKEND: oneOf(STATE_BACKENDS, { default: 'durable-object' }),
+  /** Deadline of one keyed-state operation (shared/state), retries under contention included. */
+  STATE_TIMEOUT_MS: int({ default: 5000, min: 100, max: 30_000 }),
 };
 
 /** The policy Worker's decision API token: the policy Worker requires it when set; its callers send it. */

@@ -35,8 +35,9 @@ async function startStateWorker(redis) {
       env: {
         STATE_BACKEND: 'durable-object',
         UPSTASH_REDIS_REST_URL: redis.url,
-        UPSTASH_REDIS_REST_TOKEN: redis.token,
-        REDIS_KEY_PREFIX: `${redis.prefix}state-bench:`,
+        // The auth Worker's token: it holds the keyed-state grant (its script on state:* under the run's prefix).
+        UPSTASH_REDIS_REST_TOKEN: redis.tokens.auth,
+        REDIS_KEY_PREFIX: redis.prefix,
       },
     },
   );

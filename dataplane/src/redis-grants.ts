@@ -45,10 +45,26 @@ export const REDIS_SCRIPTS = {
     calls: ['GET', 'SET'],
     source: 'workers/policy/src/storage/generation-signal.ts (RAISE)',
   },
+  keyedState: {
+    sha1: '6df1ecf1b940b6e5ef3b48e387b03cfb2bcca11d',
+    keys: 1,
+    calls: ['TIME', 'GET', 'SET', 'DEL'],
+    source: 'shared/state/redis-script.ts (STATE_SCRIPT, STATE_SCRIPT_SHA1)',
+  },
 } as const satisfies Record<string, RedisScript>;
 
 /** The security-events stream a Worker appends its events to (shared/events/sink.ts). */
 const SECURITY_EVENTS = 'security-events';
+
+/**
+ * What a Worker hosting keyed state (shared/state, STATE_BACKEND=redis) needs: its one script, on `state:*`. A Worker
+ * gets it when it starts keeping such state (auth: authorization codes, sessions, refresh-token families next).
+ */
+export const KEYED_STATE_GRANT = {
+  commands: ['EVALSHA', 'EVAL'], // the store calls EVALSHA, then EVAL on NOSCRIPT
+  keys: ['state:*'],
+  scripts: [REDIS_SCRIPTS.keyedState],
+} as const satisfies RedisGrant;
 
 export const WORKER_REDIS_GRANTS = {
   auth: {
@@ -60,11 +76,19 @@ export const WORKER_REDIS_GRANTS = {
       'SET', // client cache fill and invalidation (EX, NX), revocation denylist (PX)
       'EXISTS', // revocation denylist read
       'XADD', // security events (MAXLEN ~)
-      'EVALSHA', // rate limiter (createScript: EVALSHA, then EVAL on NOSCRIPT)
+      'EVALSHA', // rate limiter and keyed state (EVALSHA, then EVAL on NOSCRIPT)
       'EVAL',
     ],
-    keys: ['client:*', 'client-version:*', 'keys:version', 'revoked:*', 'rate-limit:*', SECURITY_EVENTS],
-    scripts: [REDIS_SCRIPTS.tokenBucket],
+    keys: [
+      'client:*',
+      'client-version:*',
+      'keys:version',
+      'revoked:*',
+      'rate-limit:*',
+      SECURITY_EVENTS,
+      ...KEYED_STATE_GRANT.keys,
+    ],
+    scripts: [REDIS_SCRIPTS.tokenBucket, ...KEYED_STATE_GRANT.scripts],
   },
   policy: {
     commands: [

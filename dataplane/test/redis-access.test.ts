@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalRedis } from '../src/local-servers.js';
 import { compileGrant, refusalFor } from '../src/redis-access.js';
 import { keysOf, COMMAND_RULES } from '../src/redis-command-keys.js';
+import { TOKEN_BUCKET_LUA } from '../../shared/rate-limit/storage/redis-script.js';
+import { STATE_SCRIPT, STATE_SCRIPT_SHA1 } from '../../shared/state/redis-script.js';
 import { REDIS_SCRIPTS, WORKER_REDIS_GRANTS } from '../src/redis-grants.js';
 import { type RedisRestBridge, startRedisRestBridge } from '../src/redis-rest-bridge.js';
 import { randomId, redisCommand, tempDir } from './helpers.js';
@@ -72,9 +74,15 @@ describe('grants', () => {
       expect(() => compileGrant(name, grant, PREFIX), name).not.toThrow();
     }
     const auth = compileGrant('auth', WORKER_REDIS_GRANTS.auth, PREFIX);
-    expect([...auth.scripts.keys()]).toEqual([REDIS_SCRIPTS.tokenBucket.sha1]);
+    expect([...auth.scripts.keys()]).toEqual([REDIS_SCRIPTS.tokenBucket.sha1, REDIS_SCRIPTS.keyedState.sha1]);
     const policy = compileGrant('policy', WORKER_REDIS_GRANTS.policy, PREFIX);
     expect([...policy.scripts.keys()]).toEqual([REDIS_SCRIPTS.policyGenerationRaise.sha1]);
+  });
+
+  it('registers each script by the SHA-1 of its source text', () => {
+    expect(sha1(TOKEN_BUCKET_LUA)).toBe(REDIS_SCRIPTS.tokenBucket.sha1);
+    expect(sha1(STATE_SCRIPT)).toBe(REDIS_SCRIPTS.keyedState.sha1);
+    expect(STATE_SCRIPT_SHA1).toBe(REDIS_SCRIPTS.keyedState.sha1);
   });
 
   it('SCAN only with a MATCH whose literal start lies inside the grant', () => {

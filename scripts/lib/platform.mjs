@@ -7,11 +7,17 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { migrateDatabase } from '../../shared/db/migrate.mjs';
 import { configureNeonDriver } from '../../shared/db/neon-driver.mjs';
 import { platformEnvName, ROOT, WORKERS } from './workers.mjs';
 
 const require = createRequire(import.meta.url);
+
+// Node's own import(), out of reach of a test runner's module transform: the bridges are Node code with Node
+// dependencies (ioredis), and a runner resolving for Workers (the keyed-state suite's global setup runs under
+// @cloudflare/vitest-pool-workers, which inlines every dependency with Worker conditions) would break them.
+const nodeImport = require('./node-import.cjs');
 export const WORKERD_BIN = require('workerd').default;
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -20,7 +26,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 async function loadDataplane() {
   const built = join(ROOT, 'dist', 'dataplane', 'index.mjs');
   if (!existsSync(built)) throw new Error('dist/dataplane is missing: run `npm run build` first');
-  return import(built);
+  return nodeImport(pathToFileURL(built).href);
 }
 
 /**

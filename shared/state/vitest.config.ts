@@ -16,7 +16,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           UPSTASH_REDIS_REST_URL: inject('redisRestUrl'),
-          UPSTASH_REDIS_REST_TOKEN: inject('redisRestToken'),
+          UPSTASH_REDIS_REST_TOKEN: inject('redisStateToken'),
           REDIS_KEY_PREFIX: inject('redisPrefix'),
           HANGING_URL: inject('hangingUrl'),
         },

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from '@upstash/redis';
-import { REDIS_SCRIPTS, type RedisGrant } from '../../dataplane/src/redis-grants.js';
+import { KEYED_STATE_GRANT, REDIS_SCRIPTS, type RedisGrant } from '../../dataplane/src/redis-grants.js';
 import {
   createDatabase,
   DEFAULT_DATABASE_URL,
@@ -30,7 +30,10 @@ export interface TestDataPlane {
   redisUrl: string;
   pgProxy: string;
   redisRestUrl: string;
-  /** Each Worker's own Redis token (the bridge limits each to its grant), and `tests`: the harness's own. */
+  /**
+   * Each Worker's own Redis token (the bridge limits each to its grant), `tests`: the harness's own, and
+   * `state-tests`: the test-only keyed-state Worker's (shared/state/test/worker.ts), with the keyed-state grant.
+   */
   redisTokens: Record<string, string>;
   /** Prefix every Redis key of this run carries (REDIS_KEY_PREFIX). */
   redisPrefix: string;
@@ -54,7 +57,7 @@ export interface Platform extends TestDataPlane {
  * stored, run the rate limiter's script directly, and delete the run's keys afterwards. Only under the run's prefix.
  */
 export const TEST_REDIS_GRANT: RedisGrant = {
-  commands: ['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL'],
+  commands: ['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL', 'HSET', 'HGET'],
   keys: ['*'],
   scripts: [REDIS_SCRIPTS.tokenBucket],
 };
@@ -70,7 +73,7 @@ export async function startTestDataPlane(): Promise<TestDataPlane> {
     databaseUrl: adminUrl,
     redisUrl,
     redisKeyPrefix: redisPrefix,
-    redisClients: { tests: TEST_REDIS_GRANT },
+    redisClients: { tests: TEST_REDIS_GRANT, 'state-tests': KEYED_STATE_GRANT },
   });
   let databaseUrl: string;
   try {

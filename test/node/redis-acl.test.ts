@@ -15,6 +15,7 @@ import { WORKER_REDIS_GRANTS } from '../../dataplane/src/redis-grants.js';
 import { type RedisRestBridge, startRedisRestBridge } from '../../dataplane/src/redis-rest-bridge.js';
 import { ROOT } from '../../scripts/lib/workers.mjs';
 import { TOKEN_BUCKET_LUA } from '../../shared/rate-limit/storage/redis-script.js';
+import { STATE_SCRIPT } from '../../shared/state/redis-script.js';
 
 const PREFIX = 'esp:';
 const PASSWORD = 'acl-test-password-0123456789';
@@ -82,6 +83,11 @@ describe('the documented Redis ACL user of the bridge', () => {
     const bucket = auth.createScript<unknown[]>(TOKEN_BUCKET_LUA);
     const reply = await bucket.exec([`${PREFIX}rate-limit:k`], ['acquire', '10', '1', '1', '0', '0', '', '']);
     expect(reply[0]).toBe(1);
+    // The keyed-state script (TIME, GET, SET, DEL inside Lua): write a document, then delete it.
+    const doc = `${PREFIX}state:m:k`;
+    expect(await auth.eval(STATE_SCRIPT, [doc], ['cas', '', 's1|v1|{}', ''])).toEqual([1]);
+    expect(await auth.eval(STATE_SCRIPT, [doc], ['cas', 'v1', '', ''])).toEqual([1]);
+    expect(await admin.exists(doc)).toBe(0);
     const policy = new Upstash({ url: bridge.url, token: tokens.policy as string });
     expect(await policy.get(`${PREFIX}policy:default:generation`)).toBeNull();
     for (const worker of ['admin', 'monitor']) {
@@ -98,7 +104,8 @@ describe('the documented Redis ACL user of the bridge', () => {
         ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random'],
         ['KEYS', '*'],
         ['GET', 'victim'],
-        ['DEL', `${PREFIX}client:c1`],
+        ['UNLINK', `${PREFIX}client:c1`],
+        ['DEL', 'victim'],
         ['EVAL', "return redis.call('FLUSHALL')", '0'],
         ['EVAL', "return redis.call('GET', 'victim')", '0'],
       ]) {

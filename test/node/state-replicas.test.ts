@@ -58,7 +58,8 @@ describe('keyed state across two workerd replicas', () => {
       // out may or may not have been applied, which would blur the exact counts below).
       STATE_TIMEOUT_MS: '20000',
       UPSTASH_REDIS_REST_URL: dp.redisRestUrl,
-      UPSTASH_REDIS_REST_TOKEN: dp.redisRestToken,
+      // The test-only state Worker's own token: the bridge grants it the keyed-state script on state:* only.
+      UPSTASH_REDIS_REST_TOKEN: dp.redisTokens['state-tests'] as string,
       REDIS_KEY_PREFIX: dp.redisPrefix,
     };
     const [portA, portB] = [await freePort(), await freePort()];

@@ -10,7 +10,10 @@ import { startTestDataPlane } from '../../../test/node/harness.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     redisRestUrl: string;
-    redisRestToken: string;
+    /** The test-only state Worker's token: the keyed-state grant, as a Worker hosting state has it. */
+    redisStateToken: string;
+    /** The tests' own token, to read and plant raw values (test/node/harness.ts TEST_REDIS_GRANT). */
+    redisTestToken: string;
     redisPrefix: string;
     hangingUrl: string;
   }
@@ -28,7 +31,8 @@ export default async function setup(project: TestProject) {
   const address = hanging.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   project.provide('redisRestUrl', dp.redisRestUrl);
-  project.provide('redisRestToken', dp.redisRestToken);
+  project.provide('redisStateToken', dp.redisTokens['state-tests'] as string);
+  project.provide('redisTestToken', dp.redisTokens.tests as string);
   project.provide('redisPrefix', dp.redisPrefix);
   project.provide('hangingUrl', `http://127.0.0.1:${port}`);
   return async () => {

@@ -13,12 +13,12 @@
  * `backend` overrides STATE_BACKEND per request (memory, durable-object, redis), so one pair of processes can
  * show both what the Redis backend guarantees and what per-process Durable Objects do not.
  */
-import { defineConfig, optionalStr, str } from '../../config.js';
-import { stateSpec } from '../config.js';
+import { defineConfig, str } from '../../config.js';
+import { commonVariables } from '../../env.js';
+import { createRedisClient } from '../../redis.js';
 import { createStateObject, type StateNamespace } from '../durable-object.js';
 import { StateFault, StateUnavailableError } from '../errors.js';
 import { memoryStateStore } from '../memory.js';
-import { createRedis } from '../../redis.js';
 import { type RedisStateOptions, type RedisStateStore, redisStateStore } from '../redis.js';
 import { createStateStore } from '../select.js';
 import type { StateBackend, StateStore } from '../store.js';
@@ -35,12 +35,25 @@ interface Env {
   REDIS_KEY_PREFIX?: string;
 }
 
+// The platform's own declarations of the state variables; the Redis ones get defaults so the Worker also runs
+// without Redis (the memory and Durable Object backends).
 const readConfig = defineConfig({
-  ...stateSpec,
+  STATE_BACKEND: commonVariables.STATE_BACKEND,
+  STATE_TIMEOUT_MS: commonVariables.STATE_TIMEOUT_MS,
+  REDIS_KEY_PREFIX: commonVariables.REDIS_KEY_PREFIX,
   UPSTASH_REDIS_REST_URL: str({ default: 'http://127.0.0.1:9' }),
   UPSTASH_REDIS_REST_TOKEN: str({ default: 'unset' }),
-  REDIS_KEY_PREFIX: optionalStr(),
 });
+const redisClients = new WeakMap<object, ReturnType<typeof createRedisClient>>();
+
+function redisOf(env: Env) {
+  let client = redisClients.get(env);
+  if (!client) {
+    client = createRedisClient(readConfig(env));
+    redisClients.set(env, client);
+  }
+  return client;
+}
 
 const memory = memoryStateStore();
 const stores = new WeakMap<object, Map<string, StateStore>>();
@@ -57,10 +70,7 @@ function storeFor(env: Env, backend: string | undefined): StateStore {
   let store = byBackend.get(chosen);
   if (!store) {
     if (chosen !== 'redis' && chosen !== 'durable-object') throw new TypeError(`unknown backend ${chosen}`);
-    store = createStateStore(
-      { ...config, STATE_BACKEND: chosen, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX ?? '' },
-      env.STATE,
-    );
+    store = createStateStore({ ...config, STATE_BACKEND: chosen }, redisOf(env), env.STATE);
     byBackend.set(chosen, store);
   }
   return store;
@@ -107,7 +117,7 @@ interface BenchBody {
 async function bench(env: Env, body: BenchBody) {
   const store =
     body.backend === 'redis' && body.retry
-      ? redisStateStore(createRedis(readConfig(env)), { ...body.retry, prefix: readConfig(env).REDIS_KEY_PREFIX ?? '' })
+      ? redisStateStore(redisOf(env).redis, { ...body.retry, prefix: readConfig(env).REDIS_KEY_PREFIX })
       : storeFor(env, body.backend);
   const machine = machineOf('counter');
   const run = crypto.randomUUID().slice(0, 8);
