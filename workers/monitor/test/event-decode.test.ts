@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { buildSecurityEvent, type SecurityEventType, toStreamFields } from '../../../shared/events.js';
+import {
+  DECODE_LIMITS,
+  decodeStreamEntries,
+  decodeStreamEntry,
+  detailCount,
+  detailString,
+} from '../src/events/domain/decode.js';
+import { isKnownEventType, SECURITY_EVENT_TYPES } from '../src/events/domain/event-types.js';
+
+const valid = (): Record<string, string> =>
+  toStreamFields({
+    event_id: '8a6e0804-2bd0-4672-b79d-d97027f9071e',
+    time: '2026-06-01T12:00:00.123Z',
+    type: 'user.login_failed',
+    outcome: 'failure',
+    service: 'auth',
+    user_id: 'user-1',
+    client_id: 'client-1',
+    ip: '2001:DB8:0:0::1',
+    user_agent: 'curl/8',
+    request_id: 'req-1',
+    details: { reason: 'wrong_password', suppressed: 3 },
+  });
+
+function malformed(fields: Record<string, string> | string[], id = '1-0') {
+  const r = decodeStreamEntry(id, fields);
+  if (r.ok) throw new Error('expected a malformed entry');
+  return r.malformed;
+}
+
+describe('decoding stream entries', () => {
+  it('decodes what the shared emitter writes, canonicalising the address', () => {
+    const r = decodeStreamEntry('1780315200123-0', valid());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.event).toMatchObject({
+      entryId: '1780315200123-0',
+      eventId: '8a6e0804-2bd0-4672-b79d-d97027f9071e',
+      time: Date.UTC(2026, 5, 1, 12, 0, 0, 123),
+      type: 'user.login_failed',
+      known: true,
+      outcome: 'failure',
+      service: 'auth',
+      userId: 'user-1',
+      clientId: 'client-1',
+      ip: '2001:db8::1',
+      userAgent: 'curl/8',
+      requestId: 'req-1',
+    });
+    expect(detailString(r.event, 'reason')).toBe('wrong_password');
+    expect(detailCount(r.event, 'suppressed')).toBe(3);
+    expect(detailCount(r.event, 'reason')).toBeUndefined();
+  });
+
+  it('decodes every event buildSecurityEvent produces for each shared type', () => {
+    const types: SecurityEventType[] = ['token.issued', 'key.rotated', 'policy.activated', 'rate_limit.exceeded'];
+    for (const type of types) {
+      const e = buildSecurityEvent('policy', { type, outcome: 'success', ip: '203.0.113.9', details: { a: 1 } });
+      const r = decodeStreamEntry('5-1', toStreamFields(e));
+      expect(r.ok, type).toBe(true);
+    }
+  });
+
+  it('keeps unknown event types, marked unknown, and tolerates unknown field names', () => {
+    const f = { ...valid(), type: 'webauthn.assertion_failed', future_field: 'x' };
+    const r = decodeStreamEntry('1-0', f);
+    expect(r.ok && r.event.known).toBe(false);
+    expect(r.ok && r.event.type).toBe('webauthn.assertion_failed');
+  });
+
+  it('accepts the flat [name, value, ...] field list some clients return', () => {
+    const flat = Object.entries(valid()).flat();
+    const r = decodeStreamEntry('1-0', flat);
+    expect(r.ok).toBe(true);
+    expect(malformed(['a', 'b', 'a', 'c']).code).toBe('invalid_field');
+    expect(malformed(['a']).code).toBe('invalid_field');
+  });
+
+  it('reports missing and invalid fields with stable codes and the field name', () => {
+    const without = (k: string) => {
+      const f = valid();
+      delete f[k];
+      return f;
+    };
+    for (const k of ['event_id', 'time', 'type', 'outcome', 'service'])
+      expect(malformed(without(k))).toMatchObject({ code: 'missing_field', field: k });
+    const cases: Array<[string, string]> = [
+      ['time', '2026-06-01 12:00:00'],
+      ['time', '2026-13-45T99:00:00Z'],
+      ['type', 'User.Login'],
+      ['type', 'nodot'],
+      ['type', 'a.b.c.d.e'],
+      ['outcome', 'ok'],
+      ['service', 'Auth Worker'],
+      ['ip', '999.1.1.1'],
+      ['ip', '10.0.0.1:443'],
+      ['ip', 'fe80::1%eth0'],
+      ['event_id', 'has space'],
+      ['user_id', 'evil\nline'],
+    ];
+    for (const [k, v] of cases) expect(malformed({ ...valid(), [k]: v }), `${k}=${v}`).toMatchObject({ field: k });
+  });
+
+  it('rejects oversized entries, fields and details, and details that are not a bounded object', () => {
+    expect(malformed({ ...valid(), user_id: 'u'.repeat(129) }).code).toBe('field_too_long');
+    expect(malformed({ ...valid(), user_agent: 'a'.repeat(257) }).code).toBe('field_too_long');
+    const many: Record<string, string> = { ...valid() };
+    for (let i = 0; i < DECODE_LIMITS.maxFields; i++) many[`x${i}`] = '1';
+    expect(malformed(many).code).toBe('too_many_fields');
+    expect(malformed({ ...valid(), extra: 'x'.repeat(DECODE_LIMITS.maxEntryChars) }).code).toBe('entry_too_large');
+    expect(malformed({ ...valid(), details: '{"a":' }).code).toBe('invalid_details');
+    expect(malformed({ ...valid(), details: '[1,2]' }).code).toBe('invalid_details');
+    expect(malformed({ ...valid(), details: 'null' }).code).toBe('invalid_details');
+    expect(malformed({ ...valid(), details: JSON.stringify({ a: { b: { c: { d: { e: 1 } } } } }) }).code).toBe(
+      'invalid_details',
+    );
+    const wide = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]));
+    expect(malformed({ ...valid(), details: JSON.stringify(wide) }).code).toBe('invalid_details');
+    expect(malformed({ ...valid(), details: `"${'x'.repeat(DECODE_LIMITS.maxDetailsChars)}"` }).code).toBe(
+      'field_too_long',
+    );
+  });
+
+  it('rejects a bad stream entry id and never throws, whatever it is given', () => {
+    expect(malformed(valid(), 'abc').code).toBe('invalid_entry_id');
+    const junk: unknown[] = [null, 42, 'text', [1, 2], { time: 5 }, { event_id: {} }];
+    for (const j of junk) {
+      const r = decodeStreamEntry('1-0', j as Record<string, string>);
+      expect(r.ok).toBe(false);
+    }
+    expect(decodeStreamEntry(undefined as unknown as string, valid()).ok).toBe(false);
+  });
+
+  it('treats __proto__ and friends as ordinary unknown fields', () => {
+    const f = JSON.parse(`{"__proto__": "x", "constructor": "y", ${JSON.stringify(valid()).slice(1)}`);
+    const r = decodeStreamEntry('1-0', f);
+    expect(r.ok).toBe(true);
+    expect(decodeStreamEntry('1-0', ['__proto__', 'x', ...Object.entries(valid()).flat()]).ok).toBe(true);
+  });
+
+  it('reads location fields strictly', () => {
+    const loc = { latitude: '52.52', longitude: '13.405', country: 'de', geo_source: 'cf' };
+    const r = decodeStreamEntry('1-0', { ...valid(), ...loc });
+    expect(r.ok && r.event.location).toEqual({ latitude: 52.52, longitude: 13.405, country: 'DE', source: 'cf' });
+    expect(malformed({ ...valid(), ...loc, latitude: '91' }).field).toBe('latitude');
+    expect(malformed({ ...valid(), ...loc, longitude: 'east' }).field).toBe('longitude');
+    expect(malformed({ ...valid(), ...loc, geo_source: 'guess' }).field).toBe('geo_source');
+    expect(malformed({ ...valid(), ...loc, country: 'Germany' }).field).toBe('country');
+  });
+
+  it('splits a batch into events and malformed entries, in order', () => {
+    const { events, malformed: bad } = decodeStreamEntries([
+      ['1-0', valid()],
+      ['2-0', { ...valid(), outcome: 'maybe' }],
+      ['3-0', valid()],
+    ]);
+    expect(events.map((e) => e.entryId)).toEqual(['1-0', '3-0']);
+    expect(bad).toEqual([{ entryId: '2-0', code: 'invalid_field', field: 'outcome', message: expect.any(String) }]);
+  });
+});
+
+describe('event type catalogue', () => {
+  it('contains the types the sign-in, session, consent, MFA and rotation work will emit', () => {
+    for (const t of [
+      'user.login_failed',
+      'user.login_succeeded',
+      'user.login_throttled',
+      'refresh_token.reused',
+      'authorization_code.reused',
+      'session.created',
+      'session.revoked',
+      'consent.granted',
+      'mfa.challenge_failed',
+    ])
+      expect(isKnownEventType(t), t).toBe(true);
+    expect(new Set(SECURITY_EVENT_TYPES).size).toBe(SECURITY_EVENT_TYPES.length);
+    for (const t of SECURITY_EVENT_TYPES) expect(t).toMatch(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/);
+  });
+});
