@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecurityEvent, type SecurityEventType, toStreamFields } from '../../../shared/events.js';
+import { buildSecurityEvent, type SecurityEventType, toStreamFields } from '../../../shared/events/event.js';
 import {
   DECODE_LIMITS,
   decodeStreamEntries,

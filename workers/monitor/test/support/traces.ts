@@ -3,7 +3,7 @@
  * event schema), with a seeded PRNG so each trace is reproducible. Detectors are tested by decoding the entries
  * and replaying them in time order.
  */
-import { type SecurityEvent, toStreamFields } from '../../../../shared/events.js';
+import { type SecurityEvent, toStreamFields } from '../../../../shared/events/event.js';
 import { decodeStreamEntries, type MonitorEvent } from '../../src/events/domain/decode.js';
 import type { Detector, Finding } from '../../src/detectors/domain/finding.js';
 import { Prng } from './prng.js';

@@ -13,27 +13,12 @@ import {
   hasDistinct,
   observeDistinct,
 } from '../../windows/domain/distinct-window.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
 import { type ChangeSchedule, ChangeWindowError, inChangeWindow, parseChangeSchedule } from './change-window.js';
-import { checkLimits, checkDuration, checkInteger, DetectorConfigError, mergeConfig } from './config.js';
-import { type Detector, type Finding, isSeverity, maxSeverity, type Severity } from './finding.js';
-import {
-  type CountSignalConfig,
-  type CountSignalState,
-  checkCountSignal,
-  describeDuration,
-  eventTime,
-  makeFinding,
-  newCountSignal,
-  stepCount,
-  thresholdFinding,
-} from './signals.js';
+import { checkDuration, checkInteger, DetectorConfigError, mediumThenHigh } from './config.js';
+import { defineDetector } from './define.js';
+import { type Finding, isSeverity, maxSeverity, type Severity } from './finding.js';
+import * as signals from './signals.js';
 
 export interface AdminAnomaliesConfig {
   /** Change-window schedule (see change-window.ts); empty turns the outside-window rule off. */
@@ -51,8 +36,8 @@ export interface AdminAnomaliesConfig {
   };
   emergencyRotation: { triggers: string[]; severity: Severity };
   /** Denied admin authorizations per actor (or per address when the actor is unknown). */
-  deniedBursts: CountSignalConfig;
-  limits: KeyedLimits;
+  deniedBursts: signals.CountSignalConfig;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -77,10 +62,7 @@ export const ADMIN_ANOMALIES_DEFAULTS: AdminAnomaliesConfig = {
   deniedBursts: {
     windowMs: 10 * 60_000,
     buckets: 10,
-    tiers: [
-      { count: 5, severity: 'medium' },
-      { count: 20, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(5, 20),
   },
   limits: { maxKeys: 10_000, idleMs: 60 * 60_000 },
 };
@@ -89,7 +71,7 @@ export interface AdminAnomaliesState {
   /** Time of the first event seen (start of learning). */
   since?: number;
   actors: DistinctWindow;
-  denied: KeyedState<CountSignalState>;
+  denied: keyed.KeyedState<signals.CountSignalState>;
 }
 
 const ID = 'admin_anomalies';
@@ -124,7 +106,7 @@ function policyChange(state: AdminAnomaliesState, event: MonitorEvent, config: A
   if (schedule.length > 0 && !inChangeWindow(schedule, at)) {
     const severity = activation ? config.outsideWindow.activateSeverity : config.outsideWindow.publishSeverity;
     findings.push(
-      makeFinding({
+      signals.makeFinding({
         detector: ID,
         kind: activation ? 'admin.activation_outside_window' : 'admin.publish_outside_window',
         severity,
@@ -143,13 +125,13 @@ function policyChange(state: AdminAnomaliesState, event: MonitorEvent, config: A
     if (!known && !learning) {
       const outside = findings.length > 0;
       findings.push(
-        makeFinding({
+        signals.makeFinding({
           detector: ID,
           kind: 'admin.new_actor',
           // A new actor changing policy outside the windows is worse than either alone.
           severity: outside ? maxSeverity(memory.severity, 'high') : memory.severity,
           subject: { actor },
-          summary: `policy ${activation ? 'activated' : 'published'} by an actor not seen changing policy in ${describeDuration(memory.memoryMs)}`,
+          summary: `policy ${activation ? 'activated' : 'published'} by an actor not seen changing policy in ${signals.describeDuration(memory.memoryMs)}`,
           event,
           evidence: { ...evidence, known_actors: countDistinct(state.actors, at, spec) },
         }),
@@ -161,7 +143,7 @@ function policyChange(state: AdminAnomaliesState, event: MonitorEvent, config: A
 }
 
 function observe(state: AdminAnomaliesState, event: MonitorEvent, config: AdminAnomaliesConfig, now: number) {
-  const at = eventTime(event, now);
+  const at = signals.eventTime(event, now);
   if (POLICY_CHANGES.has(event.type)) {
     state.since ??= at;
     return { state, findings: policyChange(state, event, config, at) };
@@ -172,7 +154,7 @@ function observe(state: AdminAnomaliesState, event: MonitorEvent, config: AdminA
     if (trigger && config.emergencyRotation.triggers.includes(trigger)) {
       const actor = actorOf(event);
       findings.push(
-        makeFinding({
+        signals.makeFinding({
           detector: ID,
           kind: 'admin.emergency_key_rotation',
           severity: config.emergencyRotation.severity,
@@ -188,11 +170,13 @@ function observe(state: AdminAnomaliesState, event: MonitorEvent, config: AdminA
     const subject: Record<string, string> | undefined = actor ? { actor } : event.ip ? { ip: event.ip } : undefined;
     if (subject) {
       const key = actor ? `a:${actor}` : `i:${event.ip}`;
-      const s = touchKeyed(state.denied, key, at, config.limits, () => newCountSignal(config.deniedBursts));
-      const r = stepCount(s, event, config.deniedBursts, now);
+      const s = keyed.touchKeyed(state.denied, key, at, config.limits, () =>
+        signals.newCountSignal(config.deniedBursts),
+      );
+      const r = signals.stepCount(s, event, config.deniedBursts, now);
       if (r.fire)
         findings.push(
-          thresholdFinding({
+          signals.thresholdFinding({
             detector: ID,
             kind: 'admin.denied_burst',
             subject,
@@ -210,13 +194,10 @@ function observe(state: AdminAnomaliesState, event: MonitorEvent, config: AdminA
   return { state, findings };
 }
 
-export const adminAnomalies: Detector<AdminAnomaliesState, AdminAnomaliesConfig> = {
-  id: ID,
+export const adminAnomalies = defineDetector(ID, ADMIN_ANOMALIES_DEFAULTS, {
   description:
     'Policy changes outside change windows or by new actors, emergency key rotation, bursts of denied admin authorizations',
-  defaults: ADMIN_ANOMALIES_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(ADMIN_ANOMALIES_DEFAULTS, input);
+  check(c) {
     try {
       scheduleOf(c.changeWindows);
     } catch (err) {
@@ -233,18 +214,13 @@ export const adminAnomalies: Detector<AdminAnomaliesState, AdminAnomaliesConfig>
     checkDuration(c.newActor.learningMs, 'newActor.learningMs', 0);
     checkDuration(c.newActor.memoryMs, 'newActor.memoryMs');
     checkInteger(c.newActor.maxActors, 'newActor.maxActors', 1, 10_000);
-    checkCountSignal(c.deniedBursts, 'deniedBursts');
-    checkLimits(c.limits);
-    return c;
+    signals.checkCountSignal(c.deniedBursts, 'deniedBursts');
   },
   status: (config) =>
     config.changeWindows.trim() === ''
       ? { active: true, notes: ['no change windows configured: policy changes are never outside one'] }
       : { active: true },
-  initialState: () => ({ actors: emptyDistinct(), denied: emptyKeyed() }),
+  initialState: () => ({ actors: emptyDistinct(), denied: keyed.emptyKeyed() }),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state.denied, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state.denied],
+});

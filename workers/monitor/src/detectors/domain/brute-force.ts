@@ -4,38 +4,21 @@
  * subjects.ts.
  */
 import type { MonitorEvent } from '../../events/domain/decode.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  getKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
-import { checkLimits, mergeConfig } from './config.js';
-import type { Detector, Finding } from './finding.js';
-import {
-  type CountSignalConfig,
-  type CountSignalState,
-  checkCountSignal,
-  describeDuration,
-  eventTime,
-  makeFinding,
-  newCountSignal,
-  peekCount,
-  stepCount,
-  thresholdFinding,
-} from './signals.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
+import { mediumThenHigh } from './config.js';
+import { defineDetector } from './define.js';
+import type { Finding } from './finding.js';
+import * as signals from './signals.js';
 import { accountOf, SIGN_IN_FAILURES, type Subject } from './subjects.js';
 
 export interface BruteForceConfig {
   /** Failed and throttled sign-ins per account. */
-  signIn: CountSignalConfig;
+  signIn: signals.CountSignalConfig;
   /** Failed MFA challenges per account (a 6-digit code has only 10^6 values). */
-  mfa: CountSignalConfig;
+  mfa: signals.CountSignalConfig;
   /** A success after at least `signIn.tiers[0].count` failures within the window is reported (high). */
   successAfterFailures: { enabled: boolean };
-  limits: KeyedLimits;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -49,29 +32,23 @@ export const BRUTE_FORCE_DEFAULTS: BruteForceConfig = {
   signIn: {
     windowMs: 15 * 60_000,
     buckets: 15,
-    tiers: [
-      { count: 10, severity: 'medium' },
-      { count: 50, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(10, 50),
   },
   mfa: {
     windowMs: 15 * 60_000,
     buckets: 15,
-    tiers: [
-      { count: 5, severity: 'medium' },
-      { count: 20, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(5, 20),
   },
   successAfterFailures: { enabled: true },
   limits: { maxKeys: 20_000, idleMs: 60 * 60_000 },
 };
 
 interface AccountState {
-  signIn?: CountSignalState;
-  mfa?: CountSignalState;
+  signIn?: signals.CountSignalState;
+  mfa?: signals.CountSignalState;
 }
 
-export type BruteForceState = KeyedState<AccountState>;
+export type BruteForceState = keyed.KeyedState<AccountState>;
 
 const ID = 'brute_force';
 const SIGNALS = {
@@ -88,12 +65,18 @@ function countFailure(
   signal: keyof typeof SIGNALS,
 ): Finding | undefined {
   const c = config[signal];
-  const acc = touchKeyed(state, account.key, eventTime(event, now), config.limits, (): AccountState => ({}));
-  const s = acc[signal] ?? newCountSignal(c);
+  const acc = keyed.touchKeyed(
+    state,
+    account.key,
+    signals.eventTime(event, now),
+    config.limits,
+    (): AccountState => ({}),
+  );
+  const s = acc[signal] ?? signals.newCountSignal(c);
   acc[signal] = s;
-  const r = stepCount(s, event, c, now);
+  const r = signals.stepCount(s, event, c, now);
   if (!r.fire) return undefined;
-  return thresholdFinding({
+  return signals.thresholdFinding({
     detector: ID,
     ...SIGNALS[signal],
     subject: account.subject,
@@ -113,23 +96,23 @@ function successAfterFailures(
   config: BruteForceConfig,
   now: number,
 ) {
-  const acc = getKeyed(state, account.key);
-  const at = eventTime(event, now);
-  const failures = peekCount(acc?.signIn, config.signIn, at);
+  const acc = keyed.getKeyed(state, account.key);
+  const at = signals.eventTime(event, now);
+  const failures = signals.peekCount(acc?.signIn, config.signIn, at);
   const first = config.signIn.tiers[0];
   if (!acc?.signIn || !first || failures < first.count) return undefined;
-  const finding = makeFinding({
+  const finding = signals.makeFinding({
     detector: ID,
     kind: 'brute_force.success_after_failures',
     severity: 'high',
     subject: account.subject,
-    summary: `successful sign-in after ${failures} failures within ${describeDuration(config.signIn.windowMs)}`,
+    summary: `successful sign-in after ${failures} failures within ${signals.describeDuration(config.signIn.windowMs)}`,
     event,
     eventIds: [...acc.signIn.ids, event.eventId],
     evidence: { failures, ...(event.ip ? { ip: event.ip } : {}) },
   });
   // The run is over: a later success must not be reported again for the same failures.
-  acc.signIn = newCountSignal(config.signIn);
+  acc.signIn = signals.newCountSignal(config.signIn);
   return finding;
 }
 
@@ -144,22 +127,13 @@ function observe(state: BruteForceState, event: MonitorEvent, config: BruteForce
   return { state, findings: finding ? [finding] : [] };
 }
 
-export const bruteForce: Detector<BruteForceState, BruteForceConfig> = {
-  id: ID,
+export const bruteForce = defineDetector(ID, BRUTE_FORCE_DEFAULTS, {
   description: 'Failed sign-ins and MFA challenges per account, and a success right after a run of failures',
-  defaults: BRUTE_FORCE_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(BRUTE_FORCE_DEFAULTS, input);
-    checkCountSignal(c.signIn, 'signIn');
-    checkCountSignal(c.mfa, 'mfa');
-    checkLimits(c.limits);
-    return c;
+  check(c) {
+    signals.checkCountSignal(c.signIn, 'signIn');
+    signals.checkCountSignal(c.mfa, 'mfa');
   },
-  status: () => ({ active: true }),
-  initialState: () => emptyKeyed<AccountState>(),
+  initialState: () => keyed.emptyKeyed<AccountState>(),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state],
+});

@@ -6,37 +6,18 @@
  * with a rotated-out secret; both deserve an alert, and the token endpoint already charges failures extra.
  */
 import { detailString, type MonitorEvent } from '../../events/domain/decode.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
-import { checkLimits, mergeConfig } from './config.js';
-import type { Detector, Finding } from './finding.js';
-import {
-  type CountSignalConfig,
-  type CountSignalState,
-  checkCountSignal,
-  checkDistinctSignal,
-  type DistinctSignalConfig,
-  type DistinctSignalState,
-  eventTime,
-  newCountSignal,
-  newDistinctSignal,
-  sampleDistinct,
-  stepCount,
-  stepDistinct,
-  thresholdFinding,
-} from './signals.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
+import { mediumThenHigh } from './config.js';
+import { defineDetector } from './define.js';
+import type { Finding } from './finding.js';
+import * as signals from './signals.js';
 
 export interface ClientSecretGuessingConfig {
-  perClient: CountSignalConfig;
-  perAddress: CountSignalConfig;
+  perClient: signals.CountSignalConfig;
+  perAddress: signals.CountSignalConfig;
   /** Distinct client ids failing from one address. */
-  clientIdsPerAddress: DistinctSignalConfig;
-  limits: KeyedLimits;
+  clientIdsPerAddress: signals.DistinctSignalConfig;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -48,40 +29,42 @@ export const CLIENT_SECRET_GUESSING_DEFAULTS: ClientSecretGuessingConfig = {
   perClient: {
     windowMs: 10 * 60_000,
     buckets: 10,
-    tiers: [
-      { count: 10, severity: 'medium' },
-      { count: 50, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(10, 50),
   },
   perAddress: {
     windowMs: 10 * 60_000,
     buckets: 10,
-    tiers: [
-      { count: 20, severity: 'medium' },
-      { count: 200, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(20, 200),
   },
   clientIdsPerAddress: {
     windowMs: 10 * 60_000,
-    tiers: [
-      { count: 5, severity: 'medium' },
-      { count: 25, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(5, 25),
   },
   limits: { maxKeys: 20_000, idleMs: 60 * 60_000 },
 };
 
 interface AddressState {
-  failures: CountSignalState;
-  clientIds?: DistinctSignalState;
+  failures: signals.CountSignalState;
+  clientIds?: signals.DistinctSignalState;
 }
 
 export interface ClientSecretGuessingState {
-  clients: KeyedState<CountSignalState>;
-  addresses: KeyedState<AddressState>;
+  clients: keyed.KeyedState<signals.CountSignalState>;
+  addresses: keyed.KeyedState<AddressState>;
 }
 
 const ID = 'client_secret_guessing';
+
+/** The findings of this detector: what each counts, and the configuration of its signal. */
+const FINDINGS = {
+  client: { what: 'failed authentications of one client', valueName: 'failures', config: 'perClient' },
+  address: { what: 'failed client authentications from one address', valueName: 'failures', config: 'perAddress' },
+  enumeration: {
+    what: 'client ids failed to authenticate from one address',
+    valueName: 'client_ids',
+    config: 'clientIdsPerAddress',
+  },
+} as const;
 
 function observe(
   state: ClientSecretGuessingState,
@@ -91,99 +74,74 @@ function observe(
 ) {
   const findings: Finding[] = [];
   if (event.type !== 'client.authentication_failed') return { state, findings };
-  const at = eventTime(event, now);
+  const at = signals.eventTime(event, now);
   const presented = event.clientId ?? detailString(event, 'presented_client_id', 64);
-  const base = { detector: ID, event };
+  const report = (
+    r: signals.SignalResult,
+    which: keyof typeof FINDINGS,
+    subject: Record<string, string>,
+    eventIds: readonly string[],
+    extra: Finding['evidence'] = {},
+  ) => {
+    if (!r.fire) return;
+    const { what, valueName, config: name } = FINDINGS[which];
+    const windowMs = config[name].windowMs;
+    const kind = `client_secret_guessing.${which}`;
+    findings.push(
+      signals.thresholdFinding({
+        detector: ID,
+        event,
+        kind,
+        subject,
+        value: r.value,
+        tier: r.fire,
+        windowMs,
+        what,
+        valueName,
+        eventIds,
+        extra,
+      }),
+    );
+  };
 
   if (event.clientId) {
     const c = config.perClient;
-    const client = touchKeyed(state.clients, event.clientId, at, config.limits, () => newCountSignal(c));
-    const r = stepCount(client, event, c, now);
-    if (r.fire)
-      findings.push(
-        thresholdFinding({
-          ...base,
-          kind: 'client_secret_guessing.client',
-          subject: { client_id: event.clientId },
-          value: r.value,
-          tier: r.fire,
-          windowMs: c.windowMs,
-          what: 'failed authentications of one client',
-          valueName: 'failures',
-          eventIds: client.ids,
-          extra: event.ip ? { last_ip: event.ip } : {},
-        }),
-      );
+    const client = keyed.touchKeyed(state.clients, event.clientId, at, config.limits, () => signals.newCountSignal(c));
+    const r = signals.stepCount(client, event, c, now);
+    report(r, 'client', { client_id: event.clientId }, client.ids, event.ip ? { last_ip: event.ip } : {});
   }
 
   if (event.ip) {
     const c = config.perAddress;
-    const address = touchKeyed(
+    const address = keyed.touchKeyed(
       state.addresses,
       event.ip,
       at,
       config.limits,
       (): AddressState => ({
-        failures: newCountSignal(c),
+        failures: signals.newCountSignal(c),
       }),
     );
-    const r = stepCount(address.failures, event, c, now);
-    if (r.fire)
-      findings.push(
-        thresholdFinding({
-          ...base,
-          kind: 'client_secret_guessing.address',
-          subject: { ip: event.ip },
-          value: r.value,
-          tier: r.fire,
-          windowMs: c.windowMs,
-          what: 'failed client authentications from one address',
-          valueName: 'failures',
-          eventIds: address.failures.ids,
-        }),
-      );
+    report(signals.stepCount(address.failures, event, c, now), 'address', { ip: event.ip }, address.failures.ids);
     if (presented) {
       const e = config.clientIdsPerAddress;
-      address.clientIds ??= newDistinctSignal();
-      const d = stepDistinct(address.clientIds, event, presented, e, now);
-      if (d.fire)
-        findings.push(
-          thresholdFinding({
-            ...base,
-            kind: 'client_secret_guessing.enumeration',
-            subject: { ip: event.ip },
-            value: d.value,
-            tier: d.fire,
-            windowMs: e.windowMs,
-            what: 'client ids failed to authenticate from one address',
-            valueName: 'client_ids',
-            eventIds: address.clientIds.ids,
-            extra: { sample_client_ids: sampleDistinct(address.clientIds, e, at, 5) },
-          }),
-        );
+      address.clientIds ??= signals.newDistinctSignal();
+      const ids = address.clientIds;
+      const d = signals.stepDistinct(ids, event, presented, e, now);
+      report(d, 'enumeration', { ip: event.ip }, ids.ids, { sample_client_ids: signals.sampleDistinct(ids, e, at, 5) });
     }
   }
   return { state, findings };
 }
 
-export const clientSecretGuessing: Detector<ClientSecretGuessingState, ClientSecretGuessingConfig> = {
-  id: ID,
+export const clientSecretGuessing = defineDetector(ID, CLIENT_SECRET_GUESSING_DEFAULTS, {
   description: 'Failed client authentications per client and per address, and client id enumeration',
-  defaults: CLIENT_SECRET_GUESSING_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(CLIENT_SECRET_GUESSING_DEFAULTS, input);
-    checkCountSignal(c.perClient, 'perClient');
-    checkCountSignal(c.perAddress, 'perAddress');
-    checkDistinctSignal(c.clientIdsPerAddress, 'clientIdsPerAddress');
-    checkLimits(c.limits);
-    return c;
+  check(c) {
+    signals.checkCountSignal(c.perClient, 'perClient');
+    signals.checkCountSignal(c.perAddress, 'perAddress');
+    signals.checkDistinctSignal(c.clientIdsPerAddress, 'clientIdsPerAddress');
   },
-  status: () => ({ active: true }),
-  initialState: () => ({ clients: emptyKeyed(), addresses: emptyKeyed() }),
+  initialState: () => ({ clients: keyed.emptyKeyed(), addresses: keyed.emptyKeyed() }),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state.clients, now, config.limits);
-    expireKeyed(state.addresses, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state.clients, state.addresses],
+});

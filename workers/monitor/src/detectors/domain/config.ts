@@ -68,6 +68,14 @@ export interface Tier {
   severity: Severity;
 }
 
+/** The usual ladder of the defaults: `medium` at one count, `high` at a larger one. */
+export function mediumThenHigh(medium: number, high: number): Tier[] {
+  return [
+    { count: medium, severity: 'medium' },
+    { count: high, severity: 'high' },
+  ];
+}
+
 /** A threshold ladder: counts strictly ascending positive integers, severities never decreasing. */
 export function checkTiers(tiers: readonly Tier[], path: string, maxCount = 10_000): void {
   if (tiers.length === 0) throw new DetectorConfigError(path, 'needs at least one tier');

@@ -7,37 +7,15 @@
  * its sign-ins mostly fail: a shared address also carries the successes of its real users.
  */
 import type { MonitorEvent } from '../../events/domain/decode.js';
-import {
-  type CounterWindow,
-  countWindow,
-  emptyWindow,
-  recordInWindow,
-  type WindowSpec,
-} from '../../windows/domain/counter-window.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  getKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
-import { checkLimits, checkDuration, checkInteger, checkRatio, DetectorConfigError, mergeConfig } from './config.js';
-import type { Detector, Finding } from './finding.js';
-import {
-  checkDistinctSignal,
-  type DistinctSignalConfig,
-  type DistinctSignalState,
-  eventTime,
-  makeFinding,
-  newDistinctSignal,
-  sampleDistinct,
-  stepDistinct,
-  thresholdFinding,
-} from './signals.js';
+import * as counter from '../../windows/domain/counter-window.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
+import { checkDuration, checkInteger, checkRatio, DetectorConfigError, mediumThenHigh } from './config.js';
+import { defineDetector } from './define.js';
+import type { Finding } from './finding.js';
+import * as signals from './signals.js';
 import { accountOf, type NetworkPrefixes, networkSubject, SIGN_IN_FAILURES, type Subject } from './subjects.js';
 
-interface SourceSignalConfig extends DistinctSignalConfig {
+interface SourceSignalConfig extends signals.DistinctSignalConfig {
   /** Fire only when at least this share of the source's sign-ins in the window failed. */
   minFailureRatio: number;
 }
@@ -48,10 +26,10 @@ export interface CredentialStuffingConfig {
   /** Distinct accounts failing from one network (/24, /64 by default): an attacker rotating addresses. */
   perNetwork: SourceSignalConfig & NetworkPrefixes;
   /** Distinct addresses failing against one account: a distributed attack on few accounts. */
-  perAccount: DistinctSignalConfig;
+  perAccount: signals.DistinctSignalConfig;
   /** A success from an address or network that fired within `memoryMs`. */
   successFromFlagged: { enabled: boolean; memoryMs: number };
-  limits: KeyedLimits;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -66,59 +44,50 @@ export const CREDENTIAL_STUFFING_DEFAULTS: CredentialStuffingConfig = {
   perAddress: {
     windowMs: 10 * 60_000,
     minFailureRatio: 0.8,
-    tiers: [
-      { count: 10, severity: 'medium' },
-      { count: 50, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(10, 50),
   },
   perNetwork: {
     windowMs: 10 * 60_000,
     minFailureRatio: 0.8,
     ipv4Prefix: 24,
     ipv6Prefix: 64,
-    tiers: [
-      { count: 20, severity: 'medium' },
-      { count: 100, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(20, 100),
   },
   perAccount: {
     windowMs: 60 * 60_000,
-    tiers: [
-      { count: 10, severity: 'medium' },
-      { count: 50, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(10, 50),
   },
   successFromFlagged: { enabled: true, memoryMs: 60 * 60_000 },
   limits: { maxKeys: 20_000, idleMs: 2 * 60 * 60_000 },
 };
 
 interface SourceState {
-  accounts?: DistinctSignalState;
-  fail: CounterWindow;
-  ok: CounterWindow;
+  accounts?: signals.DistinctSignalState;
+  fail: counter.CounterWindow;
+  ok: counter.CounterWindow;
   /** When this source last fired. */
   flaggedAt?: number;
 }
 
 export interface CredentialStuffingState {
-  addresses: KeyedState<SourceState>;
-  networks: KeyedState<SourceState>;
-  accounts: KeyedState<DistinctSignalState>;
+  addresses: keyed.KeyedState<SourceState>;
+  networks: keyed.KeyedState<SourceState>;
+  accounts: keyed.KeyedState<signals.DistinctSignalState>;
 }
 
 const ID = 'credential_stuffing';
 const RATIO_BUCKETS = 10;
 
-function ratioSpec(c: SourceSignalConfig): WindowSpec {
+function ratioSpec(c: SourceSignalConfig): counter.WindowSpec {
   return { kind: 'bucketed', windowMs: c.windowMs, buckets: RATIO_BUCKETS };
 }
 
 function newSource(c: SourceSignalConfig): SourceState {
-  return { fail: emptyWindow(ratioSpec(c)), ok: emptyWindow(ratioSpec(c)) };
+  return { fail: counter.emptyWindow(ratioSpec(c)), ok: counter.emptyWindow(ratioSpec(c)) };
 }
 
 interface SourceStep {
-  sources: KeyedState<SourceState>;
+  sources: keyed.KeyedState<SourceState>;
   source: Subject;
   c: SourceSignalConfig;
   kind: string;
@@ -130,24 +99,24 @@ function stepSource(
   step: SourceStep,
   account: Subject,
   event: MonitorEvent,
-  limits: KeyedLimits,
+  limits: keyed.KeyedLimits,
   now: number,
 ): Finding | undefined {
   const { sources, source, c, kind, label } = step;
-  const at = eventTime(event, now);
-  const s = touchKeyed(sources, source.key, at, limits, () => newSource(c));
+  const at = signals.eventTime(event, now);
+  const s = keyed.touchKeyed(sources, source.key, at, limits, () => newSource(c));
   const spec = ratioSpec(c);
   const failed = SIGN_IN_FAILURES.has(event.type);
-  recordInWindow(failed ? s.fail : s.ok, at, at, spec);
+  counter.recordInWindow(failed ? s.fail : s.ok, at, at, spec);
   if (!failed) return undefined;
-  s.accounts ??= newDistinctSignal();
-  const fails = countWindow(s.fail, at, spec);
-  const oks = countWindow(s.ok, at, spec);
+  s.accounts ??= signals.newDistinctSignal();
+  const fails = counter.countWindow(s.fail, at, spec);
+  const oks = counter.countWindow(s.ok, at, spec);
   const ratio = fails / Math.max(1, fails + oks);
-  const r = stepDistinct(s.accounts, event, account.key, c, now, () => ratio >= c.minFailureRatio);
+  const r = signals.stepDistinct(s.accounts, event, account.key, c, now, () => ratio >= c.minFailureRatio);
   if (!r.fire) return undefined;
   s.flaggedAt = at;
-  return thresholdFinding({
+  return signals.thresholdFinding({
     detector: ID,
     kind,
     subject: source.subject,
@@ -160,7 +129,7 @@ function stepSource(
     eventIds: s.accounts.ids,
     extra: {
       failure_ratio: Math.round(ratio * 1000) / 1000,
-      sample_accounts: sampleDistinct(s.accounts, c, at, 5),
+      sample_accounts: signals.sampleDistinct(s.accounts, c, at, 5),
     },
   });
 }
@@ -170,18 +139,18 @@ function observe(state: CredentialStuffingState, event: MonitorEvent, config: Cr
   const isSignIn = SIGN_IN_FAILURES.has(event.type) || event.type === 'user.login_succeeded';
   const account = accountOf(event);
   if (!isSignIn || !account || !event.ip) return { state, findings };
-  const at = eventTime(event, now);
+  const at = signals.eventTime(event, now);
   const network = networkSubject(event.ip, config.perNetwork);
   const address: Subject = { key: event.ip, subject: { ip: event.ip } };
 
   if (event.type === 'user.login_succeeded' && config.successFromFlagged.enabled) {
     const memory = config.successFromFlagged.memoryMs;
-    const byAddress = getKeyed(state.addresses, address.key)?.flaggedAt;
-    const byNetwork = network ? getKeyed(state.networks, network.key)?.flaggedAt : undefined;
+    const byAddress = keyed.getKeyed(state.addresses, address.key)?.flaggedAt;
+    const byNetwork = network ? keyed.getKeyed(state.networks, network.key)?.flaggedAt : undefined;
     const flagged = [byAddress, byNetwork].some((t) => t !== undefined && at - t <= memory && at >= t);
     if (flagged) {
       findings.push(
-        makeFinding({
+        signals.makeFinding({
           detector: ID,
           kind: 'credential_stuffing.success_from_flagged_source',
           severity: 'critical',
@@ -217,11 +186,11 @@ function observe(state: CredentialStuffingState, event: MonitorEvent, config: Cr
   }
 
   if (SIGN_IN_FAILURES.has(event.type)) {
-    const acc = touchKeyed(state.accounts, account.key, at, config.limits, newDistinctSignal);
-    const r = stepDistinct(acc, event, event.ip, config.perAccount, now);
+    const acc = keyed.touchKeyed(state.accounts, account.key, at, config.limits, signals.newDistinctSignal);
+    const r = signals.stepDistinct(acc, event, event.ip, config.perAccount, now);
     if (r.fire) {
       findings.push(
-        thresholdFinding({
+        signals.thresholdFinding({
           detector: ID,
           kind: 'credential_stuffing.distributed',
           subject: account.subject,
@@ -232,7 +201,7 @@ function observe(state: CredentialStuffingState, event: MonitorEvent, config: Cr
           what: 'addresses failed to sign in to one account',
           valueName: 'addresses',
           eventIds: acc.ids,
-          extra: { sample_addresses: sampleDistinct(acc, config.perAccount, at, 5) },
+          extra: { sample_addresses: signals.sampleDistinct(acc, config.perAccount, at, 5) },
         }),
       );
     }
@@ -241,35 +210,24 @@ function observe(state: CredentialStuffingState, event: MonitorEvent, config: Cr
 }
 
 function checkSource(c: SourceSignalConfig, path: string): void {
-  checkDistinctSignal(c, path);
+  signals.checkDistinctSignal(c, path);
   checkRatio(c.minFailureRatio, `${path}.minFailureRatio`);
   if (c.windowMs % RATIO_BUCKETS !== 0)
     throw new DetectorConfigError(`${path}.windowMs`, `must be a multiple of ${RATIO_BUCKETS}`);
 }
 
-export const credentialStuffing: Detector<CredentialStuffingState, CredentialStuffingConfig> = {
-  id: ID,
+export const credentialStuffing = defineDetector(ID, CREDENTIAL_STUFFING_DEFAULTS, {
   description:
     'Many accounts failing from one address or network, many addresses failing against one account, and a success from such a source',
-  defaults: CREDENTIAL_STUFFING_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(CREDENTIAL_STUFFING_DEFAULTS, input);
+  check(c) {
     checkSource(c.perAddress, 'perAddress');
     checkSource(c.perNetwork, 'perNetwork');
     checkInteger(c.perNetwork.ipv4Prefix, 'perNetwork.ipv4Prefix', 8, 32);
     checkInteger(c.perNetwork.ipv6Prefix, 'perNetwork.ipv6Prefix', 16, 128);
-    checkDistinctSignal(c.perAccount, 'perAccount');
+    signals.checkDistinctSignal(c.perAccount, 'perAccount');
     checkDuration(c.successFromFlagged.memoryMs, 'successFromFlagged.memoryMs');
-    checkLimits(c.limits);
-    return c;
   },
-  status: () => ({ active: true }),
-  initialState: () => ({ addresses: emptyKeyed(), networks: emptyKeyed(), accounts: emptyKeyed() }),
+  initialState: () => ({ addresses: keyed.emptyKeyed(), networks: keyed.emptyKeyed(), accounts: keyed.emptyKeyed() }),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state.addresses, now, config.limits);
-    expireKeyed(state.networks, now, config.limits);
-    expireKeyed(state.accounts, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state.addresses, state.networks, state.accounts],
+});

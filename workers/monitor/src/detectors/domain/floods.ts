@@ -6,36 +6,23 @@
  * between in `details.suppressed`), so each counts 1 + suppressed.
  */
 import { detailCount, type MonitorEvent } from '../../events/domain/decode.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
-import { checkLimits, checkInteger, mergeConfig } from './config.js';
-import type { Detector, Finding } from './finding.js';
-import {
-  type CountSignalConfig,
-  type CountSignalState,
-  checkCountSignal,
-  eventTime,
-  newCountSignal,
-  stepCount,
-  thresholdFinding,
-} from './signals.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
+import { checkInteger, mediumThenHigh } from './config.js';
+import { defineDetector } from './define.js';
+import type { Finding } from './finding.js';
+import * as signals from './signals.js';
 
 export interface FloodsConfig {
-  rateLimitPerAddress: CountSignalConfig;
-  rateLimitPerClient: CountSignalConfig;
-  rateLimitOverall: CountSignalConfig;
-  registrationPerAddress: CountSignalConfig;
-  registrationOverall: CountSignalConfig;
+  rateLimitPerAddress: signals.CountSignalConfig;
+  rateLimitPerClient: signals.CountSignalConfig;
+  rateLimitOverall: signals.CountSignalConfig;
+  registrationPerAddress: signals.CountSignalConfig;
+  registrationOverall: signals.CountSignalConfig;
   /** Event types that count as a registration. */
   registrationTypes: string[];
   /** Cap on one sampled event's weight: a defective `suppressed` value cannot make a count absurd. */
   maxEventWeight: number;
-  limits: KeyedLimits;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -49,27 +36,18 @@ export const FLOODS_DEFAULTS: FloodsConfig = {
   rateLimitPerAddress: {
     windowMs: 5 * 60_000,
     buckets: 10,
-    tiers: [
-      { count: 100, severity: 'medium' },
-      { count: 1000, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(100, 1000),
   },
   rateLimitPerClient: {
     windowMs: 5 * 60_000,
     buckets: 10,
-    tiers: [
-      { count: 100, severity: 'medium' },
-      { count: 1000, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(100, 1000),
   },
   rateLimitOverall: { windowMs: 5 * 60_000, buckets: 10, tiers: [{ count: 2000, severity: 'high' }] },
   registrationPerAddress: {
     windowMs: 60 * 60_000,
     buckets: 12,
-    tiers: [
-      { count: 10, severity: 'medium' },
-      { count: 100, severity: 'high' },
-    ],
+    tiers: mediumThenHigh(10, 100),
   },
   registrationOverall: { windowMs: 60 * 60_000, buckets: 12, tiers: [{ count: 50, severity: 'high' }] },
   registrationTypes: ['client.registered'],
@@ -78,12 +56,20 @@ export const FLOODS_DEFAULTS: FloodsConfig = {
 };
 
 export interface FloodsState {
-  rateLimitAddresses: KeyedState<CountSignalState>;
-  rateLimitClients: KeyedState<CountSignalState>;
-  rateLimitOverall: CountSignalState;
-  registrationAddresses: KeyedState<CountSignalState>;
-  registrationOverall: CountSignalState;
+  rateLimitAddresses: keyed.KeyedState<signals.CountSignalState>;
+  rateLimitClients: keyed.KeyedState<signals.CountSignalState>;
+  rateLimitOverall: signals.CountSignalState;
+  registrationAddresses: keyed.KeyedState<signals.CountSignalState>;
+  registrationOverall: signals.CountSignalState;
 }
+
+const COUNT_SIGNALS = [
+  'rateLimitPerAddress',
+  'rateLimitPerClient',
+  'rateLimitOverall',
+  'registrationPerAddress',
+  'registrationOverall',
+] as const;
 
 const ID = 'floods';
 
@@ -96,16 +82,16 @@ interface Step {
 
 function step(
   findings: Finding[],
-  s: CountSignalState,
+  s: signals.CountSignalState,
   event: MonitorEvent,
-  c: CountSignalConfig,
+  c: signals.CountSignalConfig,
   now: number,
   how: Step,
 ) {
-  const r = stepCount(s, event, c, now, how.weight);
+  const r = signals.stepCount(s, event, c, now, how.weight);
   if (!r.fire) return;
   findings.push(
-    thresholdFinding({
+    signals.thresholdFinding({
       detector: ID,
       kind: how.kind,
       subject: how.subject,
@@ -120,91 +106,98 @@ function step(
   );
 }
 
+/**
+ * What one event counts towards: per subject (a keyed map of the state, the subject's field on the event) or
+ * overall, with the signal's configuration, the finding's kind and what the summary calls the count.
+ */
+interface Count {
+  config: (typeof COUNT_SIGNALS)[number];
+  kind: string;
+  where:
+    | { map: 'rateLimitAddresses' | 'rateLimitClients' | 'registrationAddresses'; field: 'ip' | 'client_id' }
+    | { overall: 'rateLimitOverall' | 'registrationOverall' };
+  what: (base: string) => string;
+}
+
+const RATE_LIMIT_COUNTS: Count[] = [
+  {
+    config: 'rateLimitPerAddress',
+    kind: 'flood.rate_limit_address',
+    where: { map: 'rateLimitAddresses', field: 'ip' },
+    what: (base) => `${base} for one address`,
+  },
+  {
+    config: 'rateLimitPerClient',
+    kind: 'flood.rate_limit_client',
+    where: { map: 'rateLimitClients', field: 'client_id' },
+    what: (base) => `${base} for one client`,
+  },
+  {
+    config: 'rateLimitOverall',
+    kind: 'flood.rate_limit_overall',
+    where: { overall: 'rateLimitOverall' },
+    what: (base) => base,
+  },
+];
+
+const REGISTRATION_COUNTS: Count[] = [
+  {
+    config: 'registrationPerAddress',
+    kind: 'flood.registration_address',
+    where: { map: 'registrationAddresses', field: 'ip' },
+    what: () => 'registrations from one address',
+  },
+  {
+    config: 'registrationOverall',
+    kind: 'flood.registration_overall',
+    where: { overall: 'registrationOverall' },
+    what: () => 'registrations',
+  },
+];
+
 function observe(state: FloodsState, event: MonitorEvent, config: FloodsConfig, now: number) {
   const findings: Finding[] = [];
-  const at = eventTime(event, now);
-  const keyed = (ks: KeyedState<CountSignalState>, key: string, c: CountSignalConfig) =>
-    touchKeyed(ks, key, at, config.limits, () => newCountSignal(c));
-
+  const at = signals.eventTime(event, now);
+  const count = (counts: Count[], base: string, weight: number) => {
+    for (const { config: name, kind, where, what } of counts) {
+      const c = config[name];
+      let s: signals.CountSignalState;
+      let subject: Record<string, string>;
+      if ('overall' in where) {
+        s = state[where.overall];
+        subject = { scope: 'overall' };
+      } else {
+        const id = where.field === 'ip' ? event.ip : event.clientId;
+        if (!id) continue;
+        s = keyed.touchKeyed(state[where.map], id, at, config.limits, () => signals.newCountSignal(c));
+        subject = { [where.field]: id };
+      }
+      step(findings, s, event, c, now, { kind, subject, what: what(base), weight });
+    }
+  };
   if (event.type === 'rate_limit.exceeded') {
     const weight = Math.min(1 + (detailCount(event, 'suppressed') ?? 0), config.maxEventWeight);
     const endpoint = typeof event.details.endpoint === 'string' ? event.details.endpoint.slice(0, 32) : undefined;
-    const what = `rate-limit refusals${endpoint ? ` (${endpoint})` : ''}`;
-    if (event.ip) {
-      const s = keyed(state.rateLimitAddresses, event.ip, config.rateLimitPerAddress);
-      step(findings, s, event, config.rateLimitPerAddress, now, {
-        kind: 'flood.rate_limit_address',
-        subject: { ip: event.ip },
-        what: `${what} for one address`,
-        weight,
-      });
-    }
-    if (event.clientId) {
-      const s = keyed(state.rateLimitClients, event.clientId, config.rateLimitPerClient);
-      step(findings, s, event, config.rateLimitPerClient, now, {
-        kind: 'flood.rate_limit_client',
-        subject: { client_id: event.clientId },
-        what: `${what} for one client`,
-        weight,
-      });
-    }
-    step(findings, state.rateLimitOverall, event, config.rateLimitOverall, now, {
-      kind: 'flood.rate_limit_overall',
-      subject: { scope: 'overall' },
-      what,
-      weight,
-    });
+    count(RATE_LIMIT_COUNTS, `rate-limit refusals${endpoint ? ` (${endpoint})` : ''}`, weight);
   } else if (config.registrationTypes.includes(event.type) && event.outcome === 'success') {
-    if (event.ip) {
-      const s = keyed(state.registrationAddresses, event.ip, config.registrationPerAddress);
-      step(findings, s, event, config.registrationPerAddress, now, {
-        kind: 'flood.registration_address',
-        subject: { ip: event.ip },
-        what: 'registrations from one address',
-        weight: 1,
-      });
-    }
-    step(findings, state.registrationOverall, event, config.registrationOverall, now, {
-      kind: 'flood.registration_overall',
-      subject: { scope: 'overall' },
-      what: 'registrations',
-      weight: 1,
-    });
+    count(REGISTRATION_COUNTS, 'registrations', 1);
   }
   return { state, findings };
 }
 
-export const floods: Detector<FloodsState, FloodsConfig> = {
-  id: ID,
+export const floods = defineDetector(ID, FLOODS_DEFAULTS, {
   description: 'Rate-limit storms per address, per client and overall; registration floods per address and overall',
-  defaults: FLOODS_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(FLOODS_DEFAULTS, input);
-    for (const k of [
-      'rateLimitPerAddress',
-      'rateLimitPerClient',
-      'rateLimitOverall',
-      'registrationPerAddress',
-      'registrationOverall',
-    ] as const)
-      checkCountSignal(c[k], k);
+  check(c) {
+    for (const k of COUNT_SIGNALS) signals.checkCountSignal(c[k], k);
     checkInteger(c.maxEventWeight, 'maxEventWeight', 1, 1_000_000);
-    checkLimits(c.limits);
-    return c;
   },
-  status: () => ({ active: true }),
   initialState: () => ({
-    rateLimitAddresses: emptyKeyed(),
-    rateLimitClients: emptyKeyed(),
-    rateLimitOverall: newCountSignal(FLOODS_DEFAULTS.rateLimitOverall),
-    registrationAddresses: emptyKeyed(),
-    registrationOverall: newCountSignal(FLOODS_DEFAULTS.registrationOverall),
+    rateLimitAddresses: keyed.emptyKeyed(),
+    rateLimitClients: keyed.emptyKeyed(),
+    rateLimitOverall: signals.newCountSignal(FLOODS_DEFAULTS.rateLimitOverall),
+    registrationAddresses: keyed.emptyKeyed(),
+    registrationOverall: signals.newCountSignal(FLOODS_DEFAULTS.registrationOverall),
   }),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state.rateLimitAddresses, now, config.limits);
-    expireKeyed(state.rateLimitClients, now, config.limits);
-    expireKeyed(state.registrationAddresses, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state.rateLimitAddresses, state.rateLimitClients, state.registrationAddresses],
+});

@@ -11,17 +11,12 @@
  * one VPN sighting among many are judged on the real pairs.
  */
 import type { MonitorEvent } from '../../events/domain/decode.js';
-import {
-  emptyKeyed,
-  expireKeyed,
-  type KeyedLimits,
-  type KeyedState,
-  touchKeyed,
-} from '../../windows/domain/keyed-state.js';
-import { checkDuration, checkInteger, checkLimits, DetectorConfigError, mergeConfig } from './config.js';
-import { type Detector, type Finding, isSeverity, type Severity } from './finding.js';
+import * as keyed from '../../windows/domain/keyed-state.js';
+import { checkDuration, checkInteger, DetectorConfigError } from './config.js';
+import { defineDetector } from './define.js';
+import { type Finding, isSeverity, type Severity } from './finding.js';
 import { haversineKm, speedKmh } from './geo.js';
-import { describeDuration, eventTime, makeFinding } from './signals.js';
+import * as signals from './signals.js';
 
 export interface ImpossibleTravelConfig {
   /**
@@ -38,7 +33,7 @@ export interface ImpossibleTravelConfig {
   maxSightings: number;
   severity: Severity;
   highSeverity: Severity;
-  limits: KeyedLimits;
+  limits: keyed.KeyedLimits;
 }
 
 /**
@@ -62,7 +57,7 @@ export const IMPOSSIBLE_TRAVEL_DEFAULTS: ImpossibleTravelConfig = {
 type Sighting = [number, number, number, string, string, string];
 
 export interface ImpossibleTravelState {
-  users: KeyedState<Sighting[]>;
+  users: keyed.KeyedState<Sighting[]>;
   /** Successful sign-ins seen without location (should be 0 where location is available). */
   unlocated: number;
 }
@@ -76,9 +71,9 @@ function observe(state: ImpossibleTravelState, event: MonitorEvent, config: Impo
     state.unlocated++;
     return { state, findings };
   }
-  const at = eventTime(event, now);
+  const at = signals.eventTime(event, now);
   const { latitude, longitude, country } = event.location;
-  const sightings = touchKeyed(state.users, event.userId, at, config.limits, () => []);
+  const sightings = keyed.touchKeyed(state.users, event.userId, at, config.limits, () => []);
   // Forget what is outside the lookback, then compare with the farthest-implied-speed earlier sighting.
   const recent = sightings.filter((s) => Math.abs(at - s[0]) <= config.lookbackMs);
   let worst: { s: Sighting; km: number; speed: number } | undefined;
@@ -92,12 +87,12 @@ function observe(state: ImpossibleTravelState, event: MonitorEvent, config: Impo
     const elapsed = Math.abs(at - worst.s[0]);
     const fromCountry = worst.s[3];
     findings.push(
-      makeFinding({
+      signals.makeFinding({
         detector: ID,
         kind: 'impossible_travel.sign_in',
         severity: worst.speed > config.highSpeedKmh ? config.highSeverity : config.severity,
         subject: { user_id: event.userId },
-        summary: `sign-ins ${Math.round(worst.km)} km apart within ${elapsed < 60_000 ? 'under a minute' : describeDuration(Math.round(elapsed / 60_000) * 60_000)}`,
+        summary: `sign-ins ${Math.round(worst.km)} km apart within ${elapsed < 60_000 ? 'under a minute' : signals.describeDuration(Math.round(elapsed / 60_000) * 60_000)}`,
         event,
         eventIds: [worst.s[4], event.eventId],
         evidence: {
@@ -119,12 +114,9 @@ function observe(state: ImpossibleTravelState, event: MonitorEvent, config: Impo
   return { state, findings };
 }
 
-export const impossibleTravel: Detector<ImpossibleTravelState, ImpossibleTravelConfig> = {
-  id: ID,
+export const impossibleTravel = defineDetector(ID, IMPOSSIBLE_TRAVEL_DEFAULTS, {
   description: 'Successful sign-ins of one user from places too far apart for the time between them',
-  defaults: IMPOSSIBLE_TRAVEL_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(IMPOSSIBLE_TRAVEL_DEFAULTS, input);
+  check(c) {
     if (!(c.maxSpeedKmh > 0) || !(c.highSpeedKmh >= c.maxSpeedKmh))
       throw new DetectorConfigError('highSpeedKmh', 'must be >= maxSpeedKmh > 0');
     if (!(c.minDistanceKm >= 0 && c.minDistanceKm <= 20_100))
@@ -133,8 +125,6 @@ export const impossibleTravel: Detector<ImpossibleTravelState, ImpossibleTravelC
     checkInteger(c.maxSightings, 'maxSightings', 2, 100);
     if (!isSeverity(c.severity)) throw new DetectorConfigError('severity', 'must be a severity');
     if (!isSeverity(c.highSeverity)) throw new DetectorConfigError('highSeverity', 'must be a severity');
-    checkLimits(c.limits);
-    return c;
   },
   status: (config) =>
     config.locationAvailable
@@ -144,10 +134,7 @@ export const impossibleTravel: Detector<ImpossibleTravelState, ImpossibleTravelC
           reason:
             'no location on events: off Cloudflare, set GEO_HEADERS to the headers the ingress fills from a GeoIP database',
         },
-  initialState: () => ({ users: emptyKeyed(), unlocated: 0 }),
+  initialState: () => ({ users: keyed.emptyKeyed(), unlocated: 0 }),
   observe,
-  compact(state, config, now) {
-    expireKeyed(state.users, now, config.limits);
-    return state;
-  },
-};
+  keyedMaps: (state) => [state.users],
+});

@@ -117,6 +117,20 @@ export function eventTime(event: MonitorEvent, now: number): number {
   return Math.min(event.time, now);
 }
 
+/** Remembers the event on the signal and decides whether `value`, counted at `at`, fires a tier (unless `gate` is off). */
+function settle(
+  s: { ids: string[]; fired?: [number, number] },
+  event: MonitorEvent,
+  c: { tiers: Tier[]; windowMs: number },
+  at: number,
+  value: number,
+  gate = true,
+): SignalResult {
+  remember(s.ids, event.eventId);
+  const level = gate ? tierLevel(c.tiers, value) : -1;
+  return shouldFire(s, level, at, c.windowMs) ? { value, fire: c.tiers[level] } : { value };
+}
+
 export function stepCount(
   s: CountSignalState,
   event: MonitorEvent,
@@ -127,10 +141,7 @@ export function stepCount(
   const spec = windowSpecOf(c);
   const at = eventTime(event, now);
   recordInWindow(s.w, at, at, spec, weight);
-  remember(s.ids, event.eventId);
-  const value = countWindow(s.w, at, spec);
-  const level = tierLevel(c.tiers, value);
-  return shouldFire(s, level, at, c.windowMs) ? { value, fire: c.tiers[level] } : { value };
+  return settle(s, event, c, at, countWindow(s.w, at, spec));
 }
 
 /** Records `value` for the subject; `gate` (default true) can hold back firing, e.g. until a ratio is met. */
@@ -145,10 +156,8 @@ export function stepDistinct(
   const spec = distinctSpecOf(c);
   const at = eventTime(event, now);
   observeDistinct(s.d, value, at, at, spec);
-  remember(s.ids, event.eventId);
   const distinct = countDistinct(s.d, at, spec);
-  const level = gate(distinct) ? tierLevel(c.tiers, distinct) : -1;
-  return shouldFire(s, level, at, c.windowMs) ? { value: distinct, fire: c.tiers[level] } : { value: distinct };
+  return settle(s, event, c, at, distinct, gate(distinct));
 }
 
 export function sampleDistinct(s: DistinctSignalState, c: DistinctSignalConfig, now: number, limit = 10): string[] {

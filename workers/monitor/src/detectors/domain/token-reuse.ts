@@ -5,9 +5,10 @@
  * replay loop adds to the count of one alert instead of opening many.
  */
 import { detailCount, detailString, type MonitorEvent } from '../../events/domain/decode.js';
-import { DetectorConfigError, mergeConfig } from './config.js';
-import { type Detector, type Finding, isSeverity, type Severity } from './finding.js';
-import { makeFinding } from './signals.js';
+import { DetectorConfigError } from './config.js';
+import { defineDetector } from './define.js';
+import { type Finding, isSeverity, type Severity } from './finding.js';
+import * as signals from './signals.js';
 
 export interface TokenReuseConfig {
   refreshTokenReuse: { severity: Severity };
@@ -40,7 +41,7 @@ function observe(state: TokenReuseState, event: MonitorEvent, config: TokenReuse
     const family = detailString(event, 'family_id', 128);
     const generation = detailCount(event, 'generation');
     findings.push(
-      makeFinding({
+      signals.makeFinding({
         detector: ID,
         kind: 'token_reuse.refresh_token',
         severity: config.refreshTokenReuse.severity,
@@ -54,7 +55,7 @@ function observe(state: TokenReuseState, event: MonitorEvent, config: TokenReuse
   } else if (event.type === 'authorization_code.reused') {
     const code = detailString(event, 'code_id', 128);
     findings.push(
-      makeFinding({
+      signals.makeFinding({
         detector: ID,
         kind: 'token_reuse.authorization_code',
         severity: config.authorizationCodeReuse.severity,
@@ -68,18 +69,12 @@ function observe(state: TokenReuseState, event: MonitorEvent, config: TokenReuse
   return { state, findings };
 }
 
-export const tokenReuse: Detector<TokenReuseState, TokenReuseConfig> = {
-  id: ID,
+export const tokenReuse = defineDetector(ID, TOKEN_REUSE_DEFAULTS, {
   description: 'Refresh-token reuse and authorization-code reuse, each alerted on first sight',
-  defaults: TOKEN_REUSE_DEFAULTS,
-  parseConfig(input) {
-    const c = mergeConfig(TOKEN_REUSE_DEFAULTS, input);
+  check(c) {
     for (const k of ['refreshTokenReuse', 'authorizationCodeReuse'] as const)
       if (!isSeverity(c[k].severity)) throw new DetectorConfigError(`${k}.severity`, 'must be a severity');
-    return c;
   },
-  status: () => ({ active: true }),
   initialState: () => ({}),
   observe: (state, event, config) => observe(state, event, config),
-  compact: (state) => state,
-};
+});

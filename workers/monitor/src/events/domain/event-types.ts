@@ -1,12 +1,12 @@
 /**
  * The catalogue of security event types: the ones Workers emit today and the ones sign-in, sessions, consent, MFA
- * and refresh-token rotation will emit. Self-contained (no imports but a type-only check) so `shared/events.ts`
+ * and refresh-token rotation will emit. Self-contained (no imports but a type-only check) so `shared/events/event.ts`
  * can adopt it as its `SecurityEventType` unchanged.
  *
  * Each entry names the `details` fields the monitor reads. Details never carry secrets or tokens: a reused
  * refresh token is identified by its family id, never by its value.
  */
-import type { SecurityEventType } from '../../../../../shared/events.js';
+import type { SecurityEventType } from '../../../../../shared/events/event.js';
 
 export const SECURITY_EVENT_TYPES = [
   // Emitted today.
