@@ -19,6 +19,7 @@ import { BENCH_OUT } from '../lib/platform.mjs';
 import { SERVER_CPU, spawnPinned } from '../lib/proc.mjs';
 import { REFERENCES_DIR, startBareWorker, writeSingleWorkerConfig } from '../lib/references.mjs';
 import { median } from '../lib/report.mjs';
+import { withProcesses } from '../lib/scenario.mjs';
 
 const ENGINE_DIR = join(ROOT, 'bench', 'scenarios', 'policy-engine');
 const q = (s) => JSON.stringify(String(s));
@@ -144,141 +145,132 @@ export default {
   name: 'policy',
   description: 'Cedar decisions: single and batch-of-10 over HTTP at 16 connections, and in-isolate time per decision',
 
-  async setup(ctx) {
-    const stops = [];
-    try {
-      const platform = await ctx.platform();
+  setup: withProcesses(async (ctx, stops) => {
+    const platform = await ctx.platform();
 
-      // In-isolate first, alone on the server core, then stopped so it cannot tax the HTTP measurements.
-      const engine = await startEngineWorker();
-      stops.push(engine.stop);
-      const isolate = await inIsolate(engine.url, ctx.log, 3);
+    // In-isolate first, alone on the server core, then stopped so it cannot tax the HTTP measurements.
+    const engine = await startEngineWorker();
+    stops.push(engine.stop);
+    const isolate = await inIsolate(engine.url, ctx.log, 3);
 
-      const single = {
-        url: `${platform.urls.policy}/v1/authorize`,
-        method: 'POST',
-        headers: JSON_HEADERS,
-        body: JSON.stringify(adminDecision(0)),
-      };
-      const first = await expectDecision(single.url, adminDecision(0), 'platform decision');
-      if (first.decision !== 'Allow' || first.policy_version !== 1)
-        throw new Error(`unexpected decision ${JSON.stringify(first)}`);
-      const batch = {
-        url: `${platform.urls.policy}/v1/authorize/batch`,
-        method: 'POST',
-        headers: JSON_HEADERS,
-        body: JSON.stringify(batchOfTen()),
-      };
-      const batchAnswer = await expectDecision(batch.url, batchOfTen(), 'platform batch');
-      const batchDecisions = batchAnswer.decisions.map((d) => d.decision ?? 'error');
-      if (batchDecisions.length !== 10 || batchDecisions.includes('error'))
-        throw new Error(`unexpected batch ${JSON.stringify(batchAnswer)}`);
-      ctx.log(`policy batch of 10 decides: ${batchDecisions.join(' ')}`);
-      const ceilingDecision = {
-        url: `${engine.url}/decide`,
-        method: 'POST',
-        headers: JSON_HEADERS,
-        body: JSON.stringify(adminDecision(0)),
-      };
-      if ((await expectDecision(ceilingDecision.url, adminDecision(0), 'decision ceiling')).decision !== 'Allow') {
-        throw new Error('decision ceiling disagrees with the platform');
-      }
-      const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
-      stops.push(ok.stop);
-
-      // Cedar's wasm runs in V8's baseline tier until it has been called enough to be optimised: decision
-      // measurements get a longer warm-up than the default.
-      const warm = { warmupSec: Math.max(3, ctx.load.warmupSec) };
-      const measurements = [
-        { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
-        {
-          id: 'decision-ceiling',
-          label: 'decision ceiling: engine behind a bare handler',
-          request: ceilingDecision,
-          load: warm,
-        },
-        {
-          id: 'single',
-          label: 'platform: POST /v1/authorize',
-          request: single,
-          compare: ['decision-ceiling', 'runtime-ceiling'],
-          load: warm,
-        },
-        {
-          id: 'batch',
-          label: 'platform: POST /v1/authorize/batch (10)',
-          request: batch,
-          compare: ['single'],
-          load: warm,
-        },
-        {
-          id: 'single-1c',
-          label: 'platform: POST /v1/authorize, 1 connection',
-          request: single,
-          load: { ...warm, connections: 1 },
-        },
-        {
-          id: 'runtime-1c',
-          label: 'runtime ceiling, 1 connection',
-          request: { url: ok.url },
-          load: { connections: 1 },
-        },
-      ];
-
-      return {
-        measurements,
-        processes: { 'runtime-ceiling': ok.pid, 'engine-worker': engine.pid },
-        targets(r) {
-          const s = r.single;
-          const b = r.batch;
-          const one = r['single-1c'];
-          const ok16 = r['runtime-ceiling'];
-          const shipped = isolate.shipped.us;
-          const generated = isolate.generated.us;
-          const us = (v) => `${Number.isFinite(v) ? v.toFixed(0) : 'n/a'} µs`;
-          return [
-            {
-              label: 'single decision p50 < 1 ms over HTTP at 16 connections (p50 ≈ 16 / throughput on one core)',
-              pass: s.p50 < 1,
-              detail: `p50 ${s.p50} ms, p99 ${s.p99} ms, ${Math.round(s.rps)} decisions/s; runtime ceiling at 16 connections: p50 ${ok16.p50} ms`,
-            },
-            {
-              label: 'single decision p50 over HTTP at 1 connection (no queueing)',
-              info: true,
-              pass: one.p50 < 1,
-              detail: `p50 ${one.p50} ms, p99 ${one.p99} ms, ${Math.round(one.rps)} decisions/s`,
-            },
-            {
-              label: 'batch of 10 at 16 connections',
-              info: true,
-              pass: true,
-              detail: `${Math.round(b.rps * 10)} decisions/s (${Math.round(b.rps)} batches/s), p50 ${b.p50} ms, p99 ${b.p99} ms`,
-            },
-            {
-              label: 'in-isolate decision < 200 µs, shipped set (pre-parsed, sliced)',
-              pass: shipped.decide < 200,
-              detail: `decide ${us(shipped.decide)} (with request parsing ${us(shipped.total)}): Cedar call ${us(shipped.cedar)}, of which marshalling + Cedar's request/entity checks ${us(shipped.cedar_empty_set)}; parse ${us(shipped.parse)}, entities ${us(shipped.entities)}; unsliced ${us(shipped.unsliced)}, re-parsed ${us(shipped.reparsed)}`,
-            },
-            {
-              label: 'in-isolate decision, generated 200-policy set',
-              info: true,
-              pass: true,
-              detail: `decide ${us(generated.decide)} over ${isolate.generated.policies_per_call} of 200 policies and ${isolate.generated.entities_per_call} entities: Cedar call ${us(generated.cedar)}, empty-set call ${us(generated.cedar_empty_set)}; unsliced ${us(generated.unsliced)}, re-parsed ${us(generated.reparsed)}`,
-            },
-            {
-              label: 'decisions: zero errors',
-              pass: [s, b, one].every((m) => m.errors + m.timeouts + m.non2xx === 0),
-              detail: `${s.non2xx + b.non2xx + one.non2xx} non-2xx, ${s.errors + b.errors + one.errors} errors`,
-            },
-          ];
-        },
-        async teardown() {
-          for (const stop of stops.reverse()) await stop().catch(() => {});
-        },
-      };
-    } catch (err) {
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      throw err;
+    const single = {
+      url: `${platform.urls.policy}/v1/authorize`,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify(adminDecision(0)),
+    };
+    const first = await expectDecision(single.url, adminDecision(0), 'platform decision');
+    if (first.decision !== 'Allow' || first.policy_version !== 1)
+      throw new Error(`unexpected decision ${JSON.stringify(first)}`);
+    const batch = {
+      url: `${platform.urls.policy}/v1/authorize/batch`,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify(batchOfTen()),
+    };
+    const batchAnswer = await expectDecision(batch.url, batchOfTen(), 'platform batch');
+    const batchDecisions = batchAnswer.decisions.map((d) => d.decision ?? 'error');
+    if (batchDecisions.length !== 10 || batchDecisions.includes('error'))
+      throw new Error(`unexpected batch ${JSON.stringify(batchAnswer)}`);
+    ctx.log(`policy batch of 10 decides: ${batchDecisions.join(' ')}`);
+    const ceilingDecision = {
+      url: `${engine.url}/decide`,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify(adminDecision(0)),
+    };
+    if ((await expectDecision(ceilingDecision.url, adminDecision(0), 'decision ceiling')).decision !== 'Allow') {
+      throw new Error('decision ceiling disagrees with the platform');
     }
-  },
+    const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
+    stops.push(ok.stop);
+
+    // Cedar's wasm runs in V8's baseline tier until it has been called enough to be optimised: decision
+    // measurements get a longer warm-up than the default.
+    const warm = { warmupSec: Math.max(3, ctx.load.warmupSec) };
+    const measurements = [
+      { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
+      {
+        id: 'decision-ceiling',
+        label: 'decision ceiling: engine behind a bare handler',
+        request: ceilingDecision,
+        load: warm,
+      },
+      {
+        id: 'single',
+        label: 'platform: POST /v1/authorize',
+        request: single,
+        compare: ['decision-ceiling', 'runtime-ceiling'],
+        load: warm,
+      },
+      {
+        id: 'batch',
+        label: 'platform: POST /v1/authorize/batch (10)',
+        request: batch,
+        compare: ['single'],
+        load: warm,
+      },
+      {
+        id: 'single-1c',
+        label: 'platform: POST /v1/authorize, 1 connection',
+        request: single,
+        load: { ...warm, connections: 1 },
+      },
+      {
+        id: 'runtime-1c',
+        label: 'runtime ceiling, 1 connection',
+        request: { url: ok.url },
+        load: { connections: 1 },
+      },
+    ];
+
+    return {
+      measurements,
+      processes: { 'runtime-ceiling': ok.pid, 'engine-worker': engine.pid },
+      targets(r) {
+        const s = r.single;
+        const b = r.batch;
+        const one = r['single-1c'];
+        const ok16 = r['runtime-ceiling'];
+        const shipped = isolate.shipped.us;
+        const generated = isolate.generated.us;
+        const us = (v) => `${Number.isFinite(v) ? v.toFixed(0) : 'n/a'} µs`;
+        return [
+          {
+            label: 'single decision p50 < 1 ms over HTTP at 16 connections (p50 ≈ 16 / throughput on one core)',
+            pass: s.p50 < 1,
+            detail: `p50 ${s.p50} ms, p99 ${s.p99} ms, ${Math.round(s.rps)} decisions/s; runtime ceiling at 16 connections: p50 ${ok16.p50} ms`,
+          },
+          {
+            label: 'single decision p50 over HTTP at 1 connection (no queueing)',
+            info: true,
+            pass: one.p50 < 1,
+            detail: `p50 ${one.p50} ms, p99 ${one.p99} ms, ${Math.round(one.rps)} decisions/s`,
+          },
+          {
+            label: 'batch of 10 at 16 connections',
+            info: true,
+            pass: true,
+            detail: `${Math.round(b.rps * 10)} decisions/s (${Math.round(b.rps)} batches/s), p50 ${b.p50} ms, p99 ${b.p99} ms`,
+          },
+          {
+            label: 'in-isolate decision < 200 µs, shipped set (pre-parsed, sliced)',
+            pass: shipped.decide < 200,
+            detail: `decide ${us(shipped.decide)} (with request parsing ${us(shipped.total)}): Cedar call ${us(shipped.cedar)}, of which marshalling + Cedar's request/entity checks ${us(shipped.cedar_empty_set)}; parse ${us(shipped.parse)}, entities ${us(shipped.entities)}; unsliced ${us(shipped.unsliced)}, re-parsed ${us(shipped.reparsed)}`,
+          },
+          {
+            label: 'in-isolate decision, generated 200-policy set',
+            info: true,
+            pass: true,
+            detail: `decide ${us(generated.decide)} over ${isolate.generated.policies_per_call} of 200 policies and ${isolate.generated.entities_per_call} entities: Cedar call ${us(generated.cedar)}, empty-set call ${us(generated.cedar_empty_set)}; unsliced ${us(generated.unsliced)}, re-parsed ${us(generated.reparsed)}`,
+          },
+          {
+            label: 'decisions: zero errors',
+            pass: [s, b, one].every((m) => m.errors + m.timeouts + m.non2xx === 0),
+            detail: `${s.non2xx + b.non2xx + one.non2xx} non-2xx, ${s.errors + b.errors + one.errors} errors`,
+          },
+        ];
+      },
+    };
+  }),
 };

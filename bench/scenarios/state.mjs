@@ -17,6 +17,7 @@ import { BENCH_OUT } from '../lib/platform.mjs';
 import { SERVER_CPU, spawnPinned, waitForHttp } from '../lib/proc.mjs';
 import { REFERENCES_DIR, startBareWorker } from '../lib/references.mjs';
 import { median } from '../lib/report.mjs';
+import { withProcesses } from '../lib/scenario.mjs';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const BACKENDS = ['memory', 'durable-object', 'redis'];
@@ -107,90 +108,79 @@ export default {
   name: 'state',
   description: 'keyed-state store: ops over HTTP per backend, in-isolate latency and round trips, 50-way contention',
 
-  async setup(ctx) {
-    const stops = [];
-    try {
-      const platform = await ctx.platform();
-      const worker = await startStateWorker(platform.redis);
-      stops.push(worker.stop);
-      const isolate = await inIsolate(worker.url, ctx.log, 3);
-      const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
-      stops.push(ok.stop);
+  setup: withProcesses(async (ctx, stops) => {
+    const platform = await ctx.platform();
+    const worker = await startStateWorker(platform.redis);
+    stops.push(worker.stop);
+    const isolate = await inIsolate(worker.url, ctx.log, 3);
+    const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
+    stops.push(ok.stop);
 
-      // Increments spread over 100 documents: after the warm-up they exist (on Durable Objects, creating an object
-      // is a new SQLite database under workerd, much dearer than using one), and 16 connections seldom meet on one
-      // key.
-      const applyRequest = (backend) => ({
-        url: `${worker.url}/apply`,
-        method: 'POST',
-        headers: JSON_HEADERS,
-        body: JSON.stringify({ backend, machine: 'counter', op: 'add', key: '', spreadKeys: 100, args: 1 }),
-      });
-      for (const b of BACKENDS) {
-        const first = await post(`${worker.url}/apply`, JSON.parse(applyRequest(b).body));
-        if (!(first.result >= 1)) throw new Error(`state worker (${b}) answered ${JSON.stringify(first)}`);
-      }
-      const measurements = [
-        { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
-        ...BACKENDS.map((b) => ({
-          id: `apply-${b}`,
-          label: `state: POST /apply, 100 keys, ${b}`,
-          request: applyRequest(b),
-          compare: ['runtime-ceiling'],
-          serverPids: b === 'redis' ? [worker.pid, platform.pids.redisBridge] : [worker.pid],
-        })),
-      ];
-      const us = (opsPerSec) =>
-        Number.isFinite(opsPerSec) && opsPerSec > 0 ? `${Math.round(1e6 / opsPerSec)} µs` : 'n/a';
-      return {
-        measurements,
-        processes: { 'state-worker': worker.pid, 'runtime-ceiling': ok.pid },
-        targets(r) {
-          const rows = [];
-          for (const b of BACKENDS) {
-            const w = isolate[`${b}-write`];
-            const rd = isolate[`${b}-read`];
-            rows.push({
-              label: `in-isolate, one at a time: ${b}`,
-              info: true,
-              pass: true,
-              detail: `write ${us(w.opsPerSec)}/op (${Math.round(w.opsPerSec)} ops/s), read ${us(rd.opsPerSec)}/op (${Math.round(rd.opsPerSec)} ops/s)${b === 'redis' ? `; round trips per write ${w.roundTripsPerOp}, per read ${rd.roundTripsPerOp}` : ''}`,
-            });
-          }
-          for (const b of ['durable-object', 'redis']) {
-            const h = isolate[`${b}-hot50`];
-            rows.push({
-              label: `50 concurrent writers on one key: ${b}`,
-              info: true,
-              pass: true,
-              detail: `${Math.round(h.opsPerSec)} ops/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, ${h.failures} of ${h.ops} failed${b === 'redis' ? ` (503 contended); ${h.conflictsPerOp?.toFixed(1)} lost races and ${h.roundTripsPerOp?.toFixed(1)} round trips per op, worst op ${h.maxAttempts} attempts` : ''}`,
-            });
-          }
-          rows.push({
-            label: '50 concurrent consumers of one single-use document (redis): exactly one winner',
-            pass:
-              isolate.consume50.winners.every((w) => w === 1) &&
-              isolate.consume50.errors.every((e) => Object.keys(e).length === 0),
-            detail: `winners per round ${isolate.consume50.winners.join(', ')}; ${Math.round(isolate.consume50.ms)} ms for all 50 (median)`,
-          });
-          rows.push({
-            label: 'state over HTTP: zero errors',
-            pass: BACKENDS.every(
-              (b) => r[`apply-${b}`].errors + r[`apply-${b}`].timeouts + r[`apply-${b}`].non2xx === 0,
-            ),
-            detail: BACKENDS.map(
-              (b) => `${b} ${Math.round(r[`apply-${b}`].rps)} ops/s p50 ${r[`apply-${b}`].p50} ms`,
-            ).join('; '),
-          });
-          return rows;
-        },
-        async teardown() {
-          for (const stop of stops.reverse()) await stop().catch(() => {});
-        },
-      };
-    } catch (err) {
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      throw err;
+    // Increments spread over 100 documents: after the warm-up they exist (on Durable Objects, creating an object
+    // is a new SQLite database under workerd, much dearer than using one), and 16 connections seldom meet on one
+    // key.
+    const applyRequest = (backend) => ({
+      url: `${worker.url}/apply`,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ backend, machine: 'counter', op: 'add', key: '', spreadKeys: 100, args: 1 }),
+    });
+    for (const b of BACKENDS) {
+      const first = await post(`${worker.url}/apply`, JSON.parse(applyRequest(b).body));
+      if (!(first.result >= 1)) throw new Error(`state worker (${b}) answered ${JSON.stringify(first)}`);
     }
-  },
+    const measurements = [
+      { id: 'runtime-ceiling', label: 'runtime ceiling: bare workerd "ok"', request: { url: ok.url } },
+      ...BACKENDS.map((b) => ({
+        id: `apply-${b}`,
+        label: `state: POST /apply, 100 keys, ${b}`,
+        request: applyRequest(b),
+        compare: ['runtime-ceiling'],
+        serverPids: b === 'redis' ? [worker.pid, platform.pids.redisBridge] : [worker.pid],
+      })),
+    ];
+    const us = (opsPerSec) =>
+      Number.isFinite(opsPerSec) && opsPerSec > 0 ? `${Math.round(1e6 / opsPerSec)} µs` : 'n/a';
+    return {
+      measurements,
+      processes: { 'state-worker': worker.pid, 'runtime-ceiling': ok.pid },
+      targets(r) {
+        const rows = [];
+        for (const b of BACKENDS) {
+          const w = isolate[`${b}-write`];
+          const rd = isolate[`${b}-read`];
+          rows.push({
+            label: `in-isolate, one at a time: ${b}`,
+            info: true,
+            pass: true,
+            detail: `write ${us(w.opsPerSec)}/op (${Math.round(w.opsPerSec)} ops/s), read ${us(rd.opsPerSec)}/op (${Math.round(rd.opsPerSec)} ops/s)${b === 'redis' ? `; round trips per write ${w.roundTripsPerOp}, per read ${rd.roundTripsPerOp}` : ''}`,
+          });
+        }
+        for (const b of ['durable-object', 'redis']) {
+          const h = isolate[`${b}-hot50`];
+          rows.push({
+            label: `50 concurrent writers on one key: ${b}`,
+            info: true,
+            pass: true,
+            detail: `${Math.round(h.opsPerSec)} ops/s, p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, ${h.failures} of ${h.ops} failed${b === 'redis' ? ` (503 contended); ${h.conflictsPerOp?.toFixed(1)} lost races and ${h.roundTripsPerOp?.toFixed(1)} round trips per op, worst op ${h.maxAttempts} attempts` : ''}`,
+          });
+        }
+        rows.push({
+          label: '50 concurrent consumers of one single-use document (redis): exactly one winner',
+          pass:
+            isolate.consume50.winners.every((w) => w === 1) &&
+            isolate.consume50.errors.every((e) => Object.keys(e).length === 0),
+          detail: `winners per round ${isolate.consume50.winners.join(', ')}; ${Math.round(isolate.consume50.ms)} ms for all 50 (median)`,
+        });
+        rows.push({
+          label: 'state over HTTP: zero errors',
+          pass: BACKENDS.every((b) => r[`apply-${b}`].errors + r[`apply-${b}`].timeouts + r[`apply-${b}`].non2xx === 0),
+          detail: BACKENDS.map(
+            (b) => `${b} ${Math.round(r[`apply-${b}`].rps)} ops/s p50 ${r[`apply-${b}`].p50} ms`,
+          ).join('; '),
+        });
+        return rows;
+      },
+    };
+  }),
 };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ratio } from '../lib/report.mjs';
 import { REFERENCES_DIR, startBareWorker, startOidcPeer } from '../lib/references.mjs';
+import { withProcesses } from '../lib/scenario.mjs';
 
 const JWT_RESOURCE = 'https://api.example.com/jwt';
 const OPAQUE_RESOURCE = 'https://api.example.com/opaque';
@@ -23,15 +24,7 @@ export default {
   name: 'token',
   description: 'token issuance and introspection vs runtime ceiling, token-endpoint ceiling and node-oidc-provider',
 
-  async setup(ctx) {
-    const stops = [];
-    try {
-      return await setupScenario(ctx, stops);
-    } catch (err) {
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      throw err;
-    }
-  },
+  setup: withProcesses(setupScenario),
 };
 
 async function setupScenario(ctx, stops) {
@@ -199,9 +192,6 @@ async function setupScenario(ctx, stops) {
           detail: `${i.p99} vs ${pi.p99} ms`,
         },
       ];
-    },
-    async teardown() {
-      for (const stop of stops.reverse()) await stop().catch(() => {});
     },
   };
 }
