@@ -20,7 +20,9 @@ export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export async function sha256(input: string | Uint8Array): Promise<Uint8Array> {
   const data = typeof input === 'string' ? encoder.encode(input) : input;
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+  // The cast keeps this compiling under the DOM lib too (Node-side tests import it), where digest wants an
+  // ArrayBuffer-backed view; every caller passes one.
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -11,12 +11,15 @@ const TAG = /^[A-Za-z0-9_-]{43}$/;
 /** Imports a secret of at least 32 bytes as an HMAC-SHA256 key. */
 export async function importHmacKey(secret: Uint8Array): Promise<CryptoKey> {
   if (secret.byteLength < 32) throw new Error('an HMAC key needs at least 32 bytes');
-  return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
 }
 
-function message(purpose: string, parts: readonly string[]): Uint8Array {
+function message(purpose: string, parts: readonly string[]): Uint8Array<ArrayBuffer> {
   // Length-prefixed fields: ("a|b", "c") and ("a", "b|c") never produce the same message.
-  return encoder.encode([purpose, ...parts].map((p) => `${p.length}:${p}`).join('|'));
+  return new Uint8Array(encoder.encode([purpose, ...parts].map((p) => `${p.length}:${p}`).join('|')));
 }
 
 export async function hmacTag(key: CryptoKey, purpose: string, parts: readonly string[]): Promise<string> {
@@ -30,5 +33,5 @@ export async function verifyHmacTag(
   tag: unknown,
 ): Promise<boolean> {
   if (typeof tag !== 'string' || !TAG.test(tag)) return false;
-  return crypto.subtle.verify('HMAC', key, base64urlDecode(tag), message(purpose, parts));
+  return crypto.subtle.verify('HMAC', key, new Uint8Array(base64urlDecode(tag)), message(purpose, parts));
 }
