@@ -17,8 +17,9 @@ const q = (s) => JSON.stringify(String(s));
  * @param {string} name  short name, used for the generated config file
  * @param {string} modulePath  the Worker's module
  * @param {Record<string,string>} [vars]  text bindings
+ * @param {string[]} [flags]  compatibility flags (e.g. nodejs_compat)
  */
-export async function startBareWorker(name, modulePath, vars = {}) {
+export async function startBareWorker(name, modulePath, vars = {}, flags = []) {
   const dir = join(BENCH_OUT, 'references', name);
   mkdirSync(dir, { recursive: true });
   const file = basename(modulePath);
@@ -37,6 +38,7 @@ export async function startBareWorker(name, modulePath, vars = {}) {
       'const worker :Workerd.Worker = (',
       `  modules = [(name = ${q(file)}, esModule = embed ${q(file)})],`,
       '  compatibilityDate = "2026-04-26",',
+      `  compatibilityFlags = [${flags.map(q).join(', ')}],`,
       `  bindings = [${bindings.join(', ')}],`,
       ');',
       '',
