@@ -56,6 +56,14 @@ describe('registration of redirect-based clients', () => {
     });
   });
 
+  it('never lets a client declare itself first-party (that skips consent: an operator decision)', () => {
+    const md = validateRedirectClientMetadata(
+      { redirect_uris: ['https://rp.example.com/cb'], first_party: true, firstParty: true, skip_consent: true },
+      policy,
+    );
+    expect(JSON.stringify(md)).not.toMatch(/first|skip/i);
+  });
+
   it('keeps the client_credentials registration as it was', () => {
     const md = validateRedirectClientMetadata({ scope: 'read' }, policy);
     expect(md).toMatchObject({

@@ -55,41 +55,27 @@ export const CLAIMS_SUPPORTED: readonly string[] = [
   ...Object.values(SCOPE_CLAIMS).flat(),
 ];
 
-function claimValue(user: EndUser, claim: string): unknown {
-  switch (claim) {
-    case 'email':
-      return user.email;
-    case 'email_verified':
-      return user.emailVerified;
-    case 'name':
-      return user.name;
-    case 'given_name':
-      return user.givenName;
-    case 'family_name':
-      return user.familyName;
-    case 'nickname':
-      return user.nickname;
-    case 'preferred_username':
-      return user.preferredUsername;
-    case 'picture':
-      return user.picture;
-    case 'locale':
-      return user.locale;
-    case 'zoneinfo':
-      return user.zoneinfo;
-    case 'updated_at':
-      return user.updatedAt;
-    default:
-      return undefined;
-  }
-}
+/** Where each claim's value comes from. */
+const CLAIM_VALUES: Readonly<Record<string, (user: EndUser) => unknown>> = {
+  email: (u) => u.email,
+  email_verified: (u) => u.emailVerified,
+  name: (u) => u.name,
+  given_name: (u) => u.givenName,
+  family_name: (u) => u.familyName,
+  nickname: (u) => u.nickname,
+  preferred_username: (u) => u.preferredUsername,
+  picture: (u) => u.picture,
+  locale: (u) => u.locale,
+  zoneinfo: (u) => u.zoneinfo,
+  updated_at: (u) => u.updatedAt,
+};
 
 /** The user claims released by `scopes` (without `sub`). */
 export function claimsForScopes(user: EndUser, scopes: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const scope of scopes) {
     for (const claim of SCOPE_CLAIMS[scope] ?? []) {
-      const value = claimValue(user, claim);
+      const value = CLAIM_VALUES[claim]?.(user);
       if (value !== undefined && value !== '') out[claim] = value;
     }
   }
