@@ -32,7 +32,7 @@
 //   platform(): Promise<Platform>   // started once, shared by all scenarios: { urls: {auth, policy, admin, monitor},
 //                                   // env, secrets: {REGISTRATION_TOKEN, ADMIN_BOOTSTRAP_TOKEN}, redis, logs,
 //                                   // serverPids: workerd + both bridges + the Redis server }
-//   startBareWorker(name, modulePath, vars?)  // lib/references.mjs: a one-module workerd Worker on the server core
+//   startBareWorker(name, modulePath, vars?, flags?)  // lib/references.mjs: a one-module workerd Worker on the server core
 //   load: { connections, durationSec, warmupSec }
 //   log(msg)
 // }

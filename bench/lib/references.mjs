@@ -17,8 +17,9 @@ const q = (s) => JSON.stringify(String(s));
  * @param {string} name  short name, used for the generated config file
  * @param {string} modulePath  the Worker's module
  * @param {Record<string,string>} [vars]  text bindings
+ * @param {string[]} [flags]  compatibility flags (e.g. nodejs_compat)
  */
-export async function startBareWorker(name, modulePath, vars = {}) {
+export async function startBareWorker(name, modulePath, vars = {}, flags = []) {
   const dir = join(BENCH_OUT, 'references', name);
   mkdirSync(dir, { recursive: true });
   const file = basename(modulePath);
@@ -26,7 +27,7 @@ export async function startBareWorker(name, modulePath, vars = {}) {
   const port = await freePort();
   const bindings = Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`);
   const modules = [`(name = ${q(file)}, esModule = embed ${q(file)})`];
-  const config = writeSingleWorkerConfig(join(dir, 'config.capnp'), port, modules, bindings);
+  const config = writeSingleWorkerConfig(join(dir, 'config.capnp'), port, modules, bindings, flags);
   const proc = spawnPinned(SERVER_CPU, WORKERD_BIN, ['serve', config], { cwd: ROOT });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttpAny(url, proc);
@@ -35,9 +36,10 @@ export async function startBareWorker(name, modulePath, vars = {}) {
 
 /**
  * Writes the workerd config of one Worker (`modules`, `bindings`: capnp list items, embed paths relative to the
- * config's folder) listening on 127.0.0.1:`port`, with the platform's compatibility date. Returns the path.
+ * config's folder) listening on 127.0.0.1:`port`, with the platform's compatibility date and `flags`. Returns the
+ * path.
  */
-export function writeSingleWorkerConfig(path, port, modules, bindings = []) {
+export function writeSingleWorkerConfig(path, port, modules, bindings = [], flags = []) {
   writeFileSync(
     path,
     [
@@ -49,6 +51,7 @@ export function writeSingleWorkerConfig(path, port, modules, bindings = []) {
       'const worker :Workerd.Worker = (',
       `  modules = [${modules.join(', ')}],`,
       '  compatibilityDate = "2026-04-26",',
+      `  compatibilityFlags = [${flags.map(q).join(', ')}],`,
       `  bindings = [${bindings.join(', ')}],`,
       ');',
       '',
