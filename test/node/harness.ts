@@ -62,10 +62,18 @@ export const TEST_REDIS_GRANT: RedisGrant = {
   scripts: [REDIS_SCRIPTS.tokenBucket],
 };
 
+/** Where the data plane's servers are: by default the machine's (DATABASE_URL / REDIS_URL or the defaults). */
+export interface DataPlaneServers {
+  /** A database URL on the Postgres server to create this run's database on (e.g. through a cuttable forwarder). */
+  adminDatabaseUrl?: string;
+  /** A Redis server of the test's own (a private redis-server when the test must wipe or stop it). */
+  redisUrl?: string;
+}
+
 /** The data plane alone: a fresh database and key prefix on the machine's Postgres and Redis, plus both bridges. */
-export async function startTestDataPlane(): Promise<TestDataPlane> {
-  const adminUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+export async function startTestDataPlane(servers: DataPlaneServers = {}): Promise<TestDataPlane> {
+  const adminUrl = servers.adminDatabaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const redisUrl = servers.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const suffix = randomBytes(6).toString('hex');
   const dbName = `esp_test_${suffix}`;
   const redisPrefix = `esp-test-${suffix}:`;
@@ -117,8 +125,10 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 }
 
 /** The whole platform: data plane + the four Workers in one workerd on free loopback ports. */
-export async function startPlatform(opts: { env?: Record<string, string> } = {}): Promise<Platform> {
-  const dp = await startTestDataPlane();
+export async function startPlatform(
+  opts: { env?: Record<string, string>; servers?: DataPlaneServers } = {},
+): Promise<Platform> {
+  const dp = await startTestDataPlane(opts.servers);
   const doStorageDir = mkdtempSync(join(tmpdir(), 'esp-do-'));
   let env = { ...dp.env, ...opts.env };
   let workerd: Awaited<ReturnType<typeof startWorkerd>> | undefined;

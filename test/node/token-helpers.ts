@@ -6,7 +6,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { nodePool } from '../../scripts/lib/platform.mjs';
-import { type Platform, startPlatform } from './harness.js';
+import { type DataPlaneServers, type Platform, startPlatform } from './harness.js';
 
 export interface TokenPlatform {
   platform: Platform;
@@ -22,11 +22,15 @@ export interface TokenPlatform {
 
 export const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
-export async function startTokenPlatform(env: Record<string, string> = {}): Promise<TokenPlatform> {
+export async function startTokenPlatform(
+  env: Record<string, string> = {},
+  servers?: DataPlaneServers,
+): Promise<TokenPlatform> {
   const kek = new Uint8Array(randomBytes(32));
   const registrationToken = randomBytes(32).toString('base64url');
   const adminToken = randomBytes(32).toString('base64url');
   const platform = await startPlatform({
+    servers,
     env: {
       KEY_ENCRYPTION_KEY: Buffer.from(kek).toString('base64'),
       REGISTRATION_TOKEN: registrationToken,
