@@ -133,7 +133,6 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'key-maintenance') as K8sObject;
     authSpec = workerPodSpec(objects, 'auth');
     const policySpec = workerPodSpec(objects, 'policy');
-    const monitorSpec = workerPodSpec(objects, 'monitor');
     dp = await startTestDataPlane();
     // The Secrets of README section 2, by `name/key`: each Worker its own Redis token (the bridge's grants).
     secrets = {
@@ -144,23 +143,15 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       'edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN': randomBytes(32).toString('base64url'),
       'edge-security-auth-secrets/REGISTRATION_TOKEN': randomBytes(32).toString('base64url'),
       'edge-security-policy-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.policy as string,
-      'edge-security-monitor-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.monitor as string,
     };
-    const [portA, portB, portPolicy, portMonitor] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [portA, portB, portPolicy] = [await freePort(), await freePort(), await freePort()];
     proxy = new RoundRobinProxy([
       { name: 'auth-a', host: '127.0.0.1', port: portA },
       { name: 'auth-b', host: '127.0.0.1', port: portB },
     ]);
     issuer = await proxy.start();
-    const monitorAddr = `127.0.0.1:${portMonitor}`;
     const policyAddr = `127.0.0.1:${portPolicy}`;
-    await startWorker('monitor', 'monitor', monitorSpec, portMonitor, {}, podEnv(monitorSpec));
-    await startWorker('policy', 'policy', policySpec, portPolicy, { monitor: monitorAddr }, podEnv(policySpec));
+    await startWorker('policy', 'policy', policySpec, portPolicy, {}, podEnv(policySpec));
     authEnv = {
       ...podEnv(authSpec),
       // Every request here comes from 127.0.0.1 (the proxy writes X-Forwarded-For as ingress-nginx does), so the
@@ -174,7 +165,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       RATE_LIMIT_IP_REGISTER_CAPACITY: '100000',
       RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND: '100000',
     };
-    const peers = { policy: policyAddr, monitor: monitorAddr };
+    const peers = { policy: policyAddr };
     [replicaA, replicaB] = await Promise.all([
       startWorker('auth-a', 'auth', authSpec, portA, peers, authEnv),
       startWorker('auth-b', 'auth', authSpec, portB, peers, authEnv),

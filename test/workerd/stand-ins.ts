@@ -1,6 +1,5 @@
 // What the Workers' unit-test configurations (workers/*/vitest.config.ts) share: tests inside workerd with the
-// Worker's own wrangler.toml, a data plane nobody listens on (port 9, so an accidental store access fails loudly)
-// and a stand-in for the monitor Worker their bindings name.
+// Worker's own wrangler.toml and a data plane nobody listens on (port 9, so an accidental store access fails loudly).
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
@@ -15,17 +14,11 @@ const UNREACHABLE_DATA_PLANE = {
   UPSTASH_REDIS_REST_TOKEN: 'unused',
 };
 
-const MONITOR_STAND_IN = {
-  name: 'edge-security-monitor',
-  modules: true,
-  script: 'export default { fetch: () => new Response(null, { status: 204 }) };',
-};
-
 export function workerTestConfig(opts: {
   root: string;
   wranglerConfig: string;
   bindings: Record<string, string>;
-  /** Stand-ins for the other services the Worker binds (the monitor's is added). */
+  /** Stand-ins for the other services the Worker binds. */
   workers?: Record<string, unknown>[];
   serviceBindings?: Record<string, string>;
   include: string[];
@@ -34,7 +27,7 @@ export function workerTestConfig(opts: {
   const miniflare = {
     bindings: { ...UNREACHABLE_DATA_PLANE, ...opts.bindings },
     serviceBindings: opts.serviceBindings,
-    workers: [...(opts.workers ?? []), MONITOR_STAND_IN],
+    workers: opts.workers ?? [],
   } as Miniflare;
   return defineConfig({
     root: opts.root,
