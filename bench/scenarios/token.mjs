@@ -193,6 +193,14 @@ async function setupScenario(ctx, stops) {
         serverPids: distant.serverPids,
         compare: ['introspect'],
       },
+      // At 16 connections on one core p50 includes queueing; one connection shows the round trips alone.
+      {
+        id: 'introspect-distant-1c',
+        label: `distant (${rtt} ms): POST /oauth/introspect, 1 connection`,
+        request: introspectAt(distant.urls.auth),
+        serverPids: distant.serverPids,
+        load: { connections: 1 },
+      },
     );
   }
   // First requests on a cold isolate (workerd restarted, nothing sent to it before): one of each per round.
@@ -316,6 +324,15 @@ function tokenTargets(r, rtt) {
         detail: `p50 ${ms(id.p50)} vs ${ms(rtt + 2)}; p99 ${ms(id.p99)} (local ${ms(i.p99)}); ${Math.round(id.rps)} req/s; ${errorsOf(id)} errors`,
       },
     );
+    const one = r['introspect-distant-1c'];
+    if (one) {
+      out.push({
+        label: `distant data plane (${rtt} ms RTT): introspection at 1 connection (no queueing)`,
+        info: true,
+        pass: true,
+        detail: `p50 ${ms(one.p50)} = ${(one.p50 / rtt).toFixed(2)} RTT, p99 ${ms(one.p99)}; ${errorsOf(one)} errors`,
+      });
+    }
   } else {
     out.push({ label: 'distant data plane', info: true, pass: true, detail: 'not measured (--rtt 0)' });
   }
