@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench [-- <scenario>...] [--rounds N] [--duration S] [--warmup S]`
+// `npm run bench [-- <scenario>...] [--rounds N] [--duration S] [--warmup S] [--connections N] [--rtt MS]
+//   [--peer-untuned]`
 //
 // Runs every bench/scenarios/*.mjs (or the named ones) under bare workerd, never wrangler dev: the platform as
 // `npm start` runs it (generated workerd config, Postgres and Redis bridges, the machine's real Postgres and
@@ -7,6 +8,11 @@
 // generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU). Every scenario's
 // measurements are repeated for several rounds (default 3), interleaved so machine noise hits all of them alike,
 // and medians are reported with ratios, PASS/MISS per target, and JSON in .bench-out/ (latest.json).
+//
+// Options scenarios read (ctx.options):
+//   --rtt MS (BENCH_DATA_RTT_MS, default 40): the distant data plane: scenarios that support it also measure a
+//     replica whose bridges delay every Postgres and Redis round trip by MS; 0 skips those measurements.
+//   --peer-untuned (BENCH_PEER_UNTUNED=1): also measure node-oidc-provider as it comes (bench/references/oidc-peer.mjs).
 //
 // Scenario contract. A scenario is a module in bench/scenarios/ whose default export is
 //
@@ -17,12 +23,19 @@
 //       measurements: [{
 //         id: 'token',                      // unique within the scenario
 //         label: 'platform: POST /oauth/token',
-//         request: { url, method?, headers?, body? },   // one fixed HTTP request, sent at ctx.load.connections
+//         // A load measurement: one HTTP request, sent at ctx.load.connections for the duration. Either fixed,
+//         // or an async function called before every run (to mint single-use credentials, say); `rotate` in it:
+//         // lib/load-worker.mjs.
+//         request: { url, method?, headers?, body?, rotate? } | async () => request,
+//         // Or a single-request measurement: called once per round, it resolves to the latency of what it timed
+//         // (a first request after a restart, say). Reported as the median and the worst of the rounds.
+//         sample?: async () => ({ ms: number, ok: boolean, cpuMs?: number, detail?: string }),
 //         compare?: ['token-ceiling', ...],  // ids of measurements to print ratios against
-//         serverPids?: [pid, ...],          // processes doing the server's work: CPU time per request is reported
+//         serverPids?: [pid, ...] | () => [pid, ...],  // processes doing the server's work: CPU per request
 //         load?: { connections?, durationSec?, warmupSec? },  // overrides of the defaults, rarely needed
 //       }],
-//       targets?(results) -> [{ label, pass: boolean, info?: boolean, detail: string }],  // info: no target, printed INFO
+//       targets?(results) -> [{ label, pass: boolean, info?: boolean, detail: string }],  // info: printed INFO
+//       async checks?() -> [same shape as targets],  // correctness checks, run once after the rounds
 //       processes?: { name: pid },          // for the record
 //       async teardown?(),
 //     }
@@ -31,12 +44,14 @@
 // ctx = {
 //   platform(): Promise<Platform>   // started once, shared by all scenarios: { urls: {auth, policy, admin, monitor},
 //                                   // env, secrets: {REGISTRATION_TOKEN, ADMIN_BOOTSTRAP_TOKEN}, redis, logs,
-//                                   // serverPids: workerd + both bridges + the Redis server }
+//                                   // serverPids: workerd + both bridges + the Redis server,
+//                                   // replica({ dataRttMs }): another workerd on the same data (lib/platform.mjs) }
 //   startBareWorker(name, modulePath, vars?, flags?)  // lib/references.mjs: a one-module workerd Worker on the server core
 //   load: { connections, durationSec, warmupSec }
+//   options: { dataRttMs, peerUntuned }
 //   log(msg)
 // }
-// Measurement requests must succeed with 2xx; anything else is counted as non-2xx and shown.
+// Load measurements must succeed with 2xx; anything else is counted as non-2xx and shown.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,15 +59,25 @@ import { LOAD_DEFAULTS, runLoad } from './lib/load.mjs';
 import { BENCH_OUT, buildPlatform, startPlatform } from './lib/platform.mjs';
 import { LOAD_CPU, SERVER_CPU } from './lib/proc.mjs';
 import { startBareWorker } from './lib/references.mjs';
-import { printScenario, printTargets, summarize, writeResults } from './lib/report.mjs';
+import { printScenario, printTargets, summarize, summarizeSamples, writeResults } from './lib/report.mjs';
 
 const SCENARIOS_DIR = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'scenarios');
 
 function parseArgs(argv) {
-  const opts = { names: [], rounds: Number(process.env.BENCH_ROUNDS ?? 3), load: { ...LOAD_DEFAULTS } };
+  const opts = {
+    names: [],
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+    load: { ...LOAD_DEFAULTS },
+    options: {
+      dataRttMs: Number(process.env.BENCH_DATA_RTT_MS ?? 40),
+      peerUntuned: process.env.BENCH_PEER_UNTUNED === '1',
+    },
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--rounds') opts.rounds = Number(argv[++i]);
+    else if (a === '--rtt') opts.options.dataRttMs = Number(argv[++i]);
+    else if (a === '--peer-untuned') opts.options.peerUntuned = true;
     else if (a === '--duration') opts.load.durationSec = Number(argv[++i]);
     else if (a === '--warmup') opts.load.warmupSec = Number(argv[++i]);
     else if (a === '--connections') opts.load.connections = Number(argv[++i]);
@@ -60,6 +85,9 @@ function parseArgs(argv) {
     else opts.names.push(a);
   }
   if (!(opts.rounds >= 1)) throw new Error('--rounds must be >= 1');
+  const rtt = opts.options.dataRttMs;
+  if (!Number.isInteger(rtt) || rtt < 0 || rtt > 10_000)
+    throw new Error('--rtt must be whole milliseconds, 0 to 10000');
   return opts;
 }
 
@@ -97,6 +125,7 @@ async function main() {
   const cleanups = [];
   const ctx = {
     load: opts.load,
+    options: opts.options,
     log,
     startBareWorker,
     platform() {
@@ -119,7 +148,7 @@ async function main() {
       serverCpu: SERVER_CPU,
       loadCpu: LOAD_CPU,
     },
-    options: { rounds: opts.rounds, ...opts.load },
+    options: { rounds: opts.rounds, ...opts.load, ...opts.options },
     loadAverageAtStart: (await import('node:os')).loadavg(),
     scenarios: {},
   };
@@ -141,23 +170,43 @@ async function main() {
         const rounds = Object.fromEntries(run.measurements.map((m) => [m.id, []]));
         for (let round = 1; round <= opts.rounds; round++) {
           for (const m of run.measurements) {
-            const r = await runLoad(m.request, { ...opts.load, ...m.load, serverPids: m.serverPids ?? [] });
+            const where = `${scenario.name} round ${round}/${opts.rounds} ${m.id}`;
+            if (m.sample) {
+              const r = await m.sample();
+              rounds[m.id].push(r);
+              log(`${where}: ${r.ok ? '' : 'FAILED '}${r.ms.toFixed(1)} ms${r.detail ? ` (${r.detail})` : ''}`);
+              continue;
+            }
+            const request = typeof m.request === 'function' ? await m.request() : m.request;
+            const serverPids = (typeof m.serverPids === 'function' ? m.serverPids() : m.serverPids) ?? [];
+            const r = await runLoad(request, { ...opts.load, ...m.load, serverPids });
             rounds[m.id].push(r);
             log(
-              `${scenario.name} round ${round}/${opts.rounds} ${m.id}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${Number.isFinite(r.cpuUsPerRequest) ? `, CPU ${Math.round(r.cpuUsPerRequest)} us/req` : ''}, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`,
+              `${where}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${Number.isFinite(r.cpuUsPerRequest) ? `, CPU ${Math.round(r.cpuUsPerRequest)} us/req` : ''}, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`,
             );
             // Let deferred work (waitUntil) drain so one measurement does not tax the next.
             await new Promise((resolve) => setTimeout(resolve, 300));
           }
         }
-        const results = Object.fromEntries(Object.entries(rounds).map(([id, rs]) => [id, summarize(rs)]));
+        const results = Object.fromEntries(
+          run.measurements.map((m) => [m.id, m.sample ? summarizeSamples(rounds[m.id]) : summarize(rounds[m.id])]),
+        );
         const targets = run.targets ? run.targets(results) : [];
+        if (run.checks) {
+          log(`${scenario.name}: checks`);
+          targets.push(...(await run.checks()));
+        }
         misses += targets.filter((t) => !t.info && !t.pass).length;
         printScenario({ name: scenario.name, measurements: run.measurements }, results);
         printTargets(scenario.name, targets);
         report.scenarios[scenario.name] = {
           description: scenario.description,
-          measurements: run.measurements.map(({ id, label, compare }) => ({ id, label, compare })),
+          measurements: run.measurements.map(({ id, label, compare, sample }) => ({
+            id,
+            label,
+            compare,
+            kind: sample ? 'sample' : 'load',
+          })),
           results,
           targets,
           processes: run.processes,
@@ -172,6 +221,10 @@ async function main() {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   }
   report.durationSec = Math.round((performance.now() - started) / 1000);
+  report.loadAverageAtEnd = (await import('node:os')).loadavg();
+  const load = (l) => l.map((v) => v.toFixed(2)).join(' ');
+  log(`load average at start ${load(report.loadAverageAtStart)}, at end ${load(report.loadAverageAtEnd)}`);
+  if (opts.rounds < 3) log(`${opts.rounds} round(s): medians of fewer than 3 rounds are not valid against the targets`);
   const file = writeResults(BENCH_OUT, report);
   log(
     `done in ${report.durationSec} s; results in ${file}; ${misses === 0 ? 'all targets PASS' : `${misses} target(s) MISS`}`,

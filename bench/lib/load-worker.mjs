@@ -1,32 +1,77 @@
 // Runs one autocannon measurement (after an optional warm-up) and prints its summary as one JSON line. Started by
 // load.mjs pinned to the load core, so the load generator never shares a core with the server it measures.
 // Prints `WARMED` between warm-up and measurement, so the parent starts its server-CPU accounting there.
+//
+// Latency percentiles are computed here from every 2xx response time of the measured run (autocannon's own
+// histogram keeps whole milliseconds, too coarse for targets under a millisecond).
+//
+// `spec.rotate` = { param, field, tokens }: single-use credentials (rotating refresh tokens). Each request takes
+// one from the pool and sends it as `param` (appended to the form body); a 2xx answer's JSON `field` goes back
+// into the pool. Tokens in flight when a run stops are lost, so the pool must start with a margin over the number
+// of connections; a request finding the pool empty goes out without one and is counted as an error answer.
 import autocannon from 'autocannon';
 
 const spec = JSON.parse(process.argv[2]);
-const run = (durationSec) =>
-  autocannon({
+const pool = spec.rotate ? [...spec.rotate.tokens] : null;
+
+function rotatingRequest({ param, field }) {
+  return {
+    setupRequest(req) {
+      const token = pool.pop();
+      const extra = token === undefined ? '' : `${param}=${encodeURIComponent(token)}`;
+      return { ...req, body: spec.body ? `${spec.body}&${extra}` : extra };
+    },
+    onResponse(status, body) {
+      if (status < 200 || status >= 300) return;
+      try {
+        const next = JSON.parse(body)[field];
+        if (typeof next === 'string') pool.push(next);
+      } catch {
+        // not JSON: the chain ends here
+      }
+    },
+  };
+}
+
+function run(durationSec, record) {
+  const instance = autocannon({
     url: spec.url,
     method: spec.method ?? 'GET',
     headers: spec.headers ?? {},
     body: spec.body,
+    ...(spec.rotate ? { requests: [rotatingRequest(spec.rotate)] } : {}),
     connections: spec.connections,
     pipelining: 1,
     duration: durationSec,
     timeout: 10,
   });
+  if (record) {
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) record.push(ms);
+    });
+  }
+  return instance;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
 
 if (spec.warmupSec > 0) await run(spec.warmupSec);
 process.stdout.write('WARMED\n');
-const result = await run(spec.durationSec);
+const times = [];
+const result = await run(spec.durationSec, times);
+times.sort((a, b) => a - b);
+const round = (v) => Math.round(v * 1000) / 1000;
 process.stdout.write(
   `${JSON.stringify({
     rps: result.requests.average,
     requests: result.requests.total,
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    max: result.latency.max,
+    p50: round(percentile(times, 50)),
+    p90: round(percentile(times, 90)),
+    p99: round(percentile(times, 99)),
+    max: round(times.at(-1) ?? Number.NaN),
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,

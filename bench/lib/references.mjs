@@ -76,20 +76,29 @@ async function waitForHttpAny(url, proc, timeoutMs = 15_000) {
   }
 }
 
-/** node-oidc-provider with client_credentials, JWT and opaque access tokens, introspection. */
-export async function startOidcPeer() {
+/**
+ * node-oidc-provider with client_credentials, JWT and opaque access tokens, introspection and (profile `tuned`)
+ * refresh with rotation; `profile` is `tuned` (the default: configured for speed) or `untuned` (as it comes).
+ * See references/oidc-peer.mjs for every setting and why.
+ */
+export async function startOidcPeer(profile = 'tuned', nodeArgs = []) {
   const port = await freePort();
   let info;
   const ready = new Promise((resolve) => {
     info = resolve;
   });
-  const proc = spawnPinned(SERVER_CPU, process.execPath, [join(REFERENCES_DIR, 'oidc-peer.mjs'), String(port)], {
-    cwd: ROOT,
-    env: { NODE_ENV: 'production' },
-    onLine: (line) => {
-      if (line.startsWith('{')) info(JSON.parse(line));
+  const proc = spawnPinned(
+    SERVER_CPU,
+    process.execPath,
+    [...nodeArgs, join(REFERENCES_DIR, 'oidc-peer.mjs'), String(port), profile],
+    {
+      cwd: ROOT,
+      env: { NODE_ENV: 'production' },
+      onLine: (line) => {
+        if (line.startsWith('{')) info(JSON.parse(line));
+      },
     },
-  });
+  );
   const started = await Promise.race([
     ready,
     proc.exited.then((code) => {
@@ -98,12 +107,5 @@ export async function startOidcPeer() {
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/.well-known/openid-configuration`, proc);
-  return {
-    url,
-    clientId: started.clientId,
-    clientSecret: started.clientSecret,
-    pid: proc.child.pid,
-    stop: proc.stop,
-    logs: proc.logs,
-  };
+  return { ...started, url, pid: proc.child.pid, stop: proc.stop, logs: proc.logs };
 }

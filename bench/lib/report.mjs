@@ -32,6 +32,20 @@ export function summarize(rounds) {
   };
 }
 
+/** Single-request measurements: median and worst latency over the rounds, and how many failed. */
+export function summarizeSamples(samples) {
+  const ms = samples.map((s) => s.ms);
+  return {
+    kind: 'sample',
+    rounds: samples.length,
+    p50: median(ms),
+    max: Math.max(...ms),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    failed: samples.filter((s) => !s.ok).length,
+    perRound: samples.map((s) => ({ ms: Math.round(s.ms * 10) / 10, ok: s.ok, cpuMs: s.cpuMs, detail: s.detail })),
+  };
+}
+
 const fmt = (n, digits = 0) =>
   Number.isFinite(n)
     ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
@@ -51,15 +65,28 @@ export function ratio(a, b) {
 export function printScenario(scenario, results, write = console.log) {
   const labels = Object.fromEntries(scenario.measurements.map((m) => [m.id, m.label]));
   write(`\n== ${scenario.name}: medians of ${results[scenario.measurements[0].id]?.rounds ?? 0} rounds ==`);
+  // p50/p99: of every 2xx response time in the measured run (lib/load-worker.mjs), to the microsecond.
   write(
     `${pad('measurement', 48)}${lpad('req/s', 9)}${lpad('p50 ms', 8)}${lpad('p99 ms', 8)}${lpad('CPU us/req', 12)}${lpad('errors', 8)}${lpad('non-2xx', 9)}`,
   );
+  const samples = scenario.measurements.filter((m) => results[m.id]?.kind === 'sample');
   for (const m of scenario.measurements) {
     const r = results[m.id];
-    if (!r) continue;
+    if (!r || r.kind === 'sample') continue;
     write(
-      `${pad(m.label, 48)}${lpad(fmt(r.rps), 9)}${lpad(fmt(r.p50, 1), 8)}${lpad(fmt(r.p99, 1), 8)}${lpad(fmt(r.cpuUsPerRequest), 12)}${lpad(r.errors + r.timeouts, 8)}${lpad(r.non2xx, 9)}`,
+      `${pad(m.label, 48)}${lpad(fmt(r.rps), 9)}${lpad(fmt(r.p50, 2), 8)}${lpad(fmt(r.p99, 2), 8)}${lpad(fmt(r.cpuUsPerRequest), 12)}${lpad(r.errors + r.timeouts, 8)}${lpad(r.non2xx, 9)}`,
     );
+  }
+  if (samples.length) {
+    write(
+      `\n${pad('single request (one per round)', 48)}${lpad('median ms', 11)}${lpad('worst ms', 10)}${lpad('CPU ms', 9)}${lpad('failed', 8)}`,
+    );
+    for (const m of samples) {
+      const r = results[m.id];
+      write(
+        `${pad(m.label, 48)}${lpad(fmt(r.p50, 1), 11)}${lpad(fmt(r.max, 1), 10)}${lpad(fmt(r.cpuMs, 1), 9)}${lpad(r.failed, 8)}`,
+      );
+    }
   }
   for (const m of scenario.measurements) {
     if (!m.compare?.length || !results[m.id]) continue;

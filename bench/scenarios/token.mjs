@@ -1,34 +1,63 @@
-// Scenario `token`: POST /oauth/token (client_credentials, client_secret_basic) and POST /oauth/introspect
-// on the platform, beside three references: the runtime ceiling (bare workerd answering `ok`), the token-endpoint
-// ceiling (bare workerd doing only the unavoidable work) and the peer (node-oidc-provider), all on the server core.
-import { join } from 'node:path';
+// Scenario `token`: POST /oauth/token (client_credentials, client_secret_basic, ES256, rate limiting on) and
+// POST /oauth/introspect of a valid JWT on the platform, beside three references: the runtime ceiling (bare workerd
+// answering `ok`), the token-endpoint ceiling (bare workerd doing only the unavoidable work) and the peer
+// (node-oidc-provider configured for speed, references/oidc-peer.mjs), all on the server core.
+//
+// Two more workerd processes run on the same data plane (lib/platform.mjs replicas):
+// - a local one: revocation through the first process must be seen by it at once (a check), and its first
+//   requests after a restart give the cold-isolate latency;
+// - a distant one (unless --rtt 0): its bridges delay every Postgres and Redis round trip by the RTT (default
+//   40 ms), as an edge location far from the database region sees them. Token issuance must not notice (no remote
+//   round trip on its steady-state path); introspection may cost one round trip.
 import { createHash } from 'node:crypto';
-import { ratio } from '../lib/report.mjs';
+import { join } from 'node:path';
+import { basicAuth, expectJson, formRequest, timed } from '../lib/oauth.mjs';
 import { REFERENCES_DIR, startBareWorker, startOidcPeer } from '../lib/references.mjs';
+import { coldRequestSample, revocationCheck } from '../lib/replicas.mjs';
+import { ratio } from '../lib/report.mjs';
 import { withProcesses } from '../lib/scenario.mjs';
 
 const JWT_RESOURCE = 'https://api.example.com/jwt';
 const OPAQUE_RESOURCE = 'https://api.example.com/opaque';
-const FORM = 'application/x-www-form-urlencoded';
-
-const basic = (id, secret) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
-async function expectJson(res, what) {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text);
-}
 
 export default {
   name: 'token',
-  description: 'token issuance and introspection vs runtime ceiling, token-endpoint ceiling and node-oidc-provider',
+  description:
+    'token issuance and introspection vs runtime ceiling, token-endpoint ceiling and node-oidc-provider; distant data plane; cold isolates; revocation across processes',
 
   setup: withProcesses(setupScenario),
 };
 
+/** The peer's two requests; its tokens are minted again before every run (they expire after 600 s). */
+async function peerRequests(peer) {
+  const auth = basicAuth(peer.clientId, peer.clientSecret);
+  const token = formRequest(
+    `${peer.url}/token`,
+    auth,
+    `grant_type=client_credentials&scope=read&resource=${encodeURIComponent(JWT_RESOURCE)}`,
+  );
+  const jwt = await expectJson(await fetch(token.url, token), 'peer token');
+  if (jwt.access_token.split('.').length !== 3) throw new Error('peer did not issue a JWT access token');
+  const introspect = async () => {
+    const opaque = await expectJson(
+      await fetch(token.url, {
+        ...token,
+        body: `grant_type=client_credentials&scope=read&resource=${encodeURIComponent(OPAQUE_RESOURCE)}`,
+      }),
+      'peer opaque token',
+    );
+    const request = formRequest(`${peer.url}/token/introspection`, auth, `token=${opaque.access_token}`);
+    const answer = await expectJson(await fetch(request.url, request), 'peer introspection');
+    if (answer.active !== true) throw new Error(`peer introspection: ${JSON.stringify(answer)}`);
+    return request;
+  };
+  await introspect();
+  return { token, introspect };
+}
+
 async function setupScenario(ctx, stops) {
   const platform = await ctx.platform();
+  const rtt = ctx.options.dataRttMs;
 
   // The platform: register a client (RFC 7591, with the initial access token), check one token and introspection.
   const registered = await expectJson(
@@ -44,70 +73,44 @@ async function setupScenario(ctx, stops) {
     }),
     'client registration',
   );
-  const auth = basic(registered.client_id, registered.client_secret);
-  const tokenRequest = {
-    url: `${platform.urls.auth}/oauth/token`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: auth },
-    body: 'grant_type=client_credentials&scope=read',
+  const auth = basicAuth(registered.client_id, registered.client_secret);
+  const tokenAt = (base) => formRequest(`${base}/oauth/token`, auth, 'grant_type=client_credentials&scope=read');
+  const tokenRequest = tokenAt(platform.urls.auth);
+  const issue = async () =>
+    (await expectJson(await fetch(tokenRequest.url, tokenRequest), 'platform token')).access_token;
+  const introspectAt = (base) => async () => formRequest(`${base}/oauth/introspect`, auth, `token=${await issue()}`);
+  const introspectOnce = (base) => async (token) => {
+    const r = await timed(formRequest(`${base}/oauth/introspect`, auth, `token=${token}`));
+    if (!r.ok) throw new Error(`introspection at ${base}: HTTP ${r.status} ${r.text}`);
+    return { active: JSON.parse(r.text).active === true, ms: r.ms };
   };
-  const issued = await expectJson(await fetch(tokenRequest.url, tokenRequest), 'platform token');
-  const introspectRequest = {
-    url: `${platform.urls.auth}/oauth/introspect`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: auth },
-    body: `token=${issued.access_token}`,
-  };
-  const introspected = await expectJson(
-    await fetch(introspectRequest.url, introspectRequest),
-    'platform introspection',
-  );
-  if (introspected.active !== true) throw new Error(`platform introspection: ${JSON.stringify(introspected)}`);
+  if (!(await introspectOnce(platform.urls.auth)(await issue())).active) throw new Error('platform introspection');
+  const activeAnswer = (status, text) => status === 200 && JSON.parse(text).active === true;
 
   // Reference 1: runtime ceiling.
   const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
   stops.push(ok.stop);
 
   // Reference 2: token-endpoint ceiling, with the same kind of credentials (a 256-bit secret, stored hashed).
-  const ceilingSecret = registered.client_secret;
   const ceiling = await startBareWorker('token-ceiling', join(REFERENCES_DIR, 'token-ceiling-worker.js'), {
     CLIENT_ID: registered.client_id,
-    CLIENT_SECRET_SHA256: createHash('sha256').update(ceilingSecret).digest('hex'),
+    CLIENT_SECRET_SHA256: createHash('sha256').update(registered.client_secret).digest('hex'),
   });
   stops.push(ceiling.stop);
   const ceilingRequest = { ...tokenRequest, url: `${ceiling.url}/oauth/token` };
   await expectJson(await fetch(ceilingRequest.url, ceilingRequest), 'token-endpoint ceiling');
 
-  // Reference 3: the peer.
-  const peer = await startOidcPeer();
+  // Reference 3: the peer, tuned; as it comes too when asked (--peer-untuned).
+  const peer = await startOidcPeer('tuned');
   stops.push(peer.stop);
-  const peerAuth = basic(peer.clientId, peer.clientSecret);
-  const peerTokenRequest = {
-    url: `${peer.url}/token`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: peerAuth },
-    body: `grant_type=client_credentials&scope=read&resource=${encodeURIComponent(JWT_RESOURCE)}`,
-  };
-  const peerJwt = await expectJson(await fetch(peerTokenRequest.url, peerTokenRequest), 'peer token');
-  if (peerJwt.access_token.split('.').length !== 3) throw new Error('peer did not issue a JWT access token');
-  const peerOpaque = await expectJson(
-    await fetch(peerTokenRequest.url, {
-      ...peerTokenRequest,
-      body: `grant_type=client_credentials&scope=read&resource=${encodeURIComponent(OPAQUE_RESOURCE)}`,
-    }),
-    'peer opaque token',
-  );
-  const peerIntrospectRequest = {
-    url: `${peer.url}/token/introspection`,
-    method: 'POST',
-    headers: { 'content-type': FORM, authorization: peerAuth },
-    body: `token=${peerOpaque.access_token}`,
-  };
-  const peerIntrospected = await expectJson(
-    await fetch(peerIntrospectRequest.url, peerIntrospectRequest),
-    'peer introspection',
-  );
-  if (peerIntrospected.active !== true) throw new Error(`peer introspection: ${JSON.stringify(peerIntrospected)}`);
+  const peerReq = await peerRequests(peer);
+  const untuned = ctx.options.peerUntuned ? await startOidcPeer('untuned') : undefined;
+  if (untuned) stops.push(untuned.stop);
+  const untunedReq = untuned ? await peerRequests(untuned) : undefined;
+
+  // Replicas on the same data plane.
+  const local = await platform.replica();
+  const distant = rtt > 0 ? await platform.replica({ dataRttMs: rtt }) : undefined;
 
   const measurements = [
     {
@@ -125,7 +128,7 @@ async function setupScenario(ctx, stops) {
     {
       id: 'peer-token',
       label: 'peer: node-oidc-provider POST /token (JWT)',
-      request: peerTokenRequest,
+      request: peerReq.token,
       serverPids: [peer.pid],
     },
     {
@@ -138,60 +141,202 @@ async function setupScenario(ctx, stops) {
     {
       id: 'peer-introspect',
       label: 'peer: node-oidc-provider introspection',
-      request: peerIntrospectRequest,
+      request: peerReq.introspect,
       serverPids: [peer.pid],
     },
     {
       id: 'introspect',
       label: 'platform: POST /oauth/introspect',
-      request: introspectRequest,
+      request: introspectAt(platform.urls.auth),
       serverPids: platform.serverPids,
       compare: ['peer-introspect', 'runtime-ceiling'],
     },
   ];
+  if (untuned) {
+    measurements.push(
+      {
+        id: 'peer-untuned-token',
+        label: 'peer as it comes: POST /token (JWT)',
+        request: untunedReq.token,
+        serverPids: [untuned.pid],
+        compare: ['peer-token'],
+      },
+      {
+        id: 'peer-untuned-introspect',
+        label: 'peer as it comes: introspection',
+        request: untunedReq.introspect,
+        serverPids: [untuned.pid],
+        compare: ['peer-introspect'],
+      },
+    );
+  }
+  if (distant) {
+    measurements.push(
+      {
+        id: 'token-distant',
+        label: `distant (${rtt} ms): POST /oauth/token`,
+        request: tokenAt(distant.urls.auth),
+        serverPids: distant.serverPids,
+        compare: ['token'],
+      },
+      {
+        id: 'introspect-distant',
+        label: `distant (${rtt} ms): POST /oauth/introspect`,
+        request: introspectAt(distant.urls.auth),
+        serverPids: distant.serverPids,
+        compare: ['introspect'],
+      },
+      // At 16 connections on one core p50 includes queueing; one connection shows the round trips alone.
+      {
+        id: 'introspect-distant-1c',
+        label: `distant (${rtt} ms): POST /oauth/introspect, 1 connection`,
+        request: introspectAt(distant.urls.auth),
+        serverPids: distant.serverPids,
+        load: { connections: 1 },
+      },
+    );
+  }
+  // First requests on a cold isolate (workerd restarted, nothing sent to it before): one of each per round.
+  for (const [where, replica] of [['local', local], ...(distant ? [[`distant (${rtt} ms)`, distant]] : [])]) {
+    const id = where === 'local' ? 'local' : 'distant';
+    measurements.push(
+      {
+        id: `cold-token-${id}`,
+        label: `${where}: first token request, cold isolate`,
+        sample: coldRequestSample(replica, async () => tokenAt(replica.urls.auth)),
+      },
+      {
+        id: `cold-introspect-${id}`,
+        label: `${where}: first introspection, cold isolate`,
+        sample: coldRequestSample(replica, introspectAt(replica.urls.auth), activeAnswer),
+      },
+    );
+  }
 
   return {
     measurements,
-    processes: { 'runtime-ceiling': ok.pid, 'token-ceiling': ceiling.pid, peer: peer.pid },
-    targets(r) {
-      const t = r.token;
-      const c = r['token-ceiling'];
-      const p = r['peer-token'];
-      const i = r.introspect;
-      const pi = r['peer-introspect'];
-      const x = (v) => `${Number.isFinite(v) ? v.toFixed(2) : 'n/a'}x`;
+    processes: {
+      'runtime-ceiling': ok.pid,
+      'token-ceiling': ceiling.pid,
+      peer: peer.pid,
+      'peer-untuned': untuned?.pid,
+    },
+    targets: (r) => tokenTargets(r, rtt),
+    async checks() {
+      const introspectors = [
+        { name: 'same process', introspect: introspectOnce(platform.urls.auth) },
+        { name: 'second process', introspect: introspectOnce(local.urls.auth) },
+        ...(distant ? [{ name: `distant process (${rtt} ms)`, introspect: introspectOnce(distant.urls.auth) }] : []),
+      ];
+      const revoke = async (token) => {
+        const r = await timed(formRequest(`${platform.urls.auth}/oauth/revoke`, auth, `token=${token}`));
+        if (!r.ok) throw new Error(`revocation: HTTP ${r.status} ${r.text}`);
+      };
+      const result = await revocationCheck({ issue, revoke, introspectors });
       return [
         {
-          label: 'token issuance >= 0.6x token-endpoint ceiling req/s',
-          pass: ratio(t.rps, c.rps) >= 0.6,
-          detail: `${Math.round(t.rps)} vs ${Math.round(c.rps)} req/s = ${x(ratio(t.rps, c.rps))}`,
-        },
-        {
-          label: 'token issuance >= 2x peer req/s',
-          pass: ratio(t.rps, p.rps) >= 2,
-          detail: `${Math.round(t.rps)} vs ${Math.round(p.rps)} req/s = ${x(ratio(t.rps, p.rps))}`,
-        },
-        {
-          label: 'token issuance p99 <= 1.5x token-endpoint ceiling p99',
-          pass: ratio(t.p99, c.p99) <= 1.5,
-          detail: `${t.p99} vs ${c.p99} ms = ${x(ratio(t.p99, c.p99))}`,
-        },
-        {
-          label: 'token issuance: zero errors',
-          pass: t.errors + t.timeouts + t.non2xx === 0,
-          detail: `${t.errors} errors, ${t.timeouts} timeouts, ${t.non2xx} non-2xx over ${t.requests} requests`,
-        },
-        {
-          label: 'introspection >= 1x peer req/s',
-          pass: ratio(i.rps, pi.rps) >= 1,
-          detail: `${Math.round(i.rps)} vs ${Math.round(pi.rps)} req/s = ${x(ratio(i.rps, pi.rps))}`,
-        },
-        {
-          label: 'introspection p99 <= peer p99',
-          pass: i.p99 <= pi.p99,
-          detail: `${i.p99} vs ${pi.p99} ms`,
+          label: 'revocation through one process is seen at once through every process on the data plane',
+          ...result,
         },
       ];
     },
   };
+}
+
+const x = (v) => `${Number.isFinite(v) ? v.toFixed(2) : 'n/a'}x`;
+const ms = (v) => `${Number.isFinite(v) ? v.toFixed(2) : 'n/a'} ms`;
+const errorsOf = (m) => m.errors + m.timeouts + m.non2xx;
+
+function tokenTargets(r, rtt) {
+  const t = r.token;
+  const c = r['token-ceiling'];
+  const p = r['peer-token'];
+  const i = r.introspect;
+  const pi = r['peer-introspect'];
+  const out = [
+    {
+      label: 'token issuance (rate limiting on) >= 0.6x token-endpoint ceiling req/s',
+      pass: ratio(t.rps, c.rps) >= 0.6,
+      detail: `${Math.round(t.rps)} vs ${Math.round(c.rps)} req/s = ${x(ratio(t.rps, c.rps))}`,
+    },
+    {
+      label: "token issuance >= 2x peer's JWT client_credentials req/s",
+      pass: ratio(t.rps, p.rps) >= 2,
+      detail: `${Math.round(t.rps)} vs ${Math.round(p.rps)} req/s = ${x(ratio(t.rps, p.rps))}`,
+    },
+    {
+      label: 'token issuance p99 <= 1.5x token-endpoint ceiling p99',
+      pass: ratio(t.p99, c.p99) <= 1.5,
+      detail: `${ms(t.p99)} vs ${ms(c.p99)} = ${x(ratio(t.p99, c.p99))}`,
+    },
+    {
+      label: 'token issuance: zero errors',
+      pass: errorsOf(t) === 0,
+      detail: `${t.errors} errors, ${t.timeouts} timeouts, ${t.non2xx} non-2xx over ${t.requests} requests`,
+    },
+    {
+      label: "introspection of a valid JWT >= 1x peer's (opaque, in memory) req/s",
+      pass: ratio(i.rps, pi.rps) >= 1,
+      detail: `${Math.round(i.rps)} vs ${Math.round(pi.rps)} req/s = ${x(ratio(i.rps, pi.rps))}`,
+    },
+    {
+      label: "introspection p99 <= peer's p99",
+      pass: i.p99 <= pi.p99,
+      detail: `${ms(i.p99)} vs ${ms(pi.p99)} = ${x(ratio(i.p99, pi.p99))}`,
+    },
+  ];
+  for (const [id, base] of [
+    ['peer-untuned-token', 'peer-token'],
+    ['peer-untuned-introspect', 'peer-introspect'],
+  ]) {
+    const u = r[id];
+    const b = r[base];
+    if (!u) continue;
+    out.push({
+      label: `peer as it comes vs tuned: ${id.endsWith('token') ? 'JWT client_credentials' : 'introspection'}`,
+      info: true,
+      pass: true,
+      detail: `${Math.round(u.rps)} vs ${Math.round(b.rps)} req/s = ${x(ratio(u.rps, b.rps))}; CPU ${Math.round(u.cpuUsPerRequest)} vs ${Math.round(b.cpuUsPerRequest)} us/req; p99 ${ms(u.p99)} vs ${ms(b.p99)}`,
+    });
+  }
+  const td = r['token-distant'];
+  const id = r['introspect-distant'];
+  if (td && id) {
+    out.push(
+      {
+        label: `distant data plane (${rtt} ms RTT): token issuance p50 rises < 1 ms over local`,
+        pass: td.p50 - t.p50 < 1 && errorsOf(td) === 0,
+        detail: `p50 ${ms(td.p50)} vs ${ms(t.p50)} local = +${ms(td.p50 - t.p50)}; p99 ${ms(td.p99)} (local ${ms(t.p99)}); ${Math.round(td.rps)} req/s; ${errorsOf(td)} errors`,
+      },
+      {
+        label: `distant data plane (${rtt} ms RTT): introspection p50 <= RTT + 2 ms`,
+        pass: id.p50 <= rtt + 2 && errorsOf(id) === 0,
+        detail: `p50 ${ms(id.p50)} vs ${ms(rtt + 2)}; p99 ${ms(id.p99)} (local ${ms(i.p99)}); ${Math.round(id.rps)} req/s; ${errorsOf(id)} errors`,
+      },
+    );
+    const one = r['introspect-distant-1c'];
+    if (one) {
+      out.push({
+        label: `distant data plane (${rtt} ms RTT): introspection at 1 connection (no queueing)`,
+        info: true,
+        pass: true,
+        detail: `p50 ${ms(one.p50)} = ${(one.p50 / rtt).toFixed(2)} RTT, p99 ${ms(one.p99)}; ${errorsOf(one)} errors`,
+      });
+    }
+  } else {
+    out.push({ label: 'distant data plane', info: true, pass: true, detail: 'not measured (--rtt 0)' });
+  }
+  for (const where of ['local', 'distant']) {
+    const ct = r[`cold-token-${where}`];
+    const ci = r[`cold-introspect-${where}`];
+    if (!ct || !ci) continue;
+    out.push({
+      label: `first request on a cold isolate, ${where === 'local' ? 'local data plane' : `distant data plane (${rtt} ms RTT)`}`,
+      // A failed first request is a MISS; otherwise the figures are for the record.
+      info: ct.failed + ci.failed === 0,
+      pass: false,
+      detail: `token ${ms(ct.p50)} (worst ${ms(ct.max)}), introspection ${ms(ci.p50)} (worst ${ms(ci.max)}); ${ct.failed + ci.failed} failed`,
+    });
+  }
+  return out;
 }

@@ -6,6 +6,8 @@
  *   PG_BRIDGE_MAX_CONNECTIONS   default 1000
  *   PG_BRIDGE_MAX_BUFFERED_BYTES  per direction, default 1048576
  *   PG_BRIDGE_IDLE_TIMEOUT_MS   default 600000 (0 disables)
+ *   PG_BRIDGE_SIMULATED_RTT_MS  benchmarks only: delay every round trip as a database this far away would
+ *                               (simulated-rtt.ts); default 0, off
  *   LOG_LEVEL                   debug | info | warn | error (default info)
  */
 import { envInt, envListen, envRequired, jsonLineLogger, runService } from './cli.js';
@@ -26,6 +28,7 @@ runService(log, async () => {
     maxConnections: envInt('PG_BRIDGE_MAX_CONNECTIONS', undefined),
     maxBufferedBytes: envInt('PG_BRIDGE_MAX_BUFFERED_BYTES', undefined),
     idleTimeoutMs: envInt('PG_BRIDGE_IDLE_TIMEOUT_MS', 600_000),
+    simulatedRttMs: envInt('PG_BRIDGE_SIMULATED_RTT_MS', 0),
     log,
   });
   return () => bridge.close();

@@ -8,6 +8,8 @@
  *   REDIS_BRIDGE_KEY_PREFIX      the Workers' REDIS_KEY_PREFIX; grants' key patterns are under it (default '')
  *   REDIS_BRIDGE_POOL_SIZE       Redis connections, default 4
  *   REDIS_BRIDGE_MAX_BODY_BYTES  default 1048576
+ *   REDIS_BRIDGE_SIMULATED_RTT_MS  benchmarks only: delay every request as a Redis this far away would
+ *                                (simulated-rtt.ts); default 0, off
  *   LOG_LEVEL                    debug | info | warn | error (default info)
  */
 import { envInt, envListen, envRequired, jsonLineLogger, runService } from './cli.js';
@@ -36,6 +38,7 @@ runService(log, async () => {
     keyPrefix: process.env.REDIS_BRIDGE_KEY_PREFIX ?? '',
     poolSize: envInt('REDIS_BRIDGE_POOL_SIZE', undefined),
     maxBodyBytes: envInt('REDIS_BRIDGE_MAX_BODY_BYTES', undefined),
+    simulatedRttMs: envInt('REDIS_BRIDGE_SIMULATED_RTT_MS', 0),
     log,
   });
   // The bridge starts even while Redis is down (GET /health says 503); just report it.

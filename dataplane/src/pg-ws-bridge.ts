@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { describeError, type LogFn, safeLog } from './log.js';
 import { dialableHost, formatHostPort, listen, parseHostPort } from './net-util.js';
+import { DelayLine, simulatedRtt } from './simulated-rtt.js';
 
 export interface PgBridgeOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -38,6 +39,12 @@ export interface PgBridgeOptions {
   maxMessageBytes?: number;
   /** Close a connection after this long without traffic either way; 0 (default) disables. */
   idleTimeoutMs?: number;
+  /**
+   * Benchmarks only: simulate a data plane this many milliseconds away (simulated-rtt.ts). Every Postgres
+   * protocol round trip then costs this RTT (half each way) and opening a connection two (TCP handshake, then the
+   * WebSocket upgrade). 0 (default) is off.
+   */
+  simulatedRttMs?: number;
   log?: LogFn;
 }
 
@@ -86,6 +93,13 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
   const maxConnections = opts.maxConnections ?? 1000;
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 0;
+  const rttMs = simulatedRtt(opts.simulatedRttMs);
+  // Each direction of a connection goes through its own delay line; off, actions run at once.
+  const direction = (): ((run: () => void) => void) => {
+    if (rttMs === 0) return (run) => run();
+    const line = new DelayLine(rttMs / 2);
+    return (run) => line.push(run);
+  };
 
   const stats: PgBridgeStats = {
     active: 0,
@@ -156,7 +170,14 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
     if (open.size >= maxConnections) return refuse(503, 'too many connections', { address: key });
     // ws validates the handshake itself and answers 400 on a bad one; the callback runs
     // synchronously here (no verifyClient, no extensions), so the limit check above holds.
-    wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, target.host, target.port, key, req.socket.remoteAddress));
+    const upgrade = () =>
+      wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, target.host, target.port, key, req.socket.remoteAddress));
+    if (rttMs === 0) return upgrade();
+    // Simulated distance: the TCP handshake and the upgrade request and answer, one RTT each.
+    setTimeout(() => {
+      if (closing) return refuse(503, 'shutting down');
+      if (!socket.destroyed) upgrade();
+    }, 2 * rttMs);
   });
 
   function bridge(ws: WebSocket, host: string, port: number, address: string, remote: string | undefined): void {
@@ -173,6 +194,8 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
     let finished = false;
     let up = 0;
     let down = 0;
+    const toPostgres = direction();
+    const toClient = direction();
     tcp.setNoDelay(true);
     tcp.setKeepAlive(true, 60_000);
     if (idleTimeoutMs > 0) tcp.setTimeout(idleTimeoutMs);
@@ -214,12 +237,14 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       up += chunk.length;
       stats.bytesToPostgres += chunk.length;
-      if (tcp.destroyed) return;
-      tcp.write(chunk);
-      if (tcp.writableLength > maxBuffered && !ws.isPaused) {
-        ws.pause();
-        tcp.once('drain', () => ws.resume());
-      }
+      toPostgres(() => {
+        if (tcp.destroyed) return;
+        tcp.write(chunk);
+        if (tcp.writableLength > maxBuffered && !ws.isPaused) {
+          ws.pause();
+          tcp.once('drain', () => ws.resume());
+        }
+      });
     });
 
     // Postgres → client. ws has no 'drain' event; the per-send callback fires once the frame is
@@ -227,12 +252,14 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
     tcp.on('data', (chunk: Buffer) => {
       down += chunk.length;
       stats.bytesToClients += chunk.length;
-      if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(chunk, { binary: true }, resumeTcp);
-      if (ws.bufferedAmount > maxBuffered && !tcpPaused) {
-        tcpPaused = true;
-        tcp.pause();
-      }
+      toClient(() => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.send(chunk, { binary: true }, resumeTcp);
+        if (ws.bufferedAmount > maxBuffered && !tcpPaused) {
+          tcpPaused = true;
+          tcp.pause();
+        }
+      });
     });
 
     tcp.on('timeout', () => {
@@ -253,12 +280,15 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
     });
     // Postgres closing (after Terminate, on an admin kill, or a crash) must close the WebSocket:
     // the Neon driver never closes its socket after pool.end(), so otherwise both leak.
-    tcp.on('close', () => {
-      if (!connected) closeWs(CLOSE_BAD_GATEWAY, 'could not connect to the database');
-      else if (tcpError) closeWs(CLOSE_INTERNAL_ERROR, 'database connection failed');
-      else closeWs(CLOSE_NORMAL, 'database closed the connection');
-      if (ws.readyState === WebSocket.CLOSED) finish();
-    });
+    // Behind the data still on its way to the client, when the RTT is simulated.
+    tcp.on('close', () =>
+      toClient(() => {
+        if (!connected) closeWs(CLOSE_BAD_GATEWAY, 'could not connect to the database');
+        else if (tcpError) closeWs(CLOSE_INTERNAL_ERROR, 'database connection failed');
+        else closeWs(CLOSE_NORMAL, 'database closed the connection');
+        if (ws.readyState === WebSocket.CLOSED) finish();
+      }),
+    );
 
     ws.on('error', (err) => {
       // ws has already sent a close frame (1002/1007/1009) and will drop the socket; we only
@@ -267,7 +297,8 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
       log({ level: 'info', msg: 'pg bridge websocket error', id, address, error: describeError(err) });
     });
     ws.on('close', () => {
-      tcp.destroy();
+      // Behind the client's last messages (its Terminate), when the RTT is simulated.
+      toPostgres(() => tcp.destroy());
       finish();
     });
   }
@@ -276,6 +307,7 @@ export async function startPgBridge(opts: PgBridgeOptions): Promise<PgBridge> {
   const port = await listen(server, host, opts.port ?? 0);
   const url = `${dialableHost(host)}:${port}/v2`;
   log({ level: 'info', msg: 'pg bridge listening', url, allow: [...allow] });
+  if (rttMs > 0) log({ level: 'warn', msg: 'pg bridge simulating a distant database (benchmarks only)', rttMs });
 
   let closed: Promise<void> | null = null;
   return {

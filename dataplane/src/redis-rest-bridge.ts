@@ -31,6 +31,7 @@ import {
   RedisUpstream,
 } from './redis-upstream.js';
 import { errorJson, renderEntry } from './rest-reply.js';
+import { simulatedRtt } from './simulated-rtt.js';
 
 /** One caller of the bridge: a Worker (or a test harness) with its own token and what that token may do. */
 export interface RedisBridgeClient {
@@ -63,6 +64,11 @@ export interface RedisRestBridgeOptions {
   maxReconnectDelayMs?: number;
   /** Commands in flight per Redis connection before new ones are refused with 503 (default 10,000). */
   maxInFlight?: number;
+  /**
+   * Benchmarks only: simulate a Redis this many milliseconds away (simulated-rtt.ts). Every HTTP request then
+   * costs this RTT (half each way), plus one for the TCP handshake on a new connection. 0 (default) is off.
+   */
+  simulatedRttMs?: number;
   log?: LogFn;
 }
 
@@ -96,12 +102,26 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
     log,
   });
   pool.start();
+  const rttMs = simulatedRtt(opts.simulatedRttMs);
+  const connected = new WeakSet<Socket>();
 
-  const server = http.createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) =>
     handle(req, res).catch((err) => {
       log({ level: 'error', msg: 'redis bridge request failed', error: describeError(err) });
       sendJson(res, 500, errorJson('ERR internal error in the Redis REST bridge'));
     });
+  const server = http.createServer((req, res) => {
+    if (rttMs === 0) return serve(req, res);
+    // Simulated distance: the request arrives half an RTT late (one RTT more on a new connection: its TCP
+    // handshake) and the whole answer leaves half an RTT late (headers are only sent with the body).
+    const handshake = connected.has(req.socket) ? 0 : rttMs;
+    connected.add(req.socket);
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      setTimeout(() => end(...args), rttMs / 2);
+      return res;
+    }) as typeof res.end;
+    setTimeout(() => serve(req, res), handshake + rttMs / 2);
   });
   // Memory is bounded per request (body limit, per-connection reply queue); this bounds how
   // many requests can be in flight at once. Slow or stuck clients must not hold sockets forever.
@@ -259,6 +279,7 @@ export async function startRedisRestBridge(opts: RedisRestBridgeOptions): Promis
     clients: opts.clients.map((c) => c.name),
     keyPrefix: opts.keyPrefix ?? '',
   });
+  if (rttMs > 0) log({ level: 'warn', msg: 'redis bridge simulating a distant Redis (benchmarks only)', rttMs });
 
   let closing: Promise<void> | null = null;
   return {

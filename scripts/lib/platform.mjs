@@ -234,6 +234,8 @@ async function waitForHealth(url, deadline, child) {
  * @param {string} [opts.doStorageDir]
  * @param {string[]} [opts.prefix]  command prefix, e.g. ['taskset', '-c', '1']
  * @param {(line: string) => void} [opts.onLog]
+ * @param {boolean} [opts.probe]  wait for GET /health on every socket (default); false returns at once, for a caller
+ *   that must send the first request itself (a cold-start measurement)
  */
 export async function startWorkerd(opts) {
   // A port from freePort() can be taken by another process before workerd binds it; pick again and retry.
@@ -249,7 +251,16 @@ export async function startWorkerd(opts) {
   }
 }
 
-async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], onLog, timeoutMs = 15_000 }) {
+async function launchWorkerd({
+  config,
+  sockets,
+  env,
+  doStorageDir,
+  prefix = [],
+  onLog,
+  probe = true,
+  timeoutMs = 15_000,
+}) {
   const args = ['serve', config];
   for (const [name, addr] of Object.entries(sockets)) args.push('--socket-addr', `${name}=${addr}`);
   if (readFileSync(config, 'utf8').includes('"do-storage"')) {
@@ -263,6 +274,7 @@ async function launchWorkerd({ config, sockets, env, doStorageDir, prefix = [], 
     env,
     onLine: onLog,
   });
+  if (!probe) return { child, stop, logs, exited };
   try {
     const deadline = Date.now() + timeoutMs;
     await Promise.all(Object.values(sockets).map((addr) => waitForHealth(`http://${addr}`, deadline, child)));
