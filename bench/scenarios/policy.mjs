@@ -104,16 +104,18 @@ async function inIsolate(engineUrl, log, rounds) {
     ['shipped', 6_000],
     ['generated', 1_000],
   ]) {
+    // Each run holds the isolate's thread for seconds. After such a response workerd may close the kept-alive
+    // connection just as the client sends its next request on it ("other side closed"), so every run asks for a
+    // connection of its own.
+    const run = (query) => fetch(`${engineUrl}/?set=${set}&n=${n}${query}`, { headers: { connection: 'close' } });
     // One discarded run first: V8 optimises Cedar's wasm only after many calls (the first run is several times
     // slower), and the figures are meant for a warm isolate.
-    const warm = await fetch(`${engineUrl}/?set=${set}&n=${n}&compare=0`);
-    // Read even when unused: an unread body holds its connection, and a later request can be sent on it as it
-    // closes ("other side closed").
+    const warm = await run('&compare=0');
     const warmBody = await warm.text();
     if (!warm.ok) throw new Error(`engine worker: HTTP ${warm.status} ${warmBody}`);
     const runs = [];
     for (let i = 0; i < rounds; i++) {
-      const res = await fetch(`${engineUrl}/?set=${set}&n=${n}`);
+      const res = await run('');
       if (!res.ok) throw new Error(`engine worker: HTTP ${res.status} ${await res.text()}`);
       runs.push(await res.json());
     }
