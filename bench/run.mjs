@@ -43,7 +43,8 @@
 //
 // ctx = {
 //   platform(): Promise<Platform>   // started once, shared by all scenarios: { urls: {auth, policy, admin, monitor},
-//                                   // env, secrets: {REGISTRATION_TOKEN, ADMIN_BOOTSTRAP_TOKEN}, redis, logs,
+//                                   // env, secrets: {REGISTRATION_TOKEN, ADMIN_BOOTSTRAP_TOKEN, POLICY_API_TOKEN,
+//                                   //   CLIENT_CACHE_MAC_KEY}, redis, logs,
 //                                   // serverPids: workerd + both bridges + the Redis server,
 //                                   // replica({ dataRttMs }): another workerd on the same data (lib/platform.mjs) }
 //   startBareWorker(name, modulePath, vars?, flags?)  // lib/references.mjs: a one-module workerd Worker on the server core

@@ -25,8 +25,10 @@ const secrets = localSecrets(DATA_DIR);
 const env = localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer: 'http://127.0.0.1:8080' });
 // wrangler dev reads each Worker's secrets from .dev.vars next to its wrangler.toml (gitignored). Each Worker gets
 // its own Redis token under the plain name (the per-Worker names are for the one-process workerd config).
+// RUNTIME marks the run as not Cloudflare (shared/env.ts): wrangler dev serves on local ports, so the policy Worker's
+// decision API requires its POLICY_API_TOKEN here as under workerd (the local secrets provide it).
 for (const { name } of WORKERS) {
-  const body = Object.entries(singleWorkerEnv(env, name))
+  const body = Object.entries({ ...singleWorkerEnv(env, name), RUNTIME: 'wrangler-dev' })
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join('\n');
   writeFileSync(join(ROOT, 'workers', name, '.dev.vars'), `${body}\n`, { mode: 0o600 });

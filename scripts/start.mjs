@@ -96,6 +96,7 @@ try {
       `           through the Upstash REST bridge ${dataPlane.redisRestUrl}`,
       registrationNotice(env),
       `  admin bootstrap token: ${secrets.ADMIN_BOOTSTRAP_TOKEN}  (kept in .data/local-secrets.json)`,
+      `  policy decision API token (POLICY_API_TOKEN): ${env.POLICY_API_TOKEN}`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

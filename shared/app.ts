@@ -19,7 +19,7 @@ import { ConfigError } from './config.js';
 import type { Dependencies } from './dependencies.js';
 import type { CommonConfig } from './env.js';
 import { bodyTooLarge, methodNotAllowed, notFound, OAuthError, PlatformError, ProblemError } from './errors.js';
-import { readinessHandler } from './health.js';
+import { type ReadinessPolicy, readinessHandler } from './health.js';
 import { MetricsRegistry } from './metrics.js';
 import { acceptRequestId, acceptTraceparent, type RequestIdentity } from './request-context.js';
 import { oauthCodeForStatus, oauthErrorResponse, problemResponse, problemType } from './responses.js';
@@ -57,6 +57,13 @@ export interface ServiceOptions<B extends object, S extends BaseServices> {
    * reports as `failed: ["config"]`.
    */
   buildServices: (env: B) => S;
+  /** Dependencies this Worker can serve without, at the moment of a readiness check (shared/health.ts). */
+  readiness?: ReadinessPolicy<S>;
+  /**
+   * Routes (exact paths) whose body limit is not MAX_BODY_BYTES, with the limit's name for the 413. The
+   * Content-Length precheck applies it here; the route's body reader must read with the same limit.
+   */
+  bodyLimits?: Readonly<Record<string, { bytes: number; name: string }>>;
 }
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -104,7 +111,7 @@ function log(entry: Record<string, unknown>): void {
 }
 
 export function createServiceApp<B extends object, S extends BaseServices>(options: ServiceOptions<B, S>) {
-  const { service, buildServices } = options;
+  const { service, buildServices, bodyLimits } = options;
   const version = options.version ?? '0.1.0';
   const oauthPaths = new Set(options.oauthPaths ?? []);
   const metrics = new MetricsRegistry(service);
@@ -151,7 +158,8 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
         problem.headers,
       );
     }
-    // Anything else is a bug: answer 500 with an id the operator can find in the logs and in Sentry.
+    // Anything else is a bug (or a broken configuration): answer with an id the operator can find in the logs and
+    // in Sentry.
     const errorId = crypto.randomUUID();
     const error = err as Error;
     log({
@@ -178,6 +186,21 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
       ctx = undefined;
     }
     reportException(dsn, err, ctx, c.req.raw, { service, request_id: requestId, error_id: errorId });
+    if (err instanceof ConfigError) {
+      // Not a bug but a deployment that cannot serve until it is configured: fail closed with 503 (/ready names
+      // the variables; the message, which names them too, is in the log line above).
+      if (oauth) return oauthErrorResponse('temporarily_unavailable', `misconfigured (error id ${errorId})`, 503);
+      return problemResponse({
+        type: problemType('ERR_MISCONFIGURED'),
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'the service is misconfigured; its /ready names the variables',
+        instance: c.req.path,
+        code: 'ERR_MISCONFIGURED',
+        request_id: requestId,
+        error_id: errorId,
+      });
+    }
     if (oauth) return oauthErrorResponse('server_error', `internal error (error id ${errorId})`, 500);
     return problemResponse({
       type: problemType('ERR_INTERNAL'),
@@ -199,8 +222,9 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
   const precheck = (c: C, config: CommonConfig): { early?: Response; allowOrigin?: string } => {
     const declared = c.req.header('content-length');
     if (declared !== undefined) {
-      const limit = config.MAX_BODY_BYTES;
-      if (Number(declared) > limit) throw bodyTooLarge(limit);
+      const own = bodyLimits?.[c.req.path];
+      const limit = own?.bytes ?? config.MAX_BODY_BYTES;
+      if (Number(declared) > limit) throw bodyTooLarge(limit, own?.name);
     }
     const origin = c.req.header('origin');
     if (!origin) return {};
@@ -280,7 +304,9 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
 
   app.get('/health', (c) => c.json({ status: 'ok', service, version }));
   // Building the services reads and validates the whole configuration, so /ready reports any bad variable.
-  app.get('/ready', (c) => readinessHandler(c, () => servicesFor(c.env), service));
+  app.get('/ready', (c) =>
+    readinessHandler(c, () => servicesFor(c.env), { service, metrics, policy: options.readiness }),
+  );
   app.get('/metrics', async (c) => {
     const token = c.get('services').config.METRICS_TOKEN;
     await requireStaticBearer(c.req.header('authorization'), token, 'metrics', 'metrics require a bearer token');

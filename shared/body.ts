@@ -2,7 +2,7 @@
  * Bounded request-body readers. The limit is enforced while streaming, not only from Content-Length,
  * because chunked uploads carry no length and a lying header must not make us buffer more than the limit.
  */
-import { bodyTooLarge, malformedBody, unsupportedMediaType } from './errors.js';
+import { bodyTooLarge, malformedBody, PlatformError, unsupportedMediaType } from './errors.js';
 
 // decode() without { stream: true } keeps no state between calls, so one decoder serves every request.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -15,24 +15,45 @@ function decodeUtf8(bytes: Uint8Array | ArrayBuffer): string {
   }
 }
 
+/**
+ * The body as UTF-8 text, at most `limit` bytes (413 beyond). A body that breaks off (a Content-Length longer than
+ * what arrived) or whose chunked framing is invalid makes the runtime's stream fail with an error of its own; that is
+ * a malformed request, so it becomes a 400 here rather than reaching the error handler as a bug (500). Every body
+ * reader goes through this function.
+ */
 export async function readBodyText(req: Request, limit: number): Promise<string> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw bodyTooLarge(limit);
   if (!req.body) return '';
   // With a declared length within the limit, HTTP framing already bounds what arrives: read it in one call.
-  if (declared !== null && /^\d+$/.test(declared)) return decodeUtf8(await req.arrayBuffer());
+  if (declared !== null && /^\d+$/.test(declared)) {
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await req.arrayBuffer();
+    } catch (err) {
+      throw brokenFraming(err);
+    }
+    return decodeUtf8(bytes);
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLarge(limit);
+  try {
+    for (;;) {
+      let step: ReadableStreamReadResult<Uint8Array>;
+      try {
+        step = await reader.read();
+      } catch (err) {
+        throw brokenFraming(err);
+      }
+      if (step.done) break;
+      total += step.value.byteLength;
+      if (total > limit) throw bodyTooLarge(limit);
+      chunks.push(step.value);
     }
-    chunks.push(value);
+  } finally {
+    // Stop reading what is left (over the limit, or broken); a finished stream ignores the cancel.
+    reader.cancel().catch(() => {});
   }
   const joined = new Uint8Array(total);
   let offset = 0;
@@ -41,6 +62,12 @@ export async function readBodyText(req: Request, limit: number): Promise<string>
     offset += chunk.byteLength;
   }
   return decodeUtf8(joined);
+}
+
+/** A stream failure while reading the body: our own errors pass through, the runtime's become a 400. */
+function brokenFraming(err: unknown): unknown {
+  if (err instanceof PlatformError) return err;
+  return malformedBody('request body is incomplete or its framing is invalid');
 }
 
 function mediaType(req: Request): string {
@@ -69,8 +96,9 @@ export async function readJsonBody(req: Request, limit: number): Promise<unknown
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (err) {
-    throw malformedBody(`request body is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the input back; the caller needs only to know it did not parse.
+    throw malformedBody('request body is not valid JSON');
   }
   if (depthOf(value) > MAX_JSON_DEPTH) throw malformedBody(`JSON nesting exceeds ${MAX_JSON_DEPTH} levels`);
   return value;
@@ -79,7 +107,8 @@ export async function readJsonBody(req: Request, limit: number): Promise<unknown
 export class DuplicateParameterError extends Error {
   readonly code = 'ERR_DUPLICATE_PARAMETER';
   constructor(readonly parameter: string) {
-    super(`parameter "${parameter}" is included more than once`);
+    // The name is the client's; the OAuth error serialiser keeps it within RFC 6749's character set.
+    super(`parameter ${parameter} is included more than once`);
   }
 }
 

@@ -7,14 +7,21 @@
  * deprecated name, which variable it is an alias of, and whether each Worker has a value of its own.
  */
 
+/**
+ * A missing or malformed variable. The message names the variable and what is wrong with it, never the value of a
+ * URL or a secret (it reaches logs and the 500 path); `/ready` reports only the names (`variables`).
+ */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
+  /** Every variable found wrong in the same read (this one first). */
+  variables: string[];
   constructor(
     readonly variable: string,
     reason: string,
   ) {
     super(`configuration variable ${variable} ${reason}`);
     this.name = 'ConfigError';
+    this.variables = [variable];
   }
 }
 
@@ -115,13 +122,14 @@ export function url(opts: { default?: string; protocols?: string[] } = {}): Fiel
   return scalar((value, name) => {
     const s = value.trim();
     let parsed: URL;
+    // Never the value itself: URLs carry passwords (DATABASE_URL) and internal host names.
     try {
       parsed = new URL(s);
     } catch {
-      throw new ConfigError(name, `must be an absolute URL, got "${s}"`);
+      throw new ConfigError(name, 'must be an absolute URL');
     }
     if (opts.protocols && !opts.protocols.includes(parsed.protocol)) {
-      throw new ConfigError(name, `must use ${opts.protocols.join(' or ')}`);
+      throw new ConfigError(name, `must use ${opts.protocols.join(' or ')}, not ${parsed.protocol}`);
     }
     return s;
   }, opts);
@@ -203,6 +211,7 @@ export function defineConfig<S extends Spec>(spec: S): (env: object) => ConfigOf
     }
     if (errors.length > 0) {
       const first = errors[0] as ConfigError;
+      first.variables = errors.map((e) => e.variable);
       if (errors.length > 1)
         first.message += ` (and ${errors
           .slice(1)

@@ -8,7 +8,9 @@
  */
 import {
   bool,
+  ConfigError,
   type ConfigOf,
+  decimal,
   defineConfig,
   int,
   list,
@@ -44,6 +46,8 @@ export const commonVariables = {
   CORS_ORIGINS: list(),
   MAX_BODY_BYTES: int({ default: 64 * 1024, min: 1024, max: 10 * 1024 * 1024 }),
   READY_TIMEOUT_MS: int({ default: 1500, min: 100, max: 10_000 }),
+  /** How long an isolate reuses its last /ready result (at least a second: probes must not dial Postgres per call). */
+  READY_CACHE_MS: int({ default: 1000, min: 1000, max: 60_000 }),
   SERVICE_TIMEOUT_MS: int({ default: 2000, min: 50, max: 30_000 }),
   LOG_REQUESTS: bool({ default: true }),
   /**
@@ -64,17 +68,51 @@ export const commonVariables = {
 /** The policy Worker's decision API token: the policy Worker requires it when set; its callers send it. */
 export const policyApiVariables = {
   /**
-   * Bearer token of `POST /v1/authorize[/batch]` (a secret). The decision point is meant to be reached through
-   * service bindings only; set this whenever its socket is reachable by anything else (Kubernetes, a shared host).
+   * Bearer token of `POST /v1/authorize[/batch]` (a secret). On Cloudflare the decision point is reached through
+   * service bindings only and may go without it; anywhere else its socket is reachable over a network, so the
+   * policy Worker refuses to start its decision API without it (`requirePolicyApiToken`).
    */
   POLICY_API_TOKEN: optionalStr({ minLength: 16 }),
 };
+
+/**
+ * `RUNTIME`: not a variable but a binding that only non-Cloudflare tooling writes: the workerd config generator
+ * (`"workerd"`, a literal text binding that no environment variable can remove: `npm start`, tests, bench,
+ * Kubernetes) and `npm run dev` (`"wrangler-dev"`). A Cloudflare deployment never has it. `request.cf` cannot
+ * tell instead: service-binding calls on Cloudflare need not carry `cf.colo`, and a proxy could forge it.
+ */
+export interface RuntimeBinding {
+  RUNTIME?: string;
+}
+
+export function runsOutsideCloudflare(env: RuntimeBinding): boolean {
+  return typeof env.RUNTIME === 'string' && env.RUNTIME !== '';
+}
+
+/** Outside Cloudflare, the decision API must have its token: fail closed (the Worker reports `config`). */
+export function requirePolicyApiToken(env: RuntimeBinding, config: { POLICY_API_TOKEN?: string }): void {
+  if (runsOutsideCloudflare(env) && !config.POLICY_API_TOKEN) {
+    throw new ConfigError(
+      'POLICY_API_TOKEN',
+      `is required outside Cloudflare (runtime ${env.RUNTIME}): the decision API is reachable over the network`,
+    );
+  }
+}
 
 /** Variables of a Worker that authenticates admin credentials (shared/admin/credentials.ts). */
 export const adminCredentialVariables = {
   /** One more credential, for the principal `bootstrap` with role superadmin (a secret): the first login. */
   ADMIN_BOOTSTRAP_TOKEN: optionalStr({ minLength: 16 }),
+  /**
+   * Per client address: credential lookups that reach Postgres (cache misses) take one token each, a failed one
+   * ADMIN_AUTH_FAILED_COST more; an empty bucket answers 429 before any Postgres work.
+   */
+  ADMIN_AUTH_RATE_LIMIT_CAPACITY: int({ default: 20, min: 1, max: 1_000_000 }),
+  ADMIN_AUTH_RATE_LIMIT_REFILL_PER_SECOND: decimal({ default: 0.5, min: 0.0001, max: 1_000_000 }),
+  ADMIN_AUTH_FAILED_COST: int({ default: 10, min: 0, max: 1_000_000 }),
 };
+
+export type AdminCredentialConfig = ConfigOf<typeof adminCredentialVariables>;
 
 export const readCommonConfig = defineConfig(commonVariables);
 export type CommonConfig = ConfigOf<typeof commonVariables>;

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_DEPENDENCY_UNAVAILABLE'
   | 'ERR_INTERNAL'
+  | 'ERR_MISCONFIGURED'
   | 'ERR_OAUTH';
 
 /** Base class: an error that already knows its HTTP status and how to describe itself safely. */
@@ -87,10 +88,16 @@ export class OAuthError extends PlatformError {
 export const notFound = (detail?: string) => new ProblemError('ERR_NOT_FOUND', 404, 'Not Found', detail);
 export const methodNotAllowed = (allow: string[]) =>
   new ProblemError('ERR_METHOD_NOT_ALLOWED', 405, 'Method Not Allowed', undefined, {}, { allow: allow.join(', ') });
-export const bodyTooLarge = (limit: number) =>
-  new ProblemError('ERR_BODY_TOO_LARGE', 413, 'Payload Too Large', `request body exceeds ${limit} bytes`, {
-    limit,
-  });
+/** 413. A route with a limit of its own names it (`{limit: name, max}`), so a caller knows which one it crossed. */
+export const bodyTooLarge = (limit: number, name?: string) =>
+  name === undefined
+    ? new ProblemError('ERR_BODY_TOO_LARGE', 413, 'Payload Too Large', `request body exceeds ${limit} bytes`, {
+        limit,
+      })
+    : new ProblemError('ERR_BODY_TOO_LARGE', 413, 'Payload Too Large', `request body exceeds ${name} (${limit})`, {
+        limit: name,
+        max: limit,
+      });
 export const malformedBody = (detail: string) => new ProblemError('ERR_MALFORMED_BODY', 400, 'Malformed Body', detail);
 export const unsupportedMediaType = (expected: string) =>
   new ProblemError('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type', `expected ${expected}`);

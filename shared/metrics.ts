@@ -34,6 +34,7 @@ function record(h: Histogram, seconds: number): void {
 export class MetricsRegistry {
   private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
   private readonly histograms = new Map<string, { help: string; values: Map<string, Histogram> }>();
+  private readonly gauges = new Map<string, { help: string; values: Map<string, number> }>();
   private readonly startedAt = Date.now();
 
   constructor(private readonly service: string) {}
@@ -49,6 +50,16 @@ export class MetricsRegistry {
       this.counters.set(name, metric);
     }
     metric.values.set(key, (metric.values.get(key) ?? 0) + by);
+  }
+
+  /** Sets a gauge to its latest value (e.g. whether a dependency answered the last readiness check). */
+  setGauge(name: string, help: string, labels: Record<string, string>, value: number): void {
+    let metric = this.gauges.get(name);
+    if (!metric) {
+      metric = { help, values: new Map() };
+      this.gauges.set(name, metric);
+    }
+    metric.values.set(labelText(labels), value);
   }
 
   observe(name: string, help: string, labels: Record<string, string>, seconds: number): void {
@@ -97,6 +108,10 @@ export class MetricsRegistry {
     lines.push('# HELP process_start_time_seconds Start time of this isolate or process.');
     lines.push('# TYPE process_start_time_seconds gauge');
     lines.push(`process_start_time_seconds${labelText({ service: this.service })} ${this.startedAt / 1000}`);
+    for (const [name, metric] of this.gauges) {
+      lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} gauge`);
+      for (const [labels, value] of metric.values) lines.push(`${name}${labels} ${value}`);
+    }
     for (const [name, metric] of this.counters) {
       lines.push(`# HELP ${name} ${metric.help}`, `# TYPE ${name} counter`);
       for (const [labels, value] of metric.values) lines.push(`${name}${labels} ${value}`);

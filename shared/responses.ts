@@ -1,5 +1,6 @@
 /** Serialisers for the two error wire formats. Kept apart from the error classes so handlers can build either. */
 import type { OAuthErrorCode } from './errors.js';
+import { toErrorDescription } from './oauth-error-text.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -27,7 +28,11 @@ export function problemType(code: string): string {
   return `urn:edge-security:error:${code.replace(/^ERR_/, '').toLowerCase().replaceAll('_', '-')}`;
 }
 
-/** RFC 6749 §5.2 error response. Always no-store: OAuth responses may carry or concern credentials. */
+/**
+ * RFC 6749 §5.2 error response. Always no-store: OAuth responses may carry or concern credentials. This is the one
+ * place that serialises RFC 6749 errors, so every description (a handler's, one mapped from a PlatformError, the
+ * 500's) goes through `toErrorDescription`: within %x20-21 / %x23-5B / %x5D-7E whatever client input it mentions.
+ */
 export function oauthErrorResponse(
   error: OAuthErrorCode,
   description: string | undefined,
@@ -35,7 +40,7 @@ export function oauthErrorResponse(
   headers: Record<string, string> = {},
 ): Response {
   const body: Record<string, string> = { error };
-  if (description) body.error_description = description;
+  if (description) body.error_description = toErrorDescription(description);
   return new Response(JSON.stringify(body), {
     status,
     headers: {

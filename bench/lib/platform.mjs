@@ -17,6 +17,7 @@ import {
   DEFAULT_REDIS_URL,
   dropDatabase,
   freePort,
+  generatedSecrets,
   migrate,
   startWorkerd,
 } from '../../scripts/lib/platform.mjs';
@@ -185,6 +186,8 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
     const secrets = {
       REGISTRATION_TOKEN: randomBytes(32).toString('base64url'),
       ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+      // Off Cloudflare the decision API requires its token; the client cache is sealed with the MAC key.
+      ...generatedSecrets(),
     };
     const dataPlaneEnv = (b) => ({ PG_WS_PROXY: b.pgProxy, UPSTASH_REDIS_REST_URL: b.redisRestUrl });
     const env = {

@@ -139,8 +139,8 @@ async function inIsolate(engineUrl, log, rounds) {
   return out;
 }
 
-async function expectDecision(url, body, what) {
-  const res = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+async function expectDecision(url, body, what, headers = JSON_HEADERS) {
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text}`);
   return JSON.parse(text);
@@ -158,22 +158,24 @@ export default {
     stops.push(engine.stop);
     const isolate = await inIsolate(engine.url, ctx.log, 3);
 
+    // Off Cloudflare the decision API requires its bearer token: the platform's requests carry it, as callers do.
+    const platformHeaders = { ...JSON_HEADERS, authorization: `Bearer ${platform.secrets.POLICY_API_TOKEN}` };
     const single = {
       url: `${platform.urls.policy}/v1/authorize`,
       method: 'POST',
-      headers: JSON_HEADERS,
+      headers: platformHeaders,
       body: JSON.stringify(adminDecision(0)),
     };
-    const first = await expectDecision(single.url, adminDecision(0), 'platform decision');
+    const first = await expectDecision(single.url, adminDecision(0), 'platform decision', platformHeaders);
     if (first.decision !== 'Allow' || first.policy_version !== 1)
       throw new Error(`unexpected decision ${JSON.stringify(first)}`);
     const batch = {
       url: `${platform.urls.policy}/v1/authorize/batch`,
       method: 'POST',
-      headers: JSON_HEADERS,
+      headers: platformHeaders,
       body: JSON.stringify(batchOfTen()),
     };
-    const batchAnswer = await expectDecision(batch.url, batchOfTen(), 'platform batch');
+    const batchAnswer = await expectDecision(batch.url, batchOfTen(), 'platform batch', platformHeaders);
     const batchDecisions = batchAnswer.decisions.map((d) => d.decision ?? 'error');
     if (batchDecisions.length !== 10 || batchDecisions.includes('error'))
       throw new Error(`unexpected batch ${JSON.stringify(batchAnswer)}`);

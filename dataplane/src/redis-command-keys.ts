@@ -114,6 +114,7 @@ export const COMMAND_RULES: Readonly<Record<string, CommandRule>> = {
       'ZREMRANGEBYSCORE',
       'ZREMRANGEBYRANK',
       'ZRANK',
+      'ZMSCORE',
     ],
     key1,
   ),

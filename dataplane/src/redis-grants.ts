@@ -70,11 +70,12 @@ export const WORKER_REDIS_GRANTS = {
   auth: {
     commands: [
       'PING', // /ready
-      'GET', // signing-keys version
-      'INCR', // signing-keys version bump
+      'GET', // signing-keys version, denylist rebuild lock check
       'MGET', // client cache read (version + record)
-      'SET', // client cache fill and invalidation (EX, NX), revocation denylist (PX)
-      'EXISTS', // revocation denylist read
+      'SET', // client cache fill and invalidation (EX, NX), signing-keys version, denylist rebuild lock (NX PX)
+      'ZMSCORE', // revocation denylist read (jti and completeness marker, one command)
+      'ZADD', // revocation denylist write and rebuild
+      'ZREMRANGEBYSCORE', // expired denylist members
       'XADD', // security events (MAXLEN ~)
       'EVALSHA', // rate limiter and keyed state (EVALSHA, then EVAL on NOSCRIPT)
       'EVAL',
@@ -83,7 +84,8 @@ export const WORKER_REDIS_GRANTS = {
       'client:*',
       'client-version:*',
       'keys:version',
-      'revoked:*',
+      'revoked', // the denylist (a sorted set with its completeness marker)
+      'revoked:rebuild',
       'rate-limit:*',
       SECURITY_EVENTS,
       ...KEYED_STATE_GRANT.keys,
@@ -94,12 +96,12 @@ export const WORKER_REDIS_GRANTS = {
     commands: [
       'PING', // /ready
       'GET', // policy generation read
-      'EVAL', // policy generation raise (set-if-greater)
+      'EVAL', // policy generation raise (set-if-greater), failed admin authentication buckets
       'EVALSHA',
       'XADD', // security events
     ],
-    keys: ['policy:*', SECURITY_EVENTS],
-    scripts: [REDIS_SCRIPTS.policyGenerationRaise],
+    keys: ['policy:*', 'rate-limit:admin-auth:*', SECURITY_EVENTS],
+    scripts: [REDIS_SCRIPTS.policyGenerationRaise, REDIS_SCRIPTS.tokenBucket],
   },
   admin: {
     commands: ['PING'],

@@ -76,7 +76,10 @@ describe('grants', () => {
     const auth = compileGrant('auth', WORKER_REDIS_GRANTS.auth, PREFIX);
     expect([...auth.scripts.keys()]).toEqual([REDIS_SCRIPTS.tokenBucket.sha1, REDIS_SCRIPTS.keyedState.sha1]);
     const policy = compileGrant('policy', WORKER_REDIS_GRANTS.policy, PREFIX);
-    expect([...policy.scripts.keys()]).toEqual([REDIS_SCRIPTS.policyGenerationRaise.sha1]);
+    expect([...policy.scripts.keys()]).toEqual([
+      REDIS_SCRIPTS.policyGenerationRaise.sha1,
+      REDIS_SCRIPTS.tokenBucket.sha1, // its failed-admin-authentication buckets
+    ]);
   });
 
   it('registers each script by the SHA-1 of its source text', () => {
@@ -230,10 +233,13 @@ describe('per-Worker tokens on the bridge', () => {
     expect(await auth.set(`${PREFIX}client:c1`, '{"v":1}', { ex: 60 })).toBe('OK');
     expect(await auth.set(`${PREFIX}client-version:c1`, '1', { ex: 60, nx: true })).toBe('OK');
     expect(await auth.mget(`${PREFIX}client-version:c1`, `${PREFIX}client:c1`)).toEqual([1, { v: 1 }]);
-    expect(await auth.set(`${PREFIX}revoked:j1`, '1', { px: 60_000 })).toBe('OK');
-    expect(await auth.exists(`${PREFIX}revoked:j1`)).toBe(1);
-    expect(await auth.incr(`${PREFIX}keys:version`)).toBe(1);
-    expect(await auth.get(`${PREFIX}keys:version`)).toBe(1);
+    // The revocation denylist: one sorted set with its completeness marker, and the rebuild's lock.
+    expect(await auth.zadd(`${PREFIX}revoked`, { score: 2_000_000_000, member: 'j1' })).toBe(1);
+    expect(await auth.zmscore(`${PREFIX}revoked`, ['j1', ':complete'])).toEqual([2_000_000_000, null]);
+    expect(await auth.zremrangebyscore(`${PREFIX}revoked`, '-inf', 1)).toBe(0);
+    expect(await auth.set(`${PREFIX}revoked:rebuild`, 'me', { nx: true, px: 1000 })).toBe('OK');
+    expect(await auth.set(`${PREFIX}keys:version`, 'v1')).toBe('OK');
+    expect(await auth.get(`${PREFIX}keys:version`)).toBe('v1');
     const id = await auth.xadd(
       `${PREFIX}security-events`,
       '*',

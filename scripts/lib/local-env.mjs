@@ -2,14 +2,15 @@
 // Worker declares (workers/<name>/src/variables.ts) that the caller set by its documented name, then the addresses of the
 // data plane the script started. So `REGISTRATION_TOKEN=... npm start` turns registration protection on, exactly
 // as the same variable does in a deployment.
-import { workerEnv } from './platform.mjs';
+import { dataPlaneEnv } from './platform.mjs';
 import { allWorkerVariables } from './workers.mjs';
 
 /**
  * @param {object} opts
  * @param {Record<string, string | undefined>} opts.processEnv  the caller's environment (process.env)
- * @param {Parameters<typeof workerEnv>[0]} opts.dataPlane
- * @param {{ KEY_ENCRYPTION_KEY: string, ADMIN_BOOTSTRAP_TOKEN: string }} opts.secrets  .data/local-secrets.json
+ * @param {Parameters<typeof dataPlaneEnv>[0]} opts.dataPlane
+ * @param {{ KEY_ENCRYPTION_KEY: string, ADMIN_BOOTSTRAP_TOKEN: string, POLICY_API_TOKEN: string, CLIENT_CACHE_MAC_KEY: string }} opts.secrets
+ *   .data/local-secrets.json
  * @param {string} opts.issuer
  * @returns {Record<string, string>}
  */
@@ -25,13 +26,16 @@ export function localWorkerEnv({ processEnv, dataPlane, secrets, issuer }) {
     KEY_ENCRYPTION_KEY: secrets.KEY_ENCRYPTION_KEY,
     KEK_ID: 'local-1',
     ADMIN_BOOTSTRAP_TOKEN: secrets.ADMIN_BOOTSTRAP_TOKEN,
+    // Required off Cloudflare (the decision API is on a local port); the other Workers send it.
+    POLICY_API_TOKEN: secrets.POLICY_API_TOKEN,
+    CLIENT_CACHE_MAC_KEY: secrets.CLIENT_CACHE_MAC_KEY,
     // Local use only: lets `curl` register a client without an initial access token, unless the caller set
     // REGISTRATION_TOKEN (which then is required) or ALLOW_OPEN_REGISTRATION=false. Never set in production.
     ALLOW_OPEN_REGISTRATION: 'true',
     ...given,
     // How the Workers reach the data plane is the script's decision (DATABASE_URL / REDIS_URL choose the servers):
     // its addresses, the key prefix its Redis bridge enforces, and each Worker's own Redis token.
-    ...workerEnv(dataPlane),
+    ...dataPlaneEnv(dataPlane),
   };
 }
 

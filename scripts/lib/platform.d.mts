@@ -15,7 +15,14 @@ export interface DataPlane {
   redisSource: string;
   stop(): Promise<void>;
 }
-export function localSecrets(dataDir?: string): { KEY_ENCRYPTION_KEY: string; ADMIN_BOOTSTRAP_TOKEN: string };
+export interface GeneratedSecrets {
+  POLICY_API_TOKEN: string;
+  CLIENT_CACHE_MAC_KEY: string;
+}
+export function generatedSecrets(): GeneratedSecrets;
+export function localSecrets(
+  dataDir?: string,
+): { KEY_ENCRYPTION_KEY: string; ADMIN_BOOTSTRAP_TOKEN: string } & GeneratedSecrets;
 export function freePort(): Promise<number>;
 export function startDataPlane(opts?: {
   databaseUrl?: string;
@@ -34,6 +41,9 @@ export function nodePool(
 export function migrate(databaseUrl: string, pgProxy: string, rootCerts?: string): Promise<void>;
 export function createDatabase(adminUrl: string, pgProxy: string, name: string): Promise<string>;
 export function dropDatabase(adminUrl: string, pgProxy: string, name: string): Promise<void>;
+export function dataPlaneEnv(
+  dataPlane: Pick<DataPlane, 'databaseUrl' | 'pgProxy' | 'redisRestUrl' | 'redisTokens' | 'redisKeyPrefix'>,
+): Record<string, string>;
 export function workerEnv(
   dataPlane: Pick<DataPlane, 'databaseUrl' | 'pgProxy' | 'redisRestUrl' | 'redisTokens' | 'redisKeyPrefix'>,
   extra?: Record<string, string>,

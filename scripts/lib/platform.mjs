@@ -30,18 +30,35 @@ async function loadDataplane() {
 }
 
 /**
+ * Secrets every run of the platform off Cloudflare needs and can make up for itself: the policy Worker's decision
+ * API token (required outside Cloudflare; the other Workers send it) and the auth Worker's client-cache MAC key.
+ * Tests and the bench get fresh ones per run (`workerEnv`); `npm start` keeps its own in .data/local-secrets.json.
+ */
+export function generatedSecrets() {
+  return {
+    POLICY_API_TOKEN: randomBytes(32).toString('base64url'),
+    CLIENT_CACHE_MAC_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+/**
  * Local-only secrets for `npm start` and `npm run dev`, generated once and kept in .data/local-secrets.json (0600)
- * so signing keys and the admin credential survive restarts. Never used by tests or deployments.
+ * so signing keys and the admin credential survive restarts. A file from an older version gets the secrets it lacks.
+ * Never used by tests or deployments.
  */
 export function localSecrets(dataDir = join(ROOT, '.data')) {
   const file = join(dataDir, 'local-secrets.json');
   mkdirSync(dataDir, { recursive: true });
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const secrets = {
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+    ...generatedSecrets(),
+    ...kept,
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(secrets).some((k) => !(k in kept))) {
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -193,10 +210,10 @@ export async function dropDatabase(adminUrl, pgProxy, name) {
 }
 
 /**
- * The variables the generated platform config reads with fromEnvironment, for a given data plane: each Worker's own
- * Redis token under its per-Worker name (UPSTASH_REDIS_REST_TOKEN_AUTH, ...).
+ * How the Workers reach a data plane: its addresses, key prefix, and each Worker's own Redis token under its
+ * per-Worker name (UPSTASH_REDIS_REST_TOKEN_AUTH, ...).
  */
-export function workerEnv(dataPlane, extra = {}) {
+export function dataPlaneEnv(dataPlane) {
   const tokens = Object.fromEntries(
     WORKERS.map(({ name }) => [platformEnvName('UPSTASH_REDIS_REST_TOKEN', name), dataPlane.redisTokens[name]]),
   );
@@ -206,8 +223,15 @@ export function workerEnv(dataPlane, extra = {}) {
     UPSTASH_REDIS_REST_URL: dataPlane.redisRestUrl,
     REDIS_KEY_PREFIX: dataPlane.redisKeyPrefix,
     ...tokens,
-    ...extra,
   };
+}
+
+/**
+ * The variables the generated platform config reads with fromEnvironment, for a given data plane: fresh generated
+ * secrets (`generatedSecrets`), the data plane's addresses and tokens, then `extra`.
+ */
+export function workerEnv(dataPlane, extra = {}) {
+  return { ...generatedSecrets(), ...dataPlaneEnv(dataPlane), ...extra };
 }
 
 async function waitForHealth(url, deadline, child) {

@@ -70,7 +70,10 @@ export function generateWorkerdConfig(opts) {
   for (const name of hosted) {
     const wrangler = readWranglerConfig(name);
     const port = WORKERS.find((w) => w.name === name).port;
-    const bindings = [];
+    // Where the Worker runs: a literal (not fromEnvironment, so no environment can remove it) that only configs
+    // generated here carry. Cloudflare deployments never have it; a Worker that must not rely on Cloudflare's
+    // isolation (the policy Worker's decision API needs POLICY_API_TOKEN) reads it (shared/env.ts).
+    const bindings = [`(name = "RUNTIME", text = "workerd")`];
     const declared = workerVariables(name);
     for (const [k, v] of Object.entries(wrangler.vars ?? {}).sort()) {
       // A declared variable is read from the environment (the declaration holds its default), so [vars] of the same

@@ -71,7 +71,10 @@ export async function authorizeAdmin<T>(
   action: string,
   resource: EntityRef,
 ): Promise<AdminAccess<T>> {
-  const principal = await auth.credentials.authenticate(request.authorization);
+  const principal = await auth.credentials.authenticate(request.authorization, {
+    ip: request.origin.ip,
+    ctx: request.ctx,
+  });
   const context = { method: request.method, path: request.path };
   let verdict: AdminVerdict<T>;
   try {

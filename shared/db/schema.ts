@@ -43,6 +43,17 @@ export const oauthClients = pgTable(
     status: text('status').notNull().default('active'),
     /** Bumped on every change; caches compare it to detect staleness. */
     version: integer('version').notNull().default(1),
+    // ---- RFC 7592 ceiling and registration access token lifetime ----
+    // What was approved with the initial access token (or at registration): an update authenticated with the
+    // registration access token may move scope, allowed_resources and grant_types anywhere inside it, never beyond.
+    // The defaults are the narrowest ceiling; every insert sets them, and a migration backfills existing rows.
+    approvedScope: text('approved_scope').notNull().default(''),
+    approvedResources: jsonb('approved_resources').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    approvedGrantTypes: jsonb('approved_grant_types').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** When the registration access token stops working (renewed with each rotation). Default: already expired. */
+    registrationTokenExpiresAt: timestamp('registration_token_expires_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
     clientIdIssuedAt: bigint('client_id_issued_at', { mode: 'number' }).notNull(),
     clientSecretExpiresAt: bigint('client_secret_expires_at', { mode: 'number' }).notNull().default(0),
     createdAt: createdAt(),
@@ -58,9 +69,13 @@ export const signingKeys = pgTable(
     kid: text('kid').primaryKey(),
     alg: text('alg').notNull(),
     publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
-    privateKeyCiphertext: text('private_key_ciphertext').notNull(),
+    /** Erased (null) when the key is revoked: a compromised key's row stays for audit, its private half does not. */
+    privateKeyCiphertext: text('private_key_ciphertext'),
     kekId: text('kek_id').notNull(),
-    /** pending → active → retired. Published in the JWKS from `publishedAt` until `expiresAt`. */
+    /**
+     * pending → active → retired, published in the JWKS from `publishedAt` until `expiresAt`; or revoked (an
+     * emergency rotation): unpublished at once, never used again, kept for audit.
+     */
     status: text('status').notNull().default('pending'),
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
     activatesAt: timestamp('activates_at', { withTimezone: true }).notNull(),

@@ -30,6 +30,8 @@ export type SecurityEventType =
   | 'client.deleted'
   | 'rate_limit.exceeded'
   | 'key.rotated'
+  /** A cached record failed its integrity check (someone wrote the cache who should not): ignored, reloaded. */
+  | 'cache.tampered'
   | 'policy.published'
   | 'policy.activated'
   | 'authorization.denied'

@@ -173,6 +173,17 @@ describe('service app: health, readiness, metrics', () => {
     const body = (await ready.json()) as { failed: string[]; components: Record<string, { status: string }> };
     expect(body.failed.sort()).toEqual(['postgres', 'redis']);
     expect(body.components.postgres?.status).toBe('down');
+    // Statuses and latencies only: a driver's error text never reaches the unauthenticated body.
+    for (const component of Object.values(body.components)) {
+      expect(Object.keys(component).sort()).toEqual(['latency_ms', 'status']);
+    }
+    // Within READY_CACHE_MS the same result is served again, without dialling anything.
+    const again = await SELF.fetch(`${base}/ready`);
+    expect(((await again.json()) as { components: unknown }).components).toEqual(body.components);
+    const metrics = await SELF.fetch(`${base}/metrics`, {
+      headers: { authorization: 'Bearer metrics-token-for-tests-only' },
+    });
+    expect(await metrics.text()).toMatch(/esp_dependency_up\{service="monitor",component="postgres"\} 0/);
   });
 
   it('/metrics requires the bearer token and reports requests by route and status', async () => {

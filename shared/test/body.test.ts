@@ -28,3 +28,41 @@ describe('readBodyText', () => {
     expect((err as PlatformError).status).toBe(400);
   });
 });
+
+describe('readBodyText on a broken stream', () => {
+  /** A body whose stream fails after some bytes, as the runtime's does on a truncated or badly chunked upload. */
+  function failingRequest(headers: Record<string, string> = {}): Request {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('grant_type=client'));
+        controller.error(new Error('Network connection lost.'));
+      },
+    });
+    return new Request('https://x/', { method: 'POST', body, headers });
+  }
+
+  it('answers 400 (never a bare error) when the body breaks off', async () => {
+    const err = await readBodyText(failingRequest(), 1000).catch((e) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ status: 400, code: 'ERR_MALFORMED_BODY' });
+  });
+
+  it('answers 400 when a declared length never arrives', async () => {
+    const err = await readBodyText(failingRequest({ 'content-length': '64' }), 1000).catch((e) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ status: 400, code: 'ERR_MALFORMED_BODY' });
+  });
+
+  it('still answers 413 when the limit is crossed before the stream fails', async () => {
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // An error clears what is queued, so the bytes come in one pull and the failure in the next.
+        if (pulls++ === 0) controller.enqueue(new Uint8Array(200));
+        else controller.error(new Error('late failure'));
+      },
+    });
+    const req = new Request('https://x/', { method: 'POST', body });
+    await expect(readBodyText(req, 100)).rejects.toMatchObject({ status: 413 });
+  });
+});

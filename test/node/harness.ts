@@ -57,7 +57,11 @@ export interface Platform extends TestDataPlane {
  * stored, run the rate limiter's script directly, and delete the run's keys afterwards. Only under the run's prefix.
  */
 export const TEST_REDIS_GRANT: RedisGrant = {
-  commands: ['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL', 'HSET', 'HGET'],
+  commands: [
+    ...['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL', 'HSET', 'HGET'],
+    // The revocation denylist (a sorted set): tests remove members and read scores behind the Worker's back.
+    ...['ZADD', 'ZREM', 'ZMSCORE'],
+  ],
   keys: ['*'],
   scripts: [REDIS_SCRIPTS.tokenBucket],
 };

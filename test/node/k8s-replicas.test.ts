@@ -140,6 +140,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       'edge-security-secrets/POLICY_API_TOKEN': randomBytes(32).toString('base64url'),
       'edge-security-auth-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.auth as string,
       'edge-security-auth-secrets/KEY_ENCRYPTION_KEY': randomBytes(32).toString('base64'),
+      'edge-security-auth-secrets/CLIENT_CACHE_MAC_KEY': randomBytes(32).toString('base64'),
       'edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN': randomBytes(32).toString('base64url'),
       'edge-security-auth-secrets/REGISTRATION_TOKEN': randomBytes(32).toString('base64url'),
       'edge-security-policy-secrets/UPSTASH_REDIS_REST_TOKEN': dp.redisTokens.policy as string,

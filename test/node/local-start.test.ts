@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localWorkerEnv, registrationNotice } from '../../scripts/lib/local-env.mjs';
-import { platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
+import { generatedSecrets, platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
 
 const REGISTRATION_TOKEN = randomBytes(24).toString('base64url');
 const secrets = {
   KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   ADMIN_BOOTSTRAP_TOKEN: randomBytes(32).toString('base64url'),
+  ...generatedSecrets(),
 };
 const metadata = JSON.stringify({
   client_name: 'local',

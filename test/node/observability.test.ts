@@ -60,7 +60,7 @@ describe('request identity across service bindings', () => {
       headers: { authorization: `Bearer ${BOOTSTRAP}`, 'x-request-id': 'trace-me-0001', traceparent },
     });
     expect(res.headers.get('x-request-id')).toBe('trace-me-0001');
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     const lines = await eventually(() => {
       const parsed = platform
         .logs()
@@ -81,16 +81,17 @@ describe('request identity across service bindings', () => {
 });
 
 describe('unexpected failures', () => {
-  it('answers 500 with an error id, reports it to Sentry, and /ready names the broken configuration', async () => {
+  it('answers 503 with an error id, reports it to Sentry, and /ready names the broken configuration', async () => {
     await platform.restartWorkerd({ MAX_BODY_BYTES: 'lots' });
     const res = await fetch(`${platform.urls.policy}/v1/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    expect(res.status).toBe(500);
+    // A misconfigured Worker fails closed: 503 (not a bug's 500), still with an error id and a Sentry report.
+    expect(res.status).toBe(503);
     const problem = (await res.json()) as { error_id: string; code: string };
-    expect(problem.code).toBe('ERR_INTERNAL');
+    expect(problem.code).toBe('ERR_MISCONFIGURED');
     const envelope = await eventually(() => envelopes.find((e) => e.includes(problem.error_id)));
     expect(envelope).toContain('MAX_BODY_BYTES');
     expect(envelope).toContain('"service":"policy"');

@@ -102,7 +102,8 @@ describe('the policy Worker reachable but unable to decide (its store and Redis 
   });
 
   it('works while the policy Worker can decide, then fails closed with 503 when it cannot', async () => {
-    await p.restartWorkerd({ ISSUER: p.urls.auth, POLICY_API_TOKEN: '' });
+    const token = randomBytes(32).toString('base64url');
+    await p.restartWorkerd({ ISSUER: p.urls.auth, POLICY_API_TOKEN: token });
     const ok = await rotate(p.urls.auth);
     expect(ok.status).toBe(200);
 
@@ -113,7 +114,7 @@ describe('the policy Worker reachable but unable to decide (its store and Redis 
     });
     const decision = await fetch(`${p.urls.policy}/v1/authorize`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: decisionBody,
     });
     expect(decision.status).toBe(503);

@@ -77,8 +77,11 @@ describe('the documented Redis ACL user of the bridge', () => {
     const auth = new Upstash({ url: bridge.url, token: tokens.auth as string });
     expect(await auth.set(`${PREFIX}client:c1`, 'v', { ex: 60 })).toBe('OK');
     expect(await auth.mget(`${PREFIX}client-version:c1`, `${PREFIX}client:c1`)).toEqual([null, 'v']);
-    expect(await auth.incr(`${PREFIX}keys:version`)).toBe(1);
-    expect(await auth.exists(`${PREFIX}revoked:j`)).toBe(0);
+    expect(await auth.set(`${PREFIX}keys:version`, 'v1')).toBe('OK');
+    expect(await auth.zadd(`${PREFIX}revoked`, { score: 1, member: 'j' })).toBe(1);
+    expect(await auth.zmscore(`${PREFIX}revoked`, ['j', ':complete'])).toEqual([1, null]);
+    expect(await auth.zremrangebyscore(`${PREFIX}revoked`, '-inf', 1)).toBe(1);
+    expect(await auth.set(`${PREFIX}revoked:rebuild`, 'x', { nx: true, px: 1000 })).toBe('OK');
     expect(await auth.xadd(`${PREFIX}security-events`, '*', { type: 'x' })).toMatch(/^\d+-\d+$/);
     const bucket = auth.createScript<unknown[]>(TOKEN_BUCKET_LUA);
     const reply = await bucket.exec([`${PREFIX}rate-limit:k`], ['acquire', '10', '1', '1', '0', '0', '', '']);
@@ -90,6 +93,13 @@ describe('the documented Redis ACL user of the bridge', () => {
     expect(await admin.exists(doc)).toBe(0);
     const policy = new Upstash({ url: bridge.url, token: tokens.policy as string });
     expect(await policy.get(`${PREFIX}policy:default:generation`)).toBeNull();
+    // The policy Worker's failed-admin-authentication buckets (the rate limiter's script on its own keys).
+    const adminAuth = policy.createScript<unknown[]>(TOKEN_BUCKET_LUA);
+    const taken = await adminAuth.exec(
+      [`${PREFIX}rate-limit:admin-auth:ip:x`],
+      ['acquire', '10', '1', '1', '0', '0', '', ''],
+    );
+    expect(taken[0]).toBe(1);
     for (const worker of ['admin', 'monitor']) {
       expect(await new Upstash({ url: bridge.url, token: tokens[worker] as string }).ping()).toBe('PONG');
     }

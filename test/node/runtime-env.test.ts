@@ -52,7 +52,7 @@ describe('environment variables are declared once per Worker', () => {
         .map(([k]) => k)
         .sort();
     const store = ['DATABASE_URL', 'UPSTASH_REDIS_REST_TOKEN', 'UPSTASH_REDIS_REST_URL'];
-    expect(required('auth')).toEqual([...store, 'ISSUER', 'KEY_ENCRYPTION_KEY'].sort());
+    expect(required('auth')).toEqual([...store, 'ISSUER', 'KEY_ENCRYPTION_KEY', 'CLIENT_CACHE_MAC_KEY'].sort());
     for (const name of ['policy', 'admin', 'monitor']) expect(required(name)).toEqual(store);
     expect(workerVariables('auth').get('RATE_LIMIT_BACKEND')).toEqual({
       required: false,

@@ -123,6 +123,51 @@ describe('RFC 7592 update with the registration access token', () => {
   });
 });
 
+describe('the registration access token: single use per update, and a lifetime', () => {
+  it('of two concurrent updates made with the same token, exactly one succeeds (compare-and-set)', async () => {
+    const client = await approved();
+    const results = await Promise.all(
+      ['first', 'second'].map((name) => update(client, { client_name: name }, client.registration_access_token)),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses, JSON.stringify(results.map((r) => r.body))).toEqual([200, 401]);
+    const winner = results.find((r) => r.status === 200)?.body;
+    const read = await fetch(client.registration_client_uri, {
+      headers: { authorization: `Bearer ${winner?.registration_access_token}` },
+    });
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { client_name: string }).client_name).toBe(winner?.client_name);
+  });
+
+  it('an expired registration access token is refused with 401 invalid_token', async () => {
+    const client = await approved();
+    await tp.sql(
+      "update oauth_clients set registration_token_expires_at = now() - interval '1 second' where client_id = $1",
+      [client.client_id],
+    );
+    const res = await fetch(client.registration_client_uri, {
+      headers: { authorization: `Bearer ${client.registration_access_token}` },
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_token');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    const widen = await update(client, { client_name: 'late' }, client.registration_access_token);
+    expect(widen.status).toBe(401);
+  });
+
+  it('a successful update renews the lifetime (REGISTRATION_ACCESS_TOKEN_TTL_SECONDS, 90 days by default)', async () => {
+    const client = await approved();
+    const res = await update(client, { client_name: 'renewed' }, client.registration_access_token);
+    expect(res.status).toBe(200);
+    const [row] = await tp.sql<{ seconds: number }>(
+      'select extract(epoch from registration_token_expires_at - now())::int as seconds from oauth_clients where client_id = $1',
+      [client.client_id],
+    );
+    expect(row?.seconds).toBeGreaterThan(90 * 86_400 - 120);
+    expect(row?.seconds).toBeLessThanOrEqual(90 * 86_400);
+  });
+});
+
 describe('RFC 7592 update with the initial access token (the operator)', () => {
   it('may widen scope and allowed_resources, and the next token carries them', async () => {
     const client = await approved();
@@ -134,6 +179,35 @@ describe('RFC 7592 update with the initial access token (the operator)', () => {
     expect(res.status, `the operator's widening answered ${res.status} ${JSON.stringify(res.body)}`).toBe(200);
     const next = await token(client, { scope: 'read write', resource: BILLING });
     expect({ scope: next.claims?.scope, aud: next.claims?.aud }).toEqual({ scope: 'read write', aud: BILLING });
+    // The ceiling moved with the operator's update: the client may now narrow and widen back up to it itself,
+    // with its own (unchanged: the operator does not hold it) registration access token.
+    expect(res.body.registration_access_token).toBeUndefined();
+    const narrowed = await update(
+      client,
+      { scope: 'read', allowed_resources: [REPORTS] },
+      client.registration_access_token,
+    );
+    expect(narrowed.status).toBe(200);
+    const back = await update(
+      client,
+      { scope: 'read write', allowed_resources: [REPORTS, BILLING] },
+      narrowed.body.registration_access_token,
+    );
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
+  });
+
+  it('may set the rate limit, which the client itself cannot', async () => {
+    const client = await approved();
+    const own = await update(
+      client,
+      { rate_limit: { capacity: 5000, refill_per_second: 100 } },
+      client.registration_access_token,
+    );
+    expect(own.status).toBe(200);
+    expect(own.body.rate_limit).toBeUndefined();
+    const res = await update(client, { rate_limit: { capacity: 7, refill_per_second: 0.5 } }, tp.registrationToken);
+    expect(res.status).toBe(200);
+    expect(res.body.rate_limit).toEqual({ capacity: 7, refill_per_second: 0.5 });
   });
 });
 

@@ -13,6 +13,7 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DATABASE_URL, nodePool } from '../../scripts/lib/platform.mjs';
+import { createCacheSeal } from '../../workers/auth/src/clients/domain/cache-seal.js';
 import {
   basicHeader,
   clientCredentials,
@@ -107,11 +108,20 @@ describe('cross-isolate invalidation', () => {
   it('stops serving a client within CLIENT_CACHE_TTL_MS once another isolate publishes its deletion', async () => {
     const client = await register(tp, { scope: 'read' });
     await clientCredentials(tp, client);
-    // What another isolate's RFC 7592 DELETE publishes: the bumped version and the tombstoned record.
+    // What another isolate's RFC 7592 DELETE does: the tombstone in Postgres, then the bumped version and the
+    // tombstoned record, sealed with the deployment's CLIENT_CACHE_MAC_KEY, in Redis.
     const prefix = tp.platform.redisPrefix;
-    const record = JSON.parse((await tp.platform.redis.get<string>(`${prefix}client:${client.client_id}`)) as string);
-    const next = { ...record, status: 'deleted', secretHash: null, version: record.version + 1 };
-    await tp.platform.redis.set(`${prefix}client:${client.client_id}`, JSON.stringify(next));
+    const seal = createCacheSeal(Buffer.from(tp.platform.env.CLIENT_CACHE_MAC_KEY as string, 'base64'));
+    const now = Math.floor(Date.now() / 1000);
+    const cached = (await tp.platform.redis.get<string>(`${prefix}client:${client.client_id}`)) as string;
+    const opened = await seal.open(client.client_id, cached, now);
+    if (opened.kind !== 'record') throw new Error(`the cached client did not open: ${opened.kind}`);
+    const next = { ...opened.record, status: 'deleted' as const, secretHash: null, version: opened.record.version + 1 };
+    await tp.sql(
+      "update oauth_clients set status = 'deleted', client_secret_hash = null, version = $2 where client_id = $1",
+      [client.client_id, next.version],
+    );
+    await tp.platform.redis.set(`${prefix}client:${client.client_id}`, await seal.seal(next, now + 3600));
     await tp.platform.redis.set(`${prefix}client-version:${client.client_id}`, String(next.version));
     const changedAt = Date.now();
 

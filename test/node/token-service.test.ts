@@ -176,7 +176,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       token_type: 'Bearer',
     });
 
-    // Another client cannot revoke it: 200, and nothing changes.
+    // Another client cannot revoke it: RFC 7009 §2.1 refusal (400 unauthorized_client), and nothing changes.
     const foreign = await oauth.revocationRequest(
       tp.as,
       { client_id: postClient.client_id },
@@ -184,7 +184,8 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       token.access_token,
       insecure,
     );
-    await oauth.processRevocationResponse(foreign);
+    expect(foreign.status).toBe(400);
+    await expect(oauth.processRevocationResponse(foreign)).rejects.toMatchObject({ error: 'unauthorized_client' });
     expect((await introspect(tp, postClient, token.access_token)).body.active).toBe(true);
 
     const revoked = await oauth.revocationRequest(
@@ -200,13 +201,13 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const after = await introspect(tp, postClient, token.access_token);
     expect(await after.response.clone().json()).toEqual({ active: false });
 
-    // Durable record in Postgres, and a Redis denylist entry that expires with the token.
-    const jti = decodeJwt(token.access_token).claims.jti as string;
+    // Durable record in Postgres, and a member of the Redis denylist scored by the token's expiry (maintenance
+    // drops members whose score has passed).
+    const { jti, exp } = decodeJwt(token.access_token).claims as { jti: string; exp: number };
     const rows = await tp.sql('select jti, client_id from revoked_tokens where jti = $1', [jti]);
     expect(rows).toEqual([{ jti, client_id: basicClient.client_id }]);
-    const pttl = await tp.platform.redis.pttl(`${tp.platform.redisPrefix}revoked:${jti}`);
-    expect(pttl).toBeGreaterThan(590_000);
-    expect(pttl).toBeLessThanOrEqual(600_000);
+    const [score] = (await tp.platform.redis.zmscore(`${tp.platform.redisPrefix}revoked`, [jti])) ?? [];
+    expect(Number(score)).toBe(exp);
   });
 
   it('answers 200 to revocation of unknown or malformed tokens', async () => {
@@ -273,7 +274,7 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('wrong secret with client_secret_post: 401 invalid_client without a Basic challenge (through oauth4webapi)', async () => {
+  it('wrong secret with client_secret_post: 401 invalid_client with the Basic challenge too (through oauth4webapi)', async () => {
     const res = await oauth.clientCredentialsGrantRequest(
       tp.as,
       { client_id: postClient.client_id },
@@ -282,13 +283,13 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
       insecure,
     );
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBeNull();
+    // Every 401 carries a challenge (RFC 9110 §15.5.2); Basic is the one HTTP scheme the endpoint supports.
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect(((await res.clone().json()) as { error?: string }).error).toBe('invalid_client');
+    // oauth4webapi reports a challenged 401 as such (the body's error stays readable on the response).
     await expect(
       oauth.processClientCredentialsResponse(tp.as, { client_id: postClient.client_id }, res),
-    ).rejects.toMatchObject({
-      error: 'invalid_client',
-      status: 401,
-    });
+    ).rejects.toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
   });
 
   it('unknown client: 401 invalid_client', async () => {
@@ -480,7 +481,12 @@ describe('registration management (RFC 7592) and access control', () => {
       body: JSON.stringify({ client_id: client.client_id, client_name: 'renamed', scope: 'read' }),
     });
     expect(put.status).toBe(200);
-    expect(await put.json()).toMatchObject({ client_name: 'renamed', scope: 'read' });
+    const updated = (await put.json()) as Record<string, unknown>;
+    expect(updated).toMatchObject({ client_name: 'renamed', scope: 'read' });
+    // The update rotated the registration access token (RFC 7592 §3): from now on only the new one works.
+    expect(typeof updated.registration_access_token).toBe('string');
+    expect((await fetch(client.registration_client_uri, { headers })).status).toBe(401);
+    headers.authorization = `Bearer ${updated.registration_access_token as string}`;
     // The narrowed scope applies to new tokens at once in this isolate, and within CLIENT_CACHE_TTL_MS anywhere.
     const narrowed = await eventually(async () => {
       const r = await postForm(url('/oauth/token'), 'grant_type=client_credentials&scope=write', {

@@ -12,6 +12,7 @@ export default workerTestConfig({
   bindings: {
     ISSUER: 'https://auth.example.com',
     KEY_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+    CLIENT_CACHE_MAC_KEY: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=',
     REGISTRATION_TOKEN: 'registration-token-for-unit-tests',
     SCOPES_SUPPORTED: 'read write',
     ADMIN_BOOTSTRAP_TOKEN: 'bootstrap-token-for-unit-tests',

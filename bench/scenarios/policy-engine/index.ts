@@ -160,7 +160,7 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
   const staticPolicies = Object.fromEntries(w.set.policies.map((p) => [p.id, p.text]));
   const calls = requests.map((req) => {
     const slice = w.set.sliceFor(req.action, req.principal.type, req.resource.type);
-    const entities = entitiesForRequest(w.stored, req.entities, roots(w.set, req));
+    const { entities } = entitiesForRequest(w.stored, req.entities, roots(w.set, req));
     return {
       slice,
       entities,
@@ -235,7 +235,8 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
         const req = requests[i % n] as AuthorizationRequest;
         cedar.statefulIsAuthorized({
           ...c.call,
-          entities: entitiesForRequest(w.stored, req.entities, [req.principal, req.resource, ...w.set.literalEntities]),
+          entities: entitiesForRequest(w.stored, req.entities, [req.principal, req.resource, ...w.set.literalEntities])
+            .entities,
           preparsedPolicySetId: full.policySetId,
           preparsedSchemaName: full.schemaName,
         });

@@ -3,10 +3,15 @@
  * adapter, Postgres with its Redis caches, against the real servers. Two store instances stand for two isolates.
  */
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from '../../../workers/auth/src/clients/domain/client-metadata.js';
+import { createCacheSeal } from '../../../workers/auth/src/clients/domain/cache-seal.js';
+import type { TamperReport } from '../../../workers/auth/src/clients/domain/client-store.js';
+import { approvalOf } from '../../../workers/auth/src/clients/domain/registration-ceiling.js';
 import { PostgresClientStore } from '../../../workers/auth/src/clients/storage/clients.js';
 import type { KeyChanges } from '../../../workers/auth/src/keys/domain/key-store.js';
 import { PostgresSigningKeyStore } from '../../../workers/auth/src/keys/storage/signing-keys.js';
+import { RevocationState } from '../../../workers/auth/src/tokens/revocation-state.js';
 import { PostgresRevocationStore } from '../../../workers/auth/src/tokens/storage/revocations.js';
 import { useDataPlane } from './setup.js';
 
@@ -26,72 +31,160 @@ const newClient = (scope = 'read') => ({
   clientId: `client-${Date.now().toString(36)}-${++n}`,
   secretHash: 'c2VjcmV0LWhhc2g',
   registrationTokenHash: 'cmVnaXN0cmF0aW9uLWhhc2g',
+  registrationTokenExpiresAt: Date.now() + 60_000,
   metadata: metadata(scope),
+  approval: approvalOf(metadata(scope)),
   rateLimit: null,
   clientIdIssuedAt: 1_700_000_000,
 });
+const MAC_KEY = new Uint8Array(randomBytes(32));
+const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) };
+const store = (ttlMs: number, report?: TamperReport) =>
+  new PostgresClientStore(plane.deps, ttlMs, createCacheSeal(MAC_KEY), report);
+const update = (row: { version: number }, scope: string) => ({
+  expectedVersion: row.version,
+  metadata: metadata(scope),
+  approval: approvalOf(metadata(scope)),
+  rateLimit: null,
+  registrationTokenHash: 'bmV3LWhhc2g',
+  registrationTokenExpiresAt: Date.now() + 60_000,
+});
 
 describe('ClientStore conformance: Postgres, cached in Redis and the isolate', () => {
-  it('stores a client and returns it, the management row with its token hash, the cached record without', async () => {
-    const store = new PostgresClientStore(plane.deps, 1_000);
+  it('stores a client and returns it, the management row with its token hash and ceiling, the cached record without', async () => {
+    const clients = store(1_000);
     const c = newClient();
-    const row = await store.insert(c);
+    const row = await clients.insert(c);
     expect(row).toMatchObject({
       clientId: c.clientId,
       status: 'active',
       version: 1,
       registrationTokenHash: c.registrationTokenHash,
+      registrationTokenExpiresAt: c.registrationTokenExpiresAt,
+      approval: { scope: ['read'], resources: [], grantTypes: ['client_credentials'] },
     });
-    const record = await store.get(c.clientId);
+    const record = await clients.get(c.clientId, ctx);
     expect(record).toMatchObject({ clientId: c.clientId, secretHash: c.secretHash, status: 'active' });
-    expect(record).not.toHaveProperty('registrationTokenHash');
+    for (const field of ['registrationTokenHash', 'registrationTokenExpiresAt', 'approval']) {
+      expect(record).not.toHaveProperty(field);
+    }
     expect(record?.metadata.scope).toBe('read');
-    expect((await store.readRow(c.clientId))?.registrationTokenHash).toBe(c.registrationTokenHash);
+    expect((await clients.readRow(c.clientId))?.registrationTokenHash).toBe(c.registrationTokenHash);
   });
 
-  it('answers null for an unknown client, and remembers that in Redis', async () => {
-    const store = new PostgresClientStore(plane.deps, 0);
+  it('answers null for an unknown client, and remembers that in Redis (sealed)', async () => {
+    const clients = store(0);
     const id = `unknown-${++n}`;
-    expect(await store.get(id)).toBeNull();
-    expect(await plane.deps.redis.redis.get(plane.deps.redis.key('client', id))).toBe('{"missing":true}');
-    expect(await store.readRow(id)).toBeNull();
+    expect(await clients.get(id, ctx)).toBeNull();
+    expect(await plane.dp.redis.get(plane.deps.redis.key('client', id))).toMatch(/^v1\.\d+\.[\w-]+\.missing$/);
+    expect(await clients.readRow(id)).toBeNull();
   });
 
-  it('updates and deletes; another isolate sees each change once its cache entry is due', async () => {
-    const writer = new PostgresClientStore(plane.deps, 60_000);
-    const reader = new PostgresClientStore(plane.deps, 0);
+  it('updates (compare-and-set) and deletes; another isolate sees each change once its cache entry is due', async () => {
+    const writer = store(60_000);
+    const reader = store(0);
     const c = newClient('read');
-    await writer.insert(c);
-    expect((await reader.get(c.clientId))?.metadata.scope).toBe('read');
-    const updated = await writer.updateMetadata(c.clientId, metadata('read write'));
-    expect(updated?.version).toBe(2);
-    expect((await reader.get(c.clientId))?.metadata.scope).toBe('read write');
-    expect((await writer.get(c.clientId))?.version).toBe(2); // the writer's own cache was dropped
+    const inserted = await writer.insert(c);
+    expect((await reader.get(c.clientId, ctx))?.metadata.scope).toBe('read');
+    const updated = await writer.updateRegistration(c.clientId, update(inserted, 'read write'));
+    expect(updated).toMatchObject({ version: 2, registrationTokenHash: 'bmV3LWhhc2g' });
+    expect(updated?.approval.scope).toEqual(['read', 'write']);
+    // A second update made from the same read loses: only one of two concurrent updates applies.
+    expect(await writer.updateRegistration(c.clientId, update(inserted, 'admin'))).toBeNull();
+    expect((await reader.get(c.clientId, ctx))?.metadata.scope).toBe('read write');
+    expect((await writer.get(c.clientId, ctx))?.version).toBe(2); // the writer's own cache was dropped
     expect(await writer.delete(c.clientId)).toBe(true);
-    expect((await reader.get(c.clientId))?.status).toBe('deleted');
+    expect((await reader.get(c.clientId, ctx))?.status).toBe('deleted');
     expect(await writer.delete(c.clientId)).toBe(false);
-    expect(await writer.updateMetadata(c.clientId, metadata('read'))).toBeNull();
+    expect(await writer.updateRegistration(c.clientId, update({ version: 3 }, 'read'))).toBeNull();
     const tombstone = await writer.readRow(c.clientId);
     expect(tombstone).toMatchObject({ status: 'deleted', secretHash: null, registrationTokenHash: null });
+  });
+
+  it('ignores and reports a cache entry it did not seal (whoever can write Redis cannot forge a client)', async () => {
+    const reports: string[] = [];
+    const clients = store(0, (clientId, reason) => reports.push(`${clientId} ${reason}`));
+    const c = newClient('read');
+    await clients.insert(c);
+    const forged = { ...(await clients.get(c.clientId, ctx)), secretHash: 'Zm9yZ2Vk', version: 99 };
+    await plane.dp.redis.set(plane.deps.redis.key('client', c.clientId), JSON.stringify(forged));
+    await plane.dp.redis.set(plane.deps.redis.key('client-version', c.clientId), '99');
+    const record = await clients.get(c.clientId, ctx);
+    expect(record).toMatchObject({ secretHash: c.secretHash, version: 1 });
+    expect(reports).toEqual([`${c.clientId} format`]);
+    // An entry sealed under another key does not verify either.
+    const other = new PostgresClientStore(
+      plane.deps,
+      0,
+      createCacheSeal(new Uint8Array(randomBytes(32))),
+      (id, reason) => reports.push(`${id} ${reason}`),
+    );
+    await plane.dp.redis.del(plane.deps.redis.key('client-version', c.clientId));
+    expect((await other.get(c.clientId, ctx))?.secretHash).toBe(c.secretHash);
+    reports.length = 0;
+    await plane.dp.redis.set(plane.deps.redis.key('client-version', c.clientId), '77');
+    expect((await clients.get(c.clientId, ctx))?.secretHash).toBe(c.secretHash);
+    expect(reports).toEqual([`${c.clientId} mac`]);
   });
 });
 
 describe('RevocationStore conformance: Postgres, with the Redis denylist', () => {
+  const versionKey = () => plane.deps.redis.key('keys', 'version');
+
   it('reports a revoked token revoked, to every isolate, and prunes records of expired tokens', async () => {
-    const a = new PostgresRevocationStore(plane.deps);
-    const b = new PostgresRevocationStore(plane.deps);
+    const a = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
+    const b = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
     const jti = `jti-${++n}`;
-    expect(await a.isRevoked(jti)).toBe(false);
+    expect((await a.state(jti, ctx)).revoked).toBe(false);
     await a.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600, reason: 'test' });
-    expect(await a.isRevoked(jti)).toBe(true);
-    expect(await b.isRevoked(jti)).toBe(true);
+    expect((await a.state(jti, ctx)).revoked).toBe(true);
+    expect((await b.state(jti, ctx)).revoked).toBe(true);
     // Revoking again is not an error.
     await b.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });
     const expired = `jti-expired-${++n}`;
     await a.revoke({ jti: expired, clientId: 'c', exp: Math.floor(Date.now() / 1000) - 10 });
     expect(await a.prune()).toBeGreaterThanOrEqual(1);
     expect(await a.prune()).toBe(0);
-    expect(await a.isRevoked(jti)).toBe(true);
+    expect((await a.state(jti, ctx)).revoked).toBe(true);
+  });
+
+  it('a miss is final only once the denylist is marked complete; without the marker Postgres answers', async () => {
+    const store = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
+    const denylist = plane.deps.redis.key('revoked');
+    const jti = `jti-lost-${++n}`;
+    await store.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });
+    // The whole denylist lost (a flush, a restart without persistence, which take the rebuild lock of an earlier
+    // rebuild with them): the durable record still answers.
+    await plane.dp.redis.del(denylist, plane.deps.redis.key('revoked', 'rebuild'));
+    const waits: Promise<unknown>[] = [];
+    const state = await store.state(jti, { waitUntil: (p) => waits.push(p) });
+    expect(state.revoked).toBe(true);
+    // ... and the lookup started a rebuild, which restores the member and marks the set complete.
+    expect(waits).toHaveLength(1);
+    await Promise.all(waits);
+    const scores = await plane.dp.redis.zmscore(denylist, [jti, ':complete']);
+    expect(scores?.map((v) => v !== null)).toEqual([true, true]);
+    expect((await store.state(`never-revoked-${++n}`, ctx)).revoked).toBe(false);
+    // The key set's version rides in the same round trip.
+    await plane.dp.redis.set(versionKey(), 'v-test');
+    expect((await store.state(jti, ctx)).keySetVersion).toBe('v-test');
+    await plane.dp.redis.del(versionKey());
+  });
+
+  it('a rebuild re-asserts every unexpired revocation and drops expired members', async () => {
+    const store = new PostgresRevocationStore(plane.deps, versionKey());
+    const denylist = plane.deps.redis.key('revoked');
+    const jti = `jti-removed-${++n}`;
+    await store.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });
+    // One member removed behind our back while the marker stays: the next (hourly) rebuild brings it back.
+    await plane.dp.redis.zrem(denylist, jti);
+    await plane.dp.redis.zadd(denylist, { score: 1, member: 'long-expired' });
+    // (The lock of the previous test's rebuild is still held: a rebuild finding it held leaves the work to its owner.)
+    expect(await store.rebuild()).toBeNull();
+    await plane.dp.redis.del(plane.deps.redis.key('revoked', 'rebuild'));
+    expect(await store.rebuild()).toBeGreaterThanOrEqual(1);
+    const scores = await plane.dp.redis.zmscore(denylist, [jti, 'long-expired']);
+    expect(scores?.map((v) => v !== null)).toEqual([true, false]);
   });
 });
 
@@ -122,9 +215,10 @@ describe('SigningKeyStore conformance: Postgres, with the change counter in Redi
     const keys = await store.list();
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ status: 'active', kekId: 'kek-1', privateKeyCiphertext: 'v1.x.y' });
-    expect(await store.version()).toBe('1');
+    const first = await store.version();
+    expect(first).toEqual(expect.any(String));
     await store.maintain(Date.now(), async () => ({ changes: { update: [], delete: [] }, result: null }));
-    expect(await store.version()).toBe('1');
+    expect(await store.version()).toBe(first);
     const kid = keys[0]?.kid as string;
     const retiredAt = Date.now();
     await store.maintain(Date.now(), async () => ({
@@ -132,8 +226,13 @@ describe('SigningKeyStore conformance: Postgres, with the change counter in Redi
       result: null,
     }));
     expect((await store.list())[0]).toMatchObject({ status: 'retired', expiresAt: retiredAt + 1000 });
+    const afterRetire = await store.version();
+    expect(afterRetire).not.toBe(first);
     await store.maintain(Date.now(), async () => ({ changes: { update: [], delete: [kid] }, result: null }));
     expect(await store.list()).toEqual([]);
-    expect(await store.version()).toBe('3');
+    // Every change sets a fresh random value (never a counter a flushed Redis could repeat).
+    const afterDelete = await store.version();
+    expect(afterDelete).not.toBe(afterRetire);
+    expect(afterDelete).not.toBe(first);
   });
 });

@@ -20,6 +20,9 @@ export const { app, servicesFor } = createServiceApp<Env, AuthServices>({
   // client id, so their handlers throw OAuthError directly.
   oauthPaths: ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register'],
   buildServices,
+  // Issuing tokens needs no Postgres once the isolate holds a signing key (and its clients cached): the Worker then
+  // stays ready without it, reporting it degraded; registration and key administration answer 503 meanwhile.
+  readiness: (services, now) => (services.keys.canSign(now) ? ['postgres'] : []),
 });
 
 app.get('/.well-known/oauth-authorization-server', oauthMetadata);

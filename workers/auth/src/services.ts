@@ -5,21 +5,22 @@
  * arguments of the calls, never state here.
  */
 import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
-import { AdminCredentials } from '../../../shared/admin/credentials.js';
+import { AdminCredentials, adminAuthThrottle } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
 import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
 import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
 import type { Limiter } from '../../../shared/rate-limit/limiter.js';
-import type { ClientStore } from './clients/domain/client-store.js';
+import { createCacheSeal } from './clients/domain/cache-seal.js';
+import type { ClientStore, TamperReport } from './clients/domain/client-store.js';
 import { PostgresClientStore } from './clients/storage/clients.js';
 import { DiscoveryDocuments } from './discovery/documents.js';
 import { type AuthConfig, type Env, readAuthConfig } from './env.js';
 import { KeyRing } from './keys/key-ring.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
-import type { RevocationStore } from './tokens/domain/revocation-store.js';
+import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
 
 export interface AuthServices extends BaseServices {
@@ -27,7 +28,7 @@ export interface AuthServices extends BaseServices {
   readonly events: EventSink;
   readonly clients: ClientStore;
   readonly keys: KeyRing;
-  readonly revocations: RevocationStore;
+  readonly revocations: RevocationState;
   readonly rateLimits: {
     readonly limiter: Limiter;
     readonly endpoints: Readonly<Record<RateLimitedEndpoint, EndpointLimits>>;
@@ -45,22 +46,40 @@ export type AuthContext = ServiceContext<Env, AuthServices>;
 export function buildServices(env: Env): AuthServices {
   const config = readAuthConfig(env);
   const { deps, events } = coreServices(config, 'auth');
+  const signingKeys = new PostgresSigningKeyStore(deps);
+  const limiter = createLimiter(config, deps, env.RATE_LIMITER);
+  const reportTampering: TamperReport = (clientId, reason, ctx) =>
+    events.emit(
+      {
+        type: 'cache.tampered',
+        outcome: 'denied',
+        client_id: clientId.slice(0, 64),
+        details: { cache: 'client', reason },
+      },
+      ctx,
+    );
   return {
     config,
     deps,
     events,
-    clients: new PostgresClientStore(deps, config.CLIENT_CACHE_TTL_MS),
-    keys: new KeyRing(new PostgresSigningKeyStore(deps), config),
-    revocations: new PostgresRevocationStore(deps),
+    clients: new PostgresClientStore(
+      deps,
+      config.CLIENT_CACHE_TTL_MS,
+      createCacheSeal(config.CLIENT_CACHE_MAC_KEY),
+      reportTampering,
+    ),
+    keys: new KeyRing(signingKeys, config),
+    // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
+    revocations: new RevocationState(new PostgresRevocationStore(deps, signingKeys.versionKey())),
     rateLimits: {
-      limiter: createLimiter(config, deps, env.RATE_LIMITER),
+      limiter,
       endpoints: allEndpointLimits(config),
       failedAuthCost: config.RATE_LIMIT_FAILED_AUTH_COST,
       successHeaders: config.RATE_LIMIT_SUCCESS_HEADERS,
       refusals: new EventSampler(),
     },
     admin: {
-      credentials: new AdminCredentials(deps, config.ADMIN_BOOTSTRAP_TOKEN),
+      credentials: new AdminCredentials(deps, config.ADMIN_BOOTSTRAP_TOKEN, adminAuthThrottle(limiter.store, config)),
       decider: remotePolicyDecider(env.POLICY, {
         token: config.POLICY_API_TOKEN,
         timeoutMs: config.SERVICE_TIMEOUT_MS,

@@ -49,8 +49,11 @@ function issuerUrl(): Field<string> {
   });
 }
 
-/** Base64 (standard or url alphabet) of exactly 32 bytes: the AES-256-GCM key-encryption key. */
-function aes256Key(): Field<Uint8Array> {
+/**
+ * Key material as base64 (standard or url alphabet): exactly `exact` bytes (the AES-256-GCM key-encryption key) or at
+ * least `min` (an HMAC key). A secret: messages give sizes, never the value.
+ */
+function keyBytes(size: { exact: number } | { min: number }): Field<Uint8Array> {
   return scalar((text, name) => {
     let bytes: Uint8Array;
     try {
@@ -60,7 +63,12 @@ function aes256Key(): Field<Uint8Array> {
     } catch {
       throw new ConfigError(name, 'must be base64');
     }
-    if (bytes.byteLength !== 32) throw new ConfigError(name, `must decode to 32 bytes, got ${bytes.byteLength}`);
+    if ('exact' in size && bytes.byteLength !== size.exact) {
+      throw new ConfigError(name, `must decode to ${size.exact} bytes, got ${bytes.byteLength}`);
+    }
+    if ('min' in size && bytes.byteLength < size.min) {
+      throw new ConfigError(name, `must decode to at least ${size.min} bytes, got ${bytes.byteLength}`);
+    }
     return bytes;
   });
 }
@@ -88,7 +96,13 @@ export const variables = {
   ...endpointLimitVariables,
   ISSUER: issuerUrl(),
   /** AES-256-GCM key-encryption key for private signing keys at rest (a secret). */
-  KEY_ENCRYPTION_KEY: aes256Key(),
+  KEY_ENCRYPTION_KEY: keyBytes({ exact: 32 }),
+  /**
+   * HMAC key sealing the client records cached in Redis (a secret, base64 of at least 32 random bytes): only the
+   * auth Worker holds it, so whoever can write Redis still cannot mint or alter a client (clients/domain/cache-seal.ts).
+   * Changing it only makes cached records reload from Postgres once.
+   */
+  CLIENT_CACHE_MAC_KEY: keyBytes({ min: 32 }),
   /** Names the KEK; stored beside each encrypted key so a future KEK rotation can tell which key to use. */
   KEK_ID: str({ default: 'kek-1' }),
   SIGNING_ALG: oneOf(['ES256', 'EdDSA'] as const, { default: 'ES256' }),
@@ -110,9 +124,15 @@ export const variables = {
   REGISTRATION_TOKEN: optionalStr({ minLength: 16 }),
   /** Allows registration without an initial access token (only when REGISTRATION_TOKEN is unset). */
   ALLOW_OPEN_REGISTRATION: bool({ default: false }),
-  /** When non-empty, registered scopes must come from this list, and it is advertised as scopes_supported. */
+  /** Lifetime of a registration access token (RFC 7592), renewed with each rotation: default 90 days. */
+  REGISTRATION_ACCESS_TOKEN_TTL_SECONDS: int({ default: 90 * 86_400, min: 3_600, max: 5 * 365 * 86_400 }),
+  /**
+   * Server-wide allow-lists, set per deployment (the shipped wrangler.toml and k8s auth.env carry placeholders):
+   * registration and every RFC 7592 update must stay within them, whoever asks. SCOPES_SUPPORTED is also advertised
+   * as `scopes_supported`. Empty means no server-wide restriction (each client's approved ceiling still applies).
+   */
   SCOPES_SUPPORTED: scopeList(),
-  /** When non-empty, a client's `allowed_resources` must come from this list. */
+  /** The RFC 8707 resources (token audiences) clients may be allowed (see SCOPES_SUPPORTED). */
   RESOURCES_SUPPORTED: list(),
   /** `aud` of tokens requested without `resource` by a client with no allowed resources (default: the issuer). */
   DEFAULT_AUDIENCE: optionalStr(),

@@ -99,6 +99,20 @@ describe.each(['ES256', 'EdDSA'] as const)('access tokens with %s', (alg) => {
     expect(await verifyAccessToken(token, { issuer: ISSUER, key, now: NOW - 10, clockTolerance: 30 })).toBeTruthy();
   });
 
+  it('rejects a token living longer than the server issues (a leaked key minting long tokens)', async () => {
+    const { signing, verification } = await keyPair(alg);
+    const key = () => verification;
+    const boundary = await signAccessToken(claims({ exp: NOW + 3600 }), signing);
+    expect(await verifyAccessToken(boundary, { issuer: ISSUER, key, now: NOW, maxLifetimeSeconds: 3600 })).toBeTruthy();
+    const longer = await signAccessToken(claims({ exp: NOW + 3601 }), signing);
+    await expectCode(
+      verifyAccessToken(longer, { issuer: ISSUER, key, now: NOW, maxLifetimeSeconds: 3600 }),
+      'ERR_JWT_CLAIM_INVALID',
+    );
+    // Without the bound (the option unset) the same token verifies: the check is the caller's setting.
+    expect(await verifyAccessToken(longer, { issuer: ISSUER, key, now: NOW })).toBeTruthy();
+  });
+
   it('rejects another issuer', async () => {
     const { signing, verification } = await keyPair(alg);
     const token = await signAccessToken(claims({ iss: 'https://evil.example.com' }), signing);

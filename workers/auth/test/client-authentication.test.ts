@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../shared/crypto.js';
 import {
+  BASIC_CHALLENGE,
   ClientAuthenticationError,
   decodeStoredHash,
   formUrlDecode,
@@ -105,12 +106,13 @@ describe('client_secret_post', () => {
     expect(missing.headers['www-authenticate']).toMatch(/^Basic /);
     const publicClient = failure(() => parseClientCredentials('', form({ client_id: 'id' })));
     expect(publicClient.code).toBe('ERR_CLIENT_AUTH_PUBLIC');
-    // No HTTP authentication was attempted, so no challenge: RPs then see invalid_client itself.
+    // Every 401 carries a challenge (RFC 9110 §15.5.2), client_secret_post shapes included: Basic is the one HTTP
+    // scheme the endpoints support.
     expect(publicClient.status).toBe(401);
-    expect(publicClient.headers).toEqual({});
-    expect(failure(() => parseClientCredentials(undefined, form({ client_secret: 's' }))).oauthError).toBe(
-      'invalid_client',
-    );
+    expect(publicClient.headers).toEqual({ 'www-authenticate': BASIC_CHALLENGE });
+    const secretOnly = failure(() => parseClientCredentials(undefined, form({ client_secret: 's' })));
+    expect(secretOnly.oauthError).toBe('invalid_client');
+    expect(secretOnly.headers).toEqual({ 'www-authenticate': BASIC_CHALLENGE });
     expect(
       failure(() => parseClientCredentials(undefined, form({ client_id: 'x'.repeat(300), client_secret: 's' }))).code,
     ).toBe('ERR_CLIENT_AUTH_MALFORMED');

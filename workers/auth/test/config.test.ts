@@ -13,6 +13,7 @@ const base = {
   UPSTASH_REDIS_REST_TOKEN: 'unused',
   ISSUER: 'https://auth.example.com',
   KEY_ENCRYPTION_KEY: KEK,
+  CLIENT_CACHE_MAC_KEY: KEK,
 };
 
 function variableOf(env: Record<string, string>): string {
@@ -50,6 +51,27 @@ describe('auth configuration', () => {
       'KEY_PUBLISH_LEAD_SECONDS',
     );
     expect(variableOf({ ...base, REGISTRATION_TOKEN: 'short' })).toBe('REGISTRATION_TOKEN');
+    // The client-cache MAC key is required and must be at least 32 bytes.
+    expect(variableOf({ ...base, CLIENT_CACHE_MAC_KEY: '' })).toBe('CLIENT_CACHE_MAC_KEY');
+    expect(variableOf({ ...base, CLIENT_CACHE_MAC_KEY: btoa('sixteen-bytes!!!') })).toBe('CLIENT_CACHE_MAC_KEY');
+    expect(
+      readAuthConfig({ ...base, CLIENT_CACHE_MAC_KEY: btoa('x'.repeat(48)) }).CLIENT_CACHE_MAC_KEY.byteLength,
+    ).toBe(48);
+  });
+
+  it('never echoes the value of a URL (it may carry a password) in a configuration error', () => {
+    const secret = 'pw-do-not-echo';
+    for (const url of [`postgres://u:${secret}@db.internal:notaport/x`, `https://u:${secret}@db.internal/x`]) {
+      try {
+        readAuthConfig({ ...base, DATABASE_URL: url });
+        throw new Error('accepted');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).variables).toEqual(['DATABASE_URL']);
+        expect((err as Error).message).not.toContain(secret);
+        expect((err as Error).message).not.toContain('db.internal');
+      }
+    }
   });
 
   it('reads SCOPES_SUPPORTED separated by spaces or commas, and checks the syntax', () => {

@@ -168,12 +168,33 @@ describe('planRotation', () => {
     expect(plan.update).toEqual([{ kid: 'a', status: 'retired', retiredAt: t, expiresAt: t + settings.retentionMs }]);
   });
 
-  it('immediate (compromise): new active key, old retired, unused pending dropped', () => {
+  it('immediate (compromise): new active key, every old one revoked at once, unused pending dropped', () => {
     const t = T0 + H;
-    const plan = planRotation([key('a', 'active', T0), key('b', 'pending', t + H)], t, settings, { immediate: true });
+    const retired = key('r', 'retired', T0 - H, t + H);
+    const plan = planRotation([key('a', 'active', T0), key('b', 'pending', t + H), retired], t, settings, {
+      immediate: true,
+    });
     expect(plan.create).toEqual({ activatesAt: t - ACTIVATION_BACKDATE_MS, status: 'active' });
-    expect(plan.update).toEqual([{ kid: 'a', status: 'retired', retiredAt: t, expiresAt: t + settings.retentionMs }]);
+    expect(plan.update).toEqual([
+      { kid: 'a', status: 'revoked', retiredAt: t, expiresAt: t },
+      // A retired key still published for its tokens is distrusted too: it came from the same store.
+      { kid: 'r', status: 'revoked', retiredAt: retired.retiredAt, expiresAt: t },
+    ]);
     expect(plan.delete).toEqual(['b']);
+  });
+
+  it('revoked keys are never published, never sign, and are kept (not deleted) by maintenance', () => {
+    const t = T0 + H;
+    const revoked = { ...key('x', 'active', T0), status: 'revoked' as const, retiredAt: t, expiresAt: t };
+    const fresh = key('n', 'active', t - ACTIVATION_BACKDATE_MS);
+    expect(isPublished(revoked, t - 1)).toBe(false);
+    expect(currentSigner([revoked], t)).toBeUndefined();
+    const later = planRotation([revoked, fresh], t + 10 * H, settings);
+    expect(later.delete).toEqual([]);
+    expect(later.update.some((u) => u.kid === 'x')).toBe(false);
+    // A second emergency rotation leaves an already revoked key alone.
+    const again = planRotation([revoked, fresh], t + H, settings, { immediate: true });
+    expect(again.update.map((u) => u.kid)).toEqual(['n']);
   });
 
   it('picks the signer by time and publishes retired keys until they expire', () => {

@@ -4,7 +4,7 @@
  */
 import { createServiceApp } from '../../../shared/app.js';
 import type { Env } from './env.js';
-import { authorizeBatch, authorizeOne, requireCaller } from './handlers/authorize.js';
+import { authorizeBatch, authorizeOne, BATCH_BODY_LIMIT, requireCaller } from './handlers/authorize.js';
 import { deleteStoredEntity, listStoredEntities, putStoredEntity } from './handlers/entities.js';
 import {
   activatePolicyVersion,
@@ -15,7 +15,11 @@ import {
 } from './handlers/policies.js';
 import { buildServices, type PolicyServices } from './services.js';
 
-export const { app } = createServiceApp<Env, PolicyServices>({ service: 'policy', buildServices });
+export const { app } = createServiceApp<Env, PolicyServices>({
+  service: 'policy',
+  buildServices,
+  bodyLimits: { '/v1/authorize/batch': BATCH_BODY_LIMIT },
+});
 
 // Decision point (service bindings; bearer POLICY_API_TOKEN when configured).
 app.use('/v1/authorize', requireCaller);

@@ -3,9 +3,10 @@
  * validated configuration (env.ts). Handlers reach it as `c.var.services`.
  */
 import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
-import { AdminCredentials } from '../../../shared/admin/credentials.js';
+import { AdminCredentials, adminAuthThrottle } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
 import type { EventSink } from '../../../shared/events/sink.js';
+import { redisStore } from '../../../shared/rate-limit/storage/redis.js';
 import { coreServices } from '../../../shared/services.js';
 import { ActivePolicy } from './active-policy.js';
 import { localPolicyDecider } from './admin-decider.js';
@@ -43,7 +44,13 @@ export function buildServices(env: Env): PolicyServices {
     signal,
     active,
     admin: {
-      credentials: new AdminCredentials(deps, config.ADMIN_BOOTSTRAP_TOKEN),
+      // The policy Worker has no Durable Object binding: its failed-authentication buckets live in Redis on every
+      // target (admin routes are not a hot path; one round trip per credential cache miss).
+      credentials: new AdminCredentials(
+        deps,
+        config.ADMIN_BOOTSTRAP_TOKEN,
+        adminAuthThrottle(redisStore(deps.redis), config),
+      ),
       decider: localPolicyDecider(active),
       events,
     },

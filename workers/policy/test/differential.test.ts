@@ -51,17 +51,12 @@ interface Generated {
 }
 
 /** The documented merge: request attributes over stored ones, request parents/tags replace when given. */
+/** The reference rule: a stored entity is used as stored; a supplied one only when the store lacks its uid. */
 function mergeAll(stored: EntityJson[], supplied: (EntityJson & { parentsGiven?: boolean })[]): EntityJson[] {
   const key = (u: Uid) => `${u.type}\u0000${u.id}`;
   const out = new Map(stored.map((e) => [key(e.uid as Uid), e]));
   for (const s of supplied) {
-    const old = out.get(key(s.uid as Uid));
-    out.set(
-      key(s.uid as Uid),
-      old
-        ? { uid: s.uid, attrs: { ...old.attrs, ...s.attrs }, parents: s.parentsGiven ? s.parents : old.parents }
-        : { uid: s.uid, attrs: s.attrs, parents: s.parents },
-    );
+    if (!out.has(key(s.uid as Uid))) out.set(key(s.uid as Uid), { uid: s.uid, attrs: s.attrs, parents: s.parents });
   }
   return [...out.values()];
 }

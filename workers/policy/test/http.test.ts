@@ -81,6 +81,48 @@ describe('body handling', () => {
   });
 });
 
+describe('the batch route has its own body limit, sized for its item limit', () => {
+  /** A batch body of about `bytes` bytes (valid JSON; the limit is checked before anything else is). */
+  const batchOf = (bytes: number) => JSON.stringify({ requests: [request({ context: { pad: 'x'.repeat(bytes) } })] });
+
+  it('accepts a batch body above MAX_BODY_BYTES (64 KiB) and up to max_batch_request_bytes (1 MiB)', async () => {
+    const res = await post('/v1/authorize/batch', batchOf(200_000));
+    // Past the size checks: the item itself is refused by its own limits (a 4 KiB string), in place.
+    expect(res.status).toBe(200);
+    const body = await res.json<{ decisions: { error?: { limit?: string } }[] }>();
+    expect(body.decisions[0]?.error?.limit).toBe('max_string_length');
+  });
+
+  it('413 naming max_batch_request_bytes beyond it, declared or streamed', async () => {
+    const big = batchOf(LIMITS.max_batch_request_bytes + 10);
+    const declared = await post('/v1/authorize/batch', big);
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({
+      limit: 'max_batch_request_bytes',
+      max: LIMITS.max_batch_request_bytes,
+    });
+    const chunks = [new TextEncoder().encode(big)];
+    const streamed = await SELF.fetch('https://policy.internal/v1/authorize/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+    });
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toMatchObject({ limit: 'max_batch_request_bytes' });
+  });
+
+  it('a single decision keeps MAX_BODY_BYTES', async () => {
+    const res = await post('/v1/authorize', request({ context: { pad: 'x'.repeat(100_000) } }));
+    expect(res.status).toBe(413);
+  });
+});
+
 describe('limits over HTTP → 400 problem+json naming the limit', () => {
   const cases: [string, Record<string, unknown>][] = [
     ['max_context_keys', request({ context: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) })],

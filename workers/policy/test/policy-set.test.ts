@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { engine } from '../src/domain/cedar.js';
 import { decide } from '../src/domain/decide.js';
-import { entitiesForRequest, indexEntities, mergeEntity } from '../src/domain/entities.js';
+import { entitiesForRequest, entityFor, indexEntities } from '../src/domain/entities.js';
 import { CompiledPolicySet } from '../src/domain/policy-set.js';
 import { PolicySourceError, parsePolicies } from '../src/domain/policy-source.js';
 import { GENERATED_SCHEMA, generatePolicies } from './fixtures/generated-policies.js';
@@ -165,8 +165,18 @@ describe('slicing', () => {
       entities: [],
     });
     // u is in Group g (permit) but its boss outranks it (forbid, reachable only through the boss attribute).
-    expect(decide(set, stored, req('edit', 'u'))).toEqual({ decision: 'Deny', reasons: ['boss'], errors: [] });
-    expect(decide(set, stored, req('view', 'b'))).toEqual({ decision: 'Allow', reasons: ['view-doc'], errors: [] });
+    expect(decide(set, stored, req('edit', 'u'))).toEqual({
+      decision: 'Deny',
+      reasons: ['boss'],
+      errors: [],
+      ignored: [],
+    });
+    expect(decide(set, stored, req('view', 'b'))).toEqual({
+      decision: 'Allow',
+      reasons: ['view-doc'],
+      errors: [],
+      ignored: [],
+    });
   });
 });
 
@@ -253,7 +263,7 @@ describe('entities for a request', () => {
   const ids = (list: { uid: unknown }[]) => list.map((e) => JSON.stringify(e.uid)).sort();
 
   it('follows parents and entity-valued attributes, and nothing else', () => {
-    const out = entitiesForRequest(
+    const { entities: out } = entitiesForRequest(
       stored,
       [],
       [
@@ -273,11 +283,11 @@ describe('entities for a request', () => {
     );
   });
 
-  it('always includes every supplied entity, merged over the stored one', () => {
-    const out = entitiesForRequest(
+  it('stored entities are authoritative: a supplied one with a stored uid is ignored (and listed)', () => {
+    const { entities: out, ignored } = entitiesForRequest(
       stored,
       [
-        { uid: { type: 'User', id: 'a' }, attrs: { level: 7 } },
+        { uid: { type: 'User', id: 'a' }, attrs: { level: 7 }, parents: [] },
         { uid: { type: 'User', id: 'new' }, attrs: { level: 0 }, parents: [{ type: 'Group', id: 'g2' }] },
       ],
       [{ type: 'User', id: 'a' }],
@@ -285,24 +295,23 @@ describe('entities for a request', () => {
     const a = out.find((e) => (e.uid as { id: string }).id === 'a');
     expect(a).toEqual({
       uid: { type: 'User', id: 'a' },
-      attrs: { level: 7, boss: { __entity: { type: 'User', id: 'b' } } },
+      attrs: { level: 1, boss: { __entity: { type: 'User', id: 'b' } } },
       parents: [{ type: 'Group', id: 'g1' }],
     });
+    expect(ignored).toEqual([{ type: 'User', id: 'a' }]);
+    // Entities the store does not have are taken from the request, with their parents.
     expect(out.find((e) => (e.uid as { id: string }).id === 'new')?.parents).toEqual([{ type: 'Group', id: 'g2' }]);
     expect(out.some((e) => (e.uid as { id: string }).id === 'lonely')).toBe(false);
   });
 
-  it('merge: request parents replace stored ones only when given', () => {
-    const s = { uid: { type: 'User', id: 'x' }, attrs: { level: 1, k: 2 }, parents: [{ type: 'Group', id: 'g' }] };
-    expect(mergeEntity(s, { uid: s.uid, attrs: { level: 5 } })).toEqual({
+  it('never merges per attribute: a request cannot add an attribute a stored entity lacks', () => {
+    const s = { uid: { type: 'Resource', id: 'r' }, attrs: { classification: 'internal' }, parents: [] };
+    const owner = { __entity: { type: 'User', id: 'mallory' } };
+    expect(entityFor(s, { uid: s.uid, attrs: { owner } })).toEqual(s);
+    expect(entityFor(s, { uid: s.uid, attrs: {}, parents: [{ type: 'Group', id: 'g' }] })).toEqual(s);
+    expect(entityFor(undefined, { uid: s.uid, attrs: { owner } })).toEqual({
       uid: s.uid,
-      attrs: { level: 5, k: 2 },
-      parents: s.parents,
-    });
-    expect(mergeEntity(s, { uid: s.uid, attrs: {}, parents: [] })?.parents).toEqual([]);
-    expect(mergeEntity(undefined, { uid: s.uid, attrs: { level: 3 } })).toEqual({
-      uid: s.uid,
-      attrs: { level: 3 },
+      attrs: { owner },
       parents: [],
     });
   });

@@ -99,7 +99,50 @@ const rows: Row[] = [
   },
   { name: 'secops rotates pq keys', body: adminCall(['secops'], 'Admin::pq_keys_rotate'), expect: 'Allow' },
   { name: 'secops publishes policy', body: adminCall(['secops'], 'Admin::policy_publish'), expect: 'Allow' },
-  { name: 'secops activates policy', body: adminCall(['secops'], 'Admin::policy_activate'), expect: 'Allow' },
+  // ---- separation of duties: publishing vs activating, key maintenance ----
+  { name: 'secops cannot activate policy', body: adminCall(['secops'], 'Admin::policy_activate'), expect: 'Deny' },
+  {
+    name: 'policy-approver activates policy',
+    body: adminCall(['policy-approver'], 'Admin::policy_activate'),
+    expect: 'Allow',
+    reasons: ['policy-approver-activate'],
+  },
+  { name: 'policy-approver reads policy', body: adminCall(['policy-approver'], 'Admin::policy_read'), expect: 'Allow' },
+  {
+    name: 'policy-approver cannot publish policy',
+    body: adminCall(['policy-approver'], 'Admin::policy_publish'),
+    expect: 'Deny',
+  },
+  {
+    name: 'policy-approver cannot write entities',
+    body: adminCall(['policy-approver'], 'Admin::entities_write'),
+    expect: 'Deny',
+  },
+  {
+    name: 'secops + policy-approver may publish and activate (two roles, as for two people)',
+    body: adminCall(['secops', 'policy-approver'], 'Admin::policy_activate'),
+    expect: 'Allow',
+  },
+  {
+    name: 'key-maintenance maintains keys',
+    body: adminCall(['key-maintenance'], 'Admin::keys_maintain'),
+    expect: 'Allow',
+    reasons: ['key-maintenance-maintain'],
+  },
+  {
+    name: 'key-maintenance cannot rotate keys',
+    body: adminCall(['key-maintenance'], 'Admin::keys_rotate'),
+    expect: 'Deny',
+    reasons: [],
+  },
+  {
+    name: 'key-maintenance cannot read keys',
+    body: adminCall(['key-maintenance'], 'Admin::keys_read'),
+    expect: 'Deny',
+  },
+  { name: 'superadmin maintains keys', body: adminCall(['superadmin'], 'Admin::keys_maintain'), expect: 'Allow' },
+  { name: 'secops maintains keys', body: adminCall(['secops'], 'Admin::keys_maintain'), expect: 'Allow' },
+  // ---- end of separation of duties ----
   { name: 'secops writes entities', body: adminCall(['secops'], 'Admin::entities_write'), expect: 'Allow' },
   { name: 'secops revokes tokens', body: adminCall(['secops'], 'Admin::tokens_revoke'), expect: 'Allow' },
   { name: 'secops cannot read users', body: adminCall(['secops'], 'Admin::users_read'), expect: 'Deny' },
@@ -180,13 +223,18 @@ const rows: Row[] = [
     expect: 'Allow',
   },
   {
-    name: 'stored clearance merges under request roles',
-    body: { ...adminCall(['secops'], 'Admin::keys_rotate'), resource: { type: 'AdminEndpoint', id: 'keys' } },
+    // Stored entities are authoritative: the stored Admin (roles included) wins over the request's.
+    name: 'a stored Admin entity is used as stored, the request cannot change it',
+    body: {
+      ...adminCall(['secops'], 'Admin::keys_rotate', {}, { clearance: 'high' }),
+      resource: { type: 'AdminEndpoint', id: 'keys' },
+    },
     stored: [
       { uid: { type: 'AdminEndpoint', id: 'keys' }, attrs: { sensitive: true } },
-      { uid: { type: 'Admin', id: 'alice' }, attrs: { roles: ['readonly'], clearance: 'high' } },
+      { uid: { type: 'Admin', id: 'alice' }, attrs: { roles: ['secops'], clearance: 'low' } },
     ],
-    expect: 'Allow',
+    expect: 'Deny',
+    reasons: ['forbid-sensitive-without-high-clearance'],
   },
   {
     name: 'stored roles apply when the request brings none',
@@ -346,7 +394,7 @@ const rows: Row[] = [
     reasons: ['authenticated-read'],
   },
   {
-    name: 'request entity overrides stored sensitivity for this request',
+    name: 'a request cannot declare a stored sensitive resource non-sensitive',
     body: {
       principal: { type: 'User', id: 'u1' },
       action: 'read',
@@ -354,8 +402,21 @@ const rows: Row[] = [
       entities: [{ uid: { type: 'Resource', id: 'r1' }, attrs: { sensitive: false } }],
     },
     stored: [{ uid: { type: 'Resource', id: 'r1' }, attrs: { owner: ref('User', 'u1'), sensitive: true } }],
-    expect: 'Allow',
-    reasons: ['owner-read'],
+    expect: 'Deny',
+    reasons: ['forbid-sensitive-without-high-clearance'],
+  },
+  {
+    name: 'a request cannot reactivate a stored suspended client',
+    body: {
+      principal: { type: 'Client', id: 'c9' },
+      action: 'OAuth_token',
+      resource: { type: 'OAuthClient', id: 'c9' },
+      context: { grant_type: 'client_credentials' },
+      entities: [client('c9', { status: 'active' })],
+    },
+    stored: [{ uid: { type: 'Client', id: 'c9' }, attrs: { status: 'suspended' } }],
+    expect: 'Deny',
+    reasons: ['forbid-inactive-client'],
   },
   // requests outside the schema: Deny with Cedar's own message, never an Allow
   {
@@ -401,7 +462,7 @@ const storedIndex = (row: Row) =>
 describe('shipped policy set', () => {
   it('validates against its schema without warnings', () => {
     expect(set.warnings).toEqual([]);
-    expect(set.policyIds.length).toBe(14);
+    expect(set.policyIds.length).toBe(16);
   });
 
   it.each(rows)('$name → $expect', (row) => {

@@ -4,7 +4,14 @@
  * Hot path: token issuance never waits on Redis or Postgres once the ring is loaded. The isolate re-reads the store
  * only when (a) the key set's change counter moved (checked in the background at most every SIGNING_KEY_CHECK_MS),
  * (b) its current key is past its planned end (a rotation should have happened; throttled the same way), (c) a
- * token to verify names a kid it does not know and the counter moved, or (d) it holds no usable key.
+ * token to verify names a kid it does not know and the counter moved, (d) introspection saw the counter moved (it
+ * reads it in the same round trip as the denylist: `reloadIfChanged`), or (e) it holds no usable key.
+ *
+ * Emergency rotation: the rotating isolate reloads at once; every other isolate's introspection distrusts the
+ * revoked keys at its next call ((d): one reload per isolate per change). Signing and the JWKS follow within
+ * SIGNING_KEY_CHECK_MS ((a)), so for at most that long another isolate may still sign with the revoked key; those
+ * tokens fail introspection everywhere that has reloaded. Relying parties that cached the JWKS keep the revoked key
+ * until their cache expires (JWKS_MAX_AGE_SECONDS at most): introspection is the authoritative check meanwhile.
  *
  * One ring per env (the composition root builds it), so two deployments tested in one isolate never share keys.
  */
@@ -62,6 +69,8 @@ export interface MaintenanceResult {
   changed: boolean;
   created?: string;
   retired: string[];
+  /** Keys an emergency rotation distrusted (unpublished and rejected at once). */
+  revoked: string[];
   deleted: string[];
   keys: Array<{ kid: string; alg: string; status: KeyStatus; activates_at: string; expires_at: string | null }>;
 }
@@ -95,7 +104,7 @@ export class KeyRing {
           publicJwk,
           publicKey: await importVerificationKey(publicJwk as Record<string, string>, record.alg),
         };
-        if (record.status !== 'retired') {
+        if ((record.status === 'pending' || record.status === 'active') && privateKeyCiphertext !== null) {
           if (kekId !== this.config.KEK_ID) {
             log('signing key encrypted under another KEK; it cannot sign here', undefined, { kid: row.kid });
           } else {
@@ -158,6 +167,7 @@ export class KeyRing {
       changed: !planIsEmpty(plan),
       created,
       retired: plan.update.filter((u) => u.status === 'retired').map((u) => u.kid),
+      revoked: plan.update.filter((u) => u.status === 'revoked').map((u) => u.kid),
       deleted: plan.delete,
       keys: ring.keys.map((k) => ({
         kid: k.kid,
@@ -181,7 +191,9 @@ export class KeyRing {
   private overdue(ring: Ring, now: number): boolean {
     const signer = this.signerOf(ring, now);
     if (!signer) return true;
-    const hasSuccessor = ring.keys.some((k) => k.status !== 'retired' && k.activatesAt > now);
+    const hasSuccessor = ring.keys.some(
+      (k) => (k.status === 'pending' || k.status === 'active') && k.activatesAt > now,
+    );
     return !hasSuccessor && signer.activatesAt + this.config.KEY_ROTATION_INTERVAL_SECONDS * 1000 <= now;
   }
 
@@ -261,7 +273,29 @@ export class KeyRing {
     };
   }
 
-  /** The JWKS document: pending, active, and retired-but-unexpired keys. */
+  /** Whether this isolate holds a key it can sign with now (so it can issue tokens without Postgres). */
+  canSign(now = Date.now()): boolean {
+    return this.ring !== undefined && this.signerOf(this.ring, now) !== undefined;
+  }
+
+  /**
+   * Reloads the ring when `version` (the change counter as introspection just read it from Redis) differs from the
+   * one the ring was loaded at. Returns true when it reloaded: the caller then verifies again with the new ring. An
+   * unread counter (undefined, Redis down) reloads only as often as SIGNING_KEY_CHECK_MS allows, so an outage of
+   * Redis cannot keep an emergency rotation from being seen, nor turn every introspection into a Postgres load.
+   */
+  async reloadIfChanged(version: string | null | undefined, now = Date.now()): Promise<boolean> {
+    if (!this.ring) return false;
+    if (version === undefined) {
+      if (now - this.lastLoadAt < this.config.SIGNING_KEY_CHECK_MS) return false;
+    } else if (version === this.ring.version) {
+      return false;
+    }
+    this.ring = await this.load(now);
+    return true;
+  }
+
+  /** The JWKS document: pending, active, and retired-but-unexpired keys (never revoked ones). */
   async jwks(now = Date.now()): Promise<{ keys: Record<string, unknown>[] }> {
     if (!this.ring || now >= this.nextVersionCheckAt) {
       this.nextVersionCheckAt = now + this.config.SIGNING_KEY_CHECK_MS;
@@ -269,7 +303,7 @@ export class KeyRing {
       else await this.refreshIfChanged(now);
     }
     let ring = this.ring as Ring;
-    if (!ring.keys.some((k) => k.status !== 'retired')) {
+    if (!ring.keys.some((k) => k.status === 'pending' || k.status === 'active')) {
       // First use: make sure a key exists before the first relying party caches an empty JWKS.
       await this.maintain(now, {});
       ring = await this.load(now);

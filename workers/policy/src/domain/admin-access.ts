@@ -31,3 +31,12 @@ export function adminAuthorizationRequest(
     entities: [adminPrincipalEntity(principal) as EntityInput],
   };
 }
+
+/**
+ * Entity types the entity API never writes or deletes: their attributes are the admin credential's
+ * (`admin_credentials.roles` and `.attributes`), sent by the calling Worker with every admin decision. An admin
+ * allowed `Admin_entities_write` could otherwise give themselves (or anyone) `clearance: "high"` or
+ * `mfa_verified: true`; and since stored entities win over supplied ones, a stored Admin would also shadow the roles
+ * of the credential.
+ */
+export const CREDENTIAL_MANAGED_TYPES: ReadonlySet<string> = new Set(['Admin']);

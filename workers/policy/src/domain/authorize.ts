@@ -7,7 +7,7 @@ import { ProblemError } from '../../../../shared/errors.js';
 import type { ActiveSnapshot } from './snapshot.js';
 import { type DecisionError, decide } from './decide.js';
 import { invalidRequest, LIMITS, limitExceeded } from './limits.js';
-import { type AuthorizationRequest, itemError, parseAuthorizationRequest } from './request.js';
+import { type AuthorizationRequest, type EntityUid, itemError, parseAuthorizationRequest } from './request.js';
 
 export interface DecisionBody {
   decision: 'Allow' | 'Deny';
@@ -15,6 +15,8 @@ export interface DecisionBody {
   policy_version: number;
   reasons: string[];
   errors: DecisionError[];
+  /** Present when the store overrode supplied entities: their uids (stored entities are authoritative). */
+  ignored_entities?: EntityUid[];
 }
 
 export type BatchItem = { request: AuthorizationRequest } | { error: ProblemError; requestId?: string };
@@ -25,13 +27,15 @@ export function decisionBody(
   fallbackRequestId: string | null,
 ): DecisionBody {
   const d = decide(snapshot.set, snapshot.entities, request);
-  return {
+  const body: DecisionBody = {
     decision: d.decision,
     request_id: request.requestId ?? fallbackRequestId,
     policy_version: snapshot.version,
     reasons: d.reasons,
     errors: d.errors,
   };
+  if (d.ignored.length > 0) body.ignored_entities = d.ignored;
+  return body;
 }
 
 /** Parses a batch body; a malformed item becomes an error entry in place, never a failed batch. */

@@ -17,6 +17,8 @@ export interface Decision {
   decision: 'Allow' | 'Deny';
   reasons: string[];
   errors: DecisionError[];
+  /** Supplied entities the store overrode (domain/entities.ts): stored entities are authoritative. */
+  ignored: EntityUid[];
 }
 
 const MISSING_PREPARSED = /preparsed (policy set|schema) .* not found/i;
@@ -29,7 +31,7 @@ export function decide(set: CompiledPolicySet, stored: EntityIndex, request: Aut
   let slice = set.sliceFor(request.action, request.principal.type, request.resource.type);
   const roots: EntityUid[] = [request.principal, request.resource, ...slice.literals];
   for (const k in request.context) collectRefs(request.context[k], roots);
-  const entities = entitiesForRequest(stored, request.entities, roots);
+  const { entities, ignored } = entitiesForRequest(stored, request.entities, roots);
   for (let attempt = 0; ; attempt++) {
     const answer = engine().statefulIsAuthorized({
       principal: request.principal,
@@ -47,6 +49,7 @@ export function decide(set: CompiledPolicySet, stored: EntityIndex, request: Aut
         decision: decision === 'allow' ? 'Allow' : 'Deny',
         reasons: [...diagnostics.reason].sort(),
         errors: diagnostics.errors.map((e) => ({ policy_id: e.policyId, message: e.error.message })),
+        ignored,
       };
     }
     // Cedar's pre-parsed registry is per isolate; if an entry is gone, register again once.
@@ -59,6 +62,7 @@ export function decide(set: CompiledPolicySet, stored: EntityIndex, request: Aut
       decision: 'Deny',
       reasons: [],
       errors: answer.errors.map((e) => ({ policy_id: null, message: e.message })),
+      ignored,
     };
   }
 }

@@ -1,9 +1,12 @@
 /**
- * Entity data for one decision: stored entities (policy store) overlaid with the request's own entities.
+ * Entity data for one decision: the stored entities (policy store) and the request's own entities.
  *
- * Merge rule (request over stored, per entity): attributes are merged key by key with the request winning;
- * `parents` and `tags` from the request replace the stored ones when the request gives them, otherwise the
- * stored ones are kept. A request entity that is not stored is used as given.
+ * Stored entities are authoritative, per entity: when the store holds a uid, that entity is used exactly as stored
+ * (attributes, parents, tags), and a supplied entity with the same uid is ignored (and listed, so a caller can see
+ * its integration sends data the store overrides). A supplied entity the store does not have is used as given.
+ * Merging per attribute would not do: a request adding `owner` to a stored Resource that has none would still
+ * grant `owner-read`. What the operator stored (a Resource's `sensitive`, a Client's `status`, an Admin's
+ * `clearance`) therefore cannot be changed by whoever calls the decision API.
  *
  * Only what evaluation can reach is handed to Cedar: every request entity, plus the stored entities reachable
  * from the principal, the resource, entity references in the context, entities named in the policies, and,
@@ -41,21 +44,18 @@ export function collectRefs(value: CedarValueJson | undefined, out: EntityUid[])
   for (const k in v) collectRefs(v[k], out);
 }
 
-export function mergeEntity(stored: EntityJson | undefined, supplied: EntityInput | undefined): EntityJson | undefined {
-  if (!supplied) return stored;
-  if (!stored) {
-    const e: EntityJson = { uid: supplied.uid, attrs: supplied.attrs, parents: supplied.parents ?? [] };
-    if (supplied.tags) e.tags = supplied.tags;
-    return e;
-  }
-  const e: EntityJson = {
-    uid: supplied.uid,
-    attrs: { ...stored.attrs, ...supplied.attrs },
-    parents: supplied.parents ?? stored.parents,
-  };
-  const tags = supplied.tags ?? stored.tags;
-  if (tags) e.tags = tags;
+/** The entity to decide with for one uid: the stored one when there is one, else the supplied one. */
+export function entityFor(stored: EntityJson | undefined, supplied: EntityInput | undefined): EntityJson | undefined {
+  if (stored || !supplied) return stored;
+  const e: EntityJson = { uid: supplied.uid, attrs: supplied.attrs, parents: supplied.parents ?? [] };
+  if (supplied.tags) e.tags = supplied.tags;
   return e;
+}
+
+export interface RequestEntities {
+  entities: EntityJson[];
+  /** Supplied entities the store overrode (their uids), in request order. */
+  ignored: EntityUid[];
 }
 
 /** The entities to give Cedar for one request (see the module comment). */
@@ -63,9 +63,14 @@ export function entitiesForRequest(
   stored: EntityIndex,
   supplied: readonly EntityInput[],
   roots: readonly EntityUid[],
-): EntityJson[] {
+): RequestEntities {
   const overlay = new Map<string, EntityInput>();
-  for (const e of supplied) overlay.set(uidKey(e.uid), e);
+  const ignored: EntityUid[] = [];
+  for (const e of supplied) {
+    const key = uidKey(e.uid);
+    if (stored.has(key)) ignored.push(e.uid);
+    else overlay.set(key, e);
+  }
   const out: EntityJson[] = [];
   const seen = new Set<string>();
   const queue: EntityUid[] = [...supplied.map((e) => e.uid), ...roots];
@@ -74,7 +79,7 @@ export function entitiesForRequest(
     const key = uidKey(uid);
     if (seen.has(key)) continue;
     seen.add(key);
-    const entity = mergeEntity(stored.get(key), overlay.get(key));
+    const entity = entityFor(stored.get(key), overlay.get(key));
     if (!entity) continue;
     out.push(entity);
     for (const p of entity.parents) queue.push(p as EntityUid);
@@ -83,5 +88,5 @@ export function entitiesForRequest(
     if (entity.tags) for (const k in entity.tags) collectRefs(entity.tags[k], refs);
     queue.push(...refs);
   }
-  return out;
+  return { entities: out, ignored };
 }

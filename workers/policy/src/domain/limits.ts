@@ -1,12 +1,20 @@
 /**
  * Input limits of the decision API (request_id, entity ids, actions, nesting, context keys, ...); every limit
- * has a stable name that a 400 reports, so a caller knows exactly which one it crossed.
+ * has a stable name that a 400 (or 413) reports, so a caller knows exactly which one it crossed.
+ *
+ * Body sizes: a single decision request is bounded by MAX_BODY_BYTES (`max_request_bytes`, 64 KiB by default);
+ * a batch by `max_batch_request_bytes` (1 MiB), sized for `max_batch_size` (100) requests that carry their
+ * entities: about 10 KiB per item. A realistic item (principal, resource, six team members, context) is ~1.8 KB,
+ * so a full batch is ~180 KB; the limit leaves room for larger entity sets. What bounds a batch's cost is CPU (one
+ * JSON.parse and up to 100 Cedar evaluations), not memory.
  */
 import { ProblemError } from '../../../../shared/errors.js';
 
 export const LIMITS = {
   /** Authorization requests in one batch. */
   max_batch_size: 100,
+  /** Bytes of a batch request's body (a single request's body is bounded by MAX_BODY_BYTES). */
+  max_batch_request_bytes: 1024 * 1024,
   /** Nesting of one authorization request (the request object itself is level 1). */
   max_json_depth: 10,
   /** Entities supplied with one request. */

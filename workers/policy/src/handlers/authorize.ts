@@ -1,6 +1,7 @@
 /** `POST /v1/authorize` and `POST /v1/authorize/batch`: Cedar decisions with the active policy version. */
 import { requireStaticBearer } from '../../../../shared/bearer.js';
 import { batchBody, decisionBody, parseBatch } from '../domain/authorize.js';
+import { LIMITS } from '../domain/limits.js';
 import { parseAuthorizationRequest } from '../domain/request.js';
 import type { PolicyContext } from '../services.js';
 import { readJson } from './common.js';
@@ -26,8 +27,11 @@ export async function authorizeOne(c: PolicyContext) {
   return c.json(decisionBody(snapshot, request, c.get('requestId')));
 }
 
+/** The batch route's own body limit, sized for its item limit (domain/limits.ts). */
+export const BATCH_BODY_LIMIT = { bytes: LIMITS.max_batch_request_bytes, name: 'max_batch_request_bytes' } as const;
+
 export async function authorizeBatch(c: PolicyContext) {
-  const items = parseBatch(await readJson(c));
+  const items = parseBatch(await readJson(c, BATCH_BODY_LIMIT));
   const snapshot = items.some((i) => 'request' in i) ? await c.get('services').active.current() : undefined;
   return c.json(batchBody(snapshot, items));
 }

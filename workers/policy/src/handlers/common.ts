@@ -2,7 +2,13 @@
 import { type AdminRequest, adminRequestOf, authorizeAdmin } from '../../../../shared/admin/authorize.js';
 import type { AdminPrincipal } from '../../../../shared/admin/entity.js';
 import { readBodyText } from '../../../../shared/body.js';
-import { dependencyUnavailable, malformedBody, ProblemError, unsupportedMediaType } from '../../../../shared/errors.js';
+import {
+  bodyTooLarge,
+  dependencyUnavailable,
+  malformedBody,
+  ProblemError,
+  unsupportedMediaType,
+} from '../../../../shared/errors.js';
 import type { SecurityEventType } from '../../../../shared/events/event.js';
 import { type PolicyAdminAction, POLICY_ENDPOINT } from '../domain/admin-access.js';
 import type { ActiveSnapshot } from '../domain/snapshot.js';
@@ -11,36 +17,26 @@ import type { PolicyContext, PolicyServices } from '../services.js';
 const SIGNAL_DEADLINE_MS = 2_000;
 
 /**
- * Reads a JSON body within MAX_BODY_BYTES (413 beyond, naming the limit). Depth and size limits of the
- * decoded value are checked by the domain parsers, which name the limit they enforce.
+ * Reads a JSON body within MAX_BODY_BYTES, or the route's own limit (`/v1/authorize/batch`), 413 beyond naming the
+ * limit. Depth and size limits of the decoded value are checked by the domain parsers, which name the limit they
+ * enforce.
  */
-export async function readJson(c: PolicyContext): Promise<unknown> {
+export async function readJson(c: PolicyContext, own?: { bytes: number; name: string }): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType('application/json');
-  const limit = c.get('services').config.MAX_BODY_BYTES;
+  const limit = own ?? { bytes: c.get('services').config.MAX_BODY_BYTES, name: 'max_request_bytes' };
   let text: string;
   try {
-    text = await readBodyText(c.req.raw, limit);
+    text = await readBodyText(c.req.raw, limit.bytes);
   } catch (err) {
-    if (err instanceof ProblemError && err.status === 413) {
-      throw new ProblemError(
-        'ERR_BODY_TOO_LARGE',
-        413,
-        'Payload Too Large',
-        `request body exceeds max_request_bytes (${limit})`,
-        {
-          limit: 'max_request_bytes',
-          max: limit,
-        },
-      );
-    }
+    if (err instanceof ProblemError && err.status === 413) throw bodyTooLarge(limit.bytes, limit.name);
     throw err;
   }
   if (text.trim() === '') throw malformedBody('request body is empty');
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw malformedBody(`request body is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    throw malformedBody('request body is not valid JSON');
   }
 }
 

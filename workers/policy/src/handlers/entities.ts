@@ -1,9 +1,10 @@
 /**
- * Stored entities (attributes and parents merged into every decision that reaches them): list, upsert,
- * delete. Writes are validated against the active version's schema and take effect everywhere within
- * seconds, like an activation.
+ * Stored entities (authoritative in every decision that reaches them): list, upsert, delete. Writes are validated
+ * against the active version's schema and take effect everywhere within seconds, like an activation. Types whose
+ * attributes belong to the admin credential (`Admin`) are refused: 403, before the body is read.
  */
-import { conflict, notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
+import { conflict, forbidden, notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
+import { CREDENTIAL_MANAGED_TYPES } from '../domain/admin-access.js';
 import { engine } from '../domain/cedar.js';
 import { toSourceError } from '../domain/policy-source.js';
 import { type EntityUid, parseEntityBody, parseUid } from '../domain/request.js';
@@ -18,6 +19,15 @@ function uidParams(c: PolicyContext): EntityUid {
     if (err instanceof ProblemError) throw notFound(err.message);
     throw err;
   }
+}
+
+/** The uid of a write or delete, refused for credential-managed types (domain/admin-access.ts). */
+function writableUid(c: PolicyContext): EntityUid {
+  const uid = uidParams(c);
+  if (CREDENTIAL_MANAGED_TYPES.has(uid.type)) {
+    throw forbidden(`${uid.type} attributes are managed with the admin credential, not through the entity API`);
+  }
+  return uid;
 }
 
 function auditChange(c: PolicyContext, access: PolicyAdminAccess, op: string, uid: EntityUid): void {
@@ -56,7 +66,8 @@ export async function putStoredEntity(c: PolicyContext) {
   const access = await guard(c, 'Admin_entities_write');
   const { snapshot } = access;
   const services = c.get('services');
-  const entity = parseEntityBody(uidParams(c), await readJson(c));
+  const uid = writableUid(c);
+  const entity = parseEntityBody(uid, await readJson(c));
   const check = engine().checkParseEntities({ entities: [entity], schema: snapshot.set.schema });
   if (check.type === 'failure') {
     throw new ProblemError('ERR_VALIDATION', 400, 'Invalid Entity', check.errors.map((e) => e.message).join('; '), {
@@ -78,7 +89,7 @@ export async function putStoredEntity(c: PolicyContext) {
 export async function deleteStoredEntity(c: PolicyContext) {
   const access = await guard(c, 'Admin_entities_write');
   const services = c.get('services');
-  const uid = uidParams(c);
+  const uid = writableUid(c);
   const generation = await services.store.deleteEntity(uid);
   if (generation === null) throw notFound(`no stored entity ${uid.type}::${JSON.stringify(uid.id)}`);
   await signalChange(services, generation, 'the entity change');

@@ -3,7 +3,7 @@
  * Every route is authenticated (admin credential) and authorized by the active policy version.
  */
 import { notFound, ProblemError, validationFailed } from '../../../../shared/errors.js';
-import { adminAuthorizationRequest } from '../domain/admin-access.js';
+import { adminAuthorizationRequest, CREDENTIAL_MANAGED_TYPES } from '../domain/admin-access.js';
 import { decide } from '../domain/decide.js';
 import { checkActivation } from '../domain/lifecycle.js';
 import { CompiledPolicySet } from '../domain/policy-set.js';
@@ -29,10 +29,12 @@ async function activate(c: PolicyContext, version: number, access: PolicyAdminAc
   const services = c.get('services');
   const setId = services.active.setId;
   let result: Awaited<ReturnType<typeof services.store.activateVersion>>;
+  let shadowing = 0;
   try {
-    result = await services.store.activateVersion(version, (source, entities) =>
-      checkActivation(version, source, entities),
-    );
+    result = await services.store.activateVersion(version, (source, entities) => {
+      checkActivation(version, source, entities);
+      shadowing = entities.filter((e) => CREDENTIAL_MANAGED_TYPES.has((e.uid as { type: string }).type)).length;
+    });
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw notFound(err.message);
     throw err;
@@ -44,7 +46,13 @@ async function activate(c: PolicyContext, version: number, access: PolicyAdminAc
     previous: result.previous,
     actor: access.principal.id,
   });
-  return { policy_set: setId, active_version: version, previous_version: result.previous };
+  // Stored Admin entities (left from before Admin attributes moved to the credential) win over what the calling
+  // Workers send, roles included: say so, the operator should delete them (SQL: the entity API refuses the type).
+  const warnings =
+    shadowing > 0
+      ? [`${shadowing} stored Admin entities override the roles and attributes of admin credentials; remove them`]
+      : [];
+  return { policy_set: setId, active_version: version, previous_version: result.previous, warnings };
 }
 
 export async function listPolicyVersions(c: PolicyContext) {

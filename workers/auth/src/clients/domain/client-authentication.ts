@@ -7,10 +7,10 @@
  *   containing `:`, `%` or `+`.
  * - A client must use exactly one method (RFC 6749 §2.3): Basic together with a `client_secret` form parameter is
  *   `invalid_request`; a `client_id` form parameter beside Basic is tolerated only when it names the same client.
- * - `invalid_client` is a 401. It carries `WWW-Authenticate: Basic` when the client tried the Authorization header
- *   (RFC 6749 §5.2 requires it) or sent no credentials at all (the challenge says what is supported). A failed
- *   client_secret_post gets no challenge: there was no HTTP authentication to challenge, RFC 6749 §5.2 leaves the
- *   header optional there, and relying parties (oauth4webapi among them) then surface `invalid_client` itself.
+ * - `invalid_client` is a 401, and every 401 carries `WWW-Authenticate` (RFC 9110 §15.5.2): the Basic challenge,
+ *   the one HTTP authentication scheme these endpoints support, also when the failed attempt used the body
+ *   (client_secret_post). RFC 6749 §5.2 requires it for Basic and allows it otherwise; clients read `error` either
+ *   way (oauth4webapi reports such an answer as a WWWAuthenticateChallengeError carrying the body).
  */
 import { hashSecret, timingSafeEqualBytes } from '../../../../../shared/crypto.js';
 import { base64urlDecode, sha256 } from '../../../../../shared/crypto.js';
@@ -42,8 +42,6 @@ export class ClientAuthenticationError extends Error {
     /** The RFC 6749 error to answer with. */
     readonly oauthError: 'invalid_client' | 'invalid_request',
     message: string,
-    /** Whether a 401 carries the Basic challenge (see the module comment). */
-    readonly challenge = true,
   ) {
     super(message);
     this.name = 'ClientAuthenticationError';
@@ -52,12 +50,12 @@ export class ClientAuthenticationError extends Error {
     return this.oauthError === 'invalid_client' ? 401 : 400;
   }
   get headers(): Record<string, string> {
-    return this.oauthError === 'invalid_client' && this.challenge ? { 'www-authenticate': BASIC_CHALLENGE } : {};
+    return this.oauthError === 'invalid_client' ? { 'www-authenticate': BASIC_CHALLENGE } : {};
   }
 }
 
-const malformed = (message: string, challenge = true) =>
-  new ClientAuthenticationError('ERR_CLIENT_AUTH_MALFORMED', 'invalid_client', message, challenge);
+const malformed = (message: string) =>
+  new ClientAuthenticationError('ERR_CLIENT_AUTH_MALFORMED', 'invalid_client', message);
 
 /** application/x-www-form-urlencoded decoding of one value: `+` is a space, `%XX` an octet of UTF-8. */
 export function formUrlDecode(value: string): string {
@@ -110,11 +108,11 @@ export function parseBasicCredentials(header: string): { clientId: string; clien
   return { clientId, clientSecret };
 }
 
-function checkLengths(clientId: string, clientSecret: string, challenge = true): void {
-  if (clientId === '') throw malformed('client_id is empty', challenge);
-  if (clientSecret === '') throw malformed('client_secret is empty', challenge);
-  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw malformed('client_id is too long', challenge);
-  if (clientSecret.length > MAX_CLIENT_SECRET_LENGTH) throw malformed('client_secret is too long', challenge);
+function checkLengths(clientId: string, clientSecret: string): void {
+  if (clientId === '') throw malformed('client_id is empty');
+  if (clientSecret === '') throw malformed('client_secret is empty');
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw malformed('client_id is too long');
+  if (clientSecret.length > MAX_CLIENT_SECRET_LENGTH) throw malformed('client_secret is too long');
 }
 
 /**
@@ -152,16 +150,15 @@ export function parseClientCredentials(
       'client authentication is required',
     );
   }
-  if (formId === undefined) throw malformed('client_secret without client_id', false);
+  if (formId === undefined) throw malformed('client_secret without client_id');
   if (formSecret === undefined) {
     throw new ClientAuthenticationError(
       'ERR_CLIENT_AUTH_PUBLIC',
       'invalid_client',
       'client authentication is required (public clients are not supported)',
-      false,
     );
   }
-  checkLengths(formId, formSecret, false);
+  checkLengths(formId, formSecret);
   return { method: 'client_secret_post', clientId: formId, clientSecret: formSecret };
 }
 

@@ -164,7 +164,7 @@ export function validateClientMetadata(input: unknown, policy: MetadataPolicy): 
 
   const grantTypes = stringList(doc, 'grant_types') ?? ['client_credentials'];
   if (grantTypes.length === 0 || grantTypes.some((g) => g !== 'client_credentials')) {
-    throw invalid('grant_types must be ["client_credentials"]: it is the only grant this server implements');
+    throw invalid('grant_types must be client_credentials: it is the only grant this server implements');
   }
   const responseTypes = stringList(doc, 'response_types') ?? [];
   if (responseTypes.length > 0) throw invalid('response_types must be empty: no response type is supported');
@@ -176,9 +176,10 @@ export function validateClientMetadata(input: unknown, policy: MetadataPolicy): 
 
   const redirectError = (m: string) => new ClientMetadataError('invalid_redirect_uri', m);
   const redirectUris = stringList(doc, 'redirect_uris', redirectError) ?? [];
-  for (const uri of redirectUris) {
-    if (!isAcceptableRedirectUri(uri)) throw redirectError(`redirect URI not acceptable: ${uri.slice(0, 100)}`);
-  }
+  // Errors name the field and index, never the client's value (it may hold anything).
+  redirectUris.forEach((uri, i) => {
+    if (!isAcceptableRedirectUri(uri)) throw redirectError(`redirect_uris[${i}] is not acceptable`);
+  });
 
   let scopes: string[];
   const scopeText = optionalString(doc, 'scope', 4096) ?? '';
@@ -194,13 +195,12 @@ export function validateClientMetadata(input: unknown, policy: MetadataPolicy): 
   }
 
   const resources = stringList(doc, 'allowed_resources') ?? [];
-  for (const r of resources) {
-    if (!isResourceIndicator(r))
-      throw invalid(`allowed_resources: not an absolute URI without fragment: ${r.slice(0, 100)}`);
+  resources.forEach((r, i) => {
+    if (!isResourceIndicator(r)) throw invalid(`allowed_resources[${i}] is not an absolute URI without fragment`);
     if (policy.resourcesSupported.length > 0 && !policy.resourcesSupported.includes(r)) {
-      throw invalid(`allowed_resources: resource not supported: ${r.slice(0, 100)}`);
+      throw invalid(`allowed_resources[${i}] is not a supported resource (RESOURCES_SUPPORTED)`);
     }
-  }
+  });
 
   if (doc.rate_limit !== undefined && doc.rate_limit !== null && !policy.privileged) {
     throw invalid('rate_limit can only be set with the initial access token');

@@ -3,6 +3,7 @@
  * the isolate).
  */
 import type { ClientMetadata, RateLimitSetting } from './client-metadata.js';
+import type { Approval } from './registration-ceiling.js';
 
 export interface ClientRecord {
   clientId: string;
@@ -15,31 +16,81 @@ export interface ClientRecord {
   clientSecretExpiresAt: number;
 }
 
-/** The full row, as the RFC 7592 management endpoints need it (never cached: it holds the management token hash). */
+/**
+ * The full row, as the RFC 7592 management endpoints need it (never cached: it holds the management token hash and
+ * the approved ceiling, which only those endpoints read, so the token hot path's record stays as it was).
+ */
 export interface ClientRow extends ClientRecord {
   registrationTokenHash: string | null;
+  /** When the registration access token stops working (epoch ms). */
+  registrationTokenExpiresAt: number;
+  /** The ceiling approved with the initial access token (domain/registration-ceiling.ts). */
+  approval: Approval;
 }
 
 export interface NewClient {
   clientId: string;
   secretHash: string;
   registrationTokenHash: string;
+  registrationTokenExpiresAt: number;
   metadata: ClientMetadata;
+  approval: Approval;
   rateLimit: RateLimitSetting | null;
   clientIdIssuedAt: number;
 }
 
+/** An RFC 7592 update, applied only if the row is still at `expectedVersion` (compare-and-set). */
+export interface RegistrationUpdate {
+  expectedVersion: number;
+  metadata: ClientMetadata;
+  approval: Approval;
+  rateLimit: RateLimitSetting | null;
+  registrationTokenHash: string;
+  registrationTokenExpiresAt: number;
+}
+
+/** Work that may outlive the request (the runtime's ExecutionContext is one). */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** A cached value, once opened. */
+export type OpenedEntry =
+  | { kind: 'record'; record: ClientRecord }
+  | { kind: 'missing' }
+  /** Sealed correctly but past its expiry: ignore it (not an attack). */
+  | { kind: 'expired' }
+  /** Not a sealed entry, or its MAC or content does not check out: ignore it and report it. */
+  | { kind: 'tampered'; reason: 'format' | 'mac' | 'content' };
+
+/** Seals and opens the client records cached in Redis (domain/cache-seal.ts `createCacheSeal`). */
+export interface CacheSeal {
+  /** The cached form of a record, valid until `expiresAt` (epoch seconds). */
+  seal(record: ClientRecord, expiresAt: number): Promise<string>;
+  /** The cached form of "no such client". */
+  sealMissing(clientId: string, expiresAt: number): Promise<string>;
+  /** Verifies and reads a cached value at `now` (epoch seconds). */
+  open(clientId: string, value: string, now: number): Promise<OpenedEntry>;
+}
+
+/** Whoever can see a cache entry that failed its integrity check (the composition root reports it as an event). */
+export type TamperReport = (clientId: string, reason: string, ctx: WaitUntil) => void;
+
 export interface ClientStore {
   /**
    * The client for authentication on the token, introspection and revocation endpoints (null when unknown).
-   * Deleted clients are returned with status "deleted" so callers treat them exactly like unknown ones.
+   * Deleted clients are returned with status "deleted" so callers treat them exactly like unknown ones. `ctx`
+   * carries what may outlive the request (a tampered cache entry's event).
    */
-  get(clientId: string, now?: number): Promise<ClientRecord | null>;
+  get(clientId: string, ctx: WaitUntil, now?: number): Promise<ClientRecord | null>;
   /** The full row for RFC 7592 management (always from the source of truth). */
   readRow(clientId: string): Promise<ClientRow | null>;
   insert(client: NewClient): Promise<ClientRow>;
-  /** Replaces the client's metadata (RFC 7592 PUT). Null when the client is gone. */
-  updateMetadata(clientId: string, metadata: ClientMetadata): Promise<ClientRow | null>;
+  /**
+   * Replaces the client's metadata, approval, rate limit and registration access token (RFC 7592 PUT) if the row
+   * is still active and at `expectedVersion`. Null otherwise: the client is gone, or a concurrent update won.
+   */
+  updateRegistration(clientId: string, update: RegistrationUpdate): Promise<ClientRow | null>;
   /** Deletes a client, keeping a tombstone so the id is never reissued. False when already gone. */
   delete(clientId: string): Promise<boolean>;
 }

@@ -33,18 +33,22 @@ function storedSecretHash(record: ClientRecord): Uint8Array | null {
   return bytes;
 }
 
-/** `invalid_client` (401); the Basic challenge only when the client authenticated with Basic (RFC 6749 §5.2). */
-function authenticationFailed(method: string): OAuthError {
-  const headers: Record<string, string> =
-    method === 'client_secret_basic' ? { 'www-authenticate': BASIC_CHALLENGE } : {};
-  return new OAuthError('invalid_client', 'client authentication failed', 401, headers);
+/** `invalid_client` (401) with the Basic challenge, whichever method failed (RFC 9110 §15.5.2). */
+function authenticationFailed(): OAuthError {
+  return new OAuthError('invalid_client', 'client authentication failed', 401, { 'www-authenticate': BASIC_CHALLENGE });
 }
 
 /**
  * Authenticates the calling client (client_secret_basic or client_secret_post) and applies the endpoint's rate
- * limit. Unknown, deleted and wrongly authenticated clients get the same `invalid_client`, and the failure is
- * charged extra by the rate limiter so secret guessing is throttled. A client must use the method it registered
- * (`token_endpoint_auth_method`) at every endpoint that authenticates it. `ip` is the client address.
+ * limits, in this order: the address's bucket, then the secret, then (only for a verified client) the client's
+ * bucket. Nobody can spend a client's bucket without its secret, so wrong secrets sent with a victim's (public)
+ * client_id cannot lock it out; they cost the sender's address instead. Unknown, deleted and wrongly authenticated
+ * clients get the same `invalid_client`, and the failure is charged extra to the address so secret guessing is
+ * throttled. A client must use the method it registered (`token_endpoint_auth_method`) at every endpoint that
+ * authenticates it. `ip` is the client address.
+ *
+ * Hot path: both takes are normally served from local leases (no I/O, no await); when both leases are empty the two
+ * owner calls run one after the other instead of in parallel, which a background refill makes rare.
  */
 export async function authenticateClient(
   c: AuthContext,
@@ -65,14 +69,9 @@ export async function authenticateClient(
     throw new OAuthError(err.oauthError, err.message, err.status, err.headers);
   }
 
-  const record = await c.get('services').clients.get(credentials.clientId);
+  await enforceRateLimit(c, { endpoint, ip });
+  const record = await c.get('services').clients.get(credentials.clientId, c.executionCtx);
   const client = record?.status === 'active' ? record : null;
-  await enforceRateLimit(c, {
-    endpoint,
-    clientId: client?.clientId,
-    ip,
-    clientLimit: client?.rateLimit ?? null,
-  });
   const secretOk = await verifyClientSecret(credentials.clientSecret, client ? storedSecretHash(client) : null);
   let reason: string | undefined;
   if (!client) reason = 'unknown_client';
@@ -87,7 +86,14 @@ export async function authenticateClient(
       // An unknown client id is not a secret; it helps spot enumeration.
       ...(client ? {} : { presented_client_id: credentials.clientId.slice(0, 64) }),
     });
-    throw authenticationFailed(credentials.method);
+    throw authenticationFailed();
   }
+  await enforceRateLimit(c, {
+    endpoint,
+    clientId: client.clientId,
+    ip,
+    clientLimit: client.rateLimit ?? null,
+    clientOnly: true,
+  });
   return client;
 }

@@ -3,14 +3,23 @@
  *
  * - `POST /oauth/register`: with REGISTRATION_TOKEN configured, the request must carry it as a bearer token (the
  *   initial access token); without it, registration is open only when ALLOW_OPEN_REGISTRATION=true, and refused
- *   (403 access_denied) otherwise.
+ *   (403 access_denied) otherwise. What is registered (scope, allowed_resources, grant_types) is also recorded as
+ *   the client's approved ceiling (../domain/registration-ceiling.ts).
  * - The server generates `client_id` (128 random bits), `client_secret` and `registration_access_token` (256 bits
- *   each) and returns the two secrets once; only their SHA-256 hashes are stored.
+ *   each) and returns the two secrets once; only their SHA-256 hashes are stored. The registration access token
+ *   lives REGISTRATION_ACCESS_TOKEN_TTL_SECONDS.
  * - `GET/PUT/DELETE /oauth/register/:client_id` need the registration access token. An unknown or deleted client,
- *   or a wrong token, is 401 `invalid_token` (RFC 7592 §2). Responses never contain the client secret again.
+ *   a wrong or expired token, is 401 `invalid_token` (RFC 7592 §2). Responses never contain the client secret again.
  * - PUT replaces the metadata (RFC 7592 §2.2): `client_id` must be present and equal; a `client_secret`, if sent,
- *   must be the current one; the server-managed fields are ignored, and so is `rate_limit` (a client must not
- *   change its own limit).
+ *   must be the current one; the server-managed fields are ignored.
+ *   - With the registration access token (the client itself): scope, allowed_resources and grant_types may move
+ *     anywhere inside the approved ceiling, never beyond it (400 `invalid_client_metadata`); `rate_limit` is
+ *     ignored. Each successful update rotates the token (RFC 7592 §3): the response carries the new one, with a
+ *     fresh lifetime, and the old one stops working. The write is a compare-and-set, so of two updates made with
+ *     the same token only one succeeds; the other gets 401.
+ *   - With the initial access token (the operator): the update may widen, and the ceiling moves with it; it may
+ *     set `rate_limit` (absent keeps the current one, null removes it). The client's registration access token is
+ *     left as it is: the operator does not hold it, and rotating it would silently cut the client off.
  */
 import { bearerChallenge, bearerToken } from '../../../../../shared/bearer.js';
 import { clientAddress } from '../../../../../shared/client-address.js';
@@ -30,6 +39,13 @@ import {
   validateClientMetadata,
 } from '../domain/client-metadata.js';
 import type { ClientRow } from '../domain/client-store.js';
+import {
+  approvalOf,
+  describeWidening,
+  isWidening,
+  registrationTokenUsable,
+  widenedBeyondApproval,
+} from '../domain/registration-ceiling.js';
 
 function invalidToken(description: string): OAuthError {
   return new OAuthError('invalid_token', description, 401, {
@@ -39,6 +55,12 @@ function invalidToken(description: string): OAuthError {
 
 function tokenRequired(description: string): OAuthError {
   return new OAuthError('invalid_token', description, 401, { 'www-authenticate': bearerChallenge('registration') });
+}
+
+/** Whether `presented` is the initial access token (constant-time; false when none is configured). */
+async function isInitialAccessToken(config: AuthConfig, presented: string | undefined): Promise<boolean> {
+  if (!config.REGISTRATION_TOKEN || !presented) return false;
+  return timingSafeEqualStrings(presented, config.REGISTRATION_TOKEN);
 }
 
 /** Checks the initial access token. Returns whether the caller is privileged (held REGISTRATION_TOKEN). */
@@ -96,6 +118,15 @@ function clientInformation(
   return doc;
 }
 
+function parseRateLimitField(value: unknown): RateLimitSetting | null {
+  try {
+    return parseRateLimit(value) ?? null;
+  } catch (err) {
+    if (err instanceof ClientMetadataError) throw new OAuthError(err.error, err.message);
+    throw err;
+  }
+}
+
 export async function registrationEndpoint(c: AuthContext): Promise<Response> {
   const { config, clients } = c.get('services');
   const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);
@@ -103,15 +134,7 @@ export async function registrationEndpoint(c: AuthContext): Promise<Response> {
   const privileged = await authorizeRegistration(c, config);
   const doc = await readOAuthJson(c);
   const metadata = validate(doc, metadataPolicy(config, privileged));
-  let rateLimit: RateLimitSetting | null = null;
-  if (privileged) {
-    try {
-      rateLimit = parseRateLimit((doc as Record<string, unknown>).rate_limit) ?? null;
-    } catch (err) {
-      if (err instanceof ClientMetadataError) throw new OAuthError(err.error, err.message);
-      throw err;
-    }
-  }
+  const rateLimit = privileged ? parseRateLimitField((doc as Record<string, unknown>).rate_limit) : null;
 
   const clientSecret = randomToken(32);
   const registrationAccessToken = randomToken(32);
@@ -119,7 +142,9 @@ export async function registrationEndpoint(c: AuthContext): Promise<Response> {
     clientId: randomToken(16),
     secretHash: await hashClientSecret(clientSecret),
     registrationTokenHash: await hashClientSecret(registrationAccessToken),
+    registrationTokenExpiresAt: Date.now() + config.REGISTRATION_ACCESS_TOKEN_TTL_SECONDS * 1000,
     metadata,
+    approval: approvalOf(metadata),
     rateLimit,
     clientIdIssuedAt: Math.floor(Date.now() / 1000),
   });
@@ -136,23 +161,35 @@ export async function registrationEndpoint(c: AuthContext): Promise<Response> {
 }
 
 /**
- * Authenticates an RFC 7592 request: the registration access token of a live client. Returns the row and the
- * client address (for the request's events).
+ * Authenticates an RFC 7592 request: the registration access token of a live client, unexpired; or, when
+ * `allowOperator` and the bearer is the initial access token, the operator. Returns the row, the client address
+ * (for the request's events) and who called.
  */
-async function managedClient(c: AuthContext): Promise<{ row: ClientRow; ip: string }> {
+async function managedClient(
+  c: AuthContext,
+  allowOperator = false,
+): Promise<{ row: ClientRow; ip: string; operator: boolean }> {
   const { config, clients } = c.get('services');
   const clientId = c.req.param('client_id') ?? '';
   const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);
   await enforceRateLimit(c, { endpoint: 'register', ip });
   const token = bearerToken(c.req.header('authorization'));
   if (!token) throw tokenRequired('the registration access token is required');
+  const operator = allowOperator && (await isInitialAccessToken(config, token));
   const row = clientId.length <= 256 ? await clients.readRow(clientId) : null;
+  if (operator) {
+    if (row?.status !== 'active') throw invalidToken('the client does not exist');
+    return { row, ip, operator };
+  }
   // Hash and compare even when the client does not exist, so timing does not tell which ids exist.
   const ok = await verifyClientSecret(token, row?.status === 'active' ? row.registrationTokenHash : null);
   if (row?.status !== 'active' || !ok) {
     throw invalidToken('the registration access token is not valid');
   }
-  return { row, ip };
+  if (!registrationTokenUsable(row.registrationTokenExpiresAt, Date.now())) {
+    throw invalidToken('the registration access token has expired');
+  }
+  return { row, ip, operator };
 }
 
 export async function readRegistration(c: AuthContext): Promise<Response> {
@@ -170,7 +207,7 @@ const SERVER_MANAGED = [
 
 export async function updateRegistration(c: AuthContext): Promise<Response> {
   const { config, clients } = c.get('services');
-  const { row, ip } = await managedClient(c);
+  const { row, ip, operator } = await managedClient(c, true);
   const doc = await readOAuthJson(c);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new OAuthError('invalid_client_metadata', 'the client metadata must be a JSON object');
@@ -189,11 +226,40 @@ export async function updateRegistration(c: AuthContext): Promise<Response> {
       );
   }
   for (const name of ['client_id', 'client_secret', ...SERVER_MANAGED]) delete fields[name];
-  const metadata = validate(fields, metadataPolicy(config, false));
-  const updated = await clients.updateMetadata(row.clientId, metadata);
-  if (!updated) throw invalidToken('the client no longer exists');
-  emit(c, ip, 'client.updated', 'success', row.clientId, { scope: metadata.scope });
-  return c.json(clientInformation(config, updated), 200, NO_STORE);
+  const metadata = validate(fields, metadataPolicy(config, operator));
+  let approval = row.approval;
+  let rateLimit = row.rateLimit;
+  if (operator) {
+    // The operator's update is the new approval; its rate_limit (when given) the client's limit.
+    approval = approvalOf(metadata);
+    if ('rate_limit' in (doc as object)) rateLimit = parseRateLimitField((doc as Record<string, unknown>).rate_limit);
+  } else {
+    const widening = widenedBeyondApproval(row.approval, metadata);
+    if (isWidening(widening)) throw new OAuthError('invalid_client_metadata', describeWidening(widening));
+  }
+  // The client's own update rotates its token (RFC 7592 §3); the operator's keeps it (see the module comment).
+  const rotated = operator ? undefined : randomToken(32);
+  const updated = await clients.updateRegistration(row.clientId, {
+    expectedVersion: row.version,
+    metadata,
+    approval,
+    rateLimit,
+    registrationTokenHash: rotated ? await hashClientSecret(rotated) : (row.registrationTokenHash ?? ''),
+    registrationTokenExpiresAt: rotated
+      ? Date.now() + config.REGISTRATION_ACCESS_TOKEN_TTL_SECONDS * 1000
+      : row.registrationTokenExpiresAt,
+  });
+  if (!updated) {
+    // Another update (made with the same token, or by the operator) won the race, or the client was deleted.
+    if (operator) throw new OAuthError('invalid_request', 'the client changed concurrently; read it and retry', 409);
+    throw invalidToken('the registration access token is no longer valid');
+  }
+  emit(c, ip, 'client.updated', 'success', row.clientId, {
+    scope: metadata.scope,
+    by: operator ? 'initial_access_token' : 'registration_access_token',
+  });
+  const secrets = rotated ? { registration_access_token: rotated } : {};
+  return c.json(clientInformation(config, updated, secrets), 200, NO_STORE);
 }
 
 export async function deleteRegistration(c: AuthContext): Promise<Response> {

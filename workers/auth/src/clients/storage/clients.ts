@@ -1,7 +1,7 @@
 /**
  * OAuth client records: Postgres is the source of truth; the token hot path reads through two caches.
  *
- *   isolate Map (bounded, per-entry check time)  →  Redis `client:<id>` (JSON with its version)  →  Postgres
+ *   isolate Map (bounded, per-entry check time)  →  Redis `client:<id>` (sealed record)  →  Postgres
  *
  * Invalidation: every change bumps the row's `version` in Postgres and then SETs `client-version:<id>` in Redis to
  * it (and refreshes `client:<id>`). An isolate serves an entry without any I/O for at most CLIENT_CACHE_TTL_MS
@@ -9,9 +9,14 @@
  * updated or deleted client stops being served by every isolate within CLIENT_CACHE_TTL_MS (default 1 s) of the
  * change being acknowledged, with no Postgres query in steady state.
  *
+ * Integrity: Redis is not trusted. Every `client:<id>` value is sealed with an HMAC under CLIENT_CACHE_MAC_KEY
+ * (../domain/cache-seal.ts), verified when an isolate takes it from Redis, and ignored (reported as tampered, read
+ * from Postgres) when it does not verify. The isolate cache holds only verified records; a re-check whose version
+ * string is unchanged keeps the verified record without computing anything.
+ *
  * Races: a reader that loaded an old row from Postgres may write stale JSON to Redis, but it only writes the
- * version key with NX (never over a writer's value), and JSON whose version differs from the version key is never
- * trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
+ * version key with NX (never over a writer's value), and a record whose version differs from the version key is
+ * never trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
  * Unknown client ids are cached negatively (isolate and Redis) so guessing ids does not reach Postgres per request.
  */
 import { and, eq, sql } from 'drizzle-orm';
@@ -20,11 +25,19 @@ import { type Dependencies, logError, tryRedis, withPostgres } from '../../../..
 import { dependencyUnavailable } from '../../../../../shared/errors.js';
 import type { ClientAuthMethod } from '../domain/client-authentication.js';
 import type { ClientMetadata } from '../domain/client-metadata.js';
-import type { ClientRecord, ClientRow, ClientStore, NewClient } from '../domain/client-store.js';
+import type {
+  CacheSeal,
+  ClientRecord,
+  ClientRow,
+  ClientStore,
+  NewClient,
+  RegistrationUpdate,
+  TamperReport,
+  WaitUntil,
+} from '../domain/client-store.js';
 
 const REDIS_TTL_SECONDS = 3600;
 const NEGATIVE_TTL_SECONDS = 300;
-const MISSING = '{"missing":true}';
 const ISOLATE_CACHE_MAX = 10_000;
 
 interface Entry {
@@ -51,6 +64,12 @@ function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
     clientId: row.clientId,
     secretHash: row.clientSecretHash,
     registrationTokenHash: row.registrationAccessTokenHash,
+    registrationTokenExpiresAt: row.registrationTokenExpiresAt.getTime(),
+    approval: {
+      scope: row.approvedScope === '' ? [] : row.approvedScope.split(' '),
+      resources: row.approvedResources,
+      grantTypes: row.approvedGrantTypes,
+    },
     status: row.status === 'active' ? 'active' : 'deleted',
     version: row.version,
     metadata,
@@ -60,9 +79,21 @@ function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
   };
 }
 
+/** What the token path needs: the management token, its expiry and the approval stay out of every cache. */
 function cacheable(row: ClientRow): ClientRecord {
-  const { registrationTokenHash: _omit, ...record } = row;
+  const { registrationTokenHash: _token, registrationTokenExpiresAt: _expiry, approval: _approval, ...record } = row;
   return record;
+}
+
+/** The approval and registration-token columns of a new or updated row. */
+function registrationColumns(r: Pick<NewClient, 'approval' | 'registrationTokenHash' | 'registrationTokenExpiresAt'>) {
+  return {
+    registrationAccessTokenHash: r.registrationTokenHash,
+    registrationTokenExpiresAt: new Date(r.registrationTokenExpiresAt),
+    approvedScope: r.approval.scope.join(' '),
+    approvedResources: r.approval.resources,
+    approvedGrantTypes: r.approval.grantTypes,
+  };
 }
 
 /** Columns for the descriptive metadata kept in the jsonb column (the rest have their own columns). */
@@ -99,6 +130,9 @@ export class PostgresClientStore implements ClientStore {
     private readonly deps: Dependencies,
     /** CLIENT_CACHE_TTL_MS: how long an isolate serves an entry before re-checking its Redis version key. */
     private readonly cacheTtlMs: number,
+    /** Seals what this store writes to Redis and verifies what it reads (CLIENT_CACHE_MAC_KEY). */
+    private readonly seal: CacheSeal,
+    private readonly reportTampering: TamperReport = () => {},
   ) {}
 
   private versionKey(clientId: string): string {
@@ -125,6 +159,7 @@ export class PostgresClientStore implements ClientStore {
    * since its credentials are shown only once.
    */
   private async publish(row: ClientRow, required = true): Promise<void> {
+    const sealed = await this.seal.seal(cacheable(row), nowSeconds() + REDIS_TTL_SECONDS);
     const ok = await tryRedis(
       this.deps,
       'client cache invalidation',
@@ -132,7 +167,7 @@ export class PostgresClientStore implements ClientStore {
         await redis
           .pipeline()
           .set(this.versionKey(row.clientId), String(row.version), { ex: REDIS_TTL_SECONDS })
-          .set(this.recordKey(row.clientId), JSON.stringify(cacheable(row)), { ex: REDIS_TTL_SECONDS })
+          .set(this.recordKey(row.clientId), sealed, { ex: REDIS_TTL_SECONDS })
           .exec();
         return true;
       },
@@ -153,7 +188,7 @@ export class PostgresClientStore implements ClientStore {
     });
   }
 
-  async get(clientId: string, now = Date.now()): Promise<ClientRecord | null> {
+  async get(clientId: string, ctx: WaitUntil, now = Date.now()): Promise<ClientRecord | null> {
     const entry = this.cache.get(clientId);
     if (entry && now - entry.checkedAt < this.cacheTtlMs) return entry.client;
 
@@ -163,25 +198,28 @@ export class PostgresClientStore implements ClientStore {
       (redis) => redis.mget<(string | null)[]>(this.versionKey(clientId), this.recordKey(clientId)),
       undefined,
     );
+    const redisVersion = cached?.[0] ?? null;
     if (cached !== undefined) {
-      const [version, json] = cached;
-      if (entry && (version ?? null) === entry.version) {
+      const json = cached[1];
+      // Unchanged version: the entry's record was verified when it was taken; nothing to compute.
+      if (entry && redisVersion === entry.version) {
         entry.checkedAt = now;
         return entry.client;
       }
-      if (version == null && json === MISSING) {
-        this.remember(clientId, { client: null, version: null, checkedAt: now });
-        return null;
-      }
-      if (version != null && json) {
-        try {
-          const record = JSON.parse(json) as ClientRecord;
-          if (String(record.version) === version) {
-            this.remember(clientId, { client: record, version, checkedAt: now });
-            return record;
-          }
-        } catch (err) {
-          logError(this.deps.service, 'client cache entry unreadable', err, { client_id: clientId });
+      if (json) {
+        const opened = await this.seal.open(clientId, json, Math.floor(now / 1000));
+        if (opened.kind === 'tampered') {
+          logError(this.deps.service, 'client cache entry failed its integrity check', undefined, {
+            client_id: clientId.slice(0, 64),
+            reason: opened.reason,
+          });
+          this.reportTampering(clientId, opened.reason, ctx);
+        } else if (opened.kind === 'missing' && redisVersion === null) {
+          this.remember(clientId, { client: null, version: null, checkedAt: now });
+          return null;
+        } else if (opened.kind === 'record' && String(opened.record.version) === redisVersion) {
+          this.remember(clientId, { client: opened.record, version: redisVersion, checkedAt: now });
+          return opened.record;
         }
       }
     }
@@ -193,7 +231,9 @@ export class PostgresClientStore implements ClientStore {
       this.remember(clientId, { client: record, version: `pg:${record?.version ?? 'none'}`, checkedAt: now });
       return record;
     }
-    const version = record ? String(record.version) : null;
+    const sealed = record
+      ? await this.seal.seal(record, nowSeconds() + REDIS_TTL_SECONDS)
+      : await this.seal.sealMissing(clientId, nowSeconds() + NEGATIVE_TTL_SECONDS);
     await tryRedis(
       this.deps,
       'client cache fill',
@@ -202,14 +242,17 @@ export class PostgresClientStore implements ClientStore {
           await redis
             .pipeline()
             .set(this.versionKey(clientId), String(record.version), { ex: REDIS_TTL_SECONDS, nx: true })
-            .set(this.recordKey(clientId), JSON.stringify(record), { ex: REDIS_TTL_SECONDS })
+            .set(this.recordKey(clientId), sealed, { ex: REDIS_TTL_SECONDS })
             .exec();
         } else {
-          await redis.set(this.recordKey(clientId), MISSING, { ex: NEGATIVE_TTL_SECONDS });
+          await redis.set(this.recordKey(clientId), sealed, { ex: NEGATIVE_TTL_SECONDS });
         }
       },
       undefined,
     );
+    // Remember the version key as Redis holds it: the next re-check then stays quiet until a writer changes it,
+    // even when the key holds something else (a value someone planted, which the NX write above cannot replace).
+    const version = redisVersion ?? (record ? String(record.version) : null);
     this.remember(clientId, { client: record, version, checkedAt: now });
     return record;
   }
@@ -225,7 +268,7 @@ export class PostgresClientStore implements ClientStore {
         .values({
           clientId: client.clientId,
           clientSecretHash: client.secretHash,
-          registrationAccessTokenHash: client.registrationTokenHash,
+          ...registrationColumns(client),
           ...columns(client.metadata),
           rateLimit: client.rateLimit,
           status: 'active',
@@ -240,12 +283,25 @@ export class PostgresClientStore implements ClientStore {
     return row;
   }
 
-  async updateMetadata(clientId: string, metadata: ClientMetadata): Promise<ClientRow | null> {
+  async updateRegistration(clientId: string, update: RegistrationUpdate): Promise<ClientRow | null> {
     const row = await withPostgres(this.deps, 'client update', async (db) => {
       const rows = await db
         .update(oauthClients)
-        .set({ ...columns(metadata), version: sql`${oauthClients.version} + 1`, updatedAt: sql`now()` })
-        .where(and(eq(oauthClients.clientId, clientId), eq(oauthClients.status, 'active')))
+        .set({
+          ...columns(update.metadata),
+          ...registrationColumns(update),
+          rateLimit: update.rateLimit,
+          version: sql`${oauthClients.version} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            eq(oauthClients.clientId, clientId),
+            eq(oauthClients.status, 'active'),
+            // Compare-and-set: of two updates made from the same read, only the first applies.
+            eq(oauthClients.version, update.expectedVersion),
+          ),
+        )
         .returning();
       return rows[0] ? toRow(rows[0]) : null;
     });
@@ -276,4 +332,8 @@ export class PostgresClientStore implements ClientStore {
     await this.publish(row);
     return true;
   }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

@@ -3,8 +3,8 @@ import type { KeyRecord, KeyStatus, RotationPlan } from './signing-keys.js';
 
 export interface StoredKey extends KeyRecord {
   publicJwk: Record<string, unknown>;
-  /** The private JWK encrypted under the KEK named by `kekId` (domain/signing-keys.ts `encryptPrivateKey`). */
-  privateKeyCiphertext: string;
+  /** The private JWK encrypted under the KEK named by `kekId` (domain/signing-keys.ts `encryptPrivateKey`); null once revoked. */
+  privateKeyCiphertext: string | null;
   kekId: string;
 }
 

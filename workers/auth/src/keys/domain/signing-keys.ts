@@ -8,6 +8,10 @@
  * leaves the JWKS and its row is deleted. A new key is created `publishLead` before it signs, so relying
  * parties whose JWKS cache is at most that old already hold it.
  *
+ * An emergency rotation (suspected compromise) revokes every other key instead: a revoked key leaves the JWKS and
+ * every verification set at once (tokens it signed stop introspecting as active), its private half is erased, and
+ * its row stays for audit (it is never deleted, so its kid is never seen again as anything but revoked).
+ *
  * Private keys are stored as AES-256-GCM ciphertext under the key-encryption key (KEK), with a random 96-bit IV
  * per encryption and the `kid` as additional authenticated data, so a ciphertext cannot be swapped onto
  * another key's row without detection.
@@ -15,7 +19,7 @@
 import { base64url, base64urlDecode, sha256 } from '../../../../../shared/crypto.js';
 import type { SigningAlg } from '../../tokens/domain/access-token.js';
 
-export type KeyStatus = 'pending' | 'active' | 'retired';
+export type KeyStatus = 'pending' | 'active' | 'retired' | 'revoked';
 
 /** A stored key as the rotation logic sees it (times in epoch milliseconds). */
 export interface KeyRecord {
@@ -160,7 +164,7 @@ export interface RotationSettings {
 export interface RotationOptions {
   /** On-demand rotation: create the next key now even if the current one is not due (no-op if one is pending). */
   force?: boolean;
-  /** Emergency rotation: the new key signs at once and every other key stops signing now. */
+  /** Emergency rotation: the new key signs at once and every other key is revoked (unpublished, distrusted) now. */
   immediate?: boolean;
 }
 
@@ -172,7 +176,8 @@ export interface RotationPlan {
   delete: string[];
 }
 
-const isLive = (k: Pick<KeyRecord, 'status'>) => k.status !== 'retired';
+/** Pending or active: may sign now or later. */
+const isLive = (k: Pick<KeyRecord, 'status'>) => k.status === 'pending' || k.status === 'active';
 
 /**
  * A key that must sign at once (the first key, an emergency rotation, a rotation without lead) is dated this much
@@ -195,8 +200,9 @@ export function currentSigner<K extends Pick<KeyRecord, 'status' | 'activatesAt'
   return best;
 }
 
-/** Keys that belong in the JWKS at `now`: all live keys, and retired keys until they expire. */
+/** Keys that belong in the JWKS (and verify tokens) at `now`: live keys, retired keys until they expire; never revoked ones. */
 export function isPublished(k: Pick<KeyRecord, 'status' | 'expiresAt'>, now: number): boolean {
+  if (k.status === 'revoked') return false;
   return isLive(k) || k.expiresAt === null || k.expiresAt > now;
 }
 
@@ -229,18 +235,26 @@ export function planRotation(
   const update: RotationPlan['update'] = [];
   const deleted: string[] = [];
   const effectiveSigner = create?.status === 'active' ? undefined : signer;
+  if (options.immediate) {
+    // A compromise: every key but the new one is distrusted now. A pending key that never signed is dropped;
+    // the others (signing, retired but still published) are revoked, kept for audit.
+    for (const k of keys) {
+      if (isLive(k) && k.activatesAt > now) deleted.push(k.kid);
+      else if (k.status !== 'revoked') {
+        update.push({ kid: k.kid, status: 'revoked', retiredAt: k.retiredAt ?? now, expiresAt: now });
+      }
+    }
+    return { create, update, delete: deleted };
+  }
   for (const k of live) {
-    if (options.immediate && k.activatesAt > now) {
-      // A pending key that never signed is dropped with the rest of the compromised generation.
-      deleted.push(k.kid);
-    } else if (k.activatesAt <= now && k !== effectiveSigner) {
+    if (k.activatesAt <= now && k !== effectiveSigner) {
       update.push({ kid: k.kid, status: 'retired', retiredAt: now, expiresAt: now + settings.retentionMs });
     } else if (k === effectiveSigner && k.status === 'pending') {
       update.push({ kid: k.kid, status: 'active' });
     }
   }
   for (const k of keys) {
-    if (!isLive(k) && k.expiresAt !== null && k.expiresAt <= now) deleted.push(k.kid);
+    if (k.status === 'retired' && k.expiresAt !== null && k.expiresAt <= now) deleted.push(k.kid);
   }
   return { create, update, delete: deleted };
 }

@@ -1,32 +1,35 @@
 /**
  * Admin endpoints for signing keys. Both follow the platform's admin-authorization pattern
- * (shared/admin/authorize.ts): an admin credential, then the policy Worker's decision on `Admin_keys_rotate` for
- * `AdminEndpoint::"keys"`, failing closed: Deny is 403, a policy service that cannot decide is 503.
+ * (shared/admin/authorize.ts): an admin credential, then the policy Worker's decision for `AdminEndpoint::"keys"`,
+ * failing closed: Deny is 403, a policy service that cannot decide is 503.
  *
- * - `POST /admin/keys/rotate`: on-demand rotation. The new key is published now and signs after
- *   KEY_PUBLISH_LEAD_SECONDS (no-op if a next key is already pending). `{"immediate": true}` is the emergency
- *   variant (suspected key compromise): the new key signs at once and the others stop signing; relying parties
- *   with a cached JWKS then refetch it on the unknown kid.
- * - `POST /admin/keys/maintain`: the scheduled maintenance (idempotent), for schedulers outside Cloudflare such
- *   as a Kubernetes CronJob: same work as the cron trigger.
+ * - `POST /admin/keys/rotate` (`Admin_keys_rotate`): on-demand rotation. The new key is published now and signs
+ *   after KEY_PUBLISH_LEAD_SECONDS (no-op if a next key is already pending). `{"immediate": true}` is the emergency
+ *   variant (suspected key compromise): the new key signs at once and every other key is revoked: it leaves the
+ *   JWKS and introspection rejects what it signed, here at once and in every other isolate at its next
+ *   introspection. Relying parties that cached the JWKS keep the old key until their cache expires (the response
+ *   says how long at most): introspection is the authoritative check meanwhile.
+ * - `POST /admin/keys/maintain` (`Admin_keys_maintain`): the scheduled maintenance (idempotent), for schedulers
+ *   outside Cloudflare such as a Kubernetes CronJob: same work as the cron trigger. Its own action, so the
+ *   scheduler's credential can keep keys on schedule without being able to force a rotation.
  */
 import { adminRequestOf, authorizeAdmin } from '../../../../../shared/admin/authorize.js';
 import { readJsonBody } from '../../../../../shared/body.js';
 import { validationFailed } from '../../../../../shared/errors.js';
+import { jwksMaxAge } from '../../discovery/domain/metadata.js';
 import type { AuthContext } from '../../services.js';
 import { maintainSigningKeys, reportRotation } from './maintenance.js';
 
-const KEYS_ROTATE = 'Admin_keys_rotate';
 const KEYS_ENDPOINT = { type: 'AdminEndpoint', id: 'keys' };
 
-async function authorize(c: AuthContext) {
+async function authorize(c: AuthContext, action: 'Admin_keys_rotate' | 'Admin_keys_maintain') {
   const request = adminRequestOf(c);
-  const { principal } = await authorizeAdmin(c.get('services').admin, request, KEYS_ROTATE, KEYS_ENDPOINT);
+  const { principal } = await authorizeAdmin(c.get('services').admin, request, action, KEYS_ENDPOINT);
   return { admin: principal.id, request };
 }
 
 export async function rotateKeys(c: AuthContext): Promise<Response> {
-  const { admin, request } = await authorize(c);
+  const { admin, request } = await authorize(c, 'Admin_keys_rotate');
   const services = c.get('services');
   let immediate = false;
   if (c.req.header('content-type') !== undefined || (c.req.header('content-length') ?? '0') !== '0') {
@@ -45,16 +48,22 @@ export async function rotateKeys(c: AuthContext): Promise<Response> {
     { trigger: immediate ? 'admin_immediate' : 'admin', admin },
     request.origin,
   );
-  return c.json(result);
+  if (!immediate) return c.json(result);
+  const maxAge = jwksMaxAge(services.config);
+  return c.json({
+    ...result,
+    relying_party_jwks_cache_seconds: maxAge,
+    note: `revoked keys left the JWKS and introspection now; relying parties that cached the JWKS may trust them for up to ${maxAge} s more`,
+  });
 }
 
 export async function maintainKeys(c: AuthContext): Promise<Response> {
-  const { admin, request } = await authorize(c);
-  const { result, pruned } = await maintainSigningKeys(
+  const { admin, request } = await authorize(c, 'Admin_keys_maintain');
+  const { result, pruned, denylisted } = await maintainSigningKeys(
     c.get('services'),
     request.ctx,
     { trigger: 'maintenance', admin },
     request.origin,
   );
-  return c.json({ ...result, pruned_revocations: pruned });
+  return c.json({ ...result, pruned_revocations: pruned, denylisted_revocations: denylisted });
 }

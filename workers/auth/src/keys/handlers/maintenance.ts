@@ -1,7 +1,9 @@
 /**
- * Signing-key maintenance (rotation schedule, retirement, pruning of expired revocation records): the cron trigger
- * on Cloudflare and `POST /admin/keys/maintain` elsewhere do the same work through `maintainSigningKeys`.
+ * Signing-key maintenance (rotation schedule, retirement, pruning of expired revocation records, re-asserting the
+ * revocation denylist): the cron trigger on Cloudflare and `POST /admin/keys/maintain` elsewhere do the same work
+ * through `maintainSigningKeys`.
  */
+import { logError } from '../../../../../shared/dependencies.js';
 import type { SecurityEvent } from '../../../../../shared/events/event.js';
 import type { WaitUntil } from '../../../../../shared/events/sink.js';
 import type { AuthServices } from '../../services.js';
@@ -21,21 +23,37 @@ export function reportRotation(
       type: 'key.rotated',
       outcome: 'success',
       ...origin,
-      details: { ...details, created: result.created, retired: result.retired, deleted: result.deleted },
+      details: {
+        ...details,
+        created: result.created,
+        retired: result.retired,
+        revoked: result.revoked,
+        deleted: result.deleted,
+      },
     },
     ctx,
   );
 }
 
-/** The scheduled maintenance: rotation schedule, then pruning of revocation records of expired tokens. */
+/**
+ * The scheduled maintenance: rotation schedule, pruning of revocation records of expired tokens, then a rebuild of
+ * the denylist from those records (so a member lost from Redis is back within the hour). `denylisted` is null when
+ * the rebuild could not run (Redis down, or another isolate rebuilding): the keys' work still counts.
+ */
 export async function maintainSigningKeys(
   services: AuthServices,
   ctx: WaitUntil,
   details: { trigger: string; admin?: string },
   origin?: Pick<SecurityEvent, 'ip' | 'user_agent' | 'request_id'>,
-): Promise<{ result: MaintenanceResult; pruned: number }> {
+): Promise<{ result: MaintenanceResult; pruned: number; denylisted: number | null }> {
   const result = await services.keys.rotate(Date.now());
   const pruned = await services.revocations.prune();
+  let denylisted: number | null = null;
+  try {
+    denylisted = await services.revocations.rebuild();
+  } catch (err) {
+    logError('auth', 'denylist rebuild during maintenance failed', err);
+  }
   reportRotation(services, result, ctx, details, origin);
-  return { result, pruned };
+  return { result, pruned, denylisted };
 }

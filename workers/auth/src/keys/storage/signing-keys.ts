@@ -1,12 +1,15 @@
 /**
  * Signing keys in Postgres (`signing_keys`, private keys encrypted under the KEK) and the key set's change counter
- * in Redis (`keys:version`, INCRed after every change; isolates compare it to know when to reload).
+ * in Redis (`keys:version`, set to a fresh random value after every change; isolates compare it to know when to
+ * reload). Random rather than INCR: after a Redis flush a counter would start again at 1 and could repeat the value
+ * an isolate last saw, hiding a change (an emergency rotation!) from it.
  *
  * Changes (maintenance, rotation, first key) run in one transaction under a Postgres advisory lock, so concurrent
  * isolates and cron runs serialize and the first key is created exactly once.
  */
 import { inArray, sql } from 'drizzle-orm';
 import { signingKeys } from '../../../../../shared/db/schema.js';
+import { randomToken } from '../../../../../shared/crypto.js';
 import { type Dependencies, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
 import type { KeyChanges, SigningKeyStore, StoredKey } from '../domain/key-store.js';
 import type { KeyRecord, KeyStatus } from '../domain/signing-keys.js';
@@ -36,7 +39,8 @@ function isEmpty(changes: KeyChanges): boolean {
 export class PostgresSigningKeyStore implements SigningKeyStore {
   constructor(private readonly deps: Dependencies) {}
 
-  private versionKey(): string {
+  /** The change counter's Redis key (introspection reads it with the denylist: tokens/storage/revocations.ts). */
+  versionKey(): string {
     return this.deps.redis.key('keys', 'version');
   }
 
@@ -80,6 +84,8 @@ export class PostgresSigningKeyStore implements SigningKeyStore {
               status: u.status,
               ...(u.retiredAt !== undefined ? { retiredAt: new Date(u.retiredAt) } : {}),
               ...(u.expiresAt !== undefined ? { expiresAt: new Date(u.expiresAt) } : {}),
+              // A revoked key's row stays for audit; its private half does not.
+              ...(u.status === 'revoked' ? { privateKeyCiphertext: null } : {}),
             })
             .where(sql`${signingKeys.kid} = ${u.kid}`);
         }
@@ -89,7 +95,12 @@ export class PostgresSigningKeyStore implements SigningKeyStore {
       }),
     );
     if (!isEmpty(changes)) {
-      await tryRedis(this.deps, 'keys version bump', (redis) => redis.incr(this.versionKey()), undefined);
+      await tryRedis(
+        this.deps,
+        'keys version bump',
+        (redis) => redis.set(this.versionKey(), `${Date.now().toString(36)}.${randomToken(9)}`),
+        undefined,
+      );
     }
     return result;
   }

@@ -55,6 +55,10 @@ function reportRefusal(
  * Takes one token from the client's bucket (when the client is known) and from the address's bucket for
  * `endpoint`. Throws a 429 OAuthError with Retry-After and RateLimit-* headers when either refuses; adds RateLimit-*
  * headers to the response when both allow and RATE_LIMIT_SUCCESS_HEADERS is on.
+ *
+ * `clientOnly`: the address bucket was already charged for this request. Client authentication takes the address
+ * first, then verifies the secret, and only then charges the client's bucket: a client_id is public, so charging
+ * its bucket before the secret is known would let anyone lock the client out with wrong secrets.
  */
 export async function enforceRateLimit(
   c: AuthContext,
@@ -63,13 +67,17 @@ export async function enforceRateLimit(
     clientId?: string;
     ip: string;
     clientLimit?: { capacity: number; refillPerSecond: number } | null;
+    clientOnly?: boolean;
   },
 ): Promise<void> {
   const rl = c.get('services').rateLimits;
   const limits = rl.endpoints[req.endpoint];
-  let ipPart = keyPart(ipBucketId(req.ip));
-  if (typeof ipPart !== 'string') ipPart = await ipPart;
-  const checks: BucketCheck[] = [{ key: bucketKey(req.endpoint, 'ip', ipPart), params: limits.ip }];
+  const checks: BucketCheck[] = [];
+  if (!req.clientOnly) {
+    let ipPart = keyPart(ipBucketId(req.ip));
+    if (typeof ipPart !== 'string') ipPart = await ipPart;
+    checks.push({ key: bucketKey(req.endpoint, 'ip', ipPart), params: limits.ip });
+  }
   if (req.clientId) {
     let clientPart = keyPart(req.clientId);
     if (typeof clientPart !== 'string') clientPart = await clientPart;
@@ -86,7 +94,7 @@ export async function enforceRateLimit(
   }
   const d = outcome.bucket;
   if (!outcome.allowed) {
-    const scope = d.check === checks[0] ? 'ip' : 'client';
+    const scope = d.check === checks[0] && !req.clientOnly ? 'ip' : 'client';
     reportRefusal(c, req, scope, d);
     throw new OAuthError(
       'temporarily_unavailable',

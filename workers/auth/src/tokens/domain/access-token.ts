@@ -128,6 +128,13 @@ export interface VerifyOptions {
   now: number;
   /** Seconds of clock skew tolerated on `iat`/`nbf` (issuer and verifier are the same service: default 0). */
   clockTolerance?: number;
+  /**
+   * The longest lifetime (`exp - iat`) this server issues (ACCESS_TOKEN_MAX_TTL_SECONDS). A token living longer was
+   * not issued by the token endpoint: whoever signed it had the key. Such tokens fail (ERR_JWT_CLAIM_INVALID), so a
+   * leaked key cannot mint tokens that outlive every real one. Lowering the setting makes longer, still-valid
+   * tokens inactive: that fails closed.
+   */
+  maxLifetimeSeconds?: number;
 }
 
 /** Reads the header and claims without verifying anything (for the `kid`). */
@@ -191,6 +198,9 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
   if (claims.exp <= opts.now - tolerance) throw new AccessTokenError('ERR_JWT_EXPIRED', 'token is expired');
   if (!isNumericDate(claims.iat)) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'iat is missing or invalid');
   if (claims.iat > opts.now + tolerance) throw new AccessTokenError('ERR_JWT_NOT_YET_VALID', 'iat is in the future');
+  if (opts.maxLifetimeSeconds !== undefined && claims.exp - claims.iat > opts.maxLifetimeSeconds) {
+    throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'the token lives longer than this server issues tokens');
+  }
   if (claims.nbf !== undefined) {
     if (!isNumericDate(claims.nbf)) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'nbf is invalid');
     if (claims.nbf > opts.now + tolerance)

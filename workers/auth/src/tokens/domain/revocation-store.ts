@@ -8,11 +8,38 @@ export interface Revocation {
   reason?: string;
 }
 
+/** One denylist lookup: the jti's and the completeness marker's scores (null: absent), and the key set's version. */
+export interface DenylistLookup {
+  jtiScore: unknown;
+  markerScore: unknown;
+  /** The signing-key set's change counter, read in the same round trip (null: none published). */
+  keySetVersion: string | null;
+}
+
+/** What introspection needs to know about a verified token besides its signature. */
+export interface TokenState {
+  revoked: boolean;
+  /**
+   * The signing-key set's change counter as the same Redis round trip read it (undefined: Redis did not answer).
+   * Introspection reloads its key ring when it differs from the ring's own.
+   */
+  keySetVersion: string | null | undefined;
+}
+
 export interface RevocationStore {
   /** Records the revocation durably and in the fast denylist; resolves only when both hold. */
   revoke(revocation: Revocation, now?: number): Promise<void>;
-  /** Whether `jti` is revoked; never answers false unchecked (a failure of every source throws). */
-  isRevoked(jti: string): Promise<boolean>;
+  /** One Redis round trip (domain/denylist.ts reads the answer); undefined when Redis did not answer. */
+  lookup(jti: string): Promise<DenylistLookup | undefined>;
+  /** The durable record (Postgres); a failure throws (503). */
+  isRevokedDurably(jti: string): Promise<boolean>;
+  /**
+   * Re-asserts every unexpired revocation in the denylist, drops expired members and marks it complete. Returns how
+   * many revocations it holds, or null when another isolate holds the rebuild lock. Maintenance runs it hourly,
+   * which also bounds how long a member removed from Redis behind our back (or a denylist write that failed after
+   * the Postgres record) can go unnoticed.
+   */
+  rebuild(now?: number): Promise<number | null>;
   /** Deletes durable records of tokens that have expired anyway; returns how many. */
   prune(now?: number): Promise<number>;
 }

@@ -7,8 +7,9 @@
  * resource server (registered as a client) needs for tokens issued to other clients. Token scanning is throttled
  * by the introspection rate limit.
  *
- * Every token problem (malformed, wrong signature or key, `alg: none`, wrong `typ` or `iss`, expired, revoked,
- * or issued to a client since deleted) answers `{"active": false}` and nothing else. `token_type_hint` is
+ * Every token problem (malformed, wrong signature or key, a key revoked by an emergency rotation, `alg: none`,
+ * wrong `typ` or `iss`, expired, living longer than the server issues, revoked, or issued to a client since
+ * deleted) answers `{"active": false}` and nothing else. `token_type_hint` is
  * ignored: there is only one kind of token.
  */
 import { clientAddress } from '../../../../../shared/client-address.js';
@@ -16,7 +17,7 @@ import { OAuthError } from '../../../../../shared/errors.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
 import type { AuthContext } from '../../services.js';
-import { AccessTokenError, verifyAccessToken } from '../domain/access-token.js';
+import { verifiedClaims } from './verify.js';
 
 export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
   const services = c.get('services');
@@ -27,19 +28,20 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
 
   const inactive = () => c.json({ active: false }, 200, NO_STORE);
-  const now = Math.floor(Date.now() / 1000);
-  let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
-  try {
-    const key = await services.keys.verificationKeys(token);
-    claims = await verifyAccessToken(token, { issuer: config.ISSUER, key, now });
-  } catch (err) {
-    if (err instanceof AccessTokenError) return inactive();
-    throw err;
-  }
-  const [revoked, owner] = await Promise.all([
-    services.revocations.isRevoked(claims.jti),
-    services.clients.get(claims.client_id),
+  let claims = await verifiedClaims(services, token);
+  if (!claims) return inactive();
+  // One Redis round trip answers the denylist and the key set's version together (the owner comes from the
+  // client cache, usually without I/O).
+  const [state, owner] = await Promise.all([
+    services.revocations.state(claims.jti, c.executionCtx),
+    services.clients.get(claims.client_id, c.executionCtx),
   ]);
-  if (revoked || owner?.status !== 'active') return inactive();
+  // The key set changed since this isolate loaded it (an emergency rotation may have revoked the signing key):
+  // verify again with the reloaded ring before trusting the signature.
+  if (await services.keys.reloadIfChanged(state.keySetVersion)) {
+    claims = await verifiedClaims(services, token);
+    if (!claims) return inactive();
+  }
+  if (state.revoked || owner?.status !== 'active') return inactive();
   return c.json({ active: true, ...claims, token_type: 'Bearer' }, 200, NO_STORE);
 }

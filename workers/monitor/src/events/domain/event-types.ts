@@ -18,7 +18,8 @@ export const SECURITY_EVENT_TYPES = [
   'client.updated',
   'client.deleted',
   'rate_limit.exceeded', // details: endpoint, bucket, limit, retry_after_seconds, suppressed
-  'key.rotated', // details: trigger (cron | maintenance | admin | admin_immediate), admin
+  'key.rotated', // details: trigger (cron | maintenance | admin | admin_immediate), admin, revoked
+  'cache.tampered', // details: cache (client), reason (format | mac | content); a cache entry failed its MAC
   'policy.published', // details: policy_set, version, actor
   'policy.activated', // details: policy_set, version, previous, actor
   'authorization.denied', // details: admin | actor, action

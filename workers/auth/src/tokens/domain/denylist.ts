@@ -1,0 +1,21 @@
+/**
+ * Reading the revocation denylist (pure). The denylist is a cache of Postgres `revoked_tokens`, and a cache that
+ * can be flushed, restarted empty or evicted must never turn "not in the cache" into "not revoked". So the
+ * denylist and its completeness marker live in ONE Redis key (a sorted set: each revoked jti scored by its token's
+ * expiry, plus COMPLETE_MARKER), and nothing can remove one without the other:
+ *
+ * - a jti with a score: revoked;
+ * - no score for the jti, marker present: not revoked (final: the set holds every unexpired revocation);
+ * - no marker: the set is not known to be complete (flushed, restarted, never built): ask Postgres, and rebuild.
+ *
+ * Only a rebuild from Postgres writes the marker, after it has added every unexpired revocation; a revocation writes
+ * Postgres first and then its own member, never the marker.
+ */
+
+export type DenylistAnswer = 'revoked' | 'not-revoked' | 'unknown';
+
+/** The answer of one lookup: the jti's score and the marker's score, as ZMSCORE returns them (null: absent). */
+export function denylistAnswer(jtiScore: unknown, markerScore: unknown): DenylistAnswer {
+  if (jtiScore !== null && jtiScore !== undefined) return 'revoked';
+  return markerScore !== null && markerScore !== undefined ? 'not-revoked' : 'unknown';
+}

@@ -1,0 +1,53 @@
+/**
+ * Whether a token is revoked, as introspection asks it: the isolate's reading of the revocation store. One Redis
+ * round trip in steady state (the denylist and its completeness marker, with the key set's version); the durable
+ * record when the denylist is not known to be complete or Redis does not answer, and then a rebuild of the
+ * denylist in the background (at most one attempt per isolate every REBUILD_RETRY_MS, and one at a time across
+ * isolates: the store's lock). A failure of both sources throws (503): a token is never reported active unchecked.
+ */
+import { logError } from '../../../../shared/dependencies.js';
+import type { WaitUntil } from '../clients/domain/client-store.js';
+import { denylistAnswer } from './domain/denylist.js';
+import type { Revocation, RevocationStore, TokenState } from './domain/revocation-store.js';
+
+/** An isolate that found the denylist incomplete starts at most one rebuild per this interval. */
+const REBUILD_RETRY_MS = 5_000;
+
+export class RevocationState {
+  private nextRebuildAt = 0;
+
+  constructor(private readonly store: RevocationStore) {}
+
+  revoke(revocation: Revocation): Promise<void> {
+    return this.store.revoke(revocation);
+  }
+
+  async state(jti: string, ctx: WaitUntil): Promise<TokenState> {
+    const found = await this.store.lookup(jti);
+    const answer = found ? denylistAnswer(found.jtiScore, found.markerScore) : 'unknown';
+    if (answer !== 'unknown') return { revoked: answer === 'revoked', keySetVersion: found?.keySetVersion };
+    if (found) this.startRebuild(ctx);
+    return { revoked: await this.store.isRevokedDurably(jti), keySetVersion: found?.keySetVersion };
+  }
+
+  /** Maintenance: re-asserts the denylist from the durable record (see RevocationStore.rebuild). */
+  rebuild(): Promise<number | null> {
+    return this.store.rebuild();
+  }
+
+  /** Maintenance: deletes durable records of expired tokens. */
+  prune(): Promise<number> {
+    return this.store.prune();
+  }
+
+  private startRebuild(ctx: WaitUntil): void {
+    const now = Date.now();
+    if (now < this.nextRebuildAt) return;
+    this.nextRebuildAt = now + REBUILD_RETRY_MS;
+    ctx.waitUntil(
+      this.store.rebuild(now).catch((err) => {
+        logError('auth', 'denylist rebuild failed', err);
+      }),
+    );
+  }
+}
