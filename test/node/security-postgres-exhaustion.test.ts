@@ -123,8 +123,17 @@ describe('readiness', () => {
       // Tokens still come out: the client and the key are cached, issuing needs no Postgres.
       const { response } = await clientCredentials(tp, client);
       expect(response.status).toBe(200);
-      const res = await fetch(`${tp.platform.urls.auth}/ready`);
-      const body = (await res.json()) as Record<string, any>;
+      // /ready reuses its last result for READY_CACHE_MS (the test above just filled it), so ask again until a
+      // fresh check has run against the cut Postgres; a bounded wait, never an assumption about timing.
+      let res: Response;
+      let body: Record<string, any>;
+      const deadline = Date.now() + 10_000;
+      do {
+        res = await fetch(`${tp.platform.urls.auth}/ready`);
+        body = (await res.json()) as Record<string, any>;
+        if (body.components?.postgres?.status === 'down') break;
+        await new Promise((r) => setTimeout(r, 250));
+      } while (Date.now() < deadline);
       expect(res.status, `auth /ready answered ${res.status} ${JSON.stringify(body)} while tokens are issued`).toBe(
         200,
       );
