@@ -15,6 +15,30 @@ export interface RedisClient {
   readonly redis: Redis;
   /** Joins key parts under REDIS_KEY_PREFIX, e.g. `key('client', id)` → `test-1a2b:client:abc`. */
   key(...parts: string[]): string;
+  /**
+   * Runs commands in one round trip with a plain `fetch` of the REST protocol's `/pipeline` (no client library in
+   * between: for the hot reads). Resolves to each command's result in order; a command answered with an error, a
+   * non-2xx answer or a malformed body rejects.
+   */
+  pipeline(commands: readonly (readonly string[])[]): Promise<unknown[]>;
+}
+
+/** The REST protocol's pipeline (Upstash, and dataplane/src/redis-rest-bridge.ts): one POST, one JSON array back. */
+async function restPipeline(url: string, token: string, commands: readonly (readonly string[])[]): Promise<unknown[]> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(commands),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`redis pipeline: HTTP ${res.status}`);
+  const replies: unknown = JSON.parse(text);
+  if (!Array.isArray(replies) || replies.length !== commands.length) throw new Error('redis pipeline: malformed reply');
+  return replies.map((r: { result?: unknown; error?: unknown } | null) => {
+    if (r === null || typeof r !== 'object') throw new Error('redis pipeline: malformed reply');
+    if (r.error !== undefined) throw new Error(`redis pipeline: ${String(r.error)}`);
+    return r.result ?? null;
+  });
 }
 
 /**
@@ -35,7 +59,13 @@ export function createRedisClient(config: RedisConfig): RedisClient {
     responseEncoding: false,
   });
   const prefix = config.REDIS_KEY_PREFIX;
-  return { redis, key: (...parts) => prefix + parts.join(':') };
+  const pipelineUrl = `${config.UPSTASH_REDIS_REST_URL.replace(/\/+$/, '')}/pipeline`;
+  const token = config.UPSTASH_REDIS_REST_TOKEN;
+  return {
+    redis,
+    key: (...parts) => prefix + parts.join(':'),
+    pipeline: (commands) => restPipeline(pipelineUrl, token, commands),
+  };
 }
 
 export async function pingRedis(client: RedisClient, timeoutMs: number): Promise<void> {

@@ -22,6 +22,7 @@ import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
 import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
+import { VerifiedTokens } from './tokens/verified-tokens.js';
 
 export interface AuthServices extends BaseServices {
   readonly config: AuthConfig;
@@ -29,6 +30,8 @@ export interface AuthServices extends BaseServices {
   readonly clients: ClientStore;
   readonly keys: KeyRing;
   readonly revocations: RevocationState;
+  /** Tokens whose signature this isolate verified (introspection's repeat checks skip the signature). */
+  readonly verifiedTokens: VerifiedTokens;
   readonly rateLimits: {
     readonly limiter: Limiter;
     readonly endpoints: Readonly<Record<RateLimitedEndpoint, EndpointLimits>>;
@@ -71,6 +74,7 @@ export function buildServices(env: Env): AuthServices {
     keys: new KeyRing(signingKeys, config),
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
     revocations: new RevocationState(new PostgresRevocationStore(deps, signingKeys.versionKey())),
+    verifiedTokens: new VerifiedTokens(),
     rateLimits: {
       limiter,
       endpoints: allEndpointLimits(config),

@@ -135,6 +135,23 @@ export interface VerifyOptions {
    * tokens inactive: that fails closed.
    */
   maxLifetimeSeconds?: number;
+  /**
+   * Tokens whose signature this isolate has already checked (verified-tokens.ts). On a hit for the same token and
+   * the same key object, the signature check and the claims' decoding are skipped; everything else (the header
+   * rules, the key still published, times, lifetime, claim shapes) is checked again on every call.
+   */
+  verified?: VerifiedTokenCache;
+}
+
+/** What a verified-signature cache keeps per token: the key that verified it and the decoded, frozen claims. */
+export interface VerifiedSignature {
+  publicKey: CryptoKey;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+export interface VerifiedTokenCache {
+  get(token: string): VerifiedSignature | undefined;
+  set(token: string, entry: VerifiedSignature): void;
 }
 
 /** Reads the header and claims without verifying anything (for the `kid`). */
@@ -174,6 +191,22 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
   if (!key) throw new AccessTokenError('ERR_JWKS_NO_MATCHING_KEY', 'no published key matches the kid');
   if (key.alg !== alg) throw new AccessTokenError('ERR_JOSE_ALG_NOT_ALLOWED', 'alg does not match the key');
 
+  const seen = opts.verified?.get(token);
+  if (seen && seen.publicKey === key.publicKey) return checkClaims(seen.claims, opts);
+  const claims = await verifiedPayload(head, body, sig, key);
+  const checked = checkClaims(claims, opts);
+  opts.verified?.set(token, { publicKey: key.publicKey, claims });
+  return checked;
+}
+
+/** The signature check, then the payload decoded (frozen: a cache may hand it to later calls). */
+async function verifiedPayload(
+  head: string,
+  body: string,
+  sig: string,
+  key: VerificationKey,
+): Promise<Readonly<Record<string, unknown>>> {
+  const alg = key.alg;
   let signature: Uint8Array;
   try {
     signature = base64urlDecode(sig);
@@ -192,6 +225,13 @@ export async function verifyAccessToken(token: string, opts: VerifyOptions): Pro
   if (!valid) throw new AccessTokenError('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'signature verification failed');
 
   const claims = decodeJsonObject(body, 'the claims');
+  const aud = claims.aud;
+  if (Array.isArray(aud)) Object.freeze(aud);
+  return Object.freeze(claims);
+}
+
+/** The claims' rules, checked on every call (a cached signature does not make an expired token valid). */
+function checkClaims(claims: Readonly<Record<string, unknown>>, opts: VerifyOptions): AccessTokenClaims {
   const tolerance = opts.clockTolerance ?? 0;
   if (claims.iss !== opts.issuer) throw new AccessTokenError('ERR_JWT_ISSUER_INVALID', 'unexpected iss');
   if (!isNumericDate(claims.exp)) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'exp is missing or invalid');

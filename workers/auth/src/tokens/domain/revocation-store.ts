@@ -1,4 +1,5 @@
 /** Revoked access tokens, as the token handlers use them. Implemented by storage/revocations.ts. */
+import type { WaitUntil } from '../../clients/domain/client-store.js';
 
 export interface Revocation {
   jti: string;
@@ -29,8 +30,11 @@ export interface TokenState {
 export interface RevocationStore {
   /** Records the revocation durably and in the fast denylist; resolves only when both hold. */
   revoke(revocation: Revocation, now?: number): Promise<void>;
-  /** One Redis round trip (domain/denylist.ts reads the answer); undefined when Redis did not answer. */
-  lookup(jti: string): Promise<DenylistLookup | undefined>;
+  /**
+   * One Redis round trip, possibly shared with the isolate's other lookups of the moment (domain/denylist.ts reads
+   * the answer); undefined when Redis did not answer. `ctx` keeps a shared round trip alive for the others.
+   */
+  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined>;
   /** The durable record (Postgres); a failure throws (503). */
   isRevokedDurably(jti: string): Promise<boolean>;
   /**

@@ -15,6 +15,7 @@ export async function verifiedClaims(services: AuthServices, token: string): Pro
       key,
       now: Math.floor(Date.now() / 1000),
       maxLifetimeSeconds: config.ACCESS_TOKEN_MAX_TTL_SECONDS,
+      verified: services.verifiedTokens,
     });
   } catch (err) {
     if (err instanceof AccessTokenError) return null;

@@ -4,16 +4,16 @@
  * flush, restart or eviction can make a revoked token look active again.
  *
  * - revoke: Postgres first, then ZADD of the jti (scored by the token's expiry). Never the marker.
- * - lookup (`lookupTokenState`, below): ZMSCORE of the jti and the marker, and GET of the key set's version, in one
- *   pipelined round trip.
+ * - lookup (`DenylistReader`, below): ZMSCORE of the jti and the marker, and GET of the key set's version, in one
+ *   pipelined round trip shared by the isolate's lookups of the same tick.
  * - rebuild: under a short lock (`revoked:rebuild`, SET NX PX), stream the unexpired rows in pages, ZADD them, drop
  *   expired members (ZREMRANGEBYSCORE), then ZADD the marker.
  */
 import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
-import { type Dependencies, tryRedis, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
+import { type Dependencies, logError, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
-import type { Redis } from '../../../../../shared/redis.js';
+import type { WaitUntil } from '../../clients/domain/client-store.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
@@ -32,27 +32,96 @@ export interface TokenStateKeys {
   keySetVersion: string;
 }
 
+/** Lookups in one pipeline at most (a ZMSCORE of this many jtis is ~6 KiB); more start another. */
+const MAX_BATCH = 256;
 /**
- * The one Redis round trip of an introspection: the jti's and the marker's scores, and the key set's version.
- * Small and separate on purpose, so concurrent lookups can later be coalesced into one pipeline per tick.
+ * A lookup waiting on a pipeline another request started stops waiting after this long and asks on its own: that
+ * request may have been cancelled with its timer (its waitUntil normally keeps it alive), and one stuck request
+ * must not hold the others.
  */
-export async function lookupTokenState(redis: Redis, keys: TokenStateKeys, jti: string): Promise<DenylistLookup> {
-  const [scores, version] = await redis
-    .pipeline()
-    .zmscore(keys.denylist, [jti, COMPLETE_MARKER])
-    .get<string>(keys.keySetVersion)
-    .exec<[(unknown | null)[] | null, string | null]>();
-  return { jtiScore: scores?.[0] ?? null, markerScore: scores?.[1] ?? null, keySetVersion: version ?? null };
+const JOIN_DEADLINE_MS = 2_000;
+
+interface Waiter {
+  jti: string;
+  resolve: (found: DenylistLookup | undefined) => void;
+}
+
+/**
+ * The Redis round trip of introspection, coalesced: every lookup of the isolate made during one turn of the event
+ * loop goes out in ONE pipelined request (a ZMSCORE of all their jtis and the marker, and GET of the key set's
+ * version), with a plain fetch. A lookup is only ever answered by a round trip sent after it was asked, so a
+ * revocation acknowledged before an introspection began is always seen (never an answer from an earlier read).
+ * Undefined when Redis did not answer (the caller then asks Postgres).
+ */
+export class DenylistReader {
+  private pending: Waiter[] | null = null;
+
+  constructor(
+    private readonly deps: Dependencies,
+    private readonly keys: TokenStateKeys,
+  ) {}
+
+  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined> {
+    let batch = this.pending;
+    const first = batch === null;
+    if (batch === null) {
+      batch = [];
+      this.pending = batch;
+      const sent = new Promise<void>((done) => setTimeout(() => this.flush(batch as Waiter[]).then(done), 0));
+      // The request that opened the batch carries its round trip for the others: keep it alive if it is cancelled.
+      ctx?.waitUntil(sent);
+    }
+    const answer = new Promise<DenylistLookup | undefined>((resolve) => (batch as Waiter[]).push({ jti, resolve }));
+    if (batch.length >= MAX_BATCH) this.pending = null;
+    if (first) return answer;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const alone = new Promise<'alone'>((resolve) => {
+      timer = setTimeout(() => resolve('alone'), JOIN_DEADLINE_MS);
+    });
+    return Promise.race([answer, alone]).then((r) => {
+      clearTimeout(timer);
+      return r === 'alone' ? this.read([jti]).then((all) => all?.[0]) : r;
+    });
+  }
+
+  private async flush(batch: Waiter[]): Promise<void> {
+    if (this.pending === batch) this.pending = null;
+    const answers = await this.read(batch.map((w) => w.jti));
+    batch.forEach((w, i) => {
+      w.resolve(answers?.[i]);
+    });
+  }
+
+  /** One round trip for the given jtis (duplicates allowed); undefined when Redis did not answer. */
+  private async read(jtis: string[]): Promise<DenylistLookup[] | undefined> {
+    const unique = [...new Set(jtis)];
+    try {
+      const [scores, version] = await this.deps.redis.pipeline([
+        ['ZMSCORE', this.keys.denylist, COMPLETE_MARKER, ...unique],
+        ['GET', this.keys.keySetVersion],
+      ]);
+      if (!Array.isArray(scores) || scores.length !== unique.length + 1) throw new Error('malformed ZMSCORE reply');
+      const markerScore = scores[0] ?? null;
+      const keySetVersion = typeof version === 'string' ? version : null;
+      const byJti = new Map(unique.map((jti, i) => [jti, scores[i + 1] ?? null]));
+      return jtis.map((jti) => ({ jtiScore: byJti.get(jti) ?? null, markerScore, keySetVersion }));
+    } catch (err) {
+      logError(this.deps.service, 'redis: denylist read failed', err);
+      return undefined;
+    }
+  }
 }
 
 export class PostgresRevocationStore implements RevocationStore {
   private readonly keys: TokenStateKeys;
+  private readonly reader: DenylistReader;
 
   constructor(
     private readonly deps: Dependencies,
     keySetVersionKey: string,
   ) {
     this.keys = { denylist: deps.redis.key('revoked'), keySetVersion: keySetVersionKey };
+    this.reader = new DenylistReader(deps, this.keys);
   }
 
   /** Records the revocation durably, then in the Redis denylist. Both must succeed for the caller to report success. */
@@ -74,8 +143,8 @@ export class PostgresRevocationStore implements RevocationStore {
     );
   }
 
-  lookup(jti: string): Promise<DenylistLookup | undefined> {
-    return tryRedis(this.deps, 'denylist read', (redis) => lookupTokenState(redis, this.keys, jti), undefined);
+  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined> {
+    return this.reader.lookup(jti, ctx);
   }
 
   isRevokedDurably(jti: string): Promise<boolean> {
