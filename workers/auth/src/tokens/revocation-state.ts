@@ -23,7 +23,7 @@ export class RevocationState {
   }
 
   async state(jti: string, ctx: WaitUntil): Promise<TokenState> {
-    const found = await this.store.lookup(jti, ctx);
+    const found = await this.store.lookup(jti);
     const answer = found ? denylistAnswer(found.jtiScore, found.markerScore) : 'unknown';
     if (answer !== 'unknown') return { revoked: answer === 'revoked', keySetVersion: found?.keySetVersion };
     if (found) this.startRebuild(ctx);

@@ -1,5 +1,4 @@
 /** Revoked access tokens, as the token handlers use them. Implemented by storage/revocations.ts. */
-import type { WaitUntil } from '../../clients/domain/client-store.js';
 
 export interface Revocation {
   jti: string;
@@ -32,9 +31,9 @@ export interface RevocationStore {
   revoke(revocation: Revocation, now?: number): Promise<void>;
   /**
    * One Redis round trip, possibly shared with the isolate's other lookups of the moment (domain/denylist.ts reads
-   * the answer); undefined when Redis did not answer. `ctx` keeps a shared round trip alive for the others.
+   * the answer); undefined when Redis did not answer.
    */
-  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined>;
+  lookup(jti: string): Promise<DenylistLookup | undefined>;
   /** The durable record (Postgres); a failure throws (503). */
   isRevokedDurably(jti: string): Promise<boolean>;
   /**

@@ -13,7 +13,6 @@ import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, logError, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
-import type { WaitUntil } from '../../clients/domain/client-store.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
@@ -36,10 +35,10 @@ export interface TokenStateKeys {
 const MAX_BATCH = 256;
 /**
  * A lookup waiting on a pipeline another request started stops waiting after this long and asks on its own: that
- * request may have been cancelled with its timer (its waitUntil normally keeps it alive), and one stuck request
+ * request may have been cancelled (a client gone) with the timer that was to send the batch, and one stuck request
  * must not hold the others.
  */
-const JOIN_DEADLINE_MS = 2_000;
+const JOIN_DEADLINE_MS = 1_000;
 
 interface Waiter {
   jti: string;
@@ -61,15 +60,14 @@ export class DenylistReader {
     private readonly keys: TokenStateKeys,
   ) {}
 
-  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined> {
+  lookup(jti: string): Promise<DenylistLookup | undefined> {
     let batch = this.pending;
     const first = batch === null;
     if (batch === null) {
-      batch = [];
-      this.pending = batch;
-      const sent = new Promise<void>((done) => setTimeout(() => this.flush(batch as Waiter[]).then(done), 0));
-      // The request that opened the batch carries its round trip for the others: keep it alive if it is cancelled.
-      ctx?.waitUntil(sent);
+      const opened: Waiter[] = [];
+      batch = opened;
+      this.pending = opened;
+      setTimeout(() => void this.flush(opened), 0);
     }
     const answer = new Promise<DenylistLookup | undefined>((resolve) => (batch as Waiter[]).push({ jti, resolve }));
     if (batch.length >= MAX_BATCH) this.pending = null;
@@ -143,8 +141,8 @@ export class PostgresRevocationStore implements RevocationStore {
     );
   }
 
-  lookup(jti: string, ctx?: WaitUntil): Promise<DenylistLookup | undefined> {
-    return this.reader.lookup(jti, ctx);
+  lookup(jti: string): Promise<DenylistLookup | undefined> {
+    return this.reader.lookup(jti);
   }
 
   isRevokedDurably(jti: string): Promise<boolean> {
