@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const CLOUDFLARE_PBKDF2_MAX_ITERATIONS = 100_000;
+const CLOUDFLARE_PBKDF2_MAX_ITERATIONS = 100_000;
 
 interface Finding {
   file: string;
@@ -98,7 +98,7 @@ function iterationsProblem(objectLiteral: string, text: string): string | undefi
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
 /** Every PBKDF2 use in `text` that breaks or cannot be proved to keep the cap. */
-export function pbkdf2Findings(file: string, text: string): Finding[] {
+function pbkdf2Findings(file: string, text: string): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   // A literal inside a checked call is found twice (rules 1 and 3): reported once.
