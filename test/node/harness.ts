@@ -50,6 +50,8 @@ export interface Platform extends TestDataPlane {
   restartWorkerd(env?: Record<string, string>): Promise<void>;
   stopWorkerd(): Promise<void>;
   logs(): string;
+  /** The running workerd's process id (it changes on a restart): for CPU-time budgets. */
+  pid(): number | undefined;
 }
 
 /**
@@ -162,6 +164,7 @@ export async function startPlatform(
       await workerd?.stop();
     },
     logs: () => workerd?.logs() ?? '',
+    pid: () => workerd?.child.pid,
     async stop() {
       await workerd?.stop();
       await dp.stop();
