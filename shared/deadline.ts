@@ -14,3 +14,24 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what?: strin
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits for work another request started (a shared round trip) for at most `ms`, then does it alone: in workerd a
+ * request's I/O is cancelled with the request (its client gone), and what it started for others would then never
+ * settle. The shared work's own failure is its joiners' failure too.
+ */
+export async function joinWithin<T>(shared: Promise<T>, ms: number, alone: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = Symbol('gave up');
+  try {
+    const first = await Promise.race([
+      shared,
+      new Promise<typeof gaveUp>((resolve) => {
+        timer = setTimeout(() => resolve(gaveUp), ms);
+      }),
+    ]);
+    return first === gaveUp ? await alone() : (first as T);
+  } finally {
+    clearTimeout(timer);
+  }
+}

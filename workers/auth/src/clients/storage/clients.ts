@@ -21,6 +21,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { oauthClients } from '../../../../../shared/db/schema.js';
+import { joinWithin } from '../../../../../shared/deadline.js';
 import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
 import { dependencyUnavailable } from '../../../../../shared/errors.js';
 import type { ClientAuthMethod } from '../domain/client-authentication.js';
@@ -122,9 +123,17 @@ function columns(metadata: ClientMetadata) {
   };
 }
 
+/**
+ * How long a request waits for a re-check another request started before doing its own (that request may have
+ * been cancelled with its I/O); also the age after which a re-check still listed is taken for lost.
+ */
+const RECHECK_JOIN_MS = 1_000;
+
 /** The clients store on Postgres, cached in Redis and in the isolate (see the module comment). */
 export class PostgresClientStore implements ClientStore {
   private readonly cache = new Map<string, Entry>();
+  /** Re-checks in flight, by client id (get). */
+  private readonly rechecks = new Map<string, { startedAt: number; answer: Promise<ClientRecord | null> }>();
 
   constructor(
     private readonly deps: Dependencies,
@@ -191,7 +200,25 @@ export class PostgresClientStore implements ClientStore {
   async get(clientId: string, ctx: WaitUntil, now = Date.now()): Promise<ClientRecord | null> {
     const entry = this.cache.get(clientId);
     if (entry && now - entry.checkedAt < this.cacheTtlMs) return entry.client;
+    // The requests of this isolate that find the entry due together share one re-check instead of sending one
+    // each (a herd of identical MGETs under load). It started after the entry fell due, so whoever joins it still
+    // sees any change within CLIENT_CACHE_TTL_MS of its publication.
+    const running = this.rechecks.get(clientId);
+    if (running && now - running.startedAt < RECHECK_JOIN_MS) {
+      return joinWithin(running.answer, RECHECK_JOIN_MS, () => this.recheck(clientId, ctx, Date.now()));
+    }
+    const flight = { startedAt: now, answer: this.recheck(clientId, ctx, now) };
+    this.rechecks.set(clientId, flight);
+    try {
+      return await flight.answer;
+    } finally {
+      if (this.rechecks.get(clientId) === flight) this.rechecks.delete(clientId);
+    }
+  }
 
+  /** Re-reads a client whose isolate entry is due (or absent): Redis, else Postgres, then refills Redis. */
+  private async recheck(clientId: string, ctx: WaitUntil, now: number): Promise<ClientRecord | null> {
+    const entry = this.cache.get(clientId);
     const cached = await tryRedis(
       this.deps,
       'client cache read',

@@ -13,6 +13,7 @@ import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, logError, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
+import { joinWithin } from '../../../../../shared/deadline.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
@@ -72,14 +73,7 @@ export class DenylistReader {
     const answer = new Promise<DenylistLookup | undefined>((resolve) => (batch as Waiter[]).push({ jti, resolve }));
     if (batch.length >= MAX_BATCH) this.pending = null;
     if (first) return answer;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const alone = new Promise<'alone'>((resolve) => {
-      timer = setTimeout(() => resolve('alone'), JOIN_DEADLINE_MS);
-    });
-    return Promise.race([answer, alone]).then((r) => {
-      clearTimeout(timer);
-      return r === 'alone' ? this.read([jti]).then((all) => all?.[0]) : r;
-    });
+    return joinWithin(answer, JOIN_DEADLINE_MS, () => this.read([jti]).then((all) => all?.[0]));
   }
 
   private async flush(batch: Waiter[]): Promise<void> {
