@@ -81,34 +81,6 @@ const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
 const FIXED_HEADERS = Object.entries(SECURITY_HEADERS).filter(([k]) => !HANDLER_CHOSEN.has(k));
 const DEFAULT_CSP = SECURITY_HEADERS['content-security-policy'] as string;
 
-/**
- * Responses built with every header the middleware adds on the way out (`securedJson`): it leaves them alone but
- * for CORS. Each Headers call crosses into the runtime, so one construction from a list beats a dozen set() calls.
- */
-const SECURED = new WeakSet<Response>();
-const JSON_HEADERS: readonly [string, string][] = [
-  ['content-type', 'application/json'],
-  ...FIXED_HEADERS,
-  ['content-security-policy', DEFAULT_CSP],
-];
-
-/**
- * A JSON response for a hot path, carrying the request id, the security headers, the default CSP and `headers`
- * (which must include cache-control, as a handler choosing it would), all in one construction.
- */
-export function securedJson<B extends object, S extends BaseServices>(
-  c: ServiceContext<B, S>,
-  body: unknown,
-  status: number,
-  headers: Readonly<Record<string, string>> & { 'cache-control': string },
-): Response {
-  const list: [string, string][] = [...JSON_HEADERS, ['x-request-id', c.get('requestId')]];
-  for (const name in headers) list.push([name, headers[name] as string]);
-  const res = new Response(JSON.stringify(body), { status, headers: list });
-  SECURED.add(res);
-  return res;
-}
-
 export function identityOf<B extends object, S extends BaseServices>(c: ServiceContext<B, S>): RequestIdentity {
   return { requestId: c.get('requestId'), traceparent: c.get('traceparent') };
 }
@@ -302,12 +274,10 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
     // Every Headers call crosses into the runtime (~1.5 µs each in workerd), so set unconditionally and ask
     // only about the two headers a handler may have chosen: this is on every request's path.
     const headers = res.headers;
-    if (!SECURED.has(res)) {
-      headers.set('x-request-id', requestId);
-      for (const [k, v] of FIXED_HEADERS) headers.set(k, v);
-      if (!headers.has('content-security-policy')) headers.set('content-security-policy', DEFAULT_CSP);
-      if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
-    }
+    headers.set('x-request-id', requestId);
+    for (const [k, v] of FIXED_HEADERS) headers.set(k, v);
+    if (!headers.has('content-security-policy')) headers.set('content-security-policy', DEFAULT_CSP);
+    if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
     if (allowOrigin) {
       headers.set('access-control-allow-origin', allowOrigin);
       headers.append('vary', 'Origin');

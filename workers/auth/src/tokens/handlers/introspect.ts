@@ -12,7 +12,6 @@
  * deleted) answers `{"active": false}` and nothing else. `token_type_hint` is
  * ignored: there is only one kind of token.
  */
-import { securedJson } from '../../../../../shared/app.js';
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { OAuthError } from '../../../../../shared/errors.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
@@ -28,7 +27,7 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
   const token = param(form, 'token');
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
 
-  const inactive = () => securedJson(c, { active: false }, 200, NO_STORE);
+  const inactive = () => c.json({ active: false }, 200, NO_STORE);
   let claims = await verifiedClaims(services, token);
   if (!claims) return inactive();
   // One Redis round trip answers the denylist and the key set's version together (the owner comes from the
@@ -44,5 +43,5 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
     if (!claims) return inactive();
   }
   if (state.revoked || owner?.status !== 'active') return inactive();
-  return securedJson(c, { active: true, ...claims, token_type: 'Bearer' }, 200, NO_STORE);
+  return c.json({ active: true, ...claims, token_type: 'Bearer' }, 200, NO_STORE);
 }

@@ -3,7 +3,6 @@
  * Steady state touches neither Postgres nor (usually) Redis: the client comes from the isolate cache and the
  * signing key from isolate memory; the security event is written after the response.
  */
-import { securedJson } from '../../../../../shared/app.js';
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
@@ -83,5 +82,5 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
   });
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
   if (scope !== '') body.scope = scope;
-  return securedJson(c, body, 200, NO_STORE);
+  return c.json(body, 200, NO_STORE);
 }
