@@ -27,13 +27,20 @@ export class CookieJar {
 
 export class Browser {
   readonly jar = new CookieJar();
+  /** The `x-upstream` of each response (which replica answered, behind the test proxy). */
+  readonly upstreams: string[] = [];
   constructor(readonly origin: string) {}
+
+  private seen(res: Response): Response {
+    this.jar.store(res);
+    const upstream = res.headers.get('x-upstream');
+    if (upstream) this.upstreams.push(upstream);
+    return res;
+  }
 
   async get(pathOrUrl: string): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.origin}${pathOrUrl}`;
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: this.jar.header() } });
-    this.jar.store(res);
-    return res;
+    return this.seen(await fetch(url, { redirect: 'manual', headers: { cookie: this.jar.header() } }));
   }
 
   async post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
@@ -49,8 +56,7 @@ export class Browser {
       },
       body: new URLSearchParams(fields).toString(),
     });
-    this.jar.store(res);
-    return res;
+    return this.seen(res);
   }
 }
 
