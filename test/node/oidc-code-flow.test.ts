@@ -297,6 +297,12 @@ describe('hosted login defences', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.adminToken}` },
       body: JSON.stringify({ email, password }),
     });
+    // The owner signed in from this browser before: it holds a device cookie for the account.
+    const owner = new Browser(origin);
+    const authorize = () =>
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() });
+    await completeLogin(owner, authorize(), { email, password });
+    expect(owner.jar.cookies.has('device')).toBe(true);
     const attacker = new Browser(origin);
     let wrongAnswer: { status: number; alert: string } | undefined;
     for (let i = 0; i < 10; i++) {
@@ -308,6 +314,9 @@ describe('hosted login defences', () => {
     const html = await signInPage(attacker);
     const right = await attacker.post('/login', { csrf_token: csrfOf(html), email, password });
     expect({ status: right.status, alert: /role="alert">([^<]*)</.exec(await right.text())?.[1] }).toEqual(wrongAnswer);
+    // The stranger cannot lock the owner out: the owner's browser (same address here) keeps its own budget.
+    const ownerAgain = await completeLogin(owner, `${authorize()}&prompt=login`, { email, password });
+    expect(ownerAgain.searchParams.get('code')).toBeTruthy();
     const seen = await eventually(
       async () => (await securityEvents(tp)).some((e) => e.type === 'user.login_throttled'),
       10_000,
@@ -361,6 +370,79 @@ describe('public native client, sign-up, sessions and logout', () => {
     );
     expect(bad.status).toBe(400);
     expect(bad.headers.get('location')).toBeNull();
+  });
+
+  it('prompt=login and max_age=0 ask for the password again; a new session id is issued at every sign-in', async () => {
+    const { browser } = await codeFor();
+    const before = browser.jar.cookies.get('session')?.value;
+    for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+      const res = await browser.get(
+        authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams(), ...extra }),
+      );
+      expect(location(res, origin).pathname).toBe('/login');
+    }
+    const again = await completeLogin(
+      browser,
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        prompt: 'login',
+        ...pkceParams(),
+      }),
+      user,
+    );
+    expect(again.searchParams.get('code')).toBeTruthy();
+    const after = browser.jar.cookies.get('session')?.value;
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+    // The replaced session is dead: presenting the old id is like having no session.
+    const fixated = new Browser(origin);
+    fixated.jar.cookies.set('session', { value: before as string, attributes: '' });
+    const none = await fixated.get(
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, prompt: 'none', ...pkceParams() }),
+    );
+    expect(location(none, origin).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('a user ends another browser\'s session from "your sessions"; an operator ends them all', async () => {
+    const promptNone = (b: Browser) =>
+      b.get(
+        authorizeUrl(origin, {
+          client_id: webClient.client_id,
+          redirect_uri: REDIRECT,
+          prompt: 'none',
+          ...pkceParams(),
+        }),
+      );
+    const { browser: laptop } = await codeFor();
+    const { browser: phone } = await codeFor();
+    expect(location(await promptNone(phone), origin).searchParams.get('code')).toBeTruthy();
+    const page = await (await laptop.get('/sessions')).text();
+    const phoneHandle = [...page.matchAll(/<li>[\s\S]*?name="session" value="([^"]+)"[\s\S]*?<\/li>/g)]
+      .filter((m) => !m[0].includes('(this browser)'))
+      .map((m) => m[1] as string);
+    expect(phoneHandle.length).toBeGreaterThan(0);
+    // Without the page's CSRF token the form is refused.
+    expect((await laptop.post('/sessions', { session: phoneHandle[0] as string })).status).toBe(403);
+    for (const handle of phoneHandle) {
+      const res = await laptop.post('/sessions', { csrf_token: csrfOf(page), session: handle });
+      expect(res.status).toBe(303);
+    }
+    expect(location(await promptNone(phone), origin).searchParams.get('error')).toBe('login_required');
+    expect(location(await promptNone(laptop), origin).searchParams.get('code')).toBeTruthy();
+
+    const rows = await tp.sql<{ id: string }>('SELECT id FROM users WHERE email_key = $1', ['jane.doe@example.com']);
+    const id = rows[0]?.id as string;
+    const revoke = (bearer?: string) =>
+      fetch(`${origin}/admin/users/${id}/sessions/revoke`, {
+        method: 'POST',
+        headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+      });
+    expect((await revoke()).status).toBe(401);
+    const res = await revoke(tp.adminToken);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { sessions_revoked: number }).sessions_revoked).toBeGreaterThan(0);
+    expect(location(await promptNone(laptop), origin).searchParams.get('error')).toBe('login_required');
   });
 
   it('advertises exactly what is built in discovery', async () => {
