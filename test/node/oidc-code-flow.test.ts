@@ -59,7 +59,12 @@ async function codeFor(params: Partial<AuthorizeParams> = {}, browser = new Brow
 }
 
 beforeAll(async () => {
-  tp = await startTokenPlatform({ SIGN_UP_ENABLED: 'true' });
+  // The address bucket (shared limiter) is sized for this file's sign-ins; the last test floods it.
+  tp = await startTokenPlatform({
+    SIGN_UP_ENABLED: 'true',
+    LOGIN_RATE_LIMIT_IP_CAPACITY: '80',
+    LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND: '0.01',
+  });
   origin = tp.platform.urls.auth;
   webClient = await register(tp, {
     client_name: 'Photo app',
@@ -454,5 +459,30 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.request_parameter_supported).toBe(false);
+  });
+});
+
+describe('sign-in flood from one address (runs last: it empties the address bucket)', () => {
+  it('is cut by the shared limiter with the same answer as a wrong password', async () => {
+    const browser = new Browser(origin);
+    await browser.get(
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }),
+    );
+    const csrf = csrfOf(await (await browser.get('/login')).text());
+    const answers: { status: number; alert: string | undefined }[] = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await browser.post('/login', {
+        csrf_token: csrf,
+        email: `flood${i}@example.com`,
+        password: 'guess guess',
+      });
+      answers.push({ status: res.status, alert: /role="alert">([^<]*)</.exec(await res.text())?.[1] });
+      const events = await securityEvents(tp);
+      if (events.some((e) => e.type === 'user.login_throttled' && e.details?.includes('address_rate'))) break;
+    }
+    expect(answers.length).toBeLessThan(100);
+    for (const answer of answers) {
+      expect(answer).toEqual({ status: 401, alert: 'The email address or password is incorrect.' });
+    }
   });
 });
