@@ -450,6 +450,25 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(location(await promptNone(laptop), origin).searchParams.get('error')).toBe('login_required');
   });
 
+  it('remembers consent until the user revokes it on "apps you allowed"; the app then asks again', async () => {
+    const { browser } = await codeFor();
+    const authorize = () =>
+      browser.get(authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }));
+    expect(location(await authorize(), origin).searchParams.get('code')).toBeTruthy();
+    const page = await (await browser.get('/apps')).text();
+    expect(page).toContain('Photo app');
+    expect((await browser.post('/apps', { client_id: webClient.client_id })).status).toBe(403);
+    expect((await browser.post('/apps', { csrf_token: csrfOf(page), client_id: webClient.client_id })).status).toBe(
+      303,
+    );
+    expect(location(await authorize(), origin).pathname).toBe('/consent');
+    const seen = await eventually(
+      async () => (await securityEvents(tp)).some((e) => e.type === 'consent.revoked'),
+      10_000,
+    );
+    expect(seen).toBe(true);
+  });
+
   it('advertises exactly what is built in discovery', async () => {
     const doc = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(doc.authorization_endpoint).toBe(`${origin}/oauth/authorize`);

@@ -2,6 +2,7 @@
 import { createServiceApp } from '../../../shared/app.js';
 import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
+import { appsList, revokeApp } from './login/handlers/apps-page.js';
 import { consentDecision, consentForm } from './login/handlers/consent.js';
 import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
@@ -56,6 +57,8 @@ app.get('/consent', consentForm);
 app.post('/consent', consentDecision);
 app.get('/sessions', sessionsList);
 app.post('/sessions', revokeSession);
+app.get('/apps', appsList);
+app.post('/apps', revokeApp);
 app.get('/oauth/userinfo', userInfoEndpoint);
 app.post('/oauth/userinfo', userInfoEndpoint);
 app.get('/oauth/logout', endSessionEndpoint);

@@ -98,10 +98,6 @@ export async function failTransaction(
   ]);
 }
 
-export function consentKey(userId: string, clientId: string): string {
-  return `${userId}|${clientId}`;
-}
-
 /**
  * Takes the transaction as far as it can go without the user: to the sign-in page, the consent page, or the
  * client with a code or an error. `cookies` are set on whatever response comes out (a new session's).
@@ -135,9 +131,7 @@ export async function proceed(
 
   const client = await transactionClient(c, tx);
   if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');
-  const granted = await machineClient(services.state, consents).get(
-    consentKey(session.session.userId, client.clientId),
-  );
+  const granted = await machineClient(services.state, consents).get(session.session.userId, client.clientId);
   const consent = decideConsent({
     firstParty: client.firstParty === true,
     requestedScopes: request.scopes,
