@@ -469,6 +469,37 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(seen).toBe(true);
   });
 
+  it('response_mode=form_post answers with a self-posting form to the registered URI; prompt=consent asks again', async () => {
+    const { browser } = await codeFor();
+    const res = await browser.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        response_mode: 'form_post',
+        state: 'fp-1',
+        ...pkceParams(),
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /script-src 'nonce-[^']+'.*form-action 'self' https:\/\/rp\.example/,
+    );
+    const html = await res.text();
+    expect(html).toContain(`<form method="post" action="${REDIRECT}">`);
+    expect(html).toMatch(/name="code" value="[A-Za-z0-9_-]{43}"/);
+    expect(html).toContain('name="state" value="fp-1"');
+    expect(html).toContain(`name="iss" value="${origin}"`);
+    const again = await browser.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        prompt: 'consent',
+        ...pkceParams(),
+      }),
+    );
+    expect(location(again, origin).pathname).toBe('/consent');
+  });
+
   it('advertises exactly what is built in discovery', async () => {
     const doc = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(doc.authorization_endpoint).toBe(`${origin}/oauth/authorize`);
