@@ -38,13 +38,22 @@ export function transactionCookie(services: AuthServices, tx: LoginTransaction):
   return setCookie('login', tx.id, services.login.cookies);
 }
 
+/** Parks a validated request: stored under and with the hash of its id (the id is a secret only the cookie carries). */
+export async function parkTransaction(services: AuthServices, tx: LoginTransaction): Promise<void> {
+  const key = await transactionKey(tx.id);
+  await machineClient(services.state, loginTransactions).put(key, { ...tx, id: key });
+}
+
 /** The browser's login transaction, checked against its cookie; undefined when missing, expired or not its own. */
 export async function currentTransaction(c: AuthContext): Promise<LoginTransaction | undefined> {
   const services = c.get('services');
   const id = parseTransactionId(readCookie(c.req.header('cookie'), 'login', services.login.cookies));
   if (id === undefined) return undefined;
-  const tx = await machineClient(services.state, loginTransactions).get(await transactionKey(id));
-  return checkTransaction(tx ?? undefined, id, nowSeconds()).ok ? (tx ?? undefined) : undefined;
+  const key = await transactionKey(id);
+  const stored = await machineClient(services.state, loginTransactions).get(key);
+  // Stored with the hash of its id (see parkTransaction); the cookie's id is the real one.
+  const tx = stored && stored.id === key ? { ...stored, id } : undefined;
+  return checkTransaction(tx, id, nowSeconds()).ok ? tx : undefined;
 }
 
 export function noTransaction(): Response {
@@ -152,8 +161,9 @@ export async function issueCode(
 ): Promise<Response> {
   const services = c.get('services');
   // One transaction, one code: a reload or a second tab cannot get another from the same request.
-  const taken = await machineClient(services.state, loginTransactions).consume(await transactionKey(tx.id));
-  if (!taken || taken.id !== tx.id) return noTransaction();
+  const txKey = await transactionKey(tx.id);
+  const taken = await machineClient(services.state, loginTransactions).consume(txKey);
+  if (!taken || taken.id !== txKey) return noTransaction();
   const now = nowSeconds();
   const { code, key } = await newAuthorizationCode();
   const request = tx.request;
