@@ -5,7 +5,7 @@
  * slightly different redirect URIs, missing / plain / wrong PKCE, a code redeemed twice and twice concurrently,
  * a form post without its CSRF token, the cookie flags, throttled sign-in, prompt=none without a session, logout.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthorizeParams, Browser, authorizeUrl, completeLogin, csrfOf, location, pkce } from './oidc-helpers.js';
@@ -116,6 +116,35 @@ describe('accounts', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.email_key).toBe('jane.doe@example.com');
     expect(rows[0]!.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+  });
+});
+
+describe('password hashes', () => {
+  it('a hash made with older scrypt parameters is replaced at the next sign-in', async () => {
+    const email = 'old.hash@example.com';
+    const password = 'a passphrase from long ago';
+    const created = await fetch(`${origin}/admin/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.adminToken}` },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(created.status).toBe(201);
+    // The same PHC layout the Worker writes, with ln=12 (N=4096) instead of 14.
+    const salt = randomBytes(16);
+    const key = scryptSync(Buffer.from(password.normalize('NFKC')), salt, 32, { N: 4096, r: 8, p: 1 });
+    const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+    const old = `$scrypt$ln=12,r=8,p=1$${b64(salt)}$${b64(key)}`;
+    await tp.sql('UPDATE users SET password_hash = $1 WHERE email_key = $2', [old, email]);
+    const redirect = await completeLogin(
+      new Browser(origin),
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }),
+      { email, password },
+    );
+    expect(redirect.searchParams.get('code')).toBeTruthy();
+    const rows = await tp.sql<{ password_hash: string }>('SELECT password_hash FROM users WHERE email_key = $1', [
+      email,
+    ]);
+    expect(rows[0]?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
   });
 });
 
