@@ -529,6 +529,29 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(location(again, origin).pathname).toBe('/consent');
   });
 
+  it('prompt=select_account offers "continue as" the signed-in user, or another account', async () => {
+    const { browser } = await codeFor();
+    const ask = () =>
+      browser.get(
+        authorizeUrl(origin, {
+          client_id: webClient.client_id,
+          redirect_uri: REDIRECT,
+          prompt: 'select_account',
+          ...pkceParams(),
+        }),
+      );
+    expect(location(await ask(), origin).pathname).toBe('/login/select');
+    const page = await (await browser.get('/login/select')).text();
+    expect(page).toContain(`Continue as ${user.email}`);
+    const other = await browser.post('/login/select', { csrf_token: csrfOf(page), account: 'other' });
+    expect(location(other, origin).pathname).toBe('/login');
+    expect(location(await ask(), origin).pathname).toBe('/login/select');
+    const again = await (await browser.get('/login/select')).text();
+    expect((await browser.post('/login/select', { account: 'current' })).status).toBe(403);
+    const current = await browser.post('/login/select', { csrf_token: csrfOf(again), account: 'current' });
+    expect(location(current, origin).searchParams.get('code')).toBeTruthy();
+  });
+
   it('advertises exactly what is built in discovery', async () => {
     const doc = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(doc.authorization_endpoint).toBe(`${origin}/oauth/authorize`);

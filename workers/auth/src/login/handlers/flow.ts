@@ -134,8 +134,7 @@ export async function proceed(
   });
   if (auth.action === 'error') return failTransaction(c, tx, auth.error, auth.description);
   if (auth.action === 'sign-in') return seeOther('/login', cookies);
-  // prompt=select_account: the sign-in page is the account choice (signing in as anyone, the current user included).
-  if (auth.action === 'select-account') return seeOther('/login', cookies);
+  if (auth.action === 'select-account') return seeOther('/login/select', cookies);
   const session = current!;
 
   const client = await transactionClient(c, tx);
