@@ -552,6 +552,41 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(location(current, origin).searchParams.get('code')).toBeTruthy();
   });
 
+  it('id_token_hint: our own ID token for the signed-in user passes prompt=none; a forged one is refused; login_hint prefills', async () => {
+    const { code, verifier, browser } = await codeFor();
+    const tokens = (await (
+      await redeem(webClient, { code, redirect_uri: REDIRECT, code_verifier: verifier })
+    ).json()) as {
+      id_token: string;
+    };
+    const withHint = (hint: string) =>
+      browser.get(
+        authorizeUrl(origin, {
+          client_id: webClient.client_id,
+          redirect_uri: REDIRECT,
+          prompt: 'none',
+          id_token_hint: hint,
+          ...pkceParams(),
+        }),
+      );
+    expect(location(await withHint(tokens.id_token), origin).searchParams.get('code')).toBeTruthy();
+    const [h, p] = tokens.id_token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url')}.${tokens.id_token.split('.')[2]}`;
+    expect(location(await withHint(forged), origin).searchParams.get('error')).toBe('invalid_request');
+
+    const fresh = new Browser(origin);
+    await fresh.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        login_hint: 'hint@example.com',
+        ...pkceParams(),
+      }),
+    );
+    expect(await (await fresh.get('/login')).text()).toContain('value="hint@example.com"');
+  });
+
   it('advertises exactly what is built in discovery', async () => {
     const doc = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(doc.authorization_endpoint).toBe(`${origin}/oauth/authorize`);
