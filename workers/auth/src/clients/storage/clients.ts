@@ -77,6 +77,7 @@ function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
     rateLimit: row.rateLimit ?? null,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
+    ...(row.firstParty ? { firstParty: true } : {}),
   };
 }
 
@@ -295,6 +296,7 @@ export class PostgresClientStore implements ClientStore {
         .values({
           clientId: client.clientId,
           clientSecretHash: client.secretHash,
+          firstParty: client.firstParty === true,
           ...registrationColumns(client),
           ...columns(client.metadata),
           rateLimit: client.rateLimit,
