@@ -11,6 +11,8 @@ import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
 import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
+import { createStateStore } from '../../../shared/state/select.js';
+import type { StateStore } from '../../../shared/state/store.js';
 import type { Limiter } from '../../../shared/rate-limit/limiter.js';
 import { createCacheSeal } from './clients/domain/cache-seal.js';
 import type { ClientStore, TamperReport } from './clients/domain/client-store.js';
@@ -19,6 +21,7 @@ import { DiscoveryDocuments } from './discovery/documents.js';
 import { type AuthConfig, type Env, readAuthConfig } from './env.js';
 import { KeyRing } from './keys/key-ring.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
+import { RefreshFamilies } from './refresh/refresh-families.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
 import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
@@ -29,6 +32,10 @@ export interface AuthServices extends BaseServices {
   readonly clients: ClientStore;
   readonly keys: KeyRing;
   readonly revocations: RevocationState;
+  /** The keyed-state store (STATE_BACKEND): one Durable Object per document on Cloudflare, Redis on Kubernetes. */
+  readonly state: StateStore;
+  /** Refresh-token families on the keyed-state store. */
+  readonly refreshFamilies: RefreshFamilies;
   readonly rateLimits: {
     readonly limiter: Limiter;
     readonly endpoints: Readonly<Record<RateLimitedEndpoint, EndpointLimits>>;
@@ -48,6 +55,7 @@ export function buildServices(env: Env): AuthServices {
   const { deps, events } = coreServices(config, 'auth');
   const signingKeys = new PostgresSigningKeyStore(deps);
   const limiter = createLimiter(config, deps, env.RATE_LIMITER);
+  const state = createStateStore(config, deps.redis, env.STATE);
   const reportTampering: TamperReport = (clientId, reason, ctx) =>
     events.emit(
       {
@@ -71,6 +79,8 @@ export function buildServices(env: Env): AuthServices {
     keys: new KeyRing(signingKeys, config),
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
     revocations: new RevocationState(new PostgresRevocationStore(deps, signingKeys.versionKey())),
+    state,
+    refreshFamilies: new RefreshFamilies(state, { retryWindowMs: config.REFRESH_TOKEN_RETRY_WINDOW_SECONDS * 1000 }),
     rateLimits: {
       limiter,
       endpoints: allEndpointLimits(config),

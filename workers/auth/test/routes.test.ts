@@ -33,7 +33,7 @@ describe('discovery', () => {
       registration_endpoint: 'https://auth.example.com/oauth/register',
       scopes_supported: ['read', 'write'],
       response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       introspection_endpoint: 'https://auth.example.com/oauth/introspect',
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -49,7 +49,7 @@ describe('discovery', () => {
       unknown
     >;
     expect(doc.issuer).toBe('https://auth.example.com');
-    expect(doc.grant_types_supported).toEqual(['client_credentials']);
+    expect(doc.grant_types_supported).toEqual(['client_credentials', 'refresh_token']);
     expect(doc).not.toHaveProperty('id_token_signing_alg_values_supported');
     expect(doc).not.toHaveProperty('authorization_endpoint');
     expect(doc).not.toHaveProperty('authorization_response_iss_parameter_supported');
@@ -78,13 +78,12 @@ describe('token endpoint request validation', () => {
     await oauthError(scope, 400, 'invalid_request');
   });
 
-  it('requires grant_type and supports only client_credentials', async () => {
+  it('requires grant_type and supports client_credentials and refresh_token only', async () => {
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('scope=read')), 400, 'invalid_request');
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=')), 400, 'invalid_request');
     for (const grant of [
       'password',
       'authorization_code',
-      'refresh_token',
       'urn:ietf:params:oauth:grant-type:jwt-bearer',
     ]) {
       await oauthError(
@@ -93,6 +92,8 @@ describe('token endpoint request validation', () => {
         'unsupported_grant_type',
       );
     }
+    // refresh_token is supported: without client credentials it is refused like any grant (RFC 6749 §5.2).
+    await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=refresh_token')), 401, 'invalid_client');
   });
 
   it('answers 413 for an oversized body', async () => {

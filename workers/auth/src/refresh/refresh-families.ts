@@ -58,8 +58,11 @@ export class RefreshFamilies {
     return { refreshToken, familyKey };
   }
 
-  /** The refresh_token grant's state step for `presented`, by `clientId`, optionally narrowing the scope. */
-  async refresh(presented: string, req: { clientId: string; scope?: string[] }): Promise<RefreshResult> {
+  /** The refresh_token grant's state step for `presented`, by `clientId`, optionally narrowing scope and audience. */
+  async refresh(
+    presented: string,
+    req: { clientId: string; scope?: string[]; aud?: string[] },
+  ): Promise<RefreshResult> {
     const parsed = parseRefreshToken(presented);
     if (!parsed) return { outcome: 'malformed' };
     const candidate = newRefreshToken(parsed.familySecret);
@@ -73,6 +76,7 @@ export class RefreshFamilies {
       presented: presentedHash,
       clientId: req.clientId,
       ...(req.scope !== undefined ? { scope: req.scope } : {}),
+      ...(req.aud !== undefined ? { aud: req.aud } : {}),
       successor: successorHash,
       sealed,
       retryWindowMs: this.settings.retryWindowMs,

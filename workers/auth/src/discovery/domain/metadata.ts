@@ -1,6 +1,6 @@
 /**
  * Authorization server metadata (RFC 8414) and the OpenID discovery document, advertising only what this
- * Worker implements: the client_credentials grant, client_secret_basic/post, the token, introspection,
+ * Worker implements: the client_credentials and refresh_token grants, client_secret_basic/post, the token, introspection,
  * revocation and (when enabled) registration endpoints, and the JWKS.
  *
  * `/.well-known/openid-configuration`: this server issues no ID tokens and has no authorization or userinfo
@@ -33,7 +33,7 @@ export function authorizationServerMetadata(s: MetadataSettings): Record<string,
   if (s.scopesSupported.length > 0) doc.scopes_supported = [...s.scopesSupported];
   Object.assign(doc, {
     response_types_supported: [],
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['client_credentials', 'refresh_token'],
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     introspection_endpoint: `${s.baseUrl}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],

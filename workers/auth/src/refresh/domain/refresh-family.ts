@@ -17,6 +17,7 @@
  * | revoked before                                               | `revoked`      | unchanged                   |
  * | bound to another client                                      | `wrong_client` | unchanged                   |
  * | scope asks for more than the family was granted              | `invalid_scope`| unchanged                   |
+ * | audience (`resource`) outside the family's                   | `invalid_target`| unchanged                  |
  * | the current token                                            | `rotated`      | successor current, expiry   |
  * | the previous token, `now < supersededAt + retryWindowMs`     | `retried`      | unchanged (no write)        |
  * | the previous token at or after the window's end              | `reused`       | revoked                     |
@@ -78,6 +79,8 @@ export interface RotateRequest {
   clientId: string;
   /** The requested scope, parsed; undefined asks for the family's whole scope. */
   scope?: string[];
+  /** The requested audience (RFC 8707 `resource`); undefined asks for the family's whole audience. */
+  aud?: string[];
   /** SHA-256 of the successor the caller generated, and the successor sealed under the presented token. */
   successor: string;
   sealed: string;
@@ -88,7 +91,7 @@ export interface RotateRequest {
 export interface FamilyGrant {
   clientId: string;
   sub: string;
-  /** The access token's scope: the requested narrowing, or the family's scope. */
+  /** The access token's scope and audience: the requested narrowing, or the family's. */
   scope: string[];
   aud: string[];
   sid?: string;
@@ -102,6 +105,7 @@ export type RotateOutcome =
   | { outcome: 'revoked'; clientId: string; reason: string }
   | { outcome: 'wrong_client' }
   | { outcome: 'invalid_scope'; extra: string[] }
+  | { outcome: 'invalid_target' }
   | { outcome: 'unknown' };
 
 export type RevokeOutcome =
@@ -138,8 +142,8 @@ function isFamily(d: unknown): d is RefreshFamily {
 const expiryOf = (family: RefreshFamily, lastUse: number) =>
   Math.min(lastUse + family.idleMs, family.absoluteExpiresAt);
 
-function grantOf(family: RefreshFamily, scope: string[], generation: number): FamilyGrant {
-  const grant: FamilyGrant = { clientId: family.clientId, sub: family.sub, scope, aud: family.aud, generation };
+function grantOf(family: RefreshFamily, scope: string[], aud: string[], generation: number): FamilyGrant {
+  const grant: FamilyGrant = { clientId: family.clientId, sub: family.sub, scope, aud, generation };
   if (family.sid !== undefined) grant.sid = family.sid;
   return grant;
 }
@@ -196,13 +200,18 @@ export const refreshFamilies = defineMachine({
         if (extra.length > 0) return { doc, result: { outcome: 'invalid_scope', extra } };
         scope = req.scope;
       }
+      let aud = doc.aud;
+      if (req.aud !== undefined) {
+        if (scopesOutside(req.aud, doc.aud).length > 0) return { doc, result: { outcome: 'invalid_target' } };
+        aud = req.aud;
+      }
 
       if (isPrevious) {
         // An honest retry: the successor is still unused (it is `current`), so the same successor again.
         const previous = doc.previous as PreviousToken;
         return {
           doc,
-          result: { outcome: 'retried', grant: grantOf(doc, scope, doc.generation), sealed: previous.sealed },
+          result: { outcome: 'retried', grant: grantOf(doc, scope, aud, doc.generation), sealed: previous.sealed },
         };
       }
       const next: RefreshFamily = {
@@ -213,7 +222,7 @@ export const refreshFamilies = defineMachine({
       };
       return {
         doc: next,
-        result: { outcome: 'rotated', grant: grantOf(next, scope, next.generation) },
+        result: { outcome: 'rotated', grant: grantOf(next, scope, aud, next.generation) },
         expiresAt: expiryOf(next, now),
       } as { doc: RefreshFamily; result: RotateOutcome };
     },

@@ -9,7 +9,7 @@
  * - rebuild: under a short lock (`revoked:rebuild`, SET NX PX), stream the unexpired rows in pages, ZADD them, drop
  *   expired members (ZREMRANGEBYSCORE), then ZADD the marker.
  */
-import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, tryRedis, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
@@ -36,13 +36,25 @@ export interface TokenStateKeys {
  * The one Redis round trip of an introspection: the jti's and the marker's scores, and the key set's version.
  * Small and separate on purpose, so concurrent lookups can later be coalesced into one pipeline per tick.
  */
-export async function lookupTokenState(redis: Redis, keys: TokenStateKeys, jti: string): Promise<DenylistLookup> {
+export async function lookupTokenState(
+  redis: Redis,
+  keys: TokenStateKeys,
+  jti: string,
+  family?: string,
+): Promise<DenylistLookup> {
+  const members = family === undefined ? [jti, COMPLETE_MARKER] : [jti, COMPLETE_MARKER, family];
   const [scores, version] = await redis
     .pipeline()
-    .zmscore(keys.denylist, [jti, COMPLETE_MARKER])
+    .zmscore(keys.denylist, members)
     .get<string>(keys.keySetVersion)
     .exec<[(unknown | null)[] | null, string | null]>();
-  return { jtiScore: scores?.[0] ?? null, markerScore: scores?.[1] ?? null, keySetVersion: version ?? null };
+  const found: DenylistLookup = {
+    jtiScore: scores?.[0] ?? null,
+    markerScore: scores?.[1] ?? null,
+    keySetVersion: version ?? null,
+  };
+  if (family !== undefined) found.familyScore = scores?.[2] ?? null;
+  return found;
 }
 
 export class PostgresRevocationStore implements RevocationStore {
@@ -74,16 +86,16 @@ export class PostgresRevocationStore implements RevocationStore {
     );
   }
 
-  lookup(jti: string): Promise<DenylistLookup | undefined> {
-    return tryRedis(this.deps, 'denylist read', (redis) => lookupTokenState(redis, this.keys, jti), undefined);
+  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined> {
+    return tryRedis(this.deps, 'denylist read', (redis) => lookupTokenState(redis, this.keys, jti, family), undefined);
   }
 
-  isRevokedDurably(jti: string): Promise<boolean> {
+  isRevokedDurably(jti: string, family?: string): Promise<boolean> {
     return withPostgres(this.deps, 'revocation lookup', async (db) => {
       const rows = await db
         .select({ jti: revokedTokens.jti })
         .from(revokedTokens)
-        .where(eq(revokedTokens.jti, jti))
+        .where(family === undefined ? eq(revokedTokens.jti, jti) : inArray(revokedTokens.jti, [jti, family]))
         .limit(1);
       return rows.length > 0;
     });
