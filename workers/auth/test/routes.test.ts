@@ -81,11 +81,7 @@ describe('token endpoint request validation', () => {
   it('requires grant_type and supports client_credentials and refresh_token only', async () => {
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('scope=read')), 400, 'invalid_request');
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=')), 400, 'invalid_request');
-    for (const grant of [
-      'password',
-      'authorization_code',
-      'urn:ietf:params:oauth:grant-type:jwt-bearer',
-    ]) {
+    for (const grant of ['password', 'authorization_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
       await oauthError(
         await SELF.fetch(`${BASE}/oauth/token`, form(`grant_type=${encodeURIComponent(grant)}`)),
         400,
