@@ -4,8 +4,8 @@
  * /ready reports it.
  */
 import { ConfigError, type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
-import type { StateNamespace } from '../../../shared/state/durable-object.js';
 import type { RateLimiterNamespace } from '../../../shared/rate-limit/storage/durable-object.js';
+import type { StateNamespace } from '../../../shared/state/durable-object.js';
 import { variables } from './variables.js';
 
 /** Bindings of the auth Worker: its variables (strings) and the bindings wrangler.toml declares. */
@@ -14,7 +14,7 @@ export type Env = VariablesOf<typeof variables> & {
   POLICY?: Fetcher;
   /** One RateLimiter Durable Object per bucket (STATE_BACKEND=durable-object). */
   RATE_LIMITER?: RateLimiterNamespace;
-  /** One keyed-state Durable Object per (machine, key) (STATE_BACKEND=durable-object): refresh families. */
+  /** One StateObject Durable Object per keyed-state document (codes, sessions, consents, refresh families; STATE_BACKEND=durable-object). */
   STATE?: StateNamespace;
 };
 
@@ -33,6 +33,9 @@ export function readAuthConfig(env: object): AuthConfig {
   }
   if (config.KEY_PUBLISH_LEAD_SECONDS >= config.KEY_ROTATION_INTERVAL_SECONDS) {
     throw new ConfigError('KEY_PUBLISH_LEAD_SECONDS', 'must be shorter than KEY_ROTATION_INTERVAL_SECONDS');
+  }
+  if (config.SESSION_IDLE_SECONDS > config.SESSION_ABSOLUTE_SECONDS) {
+    throw new ConfigError('SESSION_IDLE_SECONDS', 'must not exceed SESSION_ABSOLUTE_SECONDS');
   }
   return config;
 }

@@ -11,15 +11,20 @@ import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
 import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
+import type { Limiter } from '../../../shared/rate-limit/limiter.js';
 import { createStateStore } from '../../../shared/state/select.js';
 import type { StateStore } from '../../../shared/state/store.js';
-import type { Limiter } from '../../../shared/rate-limit/limiter.js';
+import type { UserStore } from './accounts/domain/user-store.js';
+import { PostgresUserStore } from './accounts/storage/users.js';
 import { createCacheSeal } from './clients/domain/cache-seal.js';
 import type { ClientStore, TamperReport } from './clients/domain/client-store.js';
 import { PostgresClientStore } from './clients/storage/clients.js';
 import { DiscoveryDocuments } from './discovery/documents.js';
 import { type AuthConfig, type Env, readAuthConfig } from './env.js';
 import { KeyRing } from './keys/key-ring.js';
+import { type CookieSecurity, cookieSecurityFor } from './login/domain/cookies.js';
+import type { SessionPolicy } from './login/domain/session.js';
+import { type LoginKeys, loginKeys } from './login/login-keys.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
 import { RefreshFamilies } from './refresh/refresh-families.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
@@ -32,8 +37,6 @@ export interface AuthServices extends BaseServices {
   readonly clients: ClientStore;
   readonly keys: KeyRing;
   readonly revocations: RevocationState;
-  /** The keyed-state store (STATE_BACKEND): one Durable Object per document on Cloudflare, Redis on Kubernetes. */
-  readonly state: StateStore;
   /** Refresh-token families on the keyed-state store. */
   readonly refreshFamilies: RefreshFamilies;
   readonly rateLimits: {
@@ -46,6 +49,18 @@ export interface AuthServices extends BaseServices {
   };
   readonly admin: AdminAuthorization<PolicyDecision>;
   readonly discovery: DiscoveryDocuments;
+  /** End-user accounts (Postgres). */
+  readonly users: UserStore;
+  /**
+   * Keyed state (STATE_BACKEND: one Durable Object per document on Cloudflare, Redis on Kubernetes): authorization
+   * codes, login transactions, sessions, consents, sign-in failure counters, refresh-token families.
+   */
+  readonly state: StateStore;
+  readonly login: {
+    readonly cookies: CookieSecurity;
+    readonly sessionPolicy: SessionPolicy;
+    readonly keys: () => Promise<LoginKeys>;
+  };
 }
 
 export type AuthContext = ServiceContext<Env, AuthServices>;
@@ -97,5 +112,15 @@ export function buildServices(env: Env): AuthServices {
       events,
     },
     discovery: new DiscoveryDocuments(config),
+    users: new PostgresUserStore(deps),
+    login: {
+      cookies: cookieSecurityFor(config.ISSUER),
+      sessionPolicy: {
+        idleSeconds: config.SESSION_IDLE_SECONDS,
+        absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
+        touchIntervalSeconds: Math.min(300, Math.floor(config.SESSION_IDLE_SECONDS / 4)),
+      },
+      keys: loginKeys(config.CLIENT_CACHE_MAC_KEY),
+    },
   };
 }

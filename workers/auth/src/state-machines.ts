@@ -3,6 +3,8 @@
  * name). Adding one here registers it on every backend.
  */
 import type { AnyMachine } from '../../../shared/state/machine.js';
+import { authorizationCodes } from './authorize/domain/code-machine.js';
+import { LOGIN_MACHINES } from './login/domain/login-state.js';
 import { refreshFamilies } from './refresh/domain/refresh-family.js';
 
-export const AUTH_MACHINES: readonly AnyMachine[] = [refreshFamilies];
+export const AUTH_MACHINES: readonly AnyMachine[] = [authorizationCodes, ...LOGIN_MACHINES, refreshFamilies];

@@ -7,6 +7,7 @@
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
+import { authorizationCodeGrant } from '../../authorize/handlers/code-grant.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { emit, NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
 import { refreshTokenGrant } from '../../refresh/handlers/refresh-grant.js';
@@ -25,12 +26,10 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
   const grantType = param(form, 'grant_type');
   if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
   const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);
+  if (grantType === 'authorization_code') return authorizationCodeGrant(c, form, ip);
   if (grantType === 'refresh_token') return refreshTokenGrant(c, form, ip);
   if (grantType !== 'client_credentials') {
-    throw new OAuthError(
-      'unsupported_grant_type',
-      'the grant types supported are client_credentials and refresh_token',
-    );
+    throw new OAuthError('unsupported_grant_type', 'the grant type is not supported');
   }
 
   const client = await authenticateClient(c, form, 'token', ip);
