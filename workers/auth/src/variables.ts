@@ -115,8 +115,8 @@ export const variables = {
    * outlives REFRESH_TOKEN_ABSOLUTE_SECONDS from its start (default 90 days), however often it rotates. A client's
    * `refresh_token_idle_lifetime` / `refresh_token_absolute_lifetime` may only shorten them.
    */
-  REFRESH_TOKEN_IDLE_SECONDS: int({ default: 14 * 86_400, min: 60, max: 365 * 86_400 }),
-  REFRESH_TOKEN_ABSOLUTE_SECONDS: int({ default: 90 * 86_400, min: 60, max: 365 * 86_400 }),
+  REFRESH_TOKEN_IDLE_SECONDS: int({ default: 14 * 86_400, min: 1, max: 365 * 86_400 }),
+  REFRESH_TOKEN_ABSOLUTE_SECONDS: int({ default: 90 * 86_400, min: 1, max: 365 * 86_400 }),
   /**
    * The honest-retry window: the token just superseded, presented again this soon after its rotation and while its
    * successor is unused, gets that same successor again instead of revoking the family. 0 disables retries.

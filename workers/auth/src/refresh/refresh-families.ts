@@ -90,6 +90,11 @@ export class RefreshFamilies {
     return { ...result, familyKey };
   }
 
+  /** Ends the family with key `familyKey`: the server's own decision (a replayed authorization code, say). */
+  async revokeKey(familyKey: string, reason: string): Promise<RevokeOutcome> {
+    return this.families.revoke(familyKey, { reason });
+  }
+
   /** Ends the family of `presented` (any of its tokens). `clientId` undefined: the server's own decision. */
   async revoke(presented: string, reason: string, clientId?: string): Promise<RevokeResult> {
     const parsed = parseRefreshToken(presented);

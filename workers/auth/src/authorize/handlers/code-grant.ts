@@ -21,6 +21,7 @@ import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
 import type { AuthContext, AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { InvalidTargetError, resolveAudience } from '../../tokens/domain/resource.js';
+import { familyOfMember } from '../../tokens/domain/denylist.js';
 import { formatScope } from '../../tokens/domain/scope.js';
 import { checkCodeRedemption, codeKey } from '../domain/authorization-code.js';
 import { authorizationCodes, type StoredCode } from '../domain/code-machine.js';
@@ -28,8 +29,11 @@ import { extraTokenFields } from './grant-extensions.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-/** The calling client: a public one by client_id alone, otherwise by its registered authentication method. */
-async function tokenClient(
+/**
+ * The calling client: a public one by client_id alone, otherwise by its registered authentication method. Also the
+ * refresh_token grant's (refresh/handlers/refresh-grant.ts).
+ */
+export async function tokenClient(
   c: AuthContext,
   form: ReadonlyMap<string, readonly string[]>,
   ip: string,
@@ -54,6 +58,9 @@ async function tokenClient(
 async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds: readonly string[]): Promise<void> {
   const exp = Math.floor(Date.now() / 1000) + services.config.ACCESS_TOKEN_MAX_TTL_SECONDS;
   for (const jti of tokenIds) {
+    // A refresh-token family: end it first (no refresh succeeds after), then its member on the denylist below.
+    const family = familyOfMember(jti);
+    if (family !== undefined) await services.refreshFamilies.revokeKey(family, 'authorization_code_reused');
     await services.revocations.revoke({ jti, clientId: grant.clientId, exp, reason: 'authorization_code_reused' });
   }
 }
@@ -123,16 +130,20 @@ export async function authorizationCodeGrant(
   );
   const scope = formatScope(grant.scopes);
   const signingKey = await services.keys.signingKey(c.executionCtx);
+  const jti = randomToken(16);
+  // First, so the access token carries the refresh-token family's id (`rfid`): revoking the family revokes it too.
+  const extra = await extraTokenFields(c, { grant, client, scopes: grant.scopes, aud, accessTokenId: jti });
   const claims: AccessTokenClaims = {
     iss: config.ISSUER,
     sub: grant.userId,
     aud,
     exp: now + ttl,
     iat: now,
-    jti: randomToken(16),
+    jti,
     client_id: client.clientId,
   };
   if (scope !== '') claims.scope = scope;
+  if (extra.familyKey !== undefined) claims.rfid = extra.familyKey;
   const accessToken = await signAccessToken(claims, signingKey);
 
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
@@ -155,12 +166,6 @@ export async function authorizationCodeGrant(
     });
     body.id_token = await signIdToken(idClaims, signingKey);
   }
-  const extra = await extraTokenFields(c, {
-    grant,
-    clientId: client.clientId,
-    scopes: grant.scopes,
-    accessTokenId: claims.jti,
-  });
   Object.assign(body, extra.fields);
 
   const tokenIds = [claims.jti, ...extra.tokenIds];

@@ -151,7 +151,7 @@ function lifetime(
 }
 
 /** Bounds of the refresh-token lifetimes a client may register (the platform's own settings cap them at use). */
-export const REFRESH_LIFETIME_BOUNDS = { min: 60, max: 365 * 86_400 } as const;
+export const REFRESH_LIFETIME_BOUNDS = { min: 1, max: 365 * 86_400 } as const;
 
 /** Parses the `rate_limit` extension; undefined when absent. */
 export function parseRateLimit(value: unknown): RateLimitSetting | undefined {

@@ -15,7 +15,7 @@
 import { logError } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
-import { authenticateClient } from '../../clients/handlers/authenticate.js';
+import { tokenClient } from '../../authorize/handlers/code-grant.js';
 import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
 import type { AuthContext } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
@@ -30,7 +30,8 @@ export async function refreshTokenGrant(
 ): Promise<Response> {
   const services = c.get('services');
   const config = services.config;
-  const client = await authenticateClient(c, form, 'token', ip);
+  // Confidential clients by their registered method, public ones by client_id (their tokens always rotate, as all do).
+  const client = await tokenClient(c, form, ip);
   if (!client.metadata.grant_types.includes('refresh_token')) {
     throw new OAuthError('unauthorized_client', 'this client may not use the refresh_token grant');
   }

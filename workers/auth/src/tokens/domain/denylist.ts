@@ -30,5 +30,12 @@ export function denylistAnswer(jtiScore: unknown, markerScore: unknown, familySc
  * it cannot name a token, nor the completeness marker (which starts with one).
  */
 export function familyMember(familyKey: string): string {
-  return `rfid:${familyKey}`;
+  return `${FAMILY_PREFIX}${familyKey}`;
+}
+
+const FAMILY_PREFIX = 'rfid:';
+
+/** The family key a denylist member names, or undefined when it names a token's jti. */
+export function familyOfMember(member: string): string | undefined {
+  return member.startsWith(FAMILY_PREFIX) ? member.slice(FAMILY_PREFIX.length) : undefined;
 }
