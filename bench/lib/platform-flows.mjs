@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basicAuth, expectJson, FORM } from './oauth.mjs';
 import { cookieJar } from './peer-flows.mjs';
 
-export const REFRESH_USER = { email: 'bench.refresh@example.com', password: 'a long and unusual bench passphrase' };
+export const REFRESH_USER = { email: 'bench.refresh@example.com', password: 'correct horse battery staple 71' };
 const REDIRECT = 'https://rp.example/cb';
 
 /** Creates the user (POST /admin/users) and registers a confidential code-flow client allowed refresh tokens. */

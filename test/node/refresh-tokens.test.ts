@@ -284,6 +284,32 @@ describe('revocation (RFC 7009)', () => {
   });
 });
 
+describe('bound to the sign-in session', () => {
+  it("the operator's revoke-all of the user's sessions ends the families started from them", async () => {
+    const other = { email: 'session.bound@example.com', password: 'another long unusual passphrase 7' };
+    const created = await fetch(`${origin}/admin/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.adminToken}` },
+      body: JSON.stringify({ ...other, email_verified: true }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const t0 = (await startFamily(origin, web, other)).body;
+    const t1 = await refresh(origin, web, t0.refresh_token);
+    expect(t1.status).toBe(200);
+    const sub = claimsOf(t0.access_token).sub as string;
+    const revoked = await fetch(`${origin}/admin/users/${encodeURIComponent(sub)}/sessions/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tp.adminToken}` },
+    });
+    expect(revoked.status, await revoked.clone().text()).toBe(200);
+    expect((await refresh(origin, web, t1.body.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await active(t1.body.access_token)).toBe(false);
+    // The other user's families are untouched.
+    const mine = (await startFamily(origin, web, user)).body;
+    expect((await refresh(origin, web, mine.refresh_token)).status).toBe(200);
+  });
+});
+
 describe('lifetimes (the client shortens the platform defaults: idle 3 s, absolute 6 s)', () => {
   it('idle: a family unused for its idle lifetime is gone', async () => {
     const t0 = (await startFamily(origin, shortLived, user)).body;

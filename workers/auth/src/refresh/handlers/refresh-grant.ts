@@ -9,6 +9,8 @@
  * - Reuse revokes the family: first its document (one atomic operation, so no successor can follow), then its
  *   member on the denylist, which makes every access token it issued (they carry `rfid`) inactive at introspection.
  *   The answer waits for both, and `refresh_token.reused` is reported.
+ * - The family is bound to the sign-in session it came from: when that session has ended, the family ends at its
+ *   next use (`invalid_grant`, and its access tokens denylisted), after the rotation's atomic step.
  * - Every refusal of the token itself is `invalid_grant`, whatever the reason (unknown, expired, revoked, reused,
  *   another client's): the caller learns nothing about other families.
  */
@@ -17,9 +19,17 @@ import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
 import { tokenClient } from '../../authorize/handlers/code-grant.js';
 import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
-import type { AuthContext } from '../../services.js';
+import { machineClient } from '../../../../../shared/state/store.js';
+import { userSessions } from '../../login/domain/login-state.js';
+import type { AuthContext, AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { formatScope, parseScope, ScopeSyntaxError } from '../../tokens/domain/scope.js';
+
+/** Whether the session with public handle `sid` is still among the user's sessions (one keyed-state read). */
+async function sessionIsLive(services: AuthServices, userId: string, sid: string): Promise<boolean> {
+  const entries = await machineClient(services.state, userSessions).list(userId);
+  return entries.some((e) => e.handle === sid);
+}
 
 const invalidGrant = () => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
 
@@ -89,6 +99,18 @@ export async function refreshTokenGrant(
   }
 
   const { grant } = result;
+  // A family is bound to the sign-in session it came from: once that session is over (sign-out, revoked on the
+  // sessions page, the operator's revoke-all, its absolute end), the family ends at its next use.
+  if (grant.sid !== undefined && !(await sessionIsLive(services, grant.sub, grant.sid))) {
+    await services.refreshFamilies.revokeKey(result.familyKey, 'session_ended');
+    await services.revocations.revokeFamily(
+      result.familyKey,
+      grant.clientId,
+      denyUntil,
+      'refresh_family_session_ended',
+    );
+    throw invalidGrant();
+  }
   const aud: string | string[] = grant.aud.length === 1 ? (grant.aud[0] as string) : grant.aud;
   const ttl = Math.min(
     client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
