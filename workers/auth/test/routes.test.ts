@@ -26,29 +26,46 @@ describe('discovery', () => {
     const res = await SELF.fetch(`${BASE}/.well-known/oauth-authorization-server`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
-    expect(await res.json()).toMatchObject({
+    expect(await res.json()).toEqual({
       issuer: 'https://auth.example.com',
-      authorization_endpoint: 'https://auth.example.com/oauth/authorize',
       token_endpoint: 'https://auth.example.com/oauth/token',
       jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
       registration_endpoint: 'https://auth.example.com/oauth/register',
+      scopes_supported: ['read', 'write'],
+      authorization_endpoint: 'https://auth.example.com/oauth/authorize',
       response_types_supported: ['code'],
+      response_modes_supported: ['query', 'form_post'],
       grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: 'https://auth.example.com/oauth/introspect',
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint: 'https://auth.example.com/oauth/revoke',
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       access_token_signing_alg_values_supported: ['ES256'],
     });
   });
 
-  it('serves the OpenID configuration with the same grants', async () => {
+  it('serves the OpenID Provider configuration: the endpoints and parameters that are built, nothing more', async () => {
     const doc = (await (await SELF.fetch(`${BASE}/.well-known/openid-configuration`)).json()) as Record<
       string,
       unknown
     >;
     expect(doc.issuer).toBe('https://auth.example.com');
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
+    expect(doc.authorization_endpoint).toBe('https://auth.example.com/oauth/authorize');
+    expect(doc.userinfo_endpoint).toBe('https://auth.example.com/oauth/userinfo');
+    expect(doc.end_session_endpoint).toBe('https://auth.example.com/oauth/logout');
+    expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+    expect(doc.subject_types_supported).toEqual(['public']);
+    expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access', 'read', 'write']);
+    expect(doc.authorization_response_iss_parameter_supported).toBe(true);
+    expect(doc.request_parameter_supported).toBe(false);
+    expect(doc.request_uri_parameter_supported).toBe(false);
+    expect(doc.claims_parameter_supported).toBe(false);
+    expect(doc.backchannel_logout_supported).toBe(false);
   });
 });
 
@@ -137,10 +154,15 @@ describe('registration access control', () => {
     const res = await SELF.fetch(`${BASE}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },
+      body: JSON.stringify({ grant_types: ['password'] }),
+    });
+    await oauthError(res, 400, 'invalid_client_metadata');
+    const codeWithoutRedirect = await SELF.fetch(`${BASE}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },
       body: JSON.stringify({ grant_types: ['authorization_code'] }),
     });
-    // The code grant needs redirect URIs.
-    await oauthError(res, 400, 'invalid_redirect_uri');
+    await oauthError(codeWithoutRedirect, 400, 'invalid_redirect_uri');
     const redirect = await SELF.fetch(`${BASE}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },
