@@ -90,7 +90,8 @@ describe('sessions', () => {
     for (let i = 0; i < 12; i++) {
       t.advance(90_000);
       const read = await store.read('b', policy);
-      if (i < 11) expect(read).not.toBeNull(); // 90 s … 990 s after sign-in
+      if (i < 11)
+        expect(read).not.toBeNull(); // 90 s … 990 s after sign-in
       else expect(read).toBeNull(); // 1080 s: past the absolute lifetime
     }
   });
