@@ -1,57 +1,9 @@
 /**
- * What the refresh-token black-box tests need: a user signed in through the hosted login by plain HTTP (a cookie
- * jar, form posts with their CSRF tokens and the Origin header a browser sends), the authorization code redeemed
- * with PKCE for the first refresh token, and the refresh_token grant itself. Everything against real servers.
+ * What the refresh-token black-box tests need: a user signed in through the hosted login (oidc-helpers.ts), the
+ * authorization code redeemed with PKCE for the first refresh token, and the refresh_token grant itself. Everything
+ * against real servers.
  */
-import { createHash, randomBytes } from 'node:crypto';
-
-class Browser {
-  private readonly cookies = new Map<string, string>();
-  constructor(readonly origin: string) {}
-
-  private store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(attrs.join(';'))) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private cookie(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async get(url: string): Promise<Response> {
-    const res = await fetch(new URL(url, this.origin), { redirect: 'manual', headers: { cookie: this.cookie() } });
-    this.store(res);
-    return res;
-  }
-
-  async post(path: string, fields: Record<string, string>): Promise<Response> {
-    const res = await fetch(new URL(path, this.origin), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        cookie: this.cookie(),
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: this.origin,
-        'sec-fetch-site': 'same-origin',
-      },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(res);
-    return res;
-  }
-}
-
-const csrfOf = (html: string) => {
-  const m = /name="csrf_token" value="([^"]+)"/.exec(html);
-  if (!m?.[1]) throw new Error(`no CSRF token in the page: ${html.slice(0, 200)}`);
-  return m[1];
-};
+import { authorizeUrl, Browser, completeLogin, pkce } from './oidc-helpers.js';
 
 export interface CodeFlowClient {
   client_id: string;
@@ -59,46 +11,29 @@ export interface CodeFlowClient {
   redirect_uri: string;
 }
 
-/** Signs `user` in at `origin`, consents, and answers the authorization code with its PKCE verifier. */
+/** Signs `user` in at `origin` (oidc-helpers.ts), consents, and answers the authorization code with its PKCE verifier. */
 export async function authorizationCode(
   origin: string,
   client: CodeFlowClient,
   user: { email: string; password: string },
   scope: string,
 ): Promise<{ code: string; verifier: string }> {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: client.client_id,
-    redirect_uri: client.redirect_uri,
-    scope,
-    state: 's',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const browser = new Browser(origin);
-  let res = await browser.get(`/oauth/authorize?${q}`);
-  for (let step = 0; step < 8; step++) {
-    if (res.status !== 302 && res.status !== 303)
-      throw new Error(`login: ${res.status} ${(await res.text()).slice(0, 300)}`);
-    const next = new URL(res.headers.get('location') as string, origin);
-    if (next.origin !== new URL(origin).origin) {
-      const code = next.searchParams.get('code');
-      if (!code) throw new Error(`no code: ${next}`);
-      return { code, verifier };
-    }
-    if (next.pathname === '/login') {
-      const page = await (await browser.get(next.toString())).text();
-      res = await browser.post('/login', { csrf_token: csrfOf(page), email: user.email, password: user.password });
-    } else if (next.pathname === '/consent') {
-      const page = await (await browser.get(next.toString())).text();
-      res = await browser.post('/consent', { csrf_token: csrfOf(page), decision: 'allow' });
-    } else {
-      res = await browser.get(next.toString());
-    }
-  }
-  throw new Error('the login did not finish');
+  const { verifier, challenge } = pkce();
+  const redirect = await completeLogin(
+    new Browser(origin),
+    authorizeUrl(origin, {
+      client_id: client.client_id,
+      redirect_uri: client.redirect_uri,
+      scope,
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }),
+    user,
+  );
+  const code = redirect.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${redirect}`);
+  return { code, verifier };
 }
 
 const basic = (id: string, secret: string) =>
