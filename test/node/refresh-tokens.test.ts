@@ -234,7 +234,22 @@ describe('public clients', () => {
     expect(r1.status, JSON.stringify(r1.body)).toBe(200);
     expect(r1.body.refresh_token).not.toBe(t0.body.refresh_token);
     expect((await refresh(origin, web, r1.body.refresh_token)).body.error).toBe('invalid_grant');
-    expect((await refresh(origin, pub, r1.body.refresh_token)).status).toBe(200);
+    const r2 = await refresh(origin, pub, r1.body.refresh_token);
+    expect(r2.status).toBe(200);
+    // RFC 7009 by client_id: another client cannot end it; the public client itself can.
+    const bySomeoneElse = await tokenRequest(origin, other, { token: r2.body.refresh_token }, '/oauth/revoke');
+    expect(bySomeoneElse.body.error).toBe('unauthorized_client');
+    expect((await refresh(origin, pub, r2.body.refresh_token)).status).toBe(200);
+    const t3 = await refresh(origin, pub, r2.body.refresh_token); // an honest retry: the same successor
+    const revoked = await tokenRequest(
+      origin,
+      pub,
+      { token: t3.body.refresh_token, token_type_hint: 'refresh_token' },
+      '/oauth/revoke',
+    );
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect((await refresh(origin, pub, t3.body.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await active(t3.body.access_token)).toBe(false);
   });
 });
 

@@ -31,28 +31,29 @@ const invalidGrant = (description: string) => new OAuthError('invalid_grant', de
 
 /**
  * The calling client: a public one by client_id alone, otherwise by its registered authentication method. Also the
- * refresh_token grant's (refresh/handlers/refresh-grant.ts).
+ * refresh_token grant's (refresh/handlers/refresh-grant.ts) and RFC 7009 revocation's (`endpoint: 'revoke'`).
  */
 export async function tokenClient(
   c: AuthContext,
   form: ReadonlyMap<string, readonly string[]>,
   ip: string,
+  endpoint: 'token' | 'revoke' = 'token',
 ): Promise<ClientRecord> {
   const presentsSecret = c.req.header('authorization') !== undefined || form.has('client_secret');
   const clientId = param(form, 'client_id');
   if (!presentsSecret && clientId !== undefined) {
-    await enforceRateLimit(c, { endpoint: 'token', ip });
+    await enforceRateLimit(c, { endpoint, ip });
     const record = clientId.length <= 256 ? await c.get('services').clients.get(clientId, c.executionCtx) : null;
     if (record?.status !== 'active' || (record.metadata.token_endpoint_auth_method as string) !== 'none') {
       emit(c, ip, 'client.authentication_failed', 'failure', record?.clientId, {
-        endpoint: 'token',
+        endpoint,
         reason: 'not_public_client',
       });
       throw new OAuthError('invalid_client', 'client authentication failed', 401);
     }
     return record;
   }
-  return authenticateClient(c, form, 'token', ip);
+  return authenticateClient(c, form, endpoint, ip);
 }
 
 async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds: readonly string[]): Promise<void> {

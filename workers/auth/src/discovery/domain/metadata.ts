@@ -46,7 +46,7 @@ export function authorizationServerMetadata(s: MetadataSettings): Record<string,
     introspection_endpoint: `${s.baseUrl}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     revocation_endpoint: `${s.baseUrl}/oauth/revoke`,
-    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     access_token_signing_alg_values_supported: [s.signingAlg],
   });
   return doc;
