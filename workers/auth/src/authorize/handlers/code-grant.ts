@@ -13,6 +13,7 @@ import { OAuthError } from '../../../../../shared/errors.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { endUserOf } from '../../accounts/domain/user-store.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
+import { BASIC_CHALLENGE } from '../../clients/domain/client-authentication.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
 import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
 import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
@@ -49,7 +50,10 @@ export async function tokenClient(
         endpoint,
         reason: 'not_public_client',
       });
-      throw new OAuthError('invalid_client', 'client authentication failed', 401);
+      // RFC 9110 §15.5.2: a 401 names a scheme, as authenticateClient's does.
+      throw new OAuthError('invalid_client', 'client authentication failed', 401, {
+        'www-authenticate': BASIC_CHALLENGE,
+      });
     }
     return record;
   }
