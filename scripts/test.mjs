@@ -96,8 +96,11 @@ const built = await check('build (bundles, bridges, workerd configs)', process.e
 if (want('workerd')) {
   await suite('workerd: shared', 'vitest.config.ts');
   // Its global setup starts the Redis bridge from dist/dataplane, so it needs the build.
-  if (built) await suite('workerd: keyed state', 'shared/state/vitest.config.ts');
-  else {
+  if (built) {
+    await suite('workerd: keyed state', 'shared/state/vitest.config.ts');
+    // The auth Worker's machines (refresh families) on every backend, after the conformance suite.
+    await suite('workerd: auth keyed state', 'workers/auth/test/keyed-state/vitest.config.ts');
+  } else {
     failed++;
     failures.push('workerd: keyed state: skipped because the build failed');
   }

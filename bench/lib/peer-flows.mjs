@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basicAuth, FORM } from './oauth.mjs';
 
 /** Cookie jar of one user agent: keeps name=value of every Set-Cookie, sends them all back. */
-function cookieJar() {
+export function cookieJar() {
   const jar = new Map();
   return {
     take(res) {

@@ -23,6 +23,8 @@ export const SECURITY_EVENTS_MAXLEN = 100_000;
 export type SecurityEventType =
   | 'token.issued'
   | 'token.revoked'
+  /** A superseded refresh token was presented outside the retry window: its whole family is revoked. */
+  | 'refresh_token.reused'
   | 'token.introspected'
   | 'client.authentication_failed'
   | 'client.registered'

@@ -30,6 +30,7 @@ import {
   workerPodSpec,
 } from './k8s-cluster.js';
 import { RoundRobinProxy } from './k8s-proxy.js';
+import { type CodeFlowClient, refresh, startFamily, type TokenAnswer } from './refresh-helpers.js';
 import { Browser, authorizeUrl, completeLogin, pkce } from './oidc-helpers.js';
 
 interface Registered {
@@ -40,6 +41,10 @@ interface Registered {
 /** Per-client limit used for the cross-replica test: N tokens, refilled so slowly that none come back in the test. */
 const LIMIT_N = 20;
 const SLOW_REFILL = 0.001;
+/** The refresh-token retry window the replicas run with. */
+const REFRESH_WINDOW_SECONDS = 10;
+const REFRESH_USER = { email: 'k8s.refresh@example.com', password: 'a long and unusual passphrase 43' };
+const REFRESH_REDIRECT = 'https://rp.example/cb';
 
 describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', () => {
   let dp: TestDataPlane;
@@ -166,6 +171,8 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       RATE_LIMIT_IP_REVOKE_REFILL_PER_SECOND: '100000',
       RATE_LIMIT_IP_REGISTER_CAPACITY: '100000',
       RATE_LIMIT_IP_REGISTER_REFILL_PER_SECOND: '100000',
+      // Short enough for the theft test to wait it out, long enough for a rotation's retries across a SIGKILL.
+      REFRESH_TOKEN_RETRY_WINDOW_SECONDS: String(REFRESH_WINDOW_SECONDS),
     };
     const peers = { policy: policyAddr };
     [replicaA, replicaB] = await Promise.all([
@@ -328,6 +335,95 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     console.log(`[k8s-replicas] rate limit across replicas: ${limitReport.join('; ')}`);
   }, 60_000);
 
+  /** A user (POST /admin/users) and a confidential code-flow client allowed refresh tokens, once. */
+  let refreshClient: CodeFlowClient | undefined;
+  async function refreshSetup(): Promise<CodeFlowClient> {
+    if (refreshClient) return refreshClient;
+    const createUser = () =>
+      fetch(`${proxy.url}/admin/users`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${secrets['edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN']}`,
+        },
+        body: JSON.stringify({ ...REFRESH_USER, email_verified: true }),
+      });
+    let res = await createUser();
+    // The policy Worker's first decision parses its policy set, which can outlast the 2 s service timeout on a loaded
+    // machine (fail closed: 503, nothing created): ask again.
+    for (let n = 0; res.status === 503 && n < 3; n++) res = await createUser();
+    expect(res.status, await res.clone().text()).toBe(201);
+    const reg = await register({
+      redirect_uris: [REFRESH_REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid offline_access read write',
+      rate_limit: { capacity: 100_000, refill_per_second: 100_000 },
+    });
+    refreshClient = { client_id: reg.client_id, client_secret: reg.client_secret, redirect_uri: REFRESH_REDIRECT };
+    return refreshClient;
+  }
+
+  const newFamily = async (client: CodeFlowClient) => {
+    const first = await startFamily(proxy.url, client, REFRESH_USER);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    return first.body as { access_token: string; refresh_token: string };
+  };
+
+  it('refresh tokens on Redis across replicas: a retry answered by the other replica gets the same successor', async () => {
+    const client = await refreshSetup();
+    const t0 = await newFamily(client);
+    const a = await refresh(proxy.url, client, t0.refresh_token);
+    const b = await refresh(proxy.url, client, t0.refresh_token);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(new Set([a.upstream, b.upstream])).toEqual(new Set(['auth-a', 'auth-b'])); // round robin
+    expect(b.body.refresh_token).toBe(a.body.refresh_token);
+    const next = await refresh(proxy.url, client, a.body.refresh_token);
+    expect(next.status).toBe(200);
+    for (const replica of [replicaA, replicaB]) {
+      expect((await introspect(replica.url, c0(client), next.body.access_token)).body.active).toBe(true);
+    }
+  });
+
+  it('50 concurrent refreshes of one token over both replicas: exactly one successor', async () => {
+    const client = await refreshSetup();
+    const t0 = await newFamily(client);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => refresh(proxy.url, client, t0.refresh_token)));
+    const ok = answers.filter((r) => r.status === 200);
+    // Optimistic Redis may refuse some under this contention (503 contended, nothing written); nothing else fails.
+    for (const f of answers.filter((r) => r.status !== 200)) expect(f.status, JSON.stringify(f.body)).toBe(503);
+    expect(new Set(ok.map((r) => r.upstream))).toEqual(new Set(['auth-a', 'auth-b']));
+    expect(new Set(ok.map((r) => r.body.refresh_token)).size).toBe(1);
+    console.log(
+      `[k8s-replicas] 50 concurrent refreshes: ${ok.length} answered the one successor, ${answers.length - ok.length} refused 503`,
+    );
+    const next = await refresh(proxy.url, client, ok[0]?.body.refresh_token as string);
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+  }, 60_000);
+
+  it('theft across replicas: the old token after the window kills the family everywhere', async () => {
+    const client = await refreshSetup();
+    const t0 = await newFamily(client);
+    const legit = await refresh(proxy.url, client, t0.refresh_token);
+    expect(legit.status).toBe(200);
+    await new Promise((r) => setTimeout(r, REFRESH_WINDOW_SECONDS * 1000 + 300));
+    const thief = await refresh(proxy.url, client, t0.refresh_token);
+    expect(thief.body.error).toBe('invalid_grant');
+    const victim = await refresh(proxy.url, client, legit.body.refresh_token);
+    expect(victim.body.error).toBe('invalid_grant');
+    expect(thief.upstream).not.toBe(victim.upstream);
+    for (const replica of [replicaA, replicaB]) {
+      for (const token of [t0.access_token, legit.body.access_token as string]) {
+        expect((await introspect(replica.url, c0(client), token)).body.active).toBe(false);
+      }
+    }
+  }, 60_000);
+
+  /** The code-flow client as this file's Registered shape (introspection authenticates with Basic). */
+  const c0 = (client: CodeFlowClient): Registered => ({
+    client_id: client.client_id,
+    client_secret: client.client_secret as string,
+  });
+
   it('killing one replica mid-run (SIGKILL) loses no issued or revoked state; the survivor serves; a restart rejoins', async () => {
     const c = await register({ rate_limit: { capacity: 100_000, refill_per_second: 100_000 } });
     const issued: string[] = [];
@@ -418,6 +514,57 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       `[k8s-replicas] kill test: ${issued.length} tokens issued (${issuedByA} by the killed replica; ${revoked.size} revoked, ${uncertain.size} revocations cut in flight), ` +
         `${failures.length} requests cut by the SIGKILL (502), ${servedAfter.length} served by the survivor after it, restart rejoined`,
     );
+  }, 90_000);
+
+  it('a replica SIGKILLed mid-rotation: no family gets a second successor, none is lost', async () => {
+    const client = await refreshSetup();
+    const FAMILIES = 8;
+    const PER_FAMILY = 6;
+    const families = await Promise.all(Array.from({ length: FAMILIES }, () => newFamily(client)));
+    const answers: TokenAnswer[][] = families.map(() => []);
+    let killed = false;
+    const kill = (async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      const child = replicaA.child as ChildProcess;
+      const gone = once(child, 'exit');
+      child.kill('SIGKILL');
+      await gone;
+      killed = true;
+    })();
+    await Promise.all(
+      families.flatMap((f, i) =>
+        Array.from({ length: PER_FAMILY }, async (_, j) => {
+          await new Promise((r) => setTimeout(r, j * 15));
+          answers[i]?.push(await refresh(proxy.url, client, f.refresh_token));
+        }),
+      ),
+    );
+    await kill;
+    expect(killed).toBe(true);
+    const cut = answers.flat().filter((a) => a.status !== 200);
+    // Cut in flight on the dead replica (502), or refused by contention (503): nothing else.
+    for (const a of cut) expect([502, 503], JSON.stringify(a)).toContain(a.status);
+    // Within the window, the same token again (now always the survivor) answers THE successor: the one every earlier
+    // answer carried, or, when no rotation was written, a first one. The family then rotates on from it.
+    for (const [i, f] of families.entries()) {
+      let again = await refresh(proxy.url, client, f.refresh_token);
+      // The proxy may not have noticed the dead replica yet: a 502 changed nothing, send it again.
+      for (let n = 0; again.status === 502 && n < 5; n++) again = await refresh(proxy.url, client, f.refresh_token);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      const successors = new Set(
+        [...(answers[i] ?? []), again].filter((a) => a.status === 200).map((a) => a.body.refresh_token),
+      );
+      expect(successors.size, `family ${i}`).toBe(1);
+      const next = await refresh(proxy.url, client, again.body.refresh_token);
+      expect(next.status, JSON.stringify(next.body)).toBe(200);
+    }
+    console.log(
+      `[k8s-replicas] SIGKILL mid-rotation: ${FAMILIES} families x ${PER_FAMILY} refreshes, ${cut.length} cut (${cut.filter((a) => a.status === 502).length} 502), each family one successor and alive`,
+    );
+    await replicaA.start();
+    const deadline = Date.now() + 5000;
+    while (!proxy.isUp('auth-a') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.isUp('auth-a')).toBe(true);
   }, 90_000);
 
   it('the authorization code flow survives a replica SIGKILLed between sign-in and redemption (keyed state in Redis)', async () => {

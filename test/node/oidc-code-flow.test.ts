@@ -593,7 +593,7 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(doc.userinfo_endpoint).toBe(`${origin}/oauth/userinfo`);
     expect(doc.end_session_endpoint).toBe(`${origin}/oauth/logout`);
     expect(doc.response_types_supported).toEqual(['code']);
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.request_parameter_supported).toBe(false);
   });

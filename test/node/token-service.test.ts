@@ -57,7 +57,7 @@ describe('discovery', () => {
     expect(tp.as.registration_endpoint).toBe(url('/oauth/register'));
     expect(tp.as.introspection_endpoint).toBe(url('/oauth/introspect'));
     expect(tp.as.revocation_endpoint).toBe(url('/oauth/revoke'));
-    expect(tp.as.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
+    expect(tp.as.grant_types_supported).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
     expect(tp.as.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(tp.as.scopes_supported).toEqual(['read', 'write', 'admin']);
     expect(tp.as.response_types_supported).toEqual(['code']);

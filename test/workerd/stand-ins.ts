@@ -1,7 +1,7 @@
 // What the Workers' unit-test configurations (workers/*/vitest.config.ts) share: tests inside workerd with the
 // Worker's own wrangler.toml and a data plane nobody listens on (port 9, so an accidental store access fails loudly).
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 type PoolOptions = NonNullable<Parameters<typeof cloudflareTest>[0]>;
 type Miniflare = NonNullable<Extract<PoolOptions, { miniflare?: unknown }>['miniflare']>;
@@ -22,6 +22,8 @@ export function workerTestConfig(opts: {
   workers?: Record<string, unknown>[];
   serviceBindings?: Record<string, string>;
   include: string[];
+  /** Test files under `include` that another configuration runs (they need bindings this one does not give). */
+  exclude?: string[];
   testTimeout?: number;
 }) {
   const miniflare = {
@@ -32,6 +34,10 @@ export function workerTestConfig(opts: {
   return defineConfig({
     root: opts.root,
     plugins: [cloudflareTest({ wrangler: { configPath: opts.wranglerConfig }, miniflare })],
-    test: { include: opts.include, testTimeout: opts.testTimeout },
+    test: {
+      include: opts.include,
+      exclude: [...configDefaults.exclude, ...(opts.exclude ?? [])],
+      testTimeout: opts.testTimeout,
+    },
   });
 }

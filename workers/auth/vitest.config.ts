@@ -39,4 +39,6 @@ export default workerTestConfig({
     },
   ],
   include: ['test/**/*.test.ts'],
+  // The auth machines on every keyed-state backend, with the real data plane: test/keyed-state/vitest.config.ts.
+  exclude: ['test/keyed-state/**'],
 });

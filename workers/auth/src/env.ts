@@ -14,7 +14,7 @@ export type Env = VariablesOf<typeof variables> & {
   POLICY?: Fetcher;
   /** One RateLimiter Durable Object per bucket (STATE_BACKEND=durable-object). */
   RATE_LIMITER?: RateLimiterNamespace;
-  /** One StateObject Durable Object per keyed-state document (codes, sessions, consents; STATE_BACKEND=durable-object). */
+  /** One StateObject Durable Object per keyed-state document (codes, sessions, consents, refresh families; STATE_BACKEND=durable-object). */
   STATE?: StateNamespace;
 };
 
@@ -27,6 +27,9 @@ export function readAuthConfig(env: object): AuthConfig {
   const config = readVariables(env);
   if (config.ACCESS_TOKEN_TTL_SECONDS > config.ACCESS_TOKEN_MAX_TTL_SECONDS) {
     throw new ConfigError('ACCESS_TOKEN_TTL_SECONDS', 'must not exceed ACCESS_TOKEN_MAX_TTL_SECONDS');
+  }
+  if (config.REFRESH_TOKEN_IDLE_SECONDS > config.REFRESH_TOKEN_ABSOLUTE_SECONDS) {
+    throw new ConfigError('REFRESH_TOKEN_IDLE_SECONDS', 'must not exceed REFRESH_TOKEN_ABSOLUTE_SECONDS');
   }
   if (config.KEY_PUBLISH_LEAD_SECONDS >= config.KEY_ROTATION_INTERVAL_SECONDS) {
     throw new ConfigError('KEY_PUBLISH_LEAD_SECONDS', 'must be shorter than KEY_ROTATION_INTERVAL_SECONDS');

@@ -1,10 +1,9 @@
 /** Auth Worker entrypoint: the OAuth 2.0 authorization server (HTTP) and its scheduled key maintenance (cron). */
 import { createStateObject } from '../../../shared/state/durable-object.js';
-import { authorizationCodes } from './authorize/domain/code-machine.js';
 import type { Env } from './env.js';
-import { LOGIN_MACHINES } from './login/domain/login-state.js';
 import { maintainSigningKeys } from './keys/handlers/maintenance.js';
 import { app, servicesFor } from './routes.js';
+import { AUTH_MACHINES } from './state-machines.js';
 
 export default {
   fetch: app.fetch,
@@ -16,5 +15,5 @@ export default {
 
 export { RateLimiter } from '../../../shared/rate-limit/durable-objects/rate-limiter.js';
 
-/** The keyed-state Durable Object (STATE_BACKEND=durable-object), built from the machines the Worker uses. */
-export class StateObject extends createStateObject([authorizationCodes, ...LOGIN_MACHINES]) {}
+/** The keyed-state Durable Object (STATE_BACKEND=durable-object): one per (machine, key), hosting AUTH_MACHINES. */
+export class StateObject extends createStateObject(AUTH_MACHINES) {}

@@ -26,6 +26,7 @@ import { type CookieSecurity, cookieSecurityFor } from './login/domain/cookies.j
 import type { SessionPolicy } from './login/domain/session.js';
 import { type LoginKeys, loginKeys } from './login/login-keys.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
+import { RefreshFamilies } from './refresh/refresh-families.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
 import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
@@ -39,6 +40,9 @@ export interface AuthServices extends BaseServices {
   readonly revocations: RevocationState;
   /** Tokens whose signature this isolate verified (introspection's repeat checks skip the signature). */
   readonly verifiedTokens: VerifiedTokens;
+
+  /** Refresh-token families on the keyed-state store. */
+  readonly refreshFamilies: RefreshFamilies;
   readonly rateLimits: {
     readonly limiter: Limiter;
     readonly endpoints: Readonly<Record<RateLimitedEndpoint, EndpointLimits>>;
@@ -51,7 +55,10 @@ export interface AuthServices extends BaseServices {
   readonly discovery: DiscoveryDocuments;
   /** End-user accounts (Postgres). */
   readonly users: UserStore;
-  /** Keyed state: authorization codes, login transactions, sessions, consents, sign-in failure counters. */
+  /**
+   * Keyed state (STATE_BACKEND: one Durable Object per document on Cloudflare, Redis on Kubernetes): authorization
+   * codes, login transactions, sessions, consents, sign-in failure counters, refresh-token families.
+   */
   readonly state: StateStore;
   readonly login: {
     readonly cookies: CookieSecurity;
@@ -67,6 +74,7 @@ export function buildServices(env: Env): AuthServices {
   const { deps, events } = coreServices(config, 'auth');
   const signingKeys = new PostgresSigningKeyStore(deps);
   const limiter = createLimiter(config, deps, env.RATE_LIMITER);
+  const state = createStateStore(config, deps.redis, env.STATE);
   const reportTampering: TamperReport = (clientId, reason, ctx) =>
     events.emit(
       {
@@ -91,6 +99,8 @@ export function buildServices(env: Env): AuthServices {
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
     revocations: new RevocationState(new PostgresRevocationStore(deps, signingKeys.versionKey())),
     verifiedTokens: new VerifiedTokens(),
+    state,
+    refreshFamilies: new RefreshFamilies(state, { retryWindowMs: config.REFRESH_TOKEN_RETRY_WINDOW_SECONDS * 1000 }),
     rateLimits: {
       limiter,
       endpoints: allEndpointLimits(config),
@@ -108,7 +118,6 @@ export function buildServices(env: Env): AuthServices {
     },
     discovery: new DiscoveryDocuments(config),
     users: new PostgresUserStore(deps),
-    state: createStateStore(config, deps.redis, env.STATE),
     login: {
       cookies: cookieSecurityFor(config.ISSUER),
       sessionPolicy: {

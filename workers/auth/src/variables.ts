@@ -111,6 +111,18 @@ export const variables = {
   ACCESS_TOKEN_TTL_SECONDS: int({ default: 600, min: 30, max: ABSOLUTE_MAX_TOKEN_TTL_SECONDS }),
   /** Upper bound of any client's token lifetime; retired keys stay published at least this long. */
   ACCESS_TOKEN_MAX_TTL_SECONDS: int({ default: 3600, min: 30, max: ABSOLUTE_MAX_TOKEN_TTL_SECONDS }),
+  /**
+   * Refresh-token families (refresh/): a family unused this long ends (idle lifetime, default 14 days), and no family
+   * outlives REFRESH_TOKEN_ABSOLUTE_SECONDS from its start (default 90 days), however often it rotates. A client's
+   * `refresh_token_idle_lifetime` / `refresh_token_absolute_lifetime` may only shorten them.
+   */
+  REFRESH_TOKEN_IDLE_SECONDS: int({ default: 14 * 86_400, min: 1, max: 365 * 86_400 }),
+  REFRESH_TOKEN_ABSOLUTE_SECONDS: int({ default: 90 * 86_400, min: 1, max: 365 * 86_400 }),
+  /**
+   * The honest-retry window: the token just superseded, presented again this soon after its rotation and while its
+   * successor is unused, gets that same successor again instead of revoking the family. 0 disables retries.
+   */
+  REFRESH_TOKEN_RETRY_WINDOW_SECONDS: int({ default: 30, min: 0, max: 300 }),
   /** How long a key signs before the next one takes over (default 30 days). */
   KEY_ROTATION_INTERVAL_SECONDS: int({ default: 30 * 86_400, min: 60, max: 365 * 86_400 }),
   /** How long a new key is published in the JWKS before it signs (default 1 day). */

@@ -194,6 +194,8 @@ describe('verifyAccessToken refuses what this server never issues', () => {
       [{ aud: [] }, 'ERR_JWT_CLAIM_INVALID'],
       [{ aud: ['ok', 7] }, 'ERR_JWT_CLAIM_INVALID'],
       [{ scope: ['read'] }, 'ERR_JWT_CLAIM_INVALID'],
+      [{ rfid: '' }, 'ERR_JWT_CLAIM_INVALID'],
+      [{ rfid: 7 }, 'ERR_JWT_CLAIM_INVALID'],
       [{ nbf: NOW + 100 }, 'ERR_JWT_NOT_YET_VALID'],
     ];
     for (const [patch, code] of cases) {

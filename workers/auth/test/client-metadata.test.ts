@@ -115,6 +115,15 @@ describe('validateClientMetadata', () => {
     expect(validateClientMetadata({ access_token_lifetime: 3600 }, open).access_token_lifetime).toBe(3600);
   });
 
+  it('bounds the refresh-token lifetimes a client may register', () => {
+    for (const field of ['refresh_token_idle_lifetime', 'refresh_token_absolute_lifetime']) {
+      expect(error({ [field]: 0 }).error).toBe('invalid_client_metadata');
+      expect(error({ [field]: 365 * 86_400 + 1 }).error).toBe('invalid_client_metadata');
+      expect(error({ [field]: '3600' }).error).toBe('invalid_client_metadata');
+      expect(validateClientMetadata({ [field]: 3600 }, open)).toMatchObject({ [field]: 3600 });
+    }
+  });
+
   it('bounds sizes and types', () => {
     expect(error(null).error).toBe('invalid_client_metadata');
     expect(error([]).error).toBe('invalid_client_metadata');

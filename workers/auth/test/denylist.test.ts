@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { denylistAnswer } from '../src/tokens/domain/denylist.js';
+import { denylistAnswer, familyMember } from '../src/tokens/domain/denylist.js';
+import { COMPLETE_MARKER } from '../src/tokens/storage/revocations.js';
 
 describe('reading the revocation denylist', () => {
   it('a scored jti is revoked, whatever the marker says', () => {
@@ -12,5 +13,19 @@ describe('reading the revocation denylist', () => {
     // Flushed, restarted empty, evicted, never built: not known, so the durable record must answer.
     expect(denylistAnswer(null, null)).toBe('unknown');
     expect(denylistAnswer(undefined, undefined)).toBe('unknown');
+  });
+
+  it("a token from a revoked refresh-token family is revoked, whatever its own jti's score", () => {
+    expect(denylistAnswer(null, String(Number.MAX_SAFE_INTEGER), '1800000000')).toBe('revoked');
+    expect(denylistAnswer(null, null, 1_800_000_000)).toBe('revoked');
+    expect(denylistAnswer(null, String(Number.MAX_SAFE_INTEGER), null)).toBe('not-revoked');
+    expect(denylistAnswer(null, null, null)).toBe('unknown');
+  });
+
+  it('a family member can name neither a jti nor the completeness marker', () => {
+    const member = familyMember('x'.repeat(43));
+    expect(member).toContain(':'); // jtis are base64url: never a colon
+    expect(member).not.toBe(COMPLETE_MARKER);
+    expect(member.startsWith(':')).toBe(false);
   });
 });

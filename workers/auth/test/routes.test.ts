@@ -35,14 +35,14 @@ describe('discovery', () => {
       authorization_endpoint: 'https://auth.example.com/oauth/authorize',
       response_types_supported: ['code'],
       response_modes_supported: ['query', 'form_post'],
-      grant_types_supported: ['authorization_code', 'client_credentials'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: 'https://auth.example.com/oauth/introspect',
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint: 'https://auth.example.com/oauth/revoke',
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       access_token_signing_alg_values_supported: ['ES256'],
     });
   });
@@ -53,7 +53,7 @@ describe('discovery', () => {
       unknown
     >;
     expect(doc.issuer).toBe('https://auth.example.com');
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
     expect(doc.authorization_endpoint).toBe('https://auth.example.com/oauth/authorize');
     expect(doc.userinfo_endpoint).toBe('https://auth.example.com/oauth/userinfo');
@@ -90,16 +90,18 @@ describe('token endpoint request validation', () => {
     await oauthError(scope, 400, 'invalid_request');
   });
 
-  it('requires grant_type and supports only client_credentials and authorization_code', async () => {
+  it('requires grant_type and supports authorization_code, client_credentials and refresh_token only', async () => {
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('scope=read')), 400, 'invalid_request');
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=')), 400, 'invalid_request');
-    for (const grant of ['password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+    for (const grant of ['password', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
       await oauthError(
         await SELF.fetch(`${BASE}/oauth/token`, form(`grant_type=${encodeURIComponent(grant)}`)),
         400,
         'unsupported_grant_type',
       );
     }
+    // refresh_token is supported: without client credentials it is refused like any grant (RFC 6749 §5.2).
+    await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=refresh_token')), 401, 'invalid_client');
   });
 
   it('answers 413 for an oversized body', async () => {

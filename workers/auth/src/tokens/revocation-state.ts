@@ -7,7 +7,7 @@
  */
 import { logError } from '../../../../shared/dependencies.js';
 import type { WaitUntil } from '../clients/domain/client-store.js';
-import { denylistAnswer } from './domain/denylist.js';
+import { denylistAnswer, familyMember } from './domain/denylist.js';
 import type { Revocation, RevocationStore, TokenState } from './domain/revocation-store.js';
 
 /** An isolate that found the denylist incomplete starts at most one rebuild per this interval. */
@@ -22,12 +22,22 @@ export class RevocationState {
     return this.store.revoke(revocation);
   }
 
-  async state(jti: string, ctx: WaitUntil): Promise<TokenState> {
-    const found = await this.store.lookup(jti);
-    const answer = found ? denylistAnswer(found.jtiScore, found.markerScore) : 'unknown';
+  /** `rfid`: the token's refresh-token family, when it came from one (its revocation revokes the token too). */
+  async state(jti: string, ctx: WaitUntil, rfid?: string): Promise<TokenState> {
+    const family = rfid === undefined ? undefined : familyMember(rfid);
+    const found = await this.store.lookup(jti, family);
+    const answer = found ? denylistAnswer(found.jtiScore, found.markerScore, found.familyScore) : 'unknown';
     if (answer !== 'unknown') return { revoked: answer === 'revoked', keySetVersion: found?.keySetVersion };
     if (found) this.startRebuild(ctx);
-    return { revoked: await this.store.isRevokedDurably(jti), keySetVersion: found?.keySetVersion };
+    return { revoked: await this.store.isRevokedDurably(jti, family), keySetVersion: found?.keySetVersion };
+  }
+
+  /**
+   * Revokes every access token issued from a refresh-token family: its member on the denylist (and the durable
+   * record), until `exp` (epoch seconds), by when every access token the family issued has expired. Idempotent.
+   */
+  revokeFamily(rfid: string, clientId: string, exp: number, reason: string): Promise<void> {
+    return this.store.revoke({ jti: familyMember(rfid), clientId, exp, reason });
   }
 
   /** Maintenance: re-asserts the denylist from the durable record (see RevocationStore.rebuild). */

@@ -13,6 +13,7 @@ import { OAuthError } from '../../../../../shared/errors.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { endUserOf } from '../../accounts/domain/user-store.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
+import { BASIC_CHALLENGE } from '../../clients/domain/client-authentication.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
 import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
 import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
@@ -21,6 +22,7 @@ import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
 import type { AuthContext, AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { InvalidTargetError, resolveAudience } from '../../tokens/domain/resource.js';
+import { familyOfMember } from '../../tokens/domain/denylist.js';
 import { formatScope } from '../../tokens/domain/scope.js';
 import { checkCodeRedemption, codeKey } from '../domain/authorization-code.js';
 import { authorizationCodes, type StoredCode } from '../domain/code-machine.js';
@@ -28,32 +30,42 @@ import { extraTokenFields, revokeExtrasFromCode } from './grant-extensions.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-/** The calling client: a public one by client_id alone, otherwise by its registered authentication method. */
-async function tokenClient(
+/**
+ * The calling client: a public one by client_id alone, otherwise by its registered authentication method. Also the
+ * refresh_token grant's (refresh/handlers/refresh-grant.ts) and RFC 7009 revocation's (`endpoint: 'revoke'`).
+ */
+export async function tokenClient(
   c: AuthContext,
   form: ReadonlyMap<string, readonly string[]>,
   ip: string,
+  endpoint: 'token' | 'revoke' = 'token',
 ): Promise<ClientRecord> {
   const presentsSecret = c.req.header('authorization') !== undefined || form.has('client_secret');
   const clientId = param(form, 'client_id');
   if (!presentsSecret && clientId !== undefined) {
-    await enforceRateLimit(c, { endpoint: 'token', ip });
+    await enforceRateLimit(c, { endpoint, ip });
     const record = clientId.length <= 256 ? await c.get('services').clients.get(clientId, c.executionCtx) : null;
     if (record?.status !== 'active' || (record.metadata.token_endpoint_auth_method as string) !== 'none') {
       emit(c, ip, 'client.authentication_failed', 'failure', record?.clientId, {
-        endpoint: 'token',
+        endpoint,
         reason: 'not_public_client',
       });
-      throw new OAuthError('invalid_client', 'client authentication failed', 401);
+      // RFC 9110 §15.5.2: a 401 names a scheme, as authenticateClient's does.
+      throw new OAuthError('invalid_client', 'client authentication failed', 401, {
+        'www-authenticate': BASIC_CHALLENGE,
+      });
     }
     return record;
   }
-  return authenticateClient(c, form, 'token', ip);
+  return authenticateClient(c, form, endpoint, ip);
 }
 
 async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds: readonly string[]): Promise<void> {
   const exp = Math.floor(Date.now() / 1000) + services.config.ACCESS_TOKEN_MAX_TTL_SECONDS;
   for (const jti of tokenIds) {
+    // A refresh-token family: end it first (no refresh succeeds after), then its member on the denylist below.
+    const family = familyOfMember(jti);
+    if (family !== undefined) await services.refreshFamilies.revokeKey(family, 'authorization_code_reused');
     await services.revocations.revoke({ jti, clientId: grant.clientId, exp, reason: 'authorization_code_reused' });
   }
 }
@@ -124,16 +136,20 @@ export async function authorizationCodeGrant(
   );
   const scope = formatScope(grant.scopes);
   const signingKey = await services.keys.signingKey(c.executionCtx);
+  const jti = randomToken(16);
+  // First, so the access token carries the refresh-token family's id (`rfid`): revoking the family revokes it too.
+  const extra = await extraTokenFields(c, { grant, client, scopes: grant.scopes, aud, accessTokenId: jti });
   const claims: AccessTokenClaims = {
     iss: config.ISSUER,
     sub: grant.userId,
     aud,
     exp: now + ttl,
     iat: now,
-    jti: randomToken(16),
+    jti,
     client_id: client.clientId,
   };
   if (scope !== '') claims.scope = scope;
+  if (extra.familyKey !== undefined) claims.rfid = extra.familyKey;
   const accessToken = await signAccessToken(claims, signingKey);
 
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
@@ -156,12 +172,6 @@ export async function authorizationCodeGrant(
     });
     body.id_token = await signIdToken(idClaims, signingKey);
   }
-  const extra = await extraTokenFields(c, {
-    grant,
-    clientId: client.clientId,
-    scopes: grant.scopes,
-    accessTokenId: claims.jti,
-  });
   Object.assign(body, extra.fields);
 
   const tokenIds = [claims.jti, ...extra.tokenIds];

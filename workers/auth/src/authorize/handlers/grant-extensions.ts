@@ -1,15 +1,24 @@
 /**
- * The seam where other grants' artefacts join the authorization_code response. The refresh-token capability
- * (branch `refresh`) implements `extraTokenFields` to issue a refresh token from the redeemed code; until then
- * the code grant returns the access token and ID token only, and discovery does not advertise refresh_token.
+ * The seam where other grants' artefacts join the authorization_code response: a refresh token, starting a new
+ * refresh-token family (refresh/), when the client may use the refresh_token grant and the user granted
+ * `offline_access` (OIDC Core §11), or the client is first-party (an operator setting made with the initial access
+ * token). The family's denylist member is recorded against the code, so a replay of the code also ends the family
+ * (code-grant.ts `revokeIssued`).
  */
-import type { AuthorizationCodeGrant } from '../domain/authorization-code.js';
+import type { ClientRecord } from '../../clients/domain/client-store.js';
+import { familyLifetimes } from '../../refresh/domain/lifetimes.js';
 import type { AuthContext } from '../../services.js';
+import { familyMember } from '../../tokens/domain/denylist.js';
+import type { AuthorizationCodeGrant } from '../domain/authorization-code.js';
+
+export const OFFLINE_ACCESS = 'offline_access';
 
 export interface IssuedFromCode {
   grant: AuthorizationCodeGrant;
-  clientId: string;
+  client: ClientRecord;
   scopes: readonly string[];
+  /** The access token's audience. */
+  aud: string | string[];
   /** The access token's jti: record any further token's id with the code so a replay revokes it too. */
   accessTokenId: string;
 }
@@ -18,10 +27,28 @@ export interface IssuedFromCode {
 export interface ExtraTokenFields {
   fields: Record<string, unknown>;
   tokenIds: string[];
+  /** The refresh-token family started, if any (its key is the `rfid` claim of the access token). */
+  familyKey?: string;
 }
 
-export async function extraTokenFields(_c: AuthContext, _issued: IssuedFromCode): Promise<ExtraTokenFields> {
-  return { fields: {}, tokenIds: [] };
+/** Whether the code's redemption gets a refresh token. */
+export function issuesRefreshToken(client: ClientRecord, scopes: readonly string[]): boolean {
+  if (!client.metadata.grant_types.includes('refresh_token')) return false;
+  return scopes.includes(OFFLINE_ACCESS) || client.firstParty === true;
+}
+
+export async function extraTokenFields(c: AuthContext, issued: IssuedFromCode): Promise<ExtraTokenFields> {
+  if (!issuesRefreshToken(issued.client, issued.scopes)) return { fields: {}, tokenIds: [] };
+  const services = c.get('services');
+  const { refreshToken, familyKey } = await services.refreshFamilies.start({
+    clientId: issued.client.clientId,
+    sub: issued.grant.userId,
+    scope: [...issued.scopes],
+    aud: Array.isArray(issued.aud) ? [...issued.aud] : [issued.aud],
+    sid: issued.grant.sessionId,
+    ...familyLifetimes(issued.client.metadata, services.config),
+  });
+  return { fields: { refresh_token: refreshToken }, tokenIds: [familyMember(familyKey)], familyKey };
 }
 
 /**

@@ -12,6 +12,9 @@
  * - `allowed_resources`: array of absolute URIs (no fragment). RFC 8707 `resource` values at the token endpoint
  *   must match one of them exactly (string comparison); they become the token's `aud`.
  * - `access_token_lifetime`: seconds, this client's access token lifetime (bounded by the server maximum).
+ * - `refresh_token_idle_lifetime`, `refresh_token_absolute_lifetime`: seconds, this client's refresh-token family
+ *   lifetimes; they can only shorten the platform's (REFRESH_TOKEN_IDLE_SECONDS / _ABSOLUTE_SECONDS), which apply
+ *   when they are longer or absent.
  * - `rate_limit`: `{capacity, refill_per_second}` token bucket for this client. It can only be set by a caller
  *   holding the initial access token (REGISTRATION_TOKEN), never by open registration or by the client itself
  *   through RFC 7592 (a client must not raise its own limit).
@@ -36,6 +39,9 @@ export interface ClientMetadata {
   scope: string;
   allowed_resources: string[];
   access_token_lifetime?: number;
+  /** Seconds; shorten the platform's refresh-token idle and absolute lifetimes for this client (never lengthen). */
+  refresh_token_idle_lifetime?: number;
+  refresh_token_absolute_lifetime?: number;
   client_name?: string;
   client_uri?: string;
   logo_uri?: string;
@@ -131,15 +137,21 @@ export function isResourceIndicator(value: string): boolean {
   return url !== undefined && /^[a-z][a-z0-9+.-]*:$/.test(url.protocol);
 }
 
-function lifetime(doc: Record<string, unknown>, max: number): number | undefined {
-  const value = doc.access_token_lifetime;
+function lifetime(
+  doc: Record<string, unknown>,
+  max: number,
+  field = 'access_token_lifetime',
+  min = MIN_TOKEN_LIFETIME,
+): number | undefined {
+  const value = doc[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid('access_token_lifetime must be an integer');
-  if (value < MIN_TOKEN_LIFETIME || value > max) {
-    throw invalid(`access_token_lifetime must be between ${MIN_TOKEN_LIFETIME} and ${max} seconds`);
-  }
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid(`${field} must be an integer`);
+  if (value < min || value > max) throw invalid(`${field} must be between ${min} and ${max} seconds`);
   return value;
 }
+
+/** Bounds of the refresh-token lifetimes a client may register (the platform's own settings cap them at use). */
+export const REFRESH_LIFETIME_BOUNDS = { min: 1, max: 365 * 86_400 } as const;
 
 /** Parses the `rate_limit` extension; undefined when absent. */
 export function parseRateLimit(value: unknown): RateLimitSetting | undefined {
@@ -216,6 +228,10 @@ export function validateClientMetadata(input: unknown, policy: MetadataPolicy): 
   };
   const ttl = lifetime(doc, policy.maxTokenLifetime);
   if (ttl !== undefined) metadata.access_token_lifetime = ttl;
+  for (const field of ['refresh_token_idle_lifetime', 'refresh_token_absolute_lifetime'] as const) {
+    const value = lifetime(doc, REFRESH_LIFETIME_BOUNDS.max, field, REFRESH_LIFETIME_BOUNDS.min);
+    if (value !== undefined) metadata[field] = value;
+  }
   const name = optionalString(doc, 'client_name', MAX_NAME);
   if (name !== undefined) metadata.client_name = name;
   for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {

@@ -1,6 +1,6 @@
 /**
  * Authorization server metadata (RFC 8414) and the OpenID discovery document, advertising only what this
- * Worker implements: the client_credentials grant, client_secret_basic/post, the token, introspection,
+ * Worker implements: the client_credentials and refresh_token grants, client_secret_basic/post, the token, introspection,
  * revocation and (when enabled) registration endpoints, and the JWKS.
  *
  * `/.well-known/openid-configuration`: this server issues no ID tokens and has no authorization or userinfo
@@ -17,7 +17,7 @@ import { CLIENT_AUTH_METHODS } from '../../clients/domain/client-authentication.
 import { openIdProviderMetadata } from '../../oidc/domain/discovery.js';
 
 /** Grants the token endpoint implements. */
-export const GRANT_TYPES_SUPPORTED = ['authorization_code', 'client_credentials'];
+export const GRANT_TYPES_SUPPORTED = ['authorization_code', 'client_credentials', 'refresh_token'];
 
 export interface MetadataSettings {
   issuer: string;
@@ -46,7 +46,7 @@ export function authorizationServerMetadata(s: MetadataSettings): Record<string,
     introspection_endpoint: `${s.baseUrl}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     revocation_endpoint: `${s.baseUrl}/oauth/revoke`,
-    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     access_token_signing_alg_values_supported: [s.signingAlg],
   });
   return doc;

@@ -25,6 +25,11 @@ export interface AccessTokenClaims {
   jti: string;
   client_id: string;
   scope?: string;
+  /**
+   * The refresh-token family the token was issued from (its state key: SHA-256 of the family's secret, never a
+   * token). Introspection checks it against the denylist, so revoking the family deactivates its access tokens.
+   */
+  rfid?: string;
 }
 
 export interface SigningKey {
@@ -254,6 +259,9 @@ function checkClaims(claims: Readonly<Record<string, unknown>>, opts: VerifyOpti
   if (!audOk) throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'aud is missing or invalid');
   if (claims.scope !== undefined && typeof claims.scope !== 'string') {
     throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'scope is invalid');
+  }
+  if (claims.rfid !== undefined && !isNonEmptyString(claims.rfid)) {
+    throw new AccessTokenError('ERR_JWT_CLAIM_INVALID', 'rfid is invalid');
   }
   return claims as unknown as AccessTokenClaims;
 }

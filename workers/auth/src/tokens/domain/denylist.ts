@@ -14,8 +14,28 @@
 
 export type DenylistAnswer = 'revoked' | 'not-revoked' | 'unknown';
 
-/** The answer of one lookup: the jti's score and the marker's score, as ZMSCORE returns them (null: absent). */
-export function denylistAnswer(jtiScore: unknown, markerScore: unknown): DenylistAnswer {
-  if (jtiScore !== null && jtiScore !== undefined) return 'revoked';
-  return markerScore !== null && markerScore !== undefined ? 'not-revoked' : 'unknown';
+const present = (score: unknown) => score !== null && score !== undefined;
+
+/**
+ * The answer of one lookup: the jti's score and the marker's score, as ZMSCORE returns them (null: absent), and for
+ * a token issued from a refresh-token family, its family member's score (a revoked family revokes all its tokens).
+ */
+export function denylistAnswer(jtiScore: unknown, markerScore: unknown, familyScore?: unknown): DenylistAnswer {
+  if (present(jtiScore) || present(familyScore)) return 'revoked';
+  return present(markerScore) ? 'not-revoked' : 'unknown';
+}
+
+/**
+ * The denylist member (and durable record id) of a revoked refresh-token family: a colon never occurs in a jti, so
+ * it cannot name a token, nor the completeness marker (which starts with one).
+ */
+export function familyMember(familyKey: string): string {
+  return `${FAMILY_PREFIX}${familyKey}`;
+}
+
+const FAMILY_PREFIX = 'rfid:';
+
+/** The family key a denylist member names, or undefined when it names a token's jti. */
+export function familyOfMember(member: string): string | undefined {
+  return member.startsWith(FAMILY_PREFIX) ? member.slice(FAMILY_PREFIX.length) : undefined;
 }

@@ -1,6 +1,7 @@
 /** Revoked access tokens, as the token handlers use them. Implemented by storage/revocations.ts. */
 
 export interface Revocation {
+  /** The access token's jti, or a refresh-token family's member (denylist.ts familyMember). */
   jti: string;
   clientId: string;
   /** Token expiry, epoch seconds. */
@@ -12,6 +13,8 @@ export interface Revocation {
 export interface DenylistLookup {
   jtiScore: unknown;
   markerScore: unknown;
+  /** The token's refresh-token family member's score, when it names a family (null: absent). */
+  familyScore?: unknown;
   /** The signing-key set's change counter, read in the same round trip (null: none published). */
   keySetVersion: string | null;
 }
@@ -31,11 +34,12 @@ export interface RevocationStore {
   revoke(revocation: Revocation, now?: number): Promise<void>;
   /**
    * One Redis round trip, possibly shared with the isolate's other lookups of the moment (domain/denylist.ts reads
-   * the answer); undefined when Redis did not answer.
+   * the answer); undefined when Redis did not answer. `family`: the token's refresh-token family member, looked up
+   * in the same ZMSCORE.
    */
-  lookup(jti: string): Promise<DenylistLookup | undefined>;
-  /** The durable record (Postgres); a failure throws (503). */
-  isRevokedDurably(jti: string): Promise<boolean>;
+  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined>;
+  /** The durable record (Postgres) of the jti or the family; a failure throws (503). */
+  isRevokedDurably(jti: string, family?: string): Promise<boolean>;
   /**
    * Re-asserts every unexpired revocation in the denylist, drops expired members and marks it complete. Returns how
    * many revocations it holds, or null when another isolate holds the rebuild lock. Maintenance runs it hourly,

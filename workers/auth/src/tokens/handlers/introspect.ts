@@ -9,7 +9,8 @@
  *
  * Every token problem (malformed, wrong signature or key, a key revoked by an emergency rotation, `alg: none`,
  * wrong `typ` or `iss`, expired, living longer than the server issues, revoked, or issued to a client since
- * deleted) answers `{"active": false}` and nothing else. `token_type_hint` is
+ * deleted, or issued from a refresh-token family since revoked: its `rfid` is on the denylist too) answers
+ * `{"active": false}` and nothing else. `token_type_hint` is
  * ignored: there is only one kind of token.
  */
 import { clientAddress } from '../../../../../shared/client-address.js';
@@ -33,7 +34,7 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
   // One Redis round trip answers the denylist and the key set's version together (the owner comes from the
   // client cache, usually without I/O).
   const [state, owner] = await Promise.all([
-    services.revocations.state(claims.jti, c.executionCtx),
+    services.revocations.state(claims.jti, c.executionCtx, claims.rfid),
     services.clients.get(claims.client_id, c.executionCtx),
   ]);
   // The key set changed since this isolate loaded it (an emergency rotation may have revoked the signing key):

@@ -1,5 +1,6 @@
 /**
- * `POST /oauth/token`: the client_credentials grant (RFC 6749 §4.4) issuing RFC 9068 JWT access tokens.
+ * `POST /oauth/token`: the client_credentials grant (RFC 6749 §4.4) issuing RFC 9068 JWT access tokens; the
+ * refresh_token grant is its own module (refresh/handlers/refresh-grant.ts).
  * Steady state touches neither Postgres nor (usually) Redis: the client comes from the isolate cache and the
  * signing key from isolate memory; the security event is written after the response.
  */
@@ -9,6 +10,7 @@ import { OAuthError } from '../../../../../shared/errors.js';
 import { authorizationCodeGrant } from '../../authorize/handlers/code-grant.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { emit, NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
+import { refreshTokenGrant } from '../../refresh/handlers/refresh-grant.js';
 import type { AuthContext } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../domain/access-token.js';
 import { InvalidTargetError, resolveAudience } from '../domain/resource.js';
@@ -23,14 +25,13 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
   const form = await readOAuthForm(c, REPEATABLE);
   const grantType = param(form, 'grant_type');
   if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
-  if (grantType === 'authorization_code') {
-    return authorizationCodeGrant(c, form, clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS));
-  }
+  const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);
+  if (grantType === 'authorization_code') return authorizationCodeGrant(c, form, ip);
+  if (grantType === 'refresh_token') return refreshTokenGrant(c, form, ip);
   if (grantType !== 'client_credentials') {
     throw new OAuthError('unsupported_grant_type', 'the grant type is not supported');
   }
 
-  const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);
   const client = await authenticateClient(c, form, 'token', ip);
   if (!client.metadata.grant_types.includes('client_credentials')) {
     throw new OAuthError('unauthorized_client', 'this client may not use the client_credentials grant');

@@ -9,7 +9,7 @@
  * - rebuild: under a short lock (`revoked:rebuild`, SET NX PX), stream the unexpired rows in pages, ZADD them, drop
  *   expired members (ZREMRANGEBYSCORE), then ZADD the marker.
  */
-import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, logError, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
@@ -43,6 +43,8 @@ const JOIN_DEADLINE_MS = 1_000;
 
 interface Waiter {
   jti: string;
+  /** The token's refresh-token family member, looked up in the same ZMSCORE. */
+  family?: string;
   resolve: (found: DenylistLookup | undefined) => void;
 }
 
@@ -61,7 +63,7 @@ export class DenylistReader {
     private readonly keys: TokenStateKeys,
   ) {}
 
-  lookup(jti: string): Promise<DenylistLookup | undefined> {
+  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined> {
     let batch = this.pending;
     const first = batch === null;
     if (batch === null) {
@@ -70,23 +72,25 @@ export class DenylistReader {
       this.pending = opened;
       setTimeout(() => void this.flush(opened), 0);
     }
-    const answer = new Promise<DenylistLookup | undefined>((resolve) => (batch as Waiter[]).push({ jti, resolve }));
+    const answer = new Promise<DenylistLookup | undefined>((resolve) =>
+ (batch as Waiter[]).push({ jti, family, resolve }),
+    );
     if (batch.length >= MAX_BATCH) this.pending = null;
     if (first) return answer;
-    return joinWithin(answer, JOIN_DEADLINE_MS, () => this.read([jti]).then((all) => all?.[0]));
+    return joinWithin(answer, JOIN_DEADLINE_MS, () => this.read([{ jti, family }]).then((all) => all?.[0]));
   }
 
   private async flush(batch: Waiter[]): Promise<void> {
     if (this.pending === batch) this.pending = null;
-    const answers = await this.read(batch.map((w) => w.jti));
+    const answers = await this.read(batch);
     batch.forEach((w, i) => {
       w.resolve(answers?.[i]);
     });
   }
 
-  /** One round trip for the given jtis (duplicates allowed); undefined when Redis did not answer. */
-  private async read(jtis: string[]): Promise<DenylistLookup[] | undefined> {
-    const unique = [...new Set(jtis)];
+  /** One round trip for the given lookups (duplicates allowed); undefined when Redis did not answer. */
+  private async read(asked: readonly { jti: string; family?: string }[]): Promise<DenylistLookup[] | undefined> {
+    const unique = [...new Set(asked.flatMap((a) => (a.family === undefined ? [a.jti] : [a.jti, a.family])))];
     try {
       const [scores, version] = await this.deps.redis.pipeline([
         ['ZMSCORE', this.keys.denylist, COMPLETE_MARKER, ...unique],
@@ -95,8 +99,12 @@ export class DenylistReader {
       if (!Array.isArray(scores) || scores.length !== unique.length + 1) throw new Error('malformed ZMSCORE reply');
       const markerScore = scores[0] ?? null;
       const keySetVersion = typeof version === 'string' ? version : null;
-      const byJti = new Map(unique.map((jti, i) => [jti, scores[i + 1] ?? null]));
-      return jtis.map((jti) => ({ jtiScore: byJti.get(jti) ?? null, markerScore, keySetVersion }));
+      const byMember = new Map(unique.map((member, i) => [member, scores[i + 1] ?? null]));
+      return asked.map(({ jti, family }) => {
+        const found: DenylistLookup = { jtiScore: byMember.get(jti) ?? null, markerScore, keySetVersion };
+        if (family !== undefined) found.familyScore = byMember.get(family) ?? null;
+        return found;
+      });
     } catch (err) {
       logError(this.deps.service, 'redis: denylist read failed', err);
       return undefined;
@@ -135,16 +143,16 @@ export class PostgresRevocationStore implements RevocationStore {
     );
   }
 
-  lookup(jti: string): Promise<DenylistLookup | undefined> {
-    return this.reader.lookup(jti);
+  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined> {
+    return this.reader.lookup(jti, family);
   }
 
-  isRevokedDurably(jti: string): Promise<boolean> {
+  isRevokedDurably(jti: string, family?: string): Promise<boolean> {
     return withPostgres(this.deps, 'revocation lookup', async (db) => {
       const rows = await db
         .select({ jti: revokedTokens.jti })
         .from(revokedTokens)
-        .where(eq(revokedTokens.jti, jti))
+        .where(family === undefined ? eq(revokedTokens.jti, jti) : inArray(revokedTokens.jti, [jti, family]))
         .limit(1);
       return rows.length > 0;
     });
