@@ -56,6 +56,8 @@ export const oauthClients = pgTable(
       .defaultNow(),
     clientIdIssuedAt: bigint('client_id_issued_at', { mode: 'number' }).notNull(),
     clientSecretExpiresAt: bigint('client_secret_expires_at', { mode: 'number' }).notNull().default(0),
+    /** Operator flag: the operator vouches for this client, so its users are not asked for consent. */
+    firstParty: boolean('first_party').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -103,7 +105,10 @@ export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** As the user typed it (trimmed, NFC): what pages show. */
     email: text('email').notNull(),
+    /** The uniqueness key (accounts/domain/email.ts): local part lower-cased, IDNA domain. */
+    emailKey: text('email_key'),
     name: text('name'),
     passwordHash: text('password_hash'),
     roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
@@ -116,7 +121,7 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`)],
+  (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`), uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );
 
 /** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */

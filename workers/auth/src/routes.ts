@@ -1,5 +1,6 @@
 /** Routes of the auth Worker: the OAuth 2.0 authorization server. Each capability's handlers are in its folder. */
 import { createServiceApp } from '../../../shared/app.js';
+import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
 import {
   deleteRegistration,
   readRegistration,
@@ -39,3 +40,5 @@ app.delete('/oauth/register/:client_id', deleteRegistration);
 
 app.post('/admin/keys/rotate', rotateKeys);
 app.post('/admin/keys/maintain', maintainKeys);
+app.post('/admin/users', createUser);
+app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
