@@ -14,6 +14,8 @@ export interface ClientRecord {
   rateLimit: RateLimitSetting | null;
   clientIdIssuedAt: number;
   clientSecretExpiresAt: number;
+  /** Operator flag (set with the initial access token): the hosted login skips consent for this client. */
+  firstParty?: boolean;
 }
 
 /**
@@ -30,7 +32,9 @@ export interface ClientRow extends ClientRecord {
 
 export interface NewClient {
   clientId: string;
-  secretHash: string;
+  /** Null for a public client (token_endpoint_auth_method "none"). */
+  secretHash: string | null;
+  firstParty?: boolean;
   registrationTokenHash: string;
   registrationTokenExpiresAt: number;
   metadata: ClientMetadata;

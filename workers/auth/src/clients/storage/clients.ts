@@ -76,6 +76,7 @@ function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
     rateLimit: row.rateLimit ?? null,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
+    ...(row.firstParty ? { firstParty: true } : {}),
   };
 }
 
@@ -268,6 +269,7 @@ export class PostgresClientStore implements ClientStore {
         .values({
           clientId: client.clientId,
           clientSecretHash: client.secretHash,
+          firstParty: client.firstParty === true,
           ...registrationColumns(client),
           ...columns(client.metadata),
           rateLimit: client.rateLimit,
