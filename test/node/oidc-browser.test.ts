@@ -33,6 +33,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const rpLog: string[] = [];
+const requests: string[] = [];
 let shot = 0;
 
 beforeAll(async () => {
@@ -68,6 +69,13 @@ beforeAll(async () => {
   context = await browser.newContext();
   context.setDefaultTimeout(30_000);
   page = await context.newPage();
+  // The navigation log beside the screenshots: every document request, with the headers of form posts.
+  page.on('response', async (res) => {
+    const req = res.request();
+    if (req.resourceType() !== 'document') return;
+    const post = req.method() === 'POST' ? ` ${JSON.stringify(await req.allHeaders())}` : '';
+    requests.push(`${res.status()} ${req.method()} ${req.url()}${post}`);
+  });
   // Init scripts run whatever the page's CSP says: they record what the policy blocked.
   await page.addInitScript(() => {
     const w = window as unknown as { __violations: string[] };
@@ -83,6 +91,7 @@ afterAll(async () => {
   await browser?.close().catch(() => {});
   await new Promise((r) => (rpServer ? rpServer.close(r) : r(undefined)));
   writeFileSync(join(ARTIFACTS, 'rp.log'), rpLog.join('\n'));
+  writeFileSync(join(ARTIFACTS, 'navigation.log'), requests.join('\n'));
   if (tp) writeFileSync(join(ARTIFACTS, 'workerd.log'), tp.platform.logs());
   await tp?.stop();
 });
