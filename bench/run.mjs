@@ -39,7 +39,6 @@
 //       processes?: { name: pid },          // for the record
 //       async teardown?(),
 //     }
-//     platformEnv?: { NAME: 'value' },      // variables the shared platform needs for this scenario (its limits)
 //   }
 //
 // ctx = {
@@ -134,8 +133,7 @@ async function main() {
       platformPromise ??= (async () => {
         log('building the platform into .bench-out/dist');
         const outRoot = await buildPlatform();
-        const env = Object.assign({ ...BENCH_PLATFORM_ENV }, ...selected.map((s) => s.platformEnv ?? {}));
-        const p = await startPlatform({ outRoot, env, log });
+        const p = await startPlatform({ outRoot, env: BENCH_PLATFORM_ENV, log });
         cleanups.push(() => p.stop());
         return p;
       })();

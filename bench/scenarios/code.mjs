@@ -19,7 +19,6 @@ const MAX_POOL_CHARS = 110_000;
 export default {
   name: 'code',
   description: 'authorization_code redemption (ID token + access token) vs client_credentials, same platform, same run',
-  platformEnv: generousLimits(),
 
   async setup(ctx) {
     const platform = await ctx.platform();
@@ -149,15 +148,3 @@ export default {
     };
   },
 };
-
-/** The auth endpoints this scenario loads get limits it cannot reach (limiting stays on, as in production). */
-export function generousLimits() {
-  return Object.fromEntries(
-    ['AUTHORIZE', 'LOGIN'].flatMap((e) => [
-      [`RATE_LIMIT_${e}_CAPACITY`, '1000000000'],
-      [`RATE_LIMIT_${e}_REFILL_PER_SECOND`, '1000000'],
-      [`RATE_LIMIT_IP_${e}_CAPACITY`, '1000000000'],
-      [`RATE_LIMIT_IP_${e}_REFILL_PER_SECOND`, '1000000'],
-    ]),
-  );
-}

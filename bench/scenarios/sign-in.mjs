@@ -8,7 +8,6 @@
 // post. Successes are redirects (okStatus); a refusal re-renders the page and counts as non-2xx.
 import { authorizationUrl, codeFlowFixture, pkcePair, userAgent } from '../lib/hosted-login.mjs';
 import { FORM } from '../lib/oauth.mjs';
-import { generousLimits } from './code.mjs';
 import { startPasswordHashWorker } from './password-hash.mjs';
 
 const REDIRECTS = [302, 303];
@@ -16,7 +15,6 @@ const REDIRECTS = [302, 303];
 export default {
   name: 'sign-in',
   description: 'hosted sign-in (password verification + new session) req/s and CPU per sign-in vs scrypt alone',
-  platformEnv: generousLimits(),
 
   async setup(ctx) {
     const platform = await ctx.platform();
