@@ -124,8 +124,8 @@ export default {
           },
           {
             label: 'every redemption in the run had a valid code (the pool did not run dry) and succeeded',
-            pass: c.non2xx === 0 && c.errors + c.timeouts === 0,
-            detail: `${c.non2xx} non-2xx, ${c.errors + c.timeouts} errors (last pool ${minted.last} codes)`,
+            pass: c.perRound.every((round) => round.rps > 0) && c.non2xx === 0 && c.errors + c.timeouts === 0,
+            detail: `${c.requests} redeemed, ${c.non2xx} non-2xx, ${c.errors + c.timeouts} errors (last pool ${minted.last} codes)`,
           },
         ];
       },
