@@ -106,10 +106,10 @@ const SIGN_IN_ENV: Record<string, string> = {
 
 const authOrigin = () => new URL(tp.platform.urls.auth).origin;
 
-/** Screenshot of the current page, numbered in the order taken. */
-async function screenshot(name: string): Promise<void> {
+/** Screenshot of the current page (of `on`, the main page by default), numbered in the order taken. */
+async function screenshot(name: string, on: Page = page): Promise<void> {
   shot += 1;
-  await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await on.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
 /**
@@ -133,19 +133,24 @@ async function checkHostedPage(name: string, heading: RegExp): Promise<void> {
 }
 
 /** What the RP shows once signed in: the validated ID token claims and the UserInfo answer. */
-async function signedInAtRp(): Promise<{ claims: Record<string, any>; userinfo: Record<string, any> }> {
-  await page.waitForURL(`${rpUrl}/`);
-  await expect.poll(() => page.locator('#who').count(), { timeout: 10_000 }).toBe(1);
-  const claims = JSON.parse((await page.locator('#id-token-claims').textContent()) ?? '{}');
-  const userinfo = JSON.parse((await page.locator('#userinfo').textContent()) ?? '{}');
+async function signedInAtRp(
+  on: Page = page,
+  base = rpUrl,
+): Promise<{ claims: Record<string, any>; userinfo: Record<string, any> }> {
+  await on.waitForURL(`${base}/`);
+  await expect.poll(() => on.locator('#who').count(), { timeout: 10_000 }).toBe(1);
+  const claims = JSON.parse((await on.locator('#id-token-claims').textContent()) ?? '{}');
+  const userinfo = JSON.parse((await on.locator('#userinfo').textContent()) ?? '{}');
   return { claims, userinfo };
 }
 
-function expectIdTokenFor(claims: Record<string, any>, userinfo: Record<string, any>): void {
+function expectIdTokenFor(
+  claims: Record<string, any>,
+  userinfo: Record<string, any>,
+  clientId = client.client_id,
+): void {
   expect(claims.iss).toBe(rp.config.serverMetadata().issuer);
-  expect(claims.aud === client.client_id || (Array.isArray(claims.aud) && claims.aud.includes(client.client_id))).toBe(
-    true,
-  );
+  expect(claims.aud === clientId || (Array.isArray(claims.aud) && claims.aud.includes(clientId))).toBe(true);
   expect(typeof claims.sub).toBe('string');
   // sub is stable and not the email (OIDC Core §5.7 advises against reassignable identifiers).
   expect(claims.sub).not.toContain('@');
@@ -241,5 +246,53 @@ describe('OpenID Connect in a real browser', { timeout: 240_000 }, () => {
     await checkHostedPage('sign-in-wrong-password', /^Sign in$/);
     await page.getByRole('alert').waitFor({ state: 'visible' });
     expect(new URL(page.url()).origin).toBe(authOrigin());
+  });
+
+  it('a public client (no secret, PKCE only) in a browser without JavaScript: sign in, consent, ID token, UserInfo', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const publicClient = await register(tp, {
+      client_name: 'Public Sample RP',
+      application_type: 'native',
+      grant_types: ['authorization_code'],
+      redirect_uris: [`${base}/callback`],
+      post_logout_redirect_uris: [`${base}/logged-out`],
+      token_endpoint_auth_method: 'none',
+      scope: 'openid profile email',
+    });
+    expect(publicClient.client_secret).toBeUndefined();
+    const publicRp = await createRelyingParty({
+      issuer: tp.issuer,
+      clientId: publicClient.client_id,
+      baseUrl: base,
+      log: (m) => rpLog.push(`public: ${m}`),
+    });
+    const server = await publicRp.listen(port, '127.0.0.1');
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const p = await noJs.newPage();
+      p.setDefaultTimeout(30_000);
+      await p.goto(`${base}/login`);
+      await p.waitForURL((u) => u.origin === authOrigin());
+      expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+      await screenshot('no-js-sign-in', p);
+      await p.getByLabel('Email').fill(USER.email);
+      await p.getByLabel('Password').fill(USER.password);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      // Another client: consent is asked again, and remembered per client.
+      await p.getByRole('button', { name: 'Allow' }).waitFor();
+      expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe(
+        'Public Sample RP wants to access your account',
+      );
+      await screenshot('no-js-consent', p);
+      await p.getByRole('button', { name: 'Allow' }).click();
+      const { claims, userinfo } = await signedInAtRp(p, base);
+      await screenshot('no-js-rp-signed-in', p);
+      expectIdTokenFor(claims, userinfo, publicClient.client_id);
+      expect(claims.sub).toBe(firstSub);
+    } finally {
+      await noJs.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
