@@ -96,13 +96,13 @@ export default {
       measurements: [
         {
           id: 'client-credentials',
-          label: 'platform: POST /oauth/token client_credentials',
+          label: 'platform: token, client_credentials',
           request: ccRequest,
           serverPids: platform.serverPids,
         },
         {
           id: 'code',
-          label: 'platform: POST /oauth/token authorization_code (+ PKCE, ID token)',
+          label: 'platform: token, authorization_code + ID token',
           request: async () => {
             const codes = await mintCodes();
             minted.last = codes.length;

@@ -66,7 +66,7 @@ export default {
         },
         {
           id: 'sign-in',
-          label: 'platform: POST sign-in form (right password, new session)',
+          label: 'platform: sign-in form post (new session)',
           request: signIn,
           serverPids: platform.serverPids,
           load: LOAD,
