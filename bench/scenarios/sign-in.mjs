@@ -6,6 +6,11 @@
 // the page like a browser): the provider verifies the password and issues a new session each time, then sends the
 // browser on to consent (a third-party client), which is never answered, so the transaction stays open for the next
 // post. Successes are redirects (okStatus); a refusal re-renders the page and counts as non-2xx.
+//
+// One account signs in over and over: its per-user session list is one hot key (capped at 50 sessions, so past
+// that each sign-in also ends the oldest), and every sign-in also reads the account from Postgres and records the
+// sign-in there. Many users signing in once each would spread the state writes; the CPU per sign-in is the figure
+// that carries over.
 import { authorizationUrl, codeFlowFixture, pkcePair, userAgent } from '../lib/hosted-login.mjs';
 import { FORM } from '../lib/oauth.mjs';
 import { startPasswordHashWorker } from './password-hash.mjs';
