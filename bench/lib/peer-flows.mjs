@@ -1,22 +1,8 @@
 // Credentials from the peer (node-oidc-provider) obtained the way a client obtains them: refresh tokens from real
 // authorization-code flows (PKCE S256, consent, code exchange), for measurements of grant_type=refresh_token.
 import { createHash, randomBytes } from 'node:crypto';
+import { cookieJar } from './hosted-login.mjs';
 import { basicAuth, FORM } from './oauth.mjs';
-
-/** Cookie jar of one user agent: keeps name=value of every Set-Cookie, sends them all back. */
-export function cookieJar() {
-  const jar = new Map();
-  return {
-    take(res) {
-      for (const c of res.headers.getSetCookie()) {
-        const [pair] = c.split(';');
-        const eq = pair.indexOf('=');
-        jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-      }
-    },
-    header: () => [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
-  };
-}
 
 /**
  * One authorization-code flow against the peer; resolves to its token response ({ access_token, refresh_token }).

@@ -3,7 +3,7 @@
 // of grant_type=refresh_token. The user and the client are created through the platform's own APIs.
 import { createHash, randomBytes } from 'node:crypto';
 import { basicAuth, expectJson, FORM } from './oauth.mjs';
-import { cookieJar } from './peer-flows.mjs';
+import { cookieJar } from './hosted-login.mjs';
 
 export const REFRESH_USER = { email: 'bench.refresh@example.com', password: 'correct horse battery staple 71' };
 const REDIRECT = 'https://rp.example/cb';

@@ -14,19 +14,7 @@ export default {
   description: 'CPU per scrypt password verification in workerd (known and unknown account) vs a no-op request',
 
   async setup(ctx) {
-    const dir = join(BENCH_OUT, 'password-hash');
-    mkdirSync(dir, { recursive: true });
-    const out = join(dir, 'password-hash-worker.mjs');
-    await build({
-      entryPoints: [join(REFERENCES_DIR, 'password-hash-worker.ts')],
-      outfile: out,
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      external: ['node:*'],
-      logLevel: 'warning',
-    });
-    const worker = await ctx.startBareWorker('password-hash', out, {}, ['nodejs_compat']);
+    const worker = await startPasswordHashWorker(ctx);
     for (const path of ['/verify', '/unknown']) {
       const res = await fetch(`${worker.url}${path}`);
       const text = await res.text();
@@ -67,3 +55,20 @@ export default {
     };
   },
 };
+
+/** The auth Worker's password hashing alone in a bare workerd (references/password-hash-worker.ts), on the server core. */
+export async function startPasswordHashWorker(ctx) {
+  const dir = join(BENCH_OUT, 'password-hash');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'password-hash-worker.mjs');
+  await build({
+    entryPoints: [join(REFERENCES_DIR, 'password-hash-worker.ts')],
+    outfile: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    external: ['node:*'],
+    logLevel: 'warning',
+  });
+  return ctx.startBareWorker('password-hash', out, {}, ['nodejs_compat']);
+}
