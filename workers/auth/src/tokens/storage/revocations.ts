@@ -73,7 +73,7 @@ export class DenylistReader {
       setTimeout(() => void this.flush(opened), 0);
     }
     const answer = new Promise<DenylistLookup | undefined>((resolve) =>
- (batch as Waiter[]).push({ jti, family, resolve }),
+      (batch as Waiter[]).push({ jti, family, resolve }),
     );
     if (batch.length >= MAX_BATCH) this.pending = null;
     if (first) return answer;
