@@ -124,6 +124,30 @@ export const users = pgTable(
   (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`), uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );
 
+/** A user's TOTP factor (workers/auth/src/mfa): the secret AES-GCM encrypted under the KEK named by `kek_id`. */
+export const userTotpFactors = pgTable('user_totp_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  kekId: text('kek_id').notNull(),
+  createdAt: createdAt(),
+});
+
+/** A user's backup codes: keyed hashes only (mfa/domain/backup-codes.ts); each used once. */
+export const userBackupCodes = pgTable(
+  'user_backup_codes',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
 /** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */
 export const adminCredentials = pgTable('admin_credentials', {
   id: text('id').primaryKey(),
