@@ -4,6 +4,7 @@ import { authorizationCodes } from './authorize/domain/code-machine.js';
 import type { Env } from './env.js';
 import { LOGIN_MACHINES } from './login/domain/login-state.js';
 import { maintainSigningKeys } from './keys/handlers/maintenance.js';
+import { MFA_MACHINES } from './mfa/domain/mfa-state.js';
 import { app, servicesFor } from './routes.js';
 
 export default {
@@ -17,4 +18,4 @@ export default {
 export { RateLimiter } from '../../../shared/rate-limit/durable-objects/rate-limiter.js';
 
 /** The keyed-state Durable Object (STATE_BACKEND=durable-object), built from the machines the Worker uses. */
-export class StateObject extends createStateObject([authorizationCodes, ...LOGIN_MACHINES]) {}
+export class StateObject extends createStateObject([authorizationCodes, ...LOGIN_MACHINES, ...MFA_MACHINES]) {}

@@ -6,6 +6,14 @@ import { consentDecision, consentForm } from './login/handlers/consent.js';
 import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
 import { signUp, signUpForm } from './login/handlers/sign-up.js';
+import { secondFactor, secondFactorForm } from './mfa/handlers/second-factor.js';
+import {
+  confirmTotpEnrolment,
+  regenerateBackupCodes,
+  removeTotp,
+  securityOverview,
+  startTotpEnrolment,
+} from './mfa/handlers/security.js';
 import { endSessionEndpoint } from './oidc/handlers/logout.js';
 import { userInfoEndpoint } from './oidc/handlers/userinfo.js';
 import {
@@ -50,12 +58,20 @@ app.get('/oauth/authorize', authorizationEndpoint);
 app.post('/oauth/authorize', authorizationEndpoint);
 app.get('/login', signInForm);
 app.post('/login', signIn);
+app.get('/login/mfa', secondFactorForm);
+app.post('/login/mfa', secondFactor);
 app.get('/signup', signUpForm);
 app.post('/signup', signUp);
 app.get('/consent', consentForm);
 app.post('/consent', consentDecision);
 app.get('/sessions', sessionsList);
 app.post('/sessions', revokeSession);
+// "Your security": second factors of the signed-in user (mfa/).
+app.get('/account/security', securityOverview);
+app.post('/account/security/totp', startTotpEnrolment);
+app.post('/account/security/totp/confirm', confirmTotpEnrolment);
+app.post('/account/security/totp/remove', removeTotp);
+app.post('/account/security/backup-codes', regenerateBackupCodes);
 app.get('/oauth/userinfo', userInfoEndpoint);
 app.post('/oauth/userinfo', userInfoEndpoint);
 app.get('/oauth/logout', endSessionEndpoint);

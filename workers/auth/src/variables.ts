@@ -8,6 +8,7 @@ import {
   bool,
   ConfigError,
   type Field,
+  decimal,
   int,
   list,
   oneOf,
@@ -142,6 +143,14 @@ export const variables = {
   SESSION_IDLE_SECONDS: int({ default: 3 * 86_400, min: 300, max: 90 * 86_400 }),
   /** ... or this long after sign-in, whichever comes first (default 30 days). */
   SESSION_ABSOLUTE_SECONDS: int({ default: 30 * 86_400, min: 600, max: 365 * 86_400 }),
+  /**
+   * Second-factor attempts per user (mfa/domain/throttle.ts), counted apart from password failures: a burst of
+   * MFA_RATE_LIMIT_CAPACITY codes, then MFA_RATE_LIMIT_REFILL_PER_SECOND more per second (default one a minute).
+   */
+  MFA_RATE_LIMIT_CAPACITY: int({ default: 5, min: 1, max: 100 }),
+  MFA_RATE_LIMIT_REFILL_PER_SECOND: decimal({ default: 1 / 60, min: 0.0001, max: 10 }),
+  /** The issuer name authenticator apps show beside a TOTP entry. */
+  MFA_TOTP_ISSUER: str({ default: 'Edge Security' }),
   /** Lifetime of ID tokens. */
   ID_TOKEN_TTL_SECONDS: int({ default: 300, min: 60, max: 3600 }),
 };

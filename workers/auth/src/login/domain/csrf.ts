@@ -11,7 +11,16 @@
  */
 import { hmacTag, verifyHmacTag } from './hmac.js';
 
-export type CsrfForm = 'sign-in' | 'sign-up' | 'consent' | 'sign-out' | 'revoke-session' | 'select-account';
+export type CsrfForm =
+  | 'sign-in'
+  | 'sign-up'
+  | 'consent'
+  | 'sign-out'
+  | 'revoke-session'
+  | 'select-account'
+  /** mfa/: the second-factor page of a login (bound to the transaction) and "your security" (to the session). */
+  | 'second-factor'
+  | 'security';
 
 export const CSRF_FIELD = 'csrf_token';
 const PURPOSE = 'csrf-v1';

@@ -32,6 +32,7 @@ import { addressOf, csrfFor, formIsGenuine, nowSeconds, readPageForm, refusedFor
 import { loginEvent } from './events.js';
 import { clientFormActions, currentTransaction, noTransaction, proceed, transactionClient } from './flow.js';
 import { beginSession, currentSession } from './sessions-store.js';
+import { requireSecondFactor } from '../../mfa/handlers/login-hook.js';
 
 /** A device cookie lasts a year; it only ever widens its own browser's budget for its own account. */
 const DEVICE_COOKIE_SECONDS = 365 * 86_400;
@@ -124,6 +125,10 @@ export async function signIn(c: AuthContext): Promise<Response> {
     usable.id,
     needsRehash(usable.passwordHash!) ? await hashPassword(password) : undefined,
   );
+  // --- MFA hook (mfa/handlers/login-hook.ts): with a second factor enrolled, no session until it is presented. ---
+  const secondFactor = await requireSecondFactor(c, tx, usable, ['pwd']);
+  if (secondFactor) return secondFactor;
+  // --- end of MFA hook ---
   return signedIn(c, tx, usable, ['pwd'], ip);
 }
 
@@ -145,6 +150,7 @@ export async function signedIn(
   user: UserRecord,
   amr: string[],
   ip: string,
+  acr?: string,
 ): Promise<Response> {
   const services = c.get('services');
   const previous = await currentSession(services, c.req.header('cookie'));
@@ -152,6 +158,7 @@ export async function signedIn(
   const started = await beginSession(services, {
     userId: user.id,
     amr,
+    ...(acr ? { acr } : {}),
     ...(ua ? { userAgent: ua } : {}),
     ...(previous ? { previous } : {}),
   });

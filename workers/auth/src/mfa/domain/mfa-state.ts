@@ -53,7 +53,11 @@ export const totpEnrolments = defineMachine({
     typeof d.secretCiphertext === 'string' &&
     typeof d.expiresAt === 'number',
   transitions: {
-    start: (_doc: TotpEnrolment | undefined, e: TotpEnrolment) => ({ doc: e, result: true, expiresAt: e.expiresAt * 1000 }),
+    start: (_doc: TotpEnrolment | undefined, e: TotpEnrolment) => ({
+      doc: e,
+      result: true,
+      expiresAt: e.expiresAt * 1000,
+    }),
     get: (doc: TotpEnrolment | undefined, _args: undefined, now: number) => ({
       doc,
       result: doc && doc.expiresAt > sec(now) ? doc : null,
@@ -97,9 +101,7 @@ export const secondFactorChallenges = defineMachine({
     }),
     /** Taken once, when the second factor is accepted: one password, one session. */
     complete: (doc: SecondFactorChallenge | undefined, txId: string, now: number) =>
-      doc && doc.txId === txId && doc.expiresAt > sec(now)
-        ? { doc: undefined, result: doc }
-        : { doc, result: null },
+      doc && doc.txId === txId && doc.expiresAt > sec(now) ? { doc: undefined, result: doc } : { doc, result: null },
   },
 });
 
