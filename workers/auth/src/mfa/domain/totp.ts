@@ -100,12 +100,15 @@ export async function matchTotp(secret: Uint8Array, code: string, nowSeconds: nu
 /** The otpauth:// URI authenticator apps scan (Key Uri Format): issuer and account label, base32 secret. */
 export function otpauthUri(input: { issuer: string; account: string; secret: Uint8Array }): string {
   const label = `${encodeURIComponent(input.issuer)}:${encodeURIComponent(input.account)}`;
-  const params = new URLSearchParams({
+  // Percent-encoding, not URLSearchParams: its `+` for a space is read literally by authenticator apps.
+  const params = Object.entries({
     secret: base32Encode(input.secret),
     issuer: input.issuer,
     algorithm: 'SHA1',
     digits: String(TOTP_DIGITS),
     period: String(TOTP_PERIOD_SECONDS),
-  });
+  })
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
   return `otpauth://totp/${label}?${params}`;
 }
