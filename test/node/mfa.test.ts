@@ -118,13 +118,19 @@ async function enrolTotp(browser: Browser) {
   return { totp, page, codes };
 }
 
+/** After a backup code: the page's Continue link, followed to the client. */
+async function continueAfterBackupCode(browser: Browser, page: string): Promise<URL> {
+  const href = new URL(/<a href="([^"]+)">Continue<\/a>/.exec(page)![1]!.replaceAll('&amp;', '&'), origin);
+  return href.origin === origin ? finish(browser, await browser.get(href.href)) : href;
+}
+
 /** The code of the step after the current one: accepted (±1 step) and not yet used by anyone. */
 const nextCode = (totp: OTPAuth.TOTP) => totp.generate({ timestamp: Date.now() + 30_000 });
 
 beforeAll(async () => {
   tp = await startTokenPlatform({
     SIGN_UP_ENABLED: 'true',
-    MFA_RATE_LIMIT_CAPACITY: '8',
+    MFA_RATE_LIMIT_CAPACITY: '12',
     MFA_RATE_LIMIT_REFILL_PER_SECOND: '0.0001',
   });
   origin = tp.platform.urls.auth;
@@ -289,8 +295,7 @@ describe('TOTP and backup codes through the hosted login', { timeout: 180_000 },
     expect(used.status).toBe(200);
     const page = await used.text();
     expect(page).toContain('<strong>9</strong> backup codes left');
-    const href = /<a href="([^"]+)">Continue<\/a>/.exec(page)![1]!.replaceAll('&amp;', '&');
-    const redirect = await finish(first, await first.get(href));
+    const redirect = await continueAfterBackupCode(first, page);
     const claims = await redeem(redirect.searchParams.get('code')!, verifier);
     expect(claims.amr).toContain('mfa');
 
@@ -306,7 +311,9 @@ describe('TOTP and backup codes through the hosted login', { timeout: 180_000 },
     const browser = new Browser(origin);
     await authorize(browser);
     await postPassword(browser, email);
-    await finish(browser, await postMfaCode(browser, backupCodes[1]!));
+    const used = await postMfaCode(browser, backupCodes[1]!);
+    expect(used.status).toBe(200);
+    await continueAfterBackupCode(browser, await used.text());
     const overview = await (await browser.get('/account/security')).text();
     const regenerated = await browser.post('/account/security/backup-codes', { csrf_token: csrfOf(overview) });
     expect(regenerated.status).toBe(200);
@@ -327,12 +334,12 @@ describe('second-factor guessing', { timeout: 120_000 }, () => {
   it('is limited per user, apart from password failures', async () => {
     const email = 'carol@example.com';
     await createUser(email);
-    const { totp } = await enrolTotp(await signedInBrowser(email)); // 1 attempt of the 8
+    const { totp } = await enrolTotp(await signedInBrowser(email)); // 1 attempt of the 12
     const browser = new Browser(origin);
     await authorize(browser);
     await postPassword(browser, email);
     const wrong = String((Number(totp.generate()) + 500_000) % 1_000_000).padStart(6, '0');
-    for (let i = 0; i < 7; i++) expect((await postMfaCode(browser, wrong)).status).toBe(401);
+    for (let i = 0; i < 11; i++) expect((await postMfaCode(browser, wrong)).status).toBe(401);
     // The budget is spent: even the right code is refused.
     const limited = await postMfaCode(browser, nextCode(totp));
     expect(limited.status).toBe(429);
