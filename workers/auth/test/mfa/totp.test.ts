@@ -105,8 +105,7 @@ describe('TOTP (RFC 6238)', () => {
 });
 
 describe('TOTP replay guard', () => {
-  const accept = (doc: { lastStep: number } | undefined, step: number) =>
-    totpReplay.transitions.accept(doc, step, Date.now());
+  const accept = (doc: { lastStep: number } | undefined, step: number) => totpReplay.transitions.accept(doc, step);
   it('accepts each step once, and never an older one', () => {
     const first = accept(undefined, 100);
     expect(first.result).toBe(true);
