@@ -148,6 +148,28 @@ export const userBackupCodes = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
 );
 
+/** A user's passkeys (WebAuthn credentials, mfa/): the public key, the signature counter, a name to tell them apart. */
+export const userPasskeys = pgTable(
+  'user_passkeys',
+  {
+    /** The credential id, base64url. */
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: jsonb('transports').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** `singleDevice` (hardware-bound: amr hwk) or `multiDevice` (synced: amr swk). */
+    deviceType: text('device_type').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [index('user_passkeys_user_idx').on(t.userId)],
+);
+
 /** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */
 export const adminCredentials = pgTable('admin_credentials', {
   id: text('id').primaryKey(),

@@ -6,7 +6,8 @@ import { consentDecision, consentForm } from './login/handlers/consent.js';
 import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
 import { signUp, signUpForm } from './login/handlers/sign-up.js';
-import { secondFactor, secondFactorForm } from './mfa/handlers/second-factor.js';
+import { confirmPasskeyRegistration, removePasskey, startPasskeyRegistration } from './mfa/handlers/passkeys.js';
+import { secondFactor, secondFactorForm, secondFactorPasskey } from './mfa/handlers/second-factor.js';
 import {
   confirmTotpEnrolment,
   regenerateBackupCodes,
@@ -60,6 +61,7 @@ app.get('/login', signInForm);
 app.post('/login', signIn);
 app.get('/login/mfa', secondFactorForm);
 app.post('/login/mfa', secondFactor);
+app.post('/login/mfa/passkey', secondFactorPasskey);
 app.get('/signup', signUpForm);
 app.post('/signup', signUp);
 app.get('/consent', consentForm);
@@ -72,6 +74,9 @@ app.post('/account/security/totp', startTotpEnrolment);
 app.post('/account/security/totp/confirm', confirmTotpEnrolment);
 app.post('/account/security/totp/remove', removeTotp);
 app.post('/account/security/backup-codes', regenerateBackupCodes);
+app.post('/account/security/passkeys', startPasskeyRegistration);
+app.post('/account/security/passkeys/confirm', confirmPasskeyRegistration);
+app.post('/account/security/passkeys/remove', removePasskey);
 app.get('/oauth/userinfo', userInfoEndpoint);
 app.post('/oauth/userinfo', userInfoEndpoint);
 app.get('/oauth/logout', endSessionEndpoint);

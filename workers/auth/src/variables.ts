@@ -151,6 +151,11 @@ export const variables = {
   MFA_RATE_LIMIT_REFILL_PER_SECOND: decimal({ default: 1 / 60, min: 0.0001, max: 10 }),
   /** The issuer name authenticator apps show beside a TOTP entry. */
   MFA_TOTP_ISSUER: str({ default: 'Edge Security' }),
+  /** WebAuthn relying party: its id (a domain; default the ISSUER's host) and the name authenticators show. */
+  WEBAUTHN_RP_ID: optionalStr(),
+  WEBAUTHN_RP_NAME: str({ default: 'Edge Security' }),
+  /** Origins passkey ceremonies may come from (default the ISSUER's origin: the hosted pages). */
+  WEBAUTHN_ORIGINS: list({ default: [] }),
   /** Lifetime of ID tokens. */
   ID_TOKEN_TTL_SECONDS: int({ default: 300, min: 60, max: 3600 }),
 };

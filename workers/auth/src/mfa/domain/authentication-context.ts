@@ -5,9 +5,10 @@
 export const ACR_PASSWORD = 'urn:edge-security:acr:pwd';
 export const ACR_MFA = 'urn:edge-security:acr:mfa';
 
-export type SecondFactorMethod = 'totp' | 'backup-code';
+export type SecondFactorMethod = 'totp' | 'backup-code' | 'passkey-hardware' | 'passkey-synced';
 
-export function amrWithSecondFactor(first: readonly string[], _method: SecondFactorMethod): string[] {
-  // Both are one-time passwords (RFC 8176 `otp`); which one is in the security event.
-  return [...new Set([...first, 'otp', 'mfa'])];
+/** RFC 8176: TOTP and backup codes are one-time passwords; a passkey is a hardware- or software-secured key. */
+export function amrWithSecondFactor(first: readonly string[], method: SecondFactorMethod): string[] {
+  const added = method === 'passkey-hardware' ? 'hwk' : method === 'passkey-synced' ? 'swk' : 'otp';
+  return [...new Set([...first, added, 'mfa'])];
 }

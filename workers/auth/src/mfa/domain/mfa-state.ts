@@ -105,4 +105,36 @@ export const secondFactorChallenges = defineMachine({
   },
 });
 
-export const MFA_MACHINES = [totpReplay, totpEnrolments, secondFactorChallenges] as const;
+export interface WebAuthnChallenge {
+  /** base64url, as sent in the options. */
+  challenge: string;
+  userId: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+export const WEBAUTHN_CHALLENGE_SECONDS = 5 * 60;
+
+/**
+ * WebAuthn ceremony challenges, single use: keyed `register:<session key>` or `authenticate:<transaction key>`, so
+ * a challenge belongs to the browser session or login that asked for it. `take` hands it out once, whatever the
+ * ceremony's outcome: a response can never be verified against the same challenge twice.
+ */
+export const webauthnChallenges = defineMachine({
+  name: 'webauthn-challenge',
+  validate: (d): d is WebAuthnChallenge =>
+    isRecord(d) && typeof d.challenge === 'string' && typeof d.userId === 'string' && typeof d.expiresAt === 'number',
+  transitions: {
+    put: (_doc: WebAuthnChallenge | undefined, ch: WebAuthnChallenge) => ({
+      doc: ch,
+      result: true,
+      expiresAt: ch.expiresAt * 1000,
+    }),
+    take: (doc: WebAuthnChallenge | undefined, _args: undefined, now: number) => ({
+      doc: undefined,
+      result: doc && doc.expiresAt > sec(now) ? doc : null,
+    }),
+  },
+});
+
+export const MFA_MACHINES = [totpReplay, totpEnrolments, secondFactorChallenges, webauthnChallenges] as const;

@@ -8,8 +8,23 @@ export interface TotpFactor {
   createdAt: number;
 }
 
+export interface Passkey {
+  /** Credential id, base64url. */
+  id: string;
+  userId: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  deviceType: 'singleDevice' | 'multiDevice';
+  name: string;
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
 export interface UserFactors {
   totp?: TotpFactor;
+  passkeys: Passkey[];
   /** Unused backup codes left (0 when none were ever generated). */
   backupCodesRemaining: number;
 }
@@ -24,9 +39,18 @@ export interface MfaStore {
   replaceBackupCodes(userId: string, hashes: readonly string[]): Promise<void>;
   /** Marks the code with this hash used, once: answers the codes left, or null when it was unknown or used. */
   useBackupCode(userId: string, hash: string): Promise<number | null>;
+  /** False when the credential id is already registered (to anyone). */
+  addPasskey(passkey: Omit<Passkey, 'createdAt'>): Promise<boolean>;
+  findPasskey(id: string): Promise<Passkey | null>;
+  /**
+   * Records a use: the counter moves from `from` to `to` only if it still is `from` (two concurrent uses of one
+   * credential cannot both move it). False when it moved meanwhile.
+   */
+  recordPasskeyUse(id: string, from: number, to: number): Promise<boolean>;
+  removePasskey(userId: string, id: string): Promise<boolean>;
 }
 
 /** True when the user must present a second factor after the password. */
 export function hasSecondFactor(f: UserFactors): boolean {
-  return f.totp !== undefined || f.backupCodesRemaining > 0;
+  return f.totp !== undefined || f.passkeys.length > 0 || f.backupCodesRemaining > 0;
 }

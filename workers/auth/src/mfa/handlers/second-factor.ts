@@ -20,10 +20,12 @@ import { clientFormActions, currentTransaction, noTransaction } from '../../logi
 import { signedIn } from '../../login/handlers/sign-in.js';
 import { newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
-import { ACR_MFA, amrWithSecondFactor } from '../domain/authentication-context.js';
+import type { UserRecord } from '../../accounts/domain/user-store.js';
+import { ACR_MFA, amrWithSecondFactor, type SecondFactorMethod } from '../domain/authentication-context.js';
 import { secondFactorChallenges } from '../domain/mfa-state.js';
 import { SECOND_FACTOR_FAILED, SECOND_FACTOR_THROTTLED } from '../domain/throttle.js';
 import { backupCodeUsedPage, secondFactorPage } from '../pages/second-factor.js';
+import { passkeyAuthenticationForm, verifyPasskeyLogin } from './passkeys.js';
 import { verifySecondFactor } from './verify-code.js';
 
 async function pendingChallenge(c: AuthContext) {
@@ -35,10 +37,20 @@ async function pendingChallenge(c: AuthContext) {
   return challenge && challenge.txId === tx.id ? { tx, challenge } : undefined;
 }
 
-async function render(c: AuthContext, tx: LoginTransaction, error?: string, status?: number): Promise<Response> {
+async function render(
+  c: AuthContext,
+  tx: LoginTransaction,
+  userId: string,
+  error?: string,
+  status?: number,
+): Promise<Response> {
+  const factors = await c.get('services').mfa.store.factors(userId);
+  const passkey =
+    factors.passkeys.length > 0 ? await passkeyAuthenticationForm(c, tx.id, userId, factors.passkeys) : undefined;
   return sendPage(
     secondFactorPage({
       nonce: newNonce(),
+      ...(passkey ? { passkey } : {}),
       csrfToken: await csrfFor(c, 'second-factor', tx.id),
       action: '/login/mfa',
       formActions: clientFormActions(tx),
@@ -51,7 +63,7 @@ async function render(c: AuthContext, tx: LoginTransaction, error?: string, stat
 export async function secondFactorForm(c: AuthContext): Promise<Response> {
   const pending = await pendingChallenge(c);
   if (!pending) return noTransaction();
-  return render(c, pending.tx);
+  return render(c, pending.tx, pending.challenge.userId);
 }
 
 export async function secondFactor(c: AuthContext): Promise<Response> {
@@ -76,16 +88,41 @@ export async function secondFactor(c: AuthContext): Promise<Response> {
     return render(
       c,
       tx,
+      user.id,
       check.reason === 'throttled' ? SECOND_FACTOR_THROTTLED : SECOND_FACTOR_FAILED,
       check.reason === 'throttled' ? 429 : 401,
     );
   }
+  const response = await complete(c, tx, user, check.method);
+  if (check.backupCodesRemaining === undefined) return response;
+  return backupCodeNotice(response, check.backupCodesRemaining);
+}
+
+/** `POST /login/mfa/passkey`: the second step with a passkey (handlers/passkeys.ts verifies it). */
+export async function secondFactorPasskey(c: AuthContext): Promise<Response> {
+  const services = c.get('services');
+  const pending = await pendingChallenge(c);
+  if (!pending) return noTransaction();
+  const { tx, challenge } = pending;
+  const user = await services.users.findById(challenge.userId);
+  if (user?.status !== 'active') return noTransaction();
+  const check = await verifyPasskeyLogin(c, tx.id, user.id);
+  if (!check.ok) {
+    const throttled = check.reason === 'throttled';
+    return render(c, tx, user.id, throttled ? SECOND_FACTOR_THROTTLED : PASSKEY_FAILED, throttled ? 429 : 401);
+  }
+  return complete(c, tx, user, check.method);
+}
+
+const PASSKEY_FAILED = 'That passkey could not be verified. Try again, or use a code.';
+
+/** The second factor was right: the challenge is taken (once) and the session starts with `amr`/`acr` saying so. */
+async function complete(c: AuthContext, tx: LoginTransaction, user: UserRecord, method: SecondFactorMethod) {
+  const services = c.get('services');
   // One challenge, one session: a second tab posting another valid code finds nothing to complete.
   const done = await machineClient(services.state, secondFactorChallenges).complete(await transactionKey(tx.id), tx.id);
   if (!done || done.userId !== user.id) return noTransaction();
-  const response = await signedIn(c, tx, user, amrWithSecondFactor(done.amr, check.method), addressOf(c), ACR_MFA);
-  if (check.backupCodesRemaining === undefined) return response;
-  return backupCodeNotice(response, check.backupCodesRemaining);
+  return signedIn(c, tx, user, amrWithSecondFactor(done.amr, method), addressOf(c), ACR_MFA);
 }
 
 /** After a backup code: a page that says how many are left, linking on to where the flow was going. */

@@ -36,7 +36,7 @@ import { base32Encode, newTotpSecret, otpauthUri, parseTotpCode } from '../domai
 import { backupCodesPage, securityPage, totpEnrolmentPage } from '../pages/security.js';
 import { checkTotp, takeAttempt } from './verify-code.js';
 
-function signInFirst(): Response {
+export function signInFirst(): Response {
   return showError(
     401,
     'You are not signed in',
@@ -44,11 +44,11 @@ function signInFirst(): Response {
   );
 }
 
-const NEEDS_RECENT_MFA =
+export const NEEDS_RECENT_MFA =
   'For your protection, sign in again with your authenticator app or a backup code before changing this.';
 
 /** The browser's session and its user, or the page to answer instead. */
-async function signedInUser(c: AuthContext) {
+export async function signedInUser(c: AuthContext) {
   const services = c.get('services');
   const current = await currentSession(services, c.req.header('cookie'));
   if (!current) return undefined;
@@ -57,7 +57,7 @@ async function signedInUser(c: AuthContext) {
   return { current, user };
 }
 
-async function renderSecurity(
+export async function renderSecurity(
   c: AuthContext,
   current: CurrentSession,
   email: string,
@@ -70,6 +70,7 @@ async function renderSecurity(
       csrfToken: await csrfFor(c, 'security', current.id),
       userEmail: email,
       totpEnrolled: factors.totp !== undefined,
+      passkeys: factors.passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt })),
       backupCodesRemaining: factors.backupCodesRemaining,
       ...opts,
     }),
@@ -77,7 +78,7 @@ async function renderSecurity(
 }
 
 /** The form's fields when the post is genuine (our origin, the session's CSRF token); undefined otherwise. */
-async function genuineForm(c: AuthContext, current: CurrentSession) {
+export async function genuineForm(c: AuthContext, current: CurrentSession) {
   const fields = await readPageForm(c);
   return (await formIsGenuine(c, fields, 'security', current.id)) ? fields : undefined;
 }
@@ -161,7 +162,7 @@ export async function confirmTotpEnrolment(c: AuthContext): Promise<Response> {
   return showNewBackupCodes(c, who.user.id, 'Your authenticator app is set up. Here are your backup codes.');
 }
 
-async function showNewBackupCodes(c: AuthContext, userId: string, notice?: string): Promise<Response> {
+export async function showNewBackupCodes(c: AuthContext, userId: string, notice?: string): Promise<Response> {
   const services = c.get('services');
   const codes = newBackupCodes();
   const key = (await services.mfa.keys()).backupCodes;
@@ -179,7 +180,7 @@ export async function regenerateBackupCodes(c: AuthContext): Promise<Response> {
   if (!who) return signInFirst();
   if (!(await genuineForm(c, who.current))) return refusedForm();
   const factors = await services.mfa.store.factors(who.user.id);
-  if (!factors.totp) {
+  if (!factors.totp && factors.passkeys.length === 0) {
     return renderSecurity(c, who.current, who.user.email, { error: 'Set up an authenticator app first.', status: 400 });
   }
   if (!recentlyVerified(who.current.session, nowSeconds())) {
@@ -197,8 +198,16 @@ export async function removeTotp(c: AuthContext): Promise<Response> {
     return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
   }
   const removed = await services.mfa.store.removeTotp(who.user.id);
-  // The backup codes stand in for the app; without it they would be a second factor on their own.
-  await services.mfa.store.replaceBackupCodes(who.user.id, []);
+  await dropOrphanBackupCodes(c, who.user.id);
   if (removed) loginEvent(c, addressOf(c), 'mfa.removed', 'success', { userId: who.user.id }, { method: 'totp' });
   return renderSecurity(c, who.current, who.user.email, { notice: 'Your authenticator app was removed.' });
+}
+
+/** Backup codes stand in for the other factors; with none left they would be a second factor on their own. */
+export async function dropOrphanBackupCodes(c: AuthContext, userId: string): Promise<void> {
+  const store = c.get('services').mfa.store;
+  const factors = await store.factors(userId);
+  if (!factors.totp && factors.passkeys.length === 0 && factors.backupCodesRemaining > 0) {
+    await store.replaceBackupCodes(userId, []);
+  }
 }

@@ -1,6 +1,7 @@
 import { alert, csrfField, field } from '../../login/pages/form.js';
-import { html } from '../../login/pages/html.js';
+import { html, type SafeHtml } from '../../login/pages/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
+import { ceremonyScript } from './passkey.js';
 
 export interface SecondFactorPageInput {
   nonce: string;
@@ -9,6 +10,8 @@ export interface SecondFactorPageInput {
   error?: string;
   status?: number;
   formActions?: readonly string[];
+  /** The passkey form (pages/passkey.ts), when the user has passkeys: the page then carries the ceremony script. */
+  passkey?: SafeHtml;
 }
 
 /** The second page of a sign-in: a code from the authenticator app, or a backup code. */
@@ -26,13 +29,15 @@ ${field({
   autofocus: true,
 })}
 <div class="actions"><button type="submit">Verify</button></div>
-</form>`;
+</form>
+${p.passkey ? html`<h2>Or use a passkey</h2>${p.passkey}` : ''}`;
   return layout({
     title: 'Two-step verification',
     body,
     nonce: p.nonce,
     status: p.status,
     formActions: p.formActions,
+    ...(p.passkey ? { tail: ceremonyScript(p.nonce), script: true } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ export interface SecurityPageInput {
   csrfToken: string;
   userEmail: string;
   totpEnrolled: boolean;
+  passkeys: readonly { id: string; name: string; createdAt: number }[];
   backupCodesRemaining: number;
   notice?: string;
   error?: string;
@@ -34,13 +35,27 @@ ${postButton('/account/security/totp/remove', p.csrfToken, 'Remove authenticator
     : html`<p>Not set up. With an authenticator app, signing in also asks for a code only your phone can produce.</p>
 ${postButton('/account/security/totp', p.csrfToken, 'Set up an authenticator app')}`
 }
+<h2>Passkeys</h2>
+${
+  p.passkeys.length > 0
+    ? html`<ul class="sessions">${p.passkeys.map(
+        (k) => html`<li><strong>${k.name}</strong>, added ${new Date(k.createdAt * 1000).toISOString().slice(0, 10)}
+<form method="post" action="/account/security/passkeys/remove">
+${csrfField(p.csrfToken)}
+<input type="hidden" name="id" value="${k.id}">
+<button type="submit" class="secondary">Remove<span class="visually-hidden"> passkey ${k.name}</span></button>
+</form></li>`,
+      )}</ul>`
+    : html`<p>No passkeys.</p>`
+}
+${postButton('/account/security/passkeys', p.csrfToken, 'Add a passkey', true)}
 <h2>Backup codes</h2>
 <p>${
     p.backupCodesRemaining > 0
       ? `You have ${p.backupCodesRemaining} unused backup code${p.backupCodesRemaining === 1 ? '' : 's'}.`
       : 'You have no backup codes.'
   }</p>
-${p.totpEnrolled ? postButton('/account/security/backup-codes', p.csrfToken, 'Generate new backup codes', true) : ''}`;
+${p.totpEnrolled || p.passkeys.length > 0 ? postButton('/account/security/backup-codes', p.csrfToken, 'Generate new backup codes', true) : ''}`;
   return layout({ title: 'Your security', body, nonce: p.nonce, status: p.status });
 }
 
