@@ -48,7 +48,7 @@ export async function authorizationEndpoint(c: AuthContext): Promise<Response> {
   const outcome = await validateAuthorizationRequest(params, client, {
     verifyIdTokenHint: async (hint, forClient) => {
       const claims = await verifyIdTokenHint(services, hint);
-      if (!claims || !claims.aud.includes(forClient)) return undefined;
+      if (!claims?.aud.includes(forClient)) return undefined;
       return { sub: claims.sub, ...(claims.sid ? { sid: claims.sid } : {}) };
     },
   });

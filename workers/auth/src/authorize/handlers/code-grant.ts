@@ -104,7 +104,7 @@ export async function authorizationCodeGrant(
   const grant = consumed.grant;
 
   const user = await services.users.findById(grant.userId);
-  if (!user || user.status !== 'active') throw invalidGrant('the account is not active');
+  if (user?.status !== 'active') throw invalidGrant('the account is not active');
 
   let aud: string | string[];
   try {

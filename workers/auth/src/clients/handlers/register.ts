@@ -5,6 +5,10 @@
  *   initial access token); without it, registration is open only when ALLOW_OPEN_REGISTRATION=true, and refused
  *   (403 access_denied) otherwise. What is registered (scope, allowed_resources, grant_types) is also recorded as
  *   the client's approved ceiling (../domain/registration-ceiling.ts).
+ * - The metadata rules are the authorization-code ones (../../authorize/domain/client-registration.ts) layered on the
+ *   client_credentials ones: redirect URIs per application type, `token_endpoint_auth_method: none` for public
+ *   clients (which get no secret), post-logout redirect URIs. With the initial access token, `first_party: true`
+ *   marks a client whose users are not asked for consent (an operator flag, never self-asserted).
  * - The server generates `client_id` (128 random bits), `client_secret` and `registration_access_token` (256 bits
  *   each) and returns the two secrets once; only their SHA-256 hashes are stored. The registration access token
  *   lives REGISTRATION_ACCESS_TOKEN_TTL_SECONDS.

@@ -105,12 +105,15 @@ export function consentKey(userId: string, clientId: string): string {
 /**
  * Takes the transaction as far as it can go without the user: to the sign-in page, the consent page, or the
  * client with a code or an error. `cookies` are set on whatever response comes out (a new session's).
+ * `justSignedIn`: the session was started by a sign-in within this transaction, which satisfies prompt=login and
+ * max_age; a session the browser brought along never does, even one started in the same second.
  */
 export async function proceed(
   c: AuthContext,
   tx: LoginTransaction,
   known?: CurrentSession | null,
   cookies: string[] = [],
+  justSignedIn = false,
 ): Promise<Response> {
   const services = c.get('services');
   const current = known === undefined ? await currentSession(services, c.req.header('cookie')) : (known ?? undefined);
@@ -121,7 +124,7 @@ export async function proceed(
     prompt: request.prompt,
     ...(request.maxAge !== undefined ? { maxAge: request.maxAge } : {}),
     ...(request.idTokenHint ? { idTokenHint: request.idTokenHint } : {}),
-    requestStartedAt: tx.createdAt,
+    requestStartedAt: justSignedIn ? tx.createdAt : Number.MAX_SAFE_INTEGER,
     now,
   });
   if (auth.action === 'error') return failTransaction(c, tx, auth.error, auth.description);

@@ -185,5 +185,5 @@ export async function signedIn(
       },
     );
   }
-  return proceed(c, tx, started, [started.cookie, device]);
+  return proceed(c, tx, started, [started.cookie, device], true);
 }
