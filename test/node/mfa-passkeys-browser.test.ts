@@ -147,7 +147,10 @@ describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
     const { credentials } = await owner.cdp.send('WebAuthn.getCredentials', { authenticatorId: owner.authenticatorId });
     expect(credentials).toHaveLength(1);
     const rows = await tp.sql<{ id: string; name: string }>('SELECT id, name FROM user_passkeys');
-    expect(rows).toEqual([{ id: credentials[0]!.credentialId, name: 'Laptop' }]);
+    // CDP gives the credential id in standard base64; the server stores base64url.
+    expect(rows).toEqual([
+      { id: Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url'), name: 'Laptop' },
+    ]);
   });
 
   it('signs in with password then the passkey: amr has hwk and mfa', async () => {
