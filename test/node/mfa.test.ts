@@ -201,6 +201,7 @@ describe('TOTP and backup codes through the hosted login', { timeout: 180_000 },
   let totp: OTPAuth.TOTP;
   let backupCodes: string[];
   let enrolling: Browser;
+  let freshCodes: string[];
 
   it('enrols TOTP from "your security": QR code as SVG and the secret, only after a valid code', async () => {
     userId = await createUser(email);
@@ -327,6 +328,36 @@ describe('TOTP and backup codes through the hosted login', { timeout: 180_000 },
     await postPassword(old, email);
     expect((await postMfaCode(old, backupCodes[2]!)).status).toBe(401);
     expect((await postMfaCode(old, fresh[0]!)).status).toBe(200);
+    freshCodes = fresh;
+  });
+
+  it('a relying party asking acr_values for MFA steps a password-only session up with the second factor', async () => {
+    // `enrolling` signed in with the password alone, before the factor existed.
+    const { verifier, challenge } = pkce();
+    const params = {
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      state: 's',
+      nonce: 'n',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      acr_values: 'urn:edge-security:acr:mfa',
+    };
+    // prompt=none may show no page: the client hears interaction_required.
+    const silent = await enrolling.get(`/oauth/authorize?${new URLSearchParams({ ...params, prompt: 'none' })}`);
+    expect(location(silent, origin).searchParams.get('error')).toBe('interaction_required');
+
+    const res = await enrolling.get(`/oauth/authorize?${new URLSearchParams(params)}`);
+    expect(location(res, origin).pathname).toBe('/login/mfa');
+    const redirect = await continueAfterBackupCode(
+      enrolling,
+      await (await postMfaCode(enrolling, freshCodes[1]!)).text(),
+    );
+    const claims = await redeem(redirect.searchParams.get('code')!, verifier);
+    expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect(claims.acr).toBe('urn:edge-security:acr:mfa');
   });
 });
 

@@ -4,6 +4,7 @@ import { hashBackupCode, newBackupCodes, normalizeBackupCode } from '../../src/m
 import { amrWithSecondFactor } from '../../src/mfa/domain/authentication-context.js';
 import { secondFactorChallenges, totpReplay } from '../../src/mfa/domain/mfa-state.js';
 import { recentlyVerified } from '../../src/mfa/domain/recent-authentication.js';
+import { decideStepUp } from '../../src/mfa/domain/step-up.js';
 import { openTotpSecret, sealTotpSecret } from '../../src/mfa/domain/secret-box.js';
 import {
   base32Decode,
@@ -185,5 +186,17 @@ describe('authentication context', () => {
     expect(recentlyVerified({ amr: ['pwd', 'otp', 'mfa'], authTime: 1000 }, 1000 + 900)).toBe(true);
     expect(recentlyVerified({ amr: ['pwd', 'otp', 'mfa'], authTime: 1000 }, 1000 + 901)).toBe(false);
     expect(recentlyVerified({ amr: ['pwd'], authTime: 1000 }, 1000)).toBe(false);
+  });
+});
+
+describe('step-up by acr_values', () => {
+  const mfa = 'urn:edge-security:acr:mfa';
+  it('asks for the second factor only when MFA is requested, missing and possible', () => {
+    const base = { acrValues: [mfa], prompt: [] as string[], sessionAmr: ['pwd'], userHasFactor: true };
+    expect(decideStepUp(base)).toBe('second-factor');
+    expect(decideStepUp({ ...base, prompt: ['none'] })).toBe('interaction-required');
+    expect(decideStepUp({ ...base, sessionAmr: ['pwd', 'otp', 'mfa'] })).toBe('continue');
+    expect(decideStepUp({ ...base, acrValues: ['urn:other'] })).toBe('continue');
+    expect(decideStepUp({ ...base, userHasFactor: false })).toBe('continue');
   });
 });
