@@ -5,6 +5,7 @@
  * passkey, then signs in with password + passkey (the ID token's amr has hwk and mfa); then a clone of the
  * authenticator (the same credential exported with an older signature counter) is refused.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkce } from './mfa-browser.js';
@@ -82,6 +83,16 @@ async function reachClient(page: Page): Promise<URL> {
   return new URL(page.url());
 }
 
+/** axe-core (WCAG 2.1 AA) on the page as it is: no violations. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(result.passes.length, name).toBeGreaterThan(5);
+  expect(
+    result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    name,
+  ).toEqual([]);
+}
+
 async function redeem(code: string, verifier: string) {
   const res = await fetch(`${origin}/oauth/token`, {
     method: 'POST',
@@ -137,13 +148,16 @@ describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
     await signInWithPassword(owner.page);
     await reachClient(owner.page);
     await owner.page.goto(`${origin}/account/security`);
+    await expectAccessible(owner.page, 'your security');
     await Promise.all([owner.page.waitForLoadState('load'), owner.page.click('button:has-text("Add a passkey")')]);
+    await expectAccessible(owner.page, 'add a passkey');
     await owner.page.fill('#passkey-name', 'Laptop');
     await Promise.all([
       owner.page.waitForURL(`${origin}/account/security/passkeys/confirm`),
       owner.page.click('#passkey-form button[type=submit]'),
     ]);
     expect(await owner.page.textContent('h1')).toBe('Your backup codes');
+    await expectAccessible(owner.page, 'backup codes');
     const { credentials } = await owner.cdp.send('WebAuthn.getCredentials', { authenticatorId: owner.authenticatorId });
     expect(credentials).toHaveLength(1);
     const rows = await tp.sql<{ id: string; name: string }>('SELECT id, name FROM user_passkeys');
@@ -157,6 +171,7 @@ describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
     await owner.context.clearCookies();
     const verifier = await signInWithPassword(owner.page);
     expect(new URL(owner.page.url()).pathname).toBe('/login/mfa');
+    await expectAccessible(owner.page, 'second factor');
     await owner.page.click('#passkey-form button[type=submit]');
     const callback = await reachClient(owner.page);
     const claims = await redeem(callback.searchParams.get('code')!, verifier);

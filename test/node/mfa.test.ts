@@ -156,6 +156,9 @@ describe('MFA routes need the browser’s own session', { timeout: 120_000 }, ()
       '/account/security/totp/confirm',
       '/account/security/totp/remove',
       '/account/security/backup-codes',
+      '/account/security/passkeys',
+      '/account/security/passkeys/confirm',
+      '/account/security/passkeys/remove',
     ]) {
       const res = await anonymous.post(path, { code: '123456', csrf_token: 'x' });
       expect(res.status, path).toBe(401);
@@ -163,6 +166,7 @@ describe('MFA routes need the browser’s own session', { timeout: 120_000 }, ()
     // The second step of a login: without a login transaction there is nothing to verify.
     expect((await anonymous.get('/login/mfa')).status).toBe(400);
     expect((await anonymous.post('/login/mfa', { code: '123456', csrf_token: 'x' })).status).toBe(400);
+    expect((await anonymous.post('/login/mfa/passkey', { credential: '{}', csrf_token: 'x' })).status).toBe(400);
     expect(await tp.sql('SELECT 1 FROM user_totp_factors WHERE user_id = $1', [id])).toHaveLength(0);
   });
 
@@ -191,6 +195,15 @@ describe('MFA routes need the browser’s own session', { timeout: 120_000 }, ()
     });
     expect(crossed.status).toBe(403);
     expect(await tp.sql('SELECT 1 FROM user_totp_factors WHERE user_id = $1', [bobId])).toHaveLength(0);
+    // Likewise a passkey response posted by a session that asked for no registration challenge.
+    const passkeyPost = await bob.post('/account/security/passkeys/confirm', {
+      csrf_token: csrfOf(bobPage),
+      credential: JSON.stringify({ id: 'x', rawId: 'x', type: 'public-key', response: {} }),
+    });
+    expect(passkeyPost.status).toBe(400);
+    // A signed-in user with no login transaction of their own reaches no second-factor step.
+    expect((await bob.get('/login/mfa')).status).toBe(400);
+    expect((await bob.post('/login/mfa', { csrf_token: csrfOf(bobPage), code: totp.generate() })).status).toBe(400);
     expect(await tp.sql('SELECT 1 FROM user_totp_factors WHERE user_id = $1', [aliceId])).toHaveLength(0);
   });
 });
