@@ -121,7 +121,12 @@ async function enrolTotp(browser: Browser) {
 /** After a backup code: the page's Continue link, followed to the client. */
 async function continueAfterBackupCode(browser: Browser, page: string): Promise<URL> {
   const href = new URL(/<a href="([^"]+)">Continue<\/a>/.exec(page)![1]!.replaceAll('&amp;', '&'), origin);
-  return href.origin === origin ? finish(browser, await browser.get(href.href)) : href;
+  if (href.origin !== origin) return href;
+  if (href.pathname === '/consent') {
+    const page = await (await browser.get('/consent')).text();
+    return finish(browser, await browser.post('/consent', { csrf_token: csrfOf(page), decision: 'allow' }));
+  }
+  return finish(browser, await browser.get(href.href));
 }
 
 /** The code of the step after the current one: accepted (±1 step) and not yet used by anyone. */
@@ -392,5 +397,72 @@ describe('second-factor guessing', { timeout: 120_000 }, () => {
     const again = new Browser(origin);
     await authorize(again);
     expect(location(await postPassword(again, email), origin).pathname).toBe('/login/mfa');
+  });
+});
+
+describe('step-up decided by the policy Worker (Cedar)', { timeout: 120_000 }, () => {
+  let adminClient: RegisteredClient;
+  const authorizeAdmin = async (browser: Browser, extra: Record<string, string> = {}) => {
+    const { verifier, challenge } = pkce();
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: adminClient.client_id,
+      redirect_uri: REDIRECT,
+      scope: 'openid admin',
+      state: 's',
+      nonce: 'n',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    });
+    return { res: await browser.get(`/oauth/authorize?${q}`), verifier };
+  };
+
+  beforeAll(async () => {
+    adminClient = await register(tp, {
+      client_name: 'Admin console',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: 'openid admin',
+    });
+  });
+
+  it('the admin scope steps a password-only session up to a second factor', async () => {
+    const email = 'dave@example.com';
+    await createUser(email);
+    const browser = await signedInBrowser(email); // password only, before any factor
+    const { codes } = await enrolTotp(browser);
+    const { res, verifier } = await authorizeAdmin(browser);
+    expect(location(res, origin).pathname).toBe('/login/mfa');
+    const page = await (await postMfaCode(browser, codes[0]!)).text();
+    const redirect = await continueAfterBackupCode(browser, page);
+    const code = redirect.searchParams.get('code');
+    expect(code, redirect.href).toBeTruthy();
+    const tokenRes = await fetch(`${origin}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicHeader(adminClient.client_id, adminClient.client_secret),
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      }),
+    });
+    expect(tokenRes.status).toBe(200);
+    const claims = decodeJwt(((await tokenRes.json()) as { id_token: string }).id_token).claims;
+    expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
+  });
+
+  it('a user with no factor is refused the admin scope (access_denied)', async () => {
+    const email = 'erin@example.com';
+    await createUser(email);
+    const browser = await signedInBrowser(email);
+    const { res } = await authorizeAdmin(browser);
+    const redirect = location(res, origin);
+    expect(redirect.origin).toBe('https://rp.example');
+    expect(redirect.searchParams.get('error')).toBe('access_denied');
   });
 });

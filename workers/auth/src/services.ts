@@ -8,7 +8,13 @@ import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
 import { AdminCredentials, adminAuthThrottle } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
 import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
-import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
+import {
+  authorize,
+  type AuthorizeInput,
+  type PolicyDecision,
+  remotePolicyDecider,
+} from '../../../shared/policy-client.js';
+import type { RequestIdentity } from '../../../shared/request-context.js';
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
 import { Limiter } from '../../../shared/rate-limit/limiter.js';
@@ -66,6 +72,8 @@ export interface AuthServices extends BaseServices {
     /** No leases: every attempt is decided by the bucket's owner, so the budget is exact across isolates. */
     readonly limiter: Limiter;
     readonly attempts: BucketParams;
+    /** One decision of the policy Worker (fail closed: throws PolicyUnavailableError), for step-up. */
+    readonly policy: (input: AuthorizeInput, identity: RequestIdentity) => Promise<PolicyDecision>;
   };
 }
 
@@ -135,6 +143,12 @@ export function buildServices(env: Env): AuthServices {
         RATE_LIMIT_TIMEOUT_MS: config.SERVICE_TIMEOUT_MS,
       }),
       attempts: { capacity: config.MFA_RATE_LIMIT_CAPACITY, refillPerSecond: config.MFA_RATE_LIMIT_REFILL_PER_SECOND },
+      policy: (input, identity) =>
+        authorize(env.POLICY, input, {
+          identity,
+          timeoutMs: config.SERVICE_TIMEOUT_MS,
+          ...(config.POLICY_API_TOKEN ? { token: config.POLICY_API_TOKEN } : {}),
+        }),
     },
   };
 }

@@ -189,14 +189,39 @@ describe('authentication context', () => {
   });
 });
 
-describe('step-up by acr_values', () => {
+describe('step-up', () => {
   const mfa = 'urn:edge-security:acr:mfa';
-  it('asks for the second factor only when MFA is requested, missing and possible', () => {
-    const base = { acrValues: [mfa], prompt: [] as string[], sessionAmr: ['pwd'], userHasFactor: true };
-    expect(decideStepUp(base)).toBe('second-factor');
-    expect(decideStepUp({ ...base, prompt: ['none'] })).toBe('interaction-required');
-    expect(decideStepUp({ ...base, sessionAmr: ['pwd', 'otp', 'mfa'] })).toBe('continue');
-    expect(decideStepUp({ ...base, acrValues: ['urn:other'] })).toBe('continue');
-    expect(decideStepUp({ ...base, userHasFactor: false })).toBe('continue');
+  const base = {
+    acrValues: [] as string[],
+    prompt: [] as string[],
+    sessionAmr: ['pwd'],
+    userHasFactor: true,
+    policy: { asIs: true } as { asIs: boolean; withMfa?: boolean },
+  };
+  it('by acr_values: the second factor only when MFA is requested, missing and possible', () => {
+    expect(decideStepUp({ ...base, acrValues: [mfa] })).toEqual({ action: 'second-factor' });
+    expect(decideStepUp({ ...base, acrValues: [mfa], prompt: ['none'] })).toMatchObject({
+      error: 'interaction_required',
+    });
+    expect(decideStepUp({ ...base, acrValues: [mfa], sessionAmr: ['pwd', 'otp', 'mfa'] })).toEqual({
+      action: 'continue',
+    });
+    expect(decideStepUp({ ...base, acrValues: ['urn:other'] })).toEqual({ action: 'continue' });
+    expect(decideStepUp({ ...base, acrValues: [mfa], userHasFactor: false })).toEqual({ action: 'continue' });
+  });
+  it('by policy: a Deny that MFA would turn into an Allow is a step-up; any other Deny refuses', () => {
+    expect(decideStepUp({ ...base, policy: { asIs: false, withMfa: true } })).toEqual({ action: 'second-factor' });
+    expect(decideStepUp({ ...base, policy: { asIs: false, withMfa: false } })).toMatchObject({
+      error: 'access_denied',
+    });
+    expect(decideStepUp({ ...base, policy: { asIs: false, withMfa: true }, userHasFactor: false })).toMatchObject({
+      error: 'access_denied',
+    });
+    expect(decideStepUp({ ...base, sessionAmr: ['pwd', 'otp', 'mfa'], policy: { asIs: false } })).toMatchObject({
+      error: 'access_denied',
+    });
+    expect(decideStepUp({ ...base, policy: { asIs: false, withMfa: true }, prompt: ['none'] })).toMatchObject({
+      error: 'interaction_required',
+    });
   });
 });
