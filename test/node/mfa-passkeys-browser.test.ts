@@ -2,7 +2,8 @@
  * Passkeys in a real browser: Debian chromium (playwright-core) with a CDP virtual authenticator
  * (`WebAuthn.addVirtualAuthenticator`) against real workerd, Postgres and Redis. The hosted pages run the WebAuthn
  * ceremonies themselves (their nonce'd script); nothing is simulated on the server side. A signed-in user adds a
- * passkey, then signs in with password + passkey (the ID token's amr has hwk and mfa); then a clone of the
+ * passkey, then signs in with password + passkey (the ID token's amr has hwk and mfa) and with the passkey alone
+ * (discoverable credential, no password); then a clone of the
  * authenticator (the same credential exported with an older signature counter) is refused.
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -176,6 +177,32 @@ describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
     const callback = await reachClient(owner.page);
     const claims = await redeem(callback.searchParams.get('code')!, verifier);
     expect(claims.amr).toEqual(['pwd', 'hwk', 'mfa']);
+    expect(claims.acr).toBe('urn:edge-security:acr:mfa');
+  });
+
+  it('signs in with the passkey alone (discoverable credential, no email typed)', async () => {
+    await owner.context.clearCookies();
+    const { verifier, challenge } = pkce();
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      state: 's',
+      nonce: 'n',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    await owner.page.goto(`${origin}/oauth/authorize?${q}`);
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/login/passkey`),
+      owner.page.click('a:has-text("Sign in with a passkey")'),
+    ]);
+    await expectAccessible(owner.page, 'passwordless');
+    await owner.page.click('#passkey-form button[type=submit]');
+    const callback = await reachClient(owner.page);
+    const claims = await redeem(callback.searchParams.get('code')!, verifier);
+    expect(claims.amr).toEqual(['hwk', 'mfa']);
     expect(claims.acr).toBe('urn:edge-security:acr:mfa');
   });
 

@@ -7,6 +7,7 @@ import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
 import { signUp, signUpForm } from './login/handlers/sign-up.js';
 import { confirmPasskeyRegistration, removePasskey, startPasskeyRegistration } from './mfa/handlers/passkeys.js';
+import { passwordlessForm, passwordlessSignIn } from './mfa/handlers/passwordless.js';
 import { secondFactor, secondFactorForm, secondFactorPasskey } from './mfa/handlers/second-factor.js';
 import {
   confirmTotpEnrolment,
@@ -62,6 +63,8 @@ app.post('/login', signIn);
 app.get('/login/mfa', secondFactorForm);
 app.post('/login/mfa', secondFactor);
 app.post('/login/mfa/passkey', secondFactorPasskey);
+app.get('/login/passkey', passwordlessForm);
+app.post('/login/passkey', passwordlessSignIn);
 app.get('/signup', signUpForm);
 app.post('/signup', signUp);
 app.get('/consent', consentForm);

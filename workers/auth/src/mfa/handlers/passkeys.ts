@@ -199,7 +199,7 @@ export async function passkeyAuthenticationForm(
     allowCredentials: passkeys.map((p) => ({ id: p.id, transports: p.transports as never })),
     userVerification: 'preferred',
   });
-  await machineClient(services.state, webauthnChallenges).put(`authenticate:${await transactionKey(txId)}`, {
+  await machineClient(services.state, webauthnChallenges).put(await loginChallengeKey(txId, false), {
     challenge: options.challenge,
     userId,
     expiresAt: nowSeconds() + WEBAUTHN_CHALLENGE_SECONDS,
@@ -214,40 +214,56 @@ export async function passkeyAuthenticationForm(
 }
 
 export type PasskeyCheck =
-  | { ok: true; method: 'passkey-hardware' | 'passkey-synced' }
+  | { ok: true; method: 'passkey-hardware' | 'passkey-synced'; userId: string; userVerified: boolean }
   | { ok: false; reason: 'throttled' | 'invalid' | 'counter_regression' };
 
-/** Verifies the login's passkey response for `userId` against the transaction's single-use challenge. */
-export async function verifyPasskeyLogin(c: AuthContext, txId: string, userId: string): Promise<PasskeyCheck> {
+/** Where a login's passkey challenge is kept: per transaction, apart for the second step and passwordless. */
+export async function loginChallengeKey(txId: string, passwordless: boolean): Promise<string> {
+  return `${passwordless ? 'passwordless' : 'authenticate'}:${await transactionKey(txId)}`;
+}
+
+/**
+ * Verifies a login's passkey response against the transaction's single-use challenge: as the second factor of
+ * `userId`, or (no `userId`) as a passwordless first factor, where the discoverable credential names its user
+ * (its user handle must be the one registered with it).
+ */
+export async function verifyPasskeyLogin(c: AuthContext, txId: string, userId?: string): Promise<PasskeyCheck> {
   const services = c.get('services');
   const ip = addressOf(c);
   const fields = await readPageForm(c);
   const fail = (
     reason: 'throttled' | 'invalid' | 'counter_regression',
+    who: string | undefined,
     extra: Record<string, unknown> = {},
   ): PasskeyCheck => {
-    loginEvent(
-      c,
-      ip,
-      'mfa.challenge_failed',
-      reason === 'invalid' ? 'failure' : 'denied',
-      { userId },
-      { method: 'webauthn', reason, ...extra },
-    );
+    loginEvent(c, ip, 'mfa.challenge_failed', reason === 'invalid' ? 'failure' : 'denied', who ? { userId: who } : {}, {
+      method: 'webauthn',
+      reason,
+      passwordless: userId === undefined,
+      ...extra,
+    });
     return { ok: false, reason };
   };
-  if (!(await formIsGenuine(c, fields, 'second-factor', txId))) return fail('invalid', { csrf: false });
-  if (!(await takeAttempt(c, userId))) return fail('throttled');
+  if (!(await formIsGenuine(c, fields, 'second-factor', txId))) return fail('invalid', userId, { csrf: false });
   const challenge = await machineClient(services.state, webauthnChallenges).take(
-    `authenticate:${await transactionKey(txId)}`,
+    await loginChallengeKey(txId, userId === undefined),
   );
-  if (!challenge || challenge.userId !== userId) return fail('invalid');
+  if (!challenge || (userId !== undefined && challenge.userId !== userId)) return fail('invalid', userId);
   const response = parseCredential<AuthenticationResponseJSON>(fields.get('credential'));
-  if (!response || typeof response.id !== 'string') return fail('invalid');
-  const passkey = await services.mfa.store.findPasskey(response.id);
-  if (!passkey || passkey.userId !== userId) return fail('invalid');
+  if (!response || typeof response.id !== 'string' || typeof response.response !== 'object') {
+    return fail('invalid', userId);
+  }
+  const passkey = await services.mfa.store.findPasskey(response.id.slice(0, 1024));
+  if (!passkey || (userId !== undefined && passkey.userId !== userId)) return fail('invalid', userId);
+  if (userId === undefined) {
+    const handle = response.response.userHandle;
+    if (typeof handle !== 'string' || new TextDecoder().decode(base64urlDecode(handle)) !== passkey.userId) {
+      return fail('invalid', passkey.userId, { reason_detail: 'user_handle' });
+    }
+  }
+  if (!(await takeAttempt(c, passkey.userId))) return fail('throttled', passkey.userId);
   const rp = relyingPartyOf(services.config);
-  let newCounter: number;
+  let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo'];
   try {
     const verification = await verifyAuthenticationResponse({
       response,
@@ -260,28 +276,40 @@ export async function verifyPasskeyLogin(c: AuthContext, txId: string, userId: s
         counter: passkey.counter,
         transports: passkey.transports as never,
       },
-      requireUserVerification: false,
+      // Passwordless, the passkey is the whole sign-in: the authenticator must have verified the user.
+      requireUserVerification: userId === undefined,
     });
-    if (!verification.verified) return fail('invalid');
-    newCounter = verification.authenticationInfo.newCounter;
+    if (!verification.verified) return fail('invalid', passkey.userId);
+    info = verification.authenticationInfo;
   } catch (err) {
     // The library refuses a counter that did not move forward: a possible clone of the authenticator.
     if (/counter/i.test((err as Error).message)) {
-      return fail('counter_regression', { credential_name: passkey.name, stored_counter: passkey.counter });
+      return fail('counter_regression', passkey.userId, {
+        credential_name: passkey.name,
+        stored_counter: passkey.counter,
+      });
     }
-    return fail('invalid');
+    return fail('invalid', passkey.userId);
   }
-  if (!(await services.mfa.store.recordPasskeyUse(passkey.id, passkey.counter, newCounter))) {
-    return fail('counter_regression', { credential_name: passkey.name, concurrent: true });
+  if (!(await services.mfa.store.recordPasskeyUse(passkey.id, passkey.counter, info.newCounter))) {
+    return fail('counter_regression', passkey.userId, { credential_name: passkey.name, concurrent: true });
   }
-  const method = passkeyMethod(passkey.deviceType);
   loginEvent(
     c,
     ip,
     'mfa.challenge_succeeded',
     'success',
-    { userId },
-    { method: 'webauthn', device_type: passkey.deviceType },
+    { userId: passkey.userId },
+    {
+      method: 'webauthn',
+      device_type: passkey.deviceType,
+      passwordless: userId === undefined,
+    },
   );
-  return { ok: true, method };
+  return {
+    ok: true,
+    method: passkeyMethod(passkey.deviceType),
+    userId: passkey.userId,
+    userVerified: info.userVerified,
+  };
 }
