@@ -2,8 +2,10 @@
 import { createServiceApp } from '../../../shared/app.js';
 import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
+import { appsList, revokeApp } from './login/handlers/apps-page.js';
 import { consentDecision, consentForm } from './login/handlers/consent.js';
 import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
+import { selectAccount, selectAccountForm } from './login/handlers/select-account.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
 import { signUp, signUpForm } from './login/handlers/sign-up.js';
 import { confirmPasskeyRegistration, removePasskey, startPasskeyRegistration } from './mfa/handlers/passkeys.js';
@@ -60,6 +62,8 @@ app.get('/oauth/authorize', authorizationEndpoint);
 app.post('/oauth/authorize', authorizationEndpoint);
 app.get('/login', signInForm);
 app.post('/login', signIn);
+app.get('/login/select', selectAccountForm);
+app.post('/login/select', selectAccount);
 app.get('/login/mfa', secondFactorForm);
 app.post('/login/mfa', secondFactor);
 app.post('/login/mfa/passkey', secondFactorPasskey);
@@ -71,6 +75,8 @@ app.get('/consent', consentForm);
 app.post('/consent', consentDecision);
 app.get('/sessions', sessionsList);
 app.post('/sessions', revokeSession);
+app.get('/apps', appsList);
+app.post('/apps', revokeApp);
 // "Your security": second factors of the signed-in user (mfa/).
 app.get('/account/security', securityOverview);
 app.post('/account/security/totp', startTotpEnrolment);

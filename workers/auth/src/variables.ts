@@ -7,8 +7,8 @@
 import {
   bool,
   ConfigError,
-  type Field,
   decimal,
+  type Field,
   int,
   list,
   oneOf,
@@ -143,6 +143,12 @@ export const variables = {
   SESSION_IDLE_SECONDS: int({ default: 3 * 86_400, min: 300, max: 90 * 86_400 }),
   /** ... or this long after sign-in, whichever comes first (default 30 days). */
   SESSION_ABSOLUTE_SECONDS: int({ default: 30 * 86_400, min: 600, max: 365 * 86_400 }),
+  /**
+   * Sign-in and sign-up posts per client address (IPv6 per /64), a token bucket on the shared limiter: bounds the
+   * password-hashing work one address can cause. Failure counters (login/domain/throttle.ts) come on top.
+   */
+  LOGIN_RATE_LIMIT_IP_CAPACITY: int({ default: 30, min: 1, max: 1_000_000 }),
+  LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND: decimal({ default: 0.5, min: 0.0001, max: 1_000_000 }),
   /**
    * Second-factor attempts per user (mfa/domain/throttle.ts), counted apart from password failures: a burst of
    * MFA_RATE_LIMIT_CAPACITY codes, then MFA_RATE_LIMIT_REFILL_PER_SECOND more per second (default one a minute).

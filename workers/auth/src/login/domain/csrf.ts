@@ -17,6 +17,7 @@ export type CsrfForm =
   | 'consent'
   | 'sign-out'
   | 'revoke-session'
+  | 'revoke-consent'
   | 'select-account'
   /** mfa/: the second-factor page of a login (bound to the transaction) and "your security" (to the session). */
   | 'second-factor'
