@@ -123,7 +123,7 @@ describe('TOTP replay guard', () => {
 
 describe('second-factor challenge', () => {
   const now = 1_800_000_000_000;
-  const ch = { txId: 'tx-1', userId: 'u', amr: ['pwd'], expiresAt: now / 1000 + 300 };
+  const ch = { txKey: 'tx-1', userId: 'u', amr: ['pwd'], expiresAt: now / 1000 + 300 };
   it('completes once, for its own transaction, before it expires', () => {
     expect(secondFactorChallenges.transitions.complete(ch, 'tx-2', now).result).toBeNull();
     expect(secondFactorChallenges.transitions.complete(ch, 'tx-1', now + 301_000).result).toBeNull();

@@ -67,8 +67,11 @@ export const totpEnrolments = defineMachine({
 });
 
 export interface SecondFactorChallenge {
-  /** The login transaction it belongs to (the document is keyed by its hash; this is checked again on use). */
-  txId: string;
+  /**
+   * The key (hash) of the login transaction it belongs to: the document is stored under it and it is checked again
+   * on use. Never the raw transaction id, a bearer secret of the browser's cookie.
+   */
+  txKey: string;
   userId: string;
   /** What the first factor was (`pwd`). */
   amr: string[];
@@ -84,7 +87,7 @@ export const secondFactorChallenges = defineMachine({
   name: 'second-factor',
   validate: (d): d is SecondFactorChallenge =>
     isRecord(d) &&
-    typeof d.txId === 'string' &&
+    typeof d.txKey === 'string' &&
     typeof d.userId === 'string' &&
     Array.isArray(d.amr) &&
     d.amr.every((m) => typeof m === 'string') &&
@@ -100,8 +103,8 @@ export const secondFactorChallenges = defineMachine({
       result: doc && doc.expiresAt > sec(now) ? doc : null,
     }),
     /** Taken once, when the second factor is accepted: one password, one session. */
-    complete: (doc: SecondFactorChallenge | undefined, txId: string, now: number) =>
-      doc && doc.txId === txId && doc.expiresAt > sec(now) ? { doc: undefined, result: doc } : { doc, result: null },
+    complete: (doc: SecondFactorChallenge | undefined, txKey: string, now: number) =>
+      doc && doc.txKey === txKey && doc.expiresAt > sec(now) ? { doc: undefined, result: doc } : { doc, result: null },
   },
 });
 

@@ -19,8 +19,9 @@ export async function requireSecondFactor(
 ): Promise<Response | undefined> {
   const services = c.get('services');
   if (!hasSecondFactor(await services.mfa.store.factors(user.id))) return undefined;
-  await machineClient(services.state, secondFactorChallenges).begin(await transactionKey(tx.id), {
-    txId: tx.id,
+  const txKey = await transactionKey(tx.id);
+  await machineClient(services.state, secondFactorChallenges).begin(txKey, {
+    txKey,
     userId: user.id,
     amr,
     expiresAt: nowSeconds() + SECOND_FACTOR_SECONDS,

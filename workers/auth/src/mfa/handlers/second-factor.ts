@@ -34,7 +34,7 @@ async function pendingChallenge(c: AuthContext) {
   const challenge = await machineClient(c.get('services').state, secondFactorChallenges).get(
     await transactionKey(tx.id),
   );
-  return challenge && challenge.txId === tx.id ? { tx, challenge } : undefined;
+  return challenge && challenge.txKey === (await transactionKey(tx.id)) ? { tx, challenge } : undefined;
 }
 
 async function render(
@@ -120,7 +120,8 @@ const PASSKEY_FAILED = 'That passkey could not be verified. Try again, or use a 
 async function complete(c: AuthContext, tx: LoginTransaction, user: UserRecord, method: SecondFactorMethod) {
   const services = c.get('services');
   // One challenge, one session: a second tab posting another valid code finds nothing to complete.
-  const done = await machineClient(services.state, secondFactorChallenges).complete(await transactionKey(tx.id), tx.id);
+  const txKey = await transactionKey(tx.id);
+  const done = await machineClient(services.state, secondFactorChallenges).complete(txKey, txKey);
   if (!done || done.userId !== user.id) return noTransaction();
   return signedIn(c, tx, user, amrWithSecondFactor(done.amr, method), addressOf(c), ACR_MFA);
 }

@@ -67,8 +67,9 @@ export async function requireStepUp(
   });
   if (decision.action === 'continue') return undefined;
   if (decision.action === 'error') return { error: decision.error, description: decision.description };
-  await machineClient(services.state, secondFactorChallenges).begin(await transactionKey(tx.id), {
-    txId: tx.id,
+  const txKey = await transactionKey(tx.id);
+  await machineClient(services.state, secondFactorChallenges).begin(txKey, {
+    txKey,
     userId,
     amr,
     expiresAt: nowSeconds() + SECOND_FACTOR_SECONDS,
