@@ -124,6 +124,52 @@ export const users = pgTable(
   (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`), uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );
 
+/** A user's TOTP factor (workers/auth/src/mfa): the secret AES-GCM encrypted under the KEK named by `kek_id`. */
+export const userTotpFactors = pgTable('user_totp_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  kekId: text('kek_id').notNull(),
+  createdAt: createdAt(),
+});
+
+/** A user's backup codes: keyed hashes only (mfa/domain/backup-codes.ts); each used once. */
+export const userBackupCodes = pgTable(
+  'user_backup_codes',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
+/** A user's passkeys (WebAuthn credentials, mfa/): the public key, the signature counter, a name to tell them apart. */
+export const userPasskeys = pgTable(
+  'user_passkeys',
+  {
+    /** The credential id, base64url. */
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: jsonb('transports').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** `singleDevice` (hardware-bound: amr hwk) or `multiDevice` (synced: amr swk). */
+    deviceType: text('device_type').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [index('user_passkeys_user_idx').on(t.userId)],
+);
+
 /** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */
 export const adminCredentials = pgTable('admin_credentials', {
   id: text('id').primaryKey(),

@@ -49,7 +49,13 @@ export type SecurityEventType =
   | 'consent.denied'
   | 'consent.revoked'
   | 'authorization_code.reused'
-  | 'user.logout';
+  | 'user.logout'
+  /** Second factors (workers/auth/src/mfa): details `method` (totp | recovery_code), `reason` on failures. */
+  | 'mfa.enrolled'
+  | 'mfa.removed'
+  | 'mfa.challenge_succeeded'
+  | 'mfa.challenge_failed'
+  | 'mfa.recovery_code_used';
 
 export type SecurityEventOutcome = 'success' | 'failure' | 'denied';
 

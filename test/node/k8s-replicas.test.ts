@@ -30,8 +30,9 @@ import {
   workerPodSpec,
 } from './k8s-cluster.js';
 import { RoundRobinProxy } from './k8s-proxy.js';
+import * as OTPAuth from 'otpauth';
 import { type CodeFlowClient, refresh, startFamily, type TokenAnswer } from './refresh-helpers.js';
-import { Browser, authorizeUrl, completeLogin, pkce } from './oidc-helpers.js';
+import { Browser, authorizeUrl, completeLogin, csrfOf, pkce } from './oidc-helpers.js';
 
 interface Registered {
   client_id: string;
@@ -657,6 +658,61 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       const r = await introspect(base, rp, first.body.access_token as string);
       expect(r.body.active).toBe(false);
     }
+  }, 90_000);
+
+  it('TOTP across both replicas: enrolment, the second step, a replayed code refused (keyed state in Redis)', async () => {
+    const redirectUri = 'https://rp.example/cb';
+    const rp = await register({ redirect_uris: [redirectUri], grant_types: ['authorization_code'], scope: 'openid' });
+    const user = { email: 'k8s.mfa@example.com', password: 'replicas share one second factor' };
+    const created = await fetch(`${proxy.url}/admin/users`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${secrets['edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN']}`,
+      },
+      body: JSON.stringify(user),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const authorize = () =>
+      authorizeUrl(proxy.url, {
+        client_id: rp.client_id,
+        redirect_uri: redirectUri,
+        scope: 'openid',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      });
+
+    // Enrolment: the pending secret written through one replica, the code checked by the other.
+    const owner = new Browser(proxy.url);
+    await completeLogin(owner, authorize(), user);
+    const overview = await (await owner.get('/account/security')).text();
+    const started = await (await owner.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
+    const totp = new OTPAuth.TOTP({
+      secret: OTPAuth.Secret.fromBase32(/data-secret="([A-Z2-7]+)"/.exec(started)![1]!),
+    });
+    const enrolled = await owner.post('/account/security/totp/confirm', {
+      csrf_token: csrfOf(started),
+      code: totp.generate(),
+    });
+    expect(enrolled.status).toBe(200);
+
+    const secondStep = async (code: string) => {
+      const browser = new Browser(proxy.url);
+      await browser.get(authorize());
+      const login = await (await browser.get('/login')).text();
+      const afterPassword = await browser.post('/login', { csrf_token: csrfOf(login), ...user });
+      expect(afterPassword.headers.get('location')).toBe('/login/mfa');
+      const page = await (await browser.get('/login/mfa')).text();
+      return { browser, res: await browser.post('/login/mfa', { csrf_token: csrfOf(page), code }) };
+    };
+    const next = totp.generate({ timestamp: Date.now() + 30_000 });
+    const first = await secondStep(next);
+    expect(first.res.status).toBe(303);
+    expect(new URL(first.res.headers.get('location')!, proxy.url).origin).toBe('https://rp.example');
+    expect(new Set([...owner.upstreams, ...first.browser.upstreams])).toEqual(new Set(['auth-a', 'auth-b']));
+    // The same code again, whichever replica answers: the step was taken in Redis.
+    const replay = await secondStep(next);
+    expect(replay.res.status).toBe(401);
   }, 90_000);
 
   it('the key-maintenance CronJob program succeeds against the auth Service and fails without a valid token', async () => {

@@ -8,6 +8,16 @@ import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
 import { selectAccount, selectAccountForm } from './login/handlers/select-account.js';
 import { signIn, signInForm } from './login/handlers/sign-in.js';
 import { signUp, signUpForm } from './login/handlers/sign-up.js';
+import { confirmPasskeyRegistration, removePasskey, startPasskeyRegistration } from './mfa/handlers/passkeys.js';
+import { passwordlessForm, passwordlessSignIn } from './mfa/handlers/passwordless.js';
+import { secondFactor, secondFactorForm, secondFactorPasskey } from './mfa/handlers/second-factor.js';
+import {
+  confirmTotpEnrolment,
+  regenerateBackupCodes,
+  removeTotp,
+  securityOverview,
+  startTotpEnrolment,
+} from './mfa/handlers/security.js';
 import { endSessionEndpoint } from './oidc/handlers/logout.js';
 import { userInfoEndpoint } from './oidc/handlers/userinfo.js';
 import {
@@ -54,6 +64,11 @@ app.get('/login', signInForm);
 app.post('/login', signIn);
 app.get('/login/select', selectAccountForm);
 app.post('/login/select', selectAccount);
+app.get('/login/mfa', secondFactorForm);
+app.post('/login/mfa', secondFactor);
+app.post('/login/mfa/passkey', secondFactorPasskey);
+app.get('/login/passkey', passwordlessForm);
+app.post('/login/passkey', passwordlessSignIn);
 app.get('/signup', signUpForm);
 app.post('/signup', signUp);
 app.get('/consent', consentForm);
@@ -62,6 +77,15 @@ app.get('/sessions', sessionsList);
 app.post('/sessions', revokeSession);
 app.get('/apps', appsList);
 app.post('/apps', revokeApp);
+// "Your security": second factors of the signed-in user (mfa/).
+app.get('/account/security', securityOverview);
+app.post('/account/security/totp', startTotpEnrolment);
+app.post('/account/security/totp/confirm', confirmTotpEnrolment);
+app.post('/account/security/totp/remove', removeTotp);
+app.post('/account/security/backup-codes', regenerateBackupCodes);
+app.post('/account/security/passkeys', startPasskeyRegistration);
+app.post('/account/security/passkeys/confirm', confirmPasskeyRegistration);
+app.post('/account/security/passkeys/remove', removePasskey);
 app.get('/oauth/userinfo', userInfoEndpoint);
 app.post('/oauth/userinfo', userInfoEndpoint);
 app.get('/oauth/logout', endSessionEndpoint);

@@ -8,10 +8,17 @@ import type { AdminAuthorization } from '../../../shared/admin/authorize.js';
 import { AdminCredentials, adminAuthThrottle } from '../../../shared/admin/credentials.js';
 import type { BaseServices, ServiceContext } from '../../../shared/app.js';
 import { EventSampler, type EventSink } from '../../../shared/events/sink.js';
-import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy-client.js';
+import {
+  authorize,
+  type AuthorizeInput,
+  type PolicyDecision,
+  remotePolicyDecider,
+} from '../../../shared/policy-client.js';
+import type { RequestIdentity } from '../../../shared/request-context.js';
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
-import type { Limiter } from '../../../shared/rate-limit/limiter.js';
+import { Limiter } from '../../../shared/rate-limit/limiter.js';
+import type { BucketParams } from '../../../shared/rate-limit/domain/token-bucket.js';
 import { createStateStore } from '../../../shared/state/select.js';
 import type { StateStore } from '../../../shared/state/store.js';
 import type { UserStore } from './accounts/domain/user-store.js';
@@ -27,6 +34,9 @@ import type { SessionPolicy } from './login/domain/session.js';
 import { type LoginKeys, loginKeys } from './login/login-keys.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
 import { RefreshFamilies } from './refresh/refresh-families.js';
+import type { MfaStore } from './mfa/domain/mfa-store.js';
+import { type MfaKeys, mfaKeys } from './mfa/mfa-keys.js';
+import { PostgresMfaStore } from './mfa/storage/mfa-factors.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
 import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
@@ -64,6 +74,16 @@ export interface AuthServices extends BaseServices {
     readonly cookies: CookieSecurity;
     readonly sessionPolicy: SessionPolicy;
     readonly keys: () => Promise<LoginKeys>;
+  };
+  /** Second factors (mfa/): enrolled factors (Postgres), their keys, the per-user attempt limiter. */
+  readonly mfa: {
+    readonly store: MfaStore;
+    readonly keys: () => Promise<MfaKeys>;
+    /** No leases: every attempt is decided by the bucket's owner, so the budget is exact across isolates. */
+    readonly limiter: Limiter;
+    readonly attempts: BucketParams;
+    /** One decision of the policy Worker (fail closed: throws PolicyUnavailableError), for step-up. */
+    readonly policy: (input: AuthorizeInput, identity: RequestIdentity) => Promise<PolicyDecision>;
   };
 }
 
@@ -126,6 +146,22 @@ export function buildServices(env: Env): AuthServices {
         touchIntervalSeconds: Math.min(300, Math.floor(config.SESSION_IDLE_SECONDS / 4)),
       },
       keys: loginKeys(config.CLIENT_CACHE_MAC_KEY),
+    },
+    mfa: {
+      store: new PostgresMfaStore(deps),
+      keys: mfaKeys(config.KEY_ENCRYPTION_KEY),
+      limiter: new Limiter(limiter.store, {
+        RATE_LIMIT_LEASE_SIZE: 0,
+        RATE_LIMIT_LEASE_TTL_MS: 1_000,
+        RATE_LIMIT_TIMEOUT_MS: config.SERVICE_TIMEOUT_MS,
+      }),
+      attempts: { capacity: config.MFA_RATE_LIMIT_CAPACITY, refillPerSecond: config.MFA_RATE_LIMIT_REFILL_PER_SECOND },
+      policy: (input, identity) =>
+        authorize(env.POLICY, input, {
+          identity,
+          timeoutMs: config.SERVICE_TIMEOUT_MS,
+          ...(config.POLICY_API_TOKEN ? { token: config.POLICY_API_TOKEN } : {}),
+        }),
     },
   };
 }

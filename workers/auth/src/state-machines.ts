@@ -5,6 +5,12 @@
 import type { AnyMachine } from '../../../shared/state/machine.js';
 import { authorizationCodes } from './authorize/domain/code-machine.js';
 import { LOGIN_MACHINES } from './login/domain/login-state.js';
+import { MFA_MACHINES } from './mfa/domain/mfa-state.js';
 import { refreshFamilies } from './refresh/domain/refresh-family.js';
 
-export const AUTH_MACHINES: readonly AnyMachine[] = [authorizationCodes, ...LOGIN_MACHINES, refreshFamilies];
+export const AUTH_MACHINES: readonly AnyMachine[] = [
+  authorizationCodes,
+  ...LOGIN_MACHINES,
+  refreshFamilies,
+  ...MFA_MACHINES,
+];

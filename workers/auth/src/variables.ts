@@ -161,6 +161,19 @@ export const variables = {
    */
   LOGIN_RATE_LIMIT_IP_CAPACITY: int({ default: 30, min: 1, max: 1_000_000 }),
   LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND: decimal({ default: 0.5, min: 0.0001, max: 1_000_000 }),
+  /**
+   * Second-factor attempts per user (mfa/domain/throttle.ts), counted apart from password failures: a burst of
+   * MFA_RATE_LIMIT_CAPACITY codes, then MFA_RATE_LIMIT_REFILL_PER_SECOND more per second (default one a minute).
+   */
+  MFA_RATE_LIMIT_CAPACITY: int({ default: 5, min: 1, max: 100 }),
+  MFA_RATE_LIMIT_REFILL_PER_SECOND: decimal({ default: 1 / 60, min: 0.0001, max: 10 }),
+  /** The issuer name authenticator apps show beside a TOTP entry. */
+  MFA_TOTP_ISSUER: str({ default: 'Edge Security' }),
+  /** WebAuthn relying party: its id (a domain; default the ISSUER's host) and the name authenticators show. */
+  WEBAUTHN_RP_ID: optionalStr(),
+  WEBAUTHN_RP_NAME: str({ default: 'Edge Security' }),
+  /** Origins passkey ceremonies may come from (default the ISSUER's origin: the hosted pages). */
+  WEBAUTHN_ORIGINS: list({ default: [] }),
   /** Lifetime of ID tokens. */
   ID_TOKEN_TTL_SECONDS: int({ default: 300, min: 60, max: 3600 }),
 };

@@ -246,6 +246,22 @@ const rows: Row[] = [
     stored: [{ uid: { type: 'Admin', id: 'carol' }, attrs: { roles: ['billing'] } }],
     expect: 'Allow',
   },
+  // End users signing in (the auth Worker's step-up question): the admin scope needs MFA
+  ...[
+    { scopes: ['openid', 'email'], mfa: false, expect: 'Allow' as const, reasons: ['user-sign-in'] },
+    { scopes: ['openid', 'admin'], mfa: true, expect: 'Allow' as const, reasons: ['user-sign-in'] },
+    { scopes: ['openid', 'admin'], mfa: false, expect: 'Deny' as const, reasons: ['forbid-admin-scope-without-mfa'] },
+  ].map((c) => ({
+    name: `user signs in with ${c.scopes.join(' ')}${c.mfa ? ' after MFA' : ' without MFA'}`,
+    body: {
+      principal: { type: 'User', id: 'u1' },
+      action: 'Action::"User_sign_in"',
+      resource: { type: 'OAuthClient', id: 'c1' },
+      context: { scopes: c.scopes, mfa: c.mfa, amr: c.mfa ? ['pwd', 'otp', 'mfa'] : ['pwd'] },
+    },
+    expect: c.expect,
+    reasons: c.reasons,
+  })),
   // OAuth clients
   {
     name: 'client may authorize',
@@ -462,7 +478,7 @@ const storedIndex = (row: Row) =>
 describe('shipped policy set', () => {
   it('validates against its schema without warnings', () => {
     expect(set.warnings).toEqual([]);
-    expect(set.policyIds.length).toBe(16);
+    expect(set.policyIds.length).toBe(18);
   });
 
   it.each(rows)('$name → $expect', (row) => {

@@ -18,7 +18,10 @@ export type CsrfForm =
   | 'sign-out'
   | 'revoke-session'
   | 'revoke-consent'
-  | 'select-account';
+  | 'select-account'
+  /** mfa/: the second-factor page of a login (bound to the transaction) and "your security" (to the session). */
+  | 'second-factor'
+  | 'security';
 
 export const CSRF_FIELD = 'csrf_token';
 const PURPOSE = 'csrf-v1';

@@ -28,6 +28,7 @@ import {
   parseTransactionId,
   transactionKey,
 } from '../domain/login-transaction.js';
+import { requireStepUp } from '../../mfa/handlers/step-up.js';
 import { formPostPage } from '../pages/form-post.js';
 import { formActionSource, newNonce } from '../pages/layout.js';
 import { nowSeconds, sendPage, seeOther, showError } from './browser.js';
@@ -136,6 +137,11 @@ export async function proceed(
   if (auth.action === 'sign-in') return seeOther('/login', cookies);
   if (auth.action === 'select-account') return seeOther('/login/select', cookies);
   const session = current!;
+  // --- MFA step-up hook (mfa/handlers/step-up.ts): acr_values asking for MFA gets the second factor first. ---
+  const stepUp = await requireStepUp(c, tx, session, cookies);
+  if (stepUp instanceof Response) return stepUp;
+  if (stepUp) return failTransaction(c, tx, stepUp.error, stepUp.description);
+  // --- end of MFA step-up hook ---
 
   const client = await transactionClient(c, tx);
   if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');

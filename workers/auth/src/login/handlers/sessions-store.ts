@@ -37,11 +37,17 @@ export interface StartedSession extends CurrentSession {
 /** Starts a new session for `userId`, ending `previous` (never reused: no session fixation). */
 export async function beginSession(
   services: AuthServices,
-  input: { userId: string; amr: string[]; userAgent?: string; previous?: CurrentSession },
+  input: { userId: string; amr: string[]; acr?: string; userAgent?: string; previous?: CurrentSession },
 ): Promise<StartedSession> {
   const now = Math.floor(Date.now() / 1000);
   if (input.previous) await endSession(services, input.previous.session);
-  const { session } = startSession({ userId: input.userId, now, amr: input.amr, userAgent: input.userAgent });
+  const { session } = startSession({
+    userId: input.userId,
+    now,
+    amr: input.amr,
+    userAgent: input.userAgent,
+    ...(input.acr ? { acr: input.acr } : {}),
+  });
   const policy = services.login.sessionPolicy;
   const key = await sessionKey(session.id);
   const handle = await sessionHandle(session.id);

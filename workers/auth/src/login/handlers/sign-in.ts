@@ -41,6 +41,7 @@ import {
 import { loginEvent } from './events.js';
 import { clientFormActions, currentTransaction, noTransaction, proceed, transactionClient } from './flow.js';
 import { beginSession, currentSession } from './sessions-store.js';
+import { requireSecondFactor } from '../../mfa/handlers/login-hook.js';
 
 /** A device cookie lasts a year; it only ever widens its own browser's budget for its own account. */
 const DEVICE_COOKIE_SECONDS = 365 * 86_400;
@@ -138,6 +139,10 @@ export async function signIn(c: AuthContext): Promise<Response> {
     usable.id,
     needsRehash(usable.passwordHash!) ? await hashPassword(password) : undefined,
   );
+  // --- MFA hook (mfa/handlers/login-hook.ts): with a second factor enrolled, no session until it is presented. ---
+  const secondFactor = await requireSecondFactor(c, tx, usable, ['pwd']);
+  if (secondFactor) return secondFactor;
+  // --- end of MFA hook ---
   return signedIn(c, tx, usable, ['pwd'], ip);
 }
 
@@ -159,6 +164,7 @@ export async function signedIn(
   user: UserRecord,
   amr: string[],
   ip: string,
+  acr?: string,
 ): Promise<Response> {
   const services = c.get('services');
   const previous = await currentSession(services, c.req.header('cookie'));
@@ -166,6 +172,7 @@ export async function signedIn(
   const started = await beginSession(services, {
     userId: user.id,
     amr,
+    ...(acr ? { acr } : {}),
     ...(ua ? { userAgent: ua } : {}),
     ...(previous ? { previous } : {}),
   });

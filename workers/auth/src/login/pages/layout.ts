@@ -65,7 +65,9 @@ export function pageHeaders(csp: string): Record<string, string> {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it browsers send `Origin: null` with the pages' own form posts, which the origin check
+    // (login/domain/csrf.ts) then refuses. same-origin sends nothing to any other site, the client included.
+    'referrer-policy': 'same-origin',
   };
 }
 
@@ -113,7 +115,7 @@ export function layout(opts: LayoutOptions): RenderedPage {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${opts.title}</title>
 <style nonce="${opts.nonce}">${new SafeHtml(STYLE)}</style>
 </head>

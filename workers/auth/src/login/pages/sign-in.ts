@@ -30,6 +30,7 @@ ${field({ id: 'email', label: 'Email', type: 'email', autocomplete: 'username', 
 ${field({ id: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', error: p.fieldErrors?.password, autofocus: !!p.email })}
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
+<p><a href="/login/passkey">Sign in with a passkey</a></p>
 ${p.signUpHref ? html`<p>No account yet? <a href="${p.signUpHref}">Create an account</a></p>` : ''}`;
   return layout({ title: 'Sign in', body, nonce: p.nonce, lang: p.lang, status: p.status, formActions: p.formActions });
 }

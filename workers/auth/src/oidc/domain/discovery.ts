@@ -6,6 +6,7 @@
  * Booleans whose default would claim something false (request_uri_parameter_supported defaults to true) are
  * stated explicitly.
  */
+import { ACR_VALUES_SUPPORTED } from '../../mfa/domain/step-up.js';
 import { CLAIMS_SUPPORTED } from './claims.js';
 
 export interface OpenIdProviderSettings {
@@ -45,6 +46,7 @@ export function openIdProviderMetadata(
     claims_supported: [...CLAIMS_SUPPORTED],
     claim_types_supported: ['normal'],
     prompt_values_supported: [...PROMPT_VALUES_SUPPORTED],
+    acr_values_supported: [...ACR_VALUES_SUPPORTED],
     display_values_supported: ['page'],
     authorization_response_iss_parameter_supported: true,
     claims_parameter_supported: false,

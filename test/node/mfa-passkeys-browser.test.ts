@@ -1,0 +1,241 @@
+/**
+ * Passkeys in a real browser: Debian chromium (playwright-core) with a CDP virtual authenticator
+ * (`WebAuthn.addVirtualAuthenticator`) against real workerd, Postgres and Redis. The hosted pages run the WebAuthn
+ * ceremonies themselves (their nonce'd script); nothing is simulated on the server side. A signed-in user adds a
+ * passkey, then signs in with password + passkey (the ID token's amr has hwk and mfa) and with the passkey alone
+ * (discoverable credential, no password); then a clone of the
+ * authenticator (the same credential exported with an older signature counter) is refused.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pkce } from './mfa-browser.js';
+import {
+  basicHeader,
+  decodeJwt,
+  eventually,
+  type RegisteredClient,
+  register,
+  securityEvents,
+  startTokenPlatform,
+  type TokenPlatform,
+} from './token-helpers.js';
+
+const REDIRECT = 'https://rp.example/cb';
+const PASSWORD = 'correct horse battery staple';
+const EMAIL = 'passkey-user@example.com';
+let tp: TokenPlatform;
+let origin: string;
+let client: RegisteredClient;
+let browser: Browser;
+
+interface Device {
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  authenticatorId: string;
+}
+
+/** A browser profile with its own virtual platform authenticator (user verification on, presence automatic). */
+async function device(): Promise<Device> {
+  const context = await browser.newContext();
+  // The relying party's callback: answered here, so the code can be read from the URL.
+  await context.route('https://rp.example/**', (route) => route.fulfill({ status: 200, body: 'rp' }));
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { context, page, cdp, authenticatorId };
+}
+
+/** Runs /oauth/authorize through the password page in `page`; answers the PKCE verifier. */
+async function signInWithPassword(page: Page): Promise<string> {
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: REDIRECT,
+    scope: 'openid email',
+    state: 's',
+    nonce: 'n',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  await page.goto(`${origin}/oauth/authorize?${q}`);
+  await page.fill('#email', EMAIL);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  return verifier;
+}
+
+/**
+ * Does `act` (a click that ends in the redirect to the relying party) and answers the callback's URL, read from the
+ * request itself: whether the browser then shows the routed page or an error does not matter.
+ */
+async function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
+  const request = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
+  await act();
+  const url = new URL((await request).url());
+  // Let that navigation finish (the routed page, or an error page when the route is not consulted for a redirect).
+  await page.waitForURL((u) => !u.href.startsWith(origin), { waitUntil: 'commit' }).catch(() => {});
+  return url;
+}
+
+const usePasskey = (page: Page) => () => page.click('#passkey-form button[type=submit]');
+
+/** axe-core (WCAG 2.1 AA) on the page as it is: no violations. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(result.passes.length, name).toBeGreaterThan(5);
+  expect(
+    result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    name,
+  ).toEqual([]);
+}
+
+async function redeem(code: string, verifier: string) {
+  const res = await fetch(`${origin}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basicHeader(client.client_id, client.client_secret),
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    }),
+  });
+  expect(res.status).toBe(200);
+  return decodeJwt(((await res.json()) as { id_token: string }).id_token).claims;
+}
+
+beforeAll(async () => {
+  tp = await startTokenPlatform();
+  // WebAuthn needs a domain for the relying party id (an IP address is refused): the issuer is localhost.
+  const port = new URL(tp.platform.urls.auth).port;
+  origin = `http://localhost:${port}`;
+  await tp.platform.restartWorkerd({ ISSUER: origin });
+  client = await register(tp, {
+    client_name: 'Photo app',
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code'],
+    scope: 'openid email',
+  });
+  const res = await fetch(`${origin}/admin/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tp.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD, email_verified: true }),
+  });
+  expect(res.status).toBe(201);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    chromiumSandbox: false,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await tp?.stop();
+});
+
+describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
+  let owner: Device;
+
+  it('a signed-in user adds a passkey from "your security"', async () => {
+    owner = await device();
+    await signInWithPassword(owner.page);
+    expect(new URL(owner.page.url()).pathname).toBe('/consent');
+    await reachClient(owner.page, () => owner.page.click('button[value=allow]'));
+    await owner.page.goto(`${origin}/account/security`);
+    await expectAccessible(owner.page, 'your security');
+    await Promise.all([owner.page.waitForLoadState('load'), owner.page.click('button:has-text("Add a passkey")')]);
+    await expectAccessible(owner.page, 'add a passkey');
+    await owner.page.fill('#passkey-name', 'Laptop');
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/account/security/passkeys/confirm`),
+      owner.page.click('#passkey-form button[type=submit]'),
+    ]);
+    expect(await owner.page.textContent('h1')).toBe('Your backup codes');
+    await expectAccessible(owner.page, 'backup codes');
+    const { credentials } = await owner.cdp.send('WebAuthn.getCredentials', { authenticatorId: owner.authenticatorId });
+    expect(credentials).toHaveLength(1);
+    const rows = await tp.sql<{ id: string; name: string }>('SELECT id, name FROM user_passkeys');
+    // CDP gives the credential id in standard base64; the server stores base64url.
+    expect(rows).toEqual([
+      { id: Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url'), name: 'Laptop' },
+    ]);
+  });
+
+  it('signs in with password then the passkey: amr has hwk and mfa', async () => {
+    await owner.context.clearCookies();
+    const verifier = await signInWithPassword(owner.page);
+    expect(new URL(owner.page.url()).pathname).toBe('/login/mfa');
+    await expectAccessible(owner.page, 'second factor');
+    const callback = await reachClient(owner.page, usePasskey(owner.page));
+    const claims = await redeem(callback.searchParams.get('code')!, verifier);
+    expect(claims.amr).toEqual(['pwd', 'hwk', 'mfa']);
+    expect(claims.acr).toBe('urn:edge-security:acr:mfa');
+  });
+
+  it('signs in with the passkey alone (discoverable credential, no email typed)', async () => {
+    await owner.context.clearCookies();
+    const { verifier, challenge } = pkce();
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      state: 's',
+      nonce: 'n',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    await owner.page.goto(`${origin}/oauth/authorize?${q}`);
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/login/passkey`),
+      owner.page.click('a:has-text("Sign in with a passkey")'),
+    ]);
+    await expectAccessible(owner.page, 'passwordless');
+    const callback = await reachClient(owner.page, usePasskey(owner.page));
+    const claims = await redeem(callback.searchParams.get('code')!, verifier);
+    expect(claims.amr).toEqual(['hwk', 'mfa']);
+    expect(claims.acr).toBe('urn:edge-security:acr:mfa');
+  });
+
+  it('refuses a cloned authenticator whose signature counter fell behind', async () => {
+    // The clone: the credential (private key included) as it is now, counter and all.
+    const { credentials } = await owner.cdp.send('WebAuthn.getCredentials', { authenticatorId: owner.authenticatorId });
+    const snapshot = credentials[0]!;
+    // The owner signs in once more: the server's counter moves past the snapshot's.
+    await owner.context.clearCookies();
+    await signInWithPassword(owner.page);
+    await reachClient(owner.page, usePasskey(owner.page));
+
+    const clone = await device();
+    await clone.cdp.send('WebAuthn.addCredential', { authenticatorId: clone.authenticatorId, credential: snapshot });
+    await signInWithPassword(clone.page);
+    expect(new URL(clone.page.url()).pathname).toBe('/login/mfa');
+    await Promise.all([clone.page.waitForLoadState('load'), clone.page.click('#passkey-form button[type=submit]')]);
+    await clone.page.waitForURL(`${origin}/login/mfa/passkey`);
+    expect(await clone.page.textContent('[role=alert]')).toContain('could not be verified');
+    const cookies = await clone.context.cookies();
+    expect(cookies.some((c) => c.name === 'session')).toBe(false);
+    const events = await eventually(async () => {
+      const all = await securityEvents(tp);
+      return all.find((e) => e.type === 'mfa.challenge_failed' && (e.details ?? '').includes('counter_regression'));
+    }, 5_000);
+    expect(events).toBeTruthy();
+    await clone.context.close();
+  });
+});
