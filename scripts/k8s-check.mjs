@@ -7,7 +7,6 @@
 //
 // Usage: node scripts/k8s-check.mjs [--overlay DIR]...   (default: every folder in k8s-fallback/overlays/)
 // Exit status 0 when every overlay passes, 1 with a list of failures otherwise.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
@@ -17,27 +16,16 @@ import {
   objectId,
   podTemplates,
 } from './lib/k8s-security-rules.mjs';
+import { checkNetworkPolicies } from './lib/k8s-network-rules.mjs';
+import { checkPodSecurity, checkProbes, SECRET_NAME, selectorMatches } from './lib/k8s-pod-rules.mjs';
+import { renderOverlay, validateSchemas } from './lib/k8s-render.mjs';
 import { readWranglerConfig, ROOT, WORKERS, workerVariables } from './lib/workers.mjs';
+
+export { selectorMatches } from './lib/k8s-pod-rules.mjs';
+export { ALLOWED_WITHOUT_SCHEMA, renderOverlay, splitJsonStream, validateSchemas } from './lib/k8s-render.mjs';
 
 const K8S_DIR = join(ROOT, 'k8s-fallback');
 const WORKER_NAMES = WORKERS.map((w) => w.name);
-const SERVICE_PREFIX = 'edge-security-';
-
-/**
- * Kinds that may appear without a kubernetes-models schema, each with the reason. Empty on purpose: every kind the
- * manifests use today has a schema. Add an entry only for a CRD-free exception and say why.
- */
-export const ALLOWED_WITHOUT_SCHEMA = new Map();
-
-/**
- * The probe paths each long-running component actually serves (shared/app.ts for Workers, dataplane for bridges);
- * null accepts any handler. A bridge's /health reports its backend (the redis bridge answers 503 while Redis is
- * down), so its liveness may be a plain socket check: restarting a bridge cannot repair the data store.
- */
-const PROBE_PATHS = {
-  worker: { readiness: ['/ready'], liveness: ['/health'] },
-  bridge: { readiness: ['/health'], liveness: null },
-};
 
 /**
  * Settings the Kubernetes deployment depends on, for every Worker that declares them. Several replicas share
@@ -47,222 +35,8 @@ const PROBE_PATHS = {
  */
 const REQUIRED_VALUES = { STATE_BACKEND: 'redis' };
 
-/** Names that must only ever come from a Secret (checked on literal env values and ConfigMap keys). */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|^KEY_|DSN|DATABASE_URL|REDIS_URL|CREDENTIAL|PRIVATE)/i;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Rendering
-
-/** kubectl's output of several objects as JSON is a stream of concatenated documents; split it without a YAML parser. */
-export function splitJsonStream(text) {
-  const docs = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  let escaped = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === '\\') escaped = true;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (ch === '}') {
-      depth--;
-      if (depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)));
-    }
-  }
-  if (depth !== 0) throw new Error('unterminated JSON document in kubectl output');
-  return docs;
-}
-
-function kubectl(args, input) {
-  return execFileSync('kubectl', args, {
-    input,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-}
-
-/**
- * Renders an overlay and returns its objects. `kubectl kustomize` only prints YAML, so the YAML goes through
- * `kubectl patch --local` with an empty merge patch (a no-op, offline) to come back as JSON. The document count is
- * compared with the YAML stream so that nothing is dropped on the way.
- */
-export function renderOverlay(dir) {
-  let yaml;
-  try {
-    yaml = kubectl(['kustomize', dir]);
-  } catch (err) {
-    throw new Error(`kubectl kustomize ${dir} failed: ${String(err.stderr || err.message).trim()}`);
-  }
-  const yamlDocs = yaml.split(/^---$/m).filter((d) => /^kind:/m.test(d)).length;
-  if (yamlDocs === 0) return [];
-  let json;
-  try {
-    json = kubectl(['patch', '--local', '-f', '-', '--type', 'merge', '-p', '{}', '-o', 'json'], yaml);
-  } catch (err) {
-    throw new Error(`converting the rendering of ${dir} to JSON failed: ${String(err.stderr || err.message).trim()}`);
-  }
-  const objects = splitJsonStream(json).flatMap((o) => (o.kind === 'List' ? o.items : [o]));
-  if (objects.length !== yamlDocs) {
-    throw new Error(`rendered ${yamlDocs} YAML documents but converted ${objects.length} objects for ${dir}`);
-  }
-  return objects;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Schema validation with kubernetes-models
-
-const modelCache = new Map();
-
-async function modelFor(apiVersion, kind) {
-  const key = `${apiVersion}/${kind}`;
-  if (!modelCache.has(key)) {
-    let Model = null;
-    // kubernetes-models exports one module per group/version/kind: `kubernetes-models/apps/v1/Deployment`.
-    if (/^[a-z0-9.-]+(\/[a-z0-9]+)?$/.test(apiVersion) && /^[A-Z][A-Za-z0-9]*$/.test(kind)) {
-      try {
-        // A plain variable, not a template literal: bundlers (vitest's vite) would try to resolve the pattern.
-        const specifier = ['kubernetes-models', apiVersion, kind].join('/');
-        const mod = await import(specifier);
-        const candidate = mod[kind];
-        if (typeof candidate === 'function' && candidate.apiVersion === apiVersion && candidate.kind === kind) {
-          Model = candidate;
-        }
-      } catch {
-        Model = null;
-      }
-    }
-    modelCache.set(key, Model);
-  }
-  return modelCache.get(key);
-}
-
-function describeValidationError(err) {
-  if (Array.isArray(err?.errors) && err.errors.length > 0) {
-    return err.errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-  }
-  return String(err?.message ?? err);
-}
-
-export async function validateSchemas(objects) {
-  const failures = [];
-  for (const obj of objects) {
-    const id = objectId(obj);
-    if (!obj || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
-      failures.push(`${id}: object has no apiVersion/kind`);
-      continue;
-    }
-    const Model = await modelFor(obj.apiVersion, obj.kind);
-    if (!Model) {
-      const reason = ALLOWED_WITHOUT_SCHEMA.get(`${obj.apiVersion}/${obj.kind}`);
-      if (!reason)
-        failures.push(`${id}: no kubernetes-models schema for ${obj.apiVersion} ${obj.kind}; cannot validate`);
-      continue;
-    }
-    try {
-      new Model(obj).validate();
-    } catch (err) {
-      failures.push(`${id}: schema: ${describeValidationError(err)}`);
-    }
-  }
-  return failures;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Project rules
-
-/** Kubernetes label selector semantics (matchLabels AND matchExpressions). An empty selector matches everything. */
-export function selectorMatches(selector, labels = {}) {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const expr of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, expr.key);
-    const values = expr.values ?? [];
-    if (expr.operator === 'In' && !(has && values.includes(labels[expr.key]))) return false;
-    if (expr.operator === 'NotIn' && has && values.includes(labels[expr.key])) return false;
-    if (expr.operator === 'Exists' && !has) return false;
-    if (expr.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
-function checkPodSecurity({ owner, template }, fail) {
-  const id = objectId(owner);
-  const pod = template.spec ?? {};
-  const podSc = pod.securityContext ?? {};
-  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail(`${id}: uses the host network/PID/IPC namespace`);
-  if (pod.automountServiceAccountToken !== false) fail(`${id}: automountServiceAccountToken must be false`);
-  if (podSc.runAsUser === 0) fail(`${id}: pod runAsUser is 0`);
-  const containers = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
-  if (containers.length === 0) fail(`${id}: pod has no containers`);
-  for (const c of containers) {
-    const cid = `${id} container ${c.name}`;
-    const sc = c.securityContext ?? {};
-    const runAsNonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
-    if (runAsNonRoot !== true) fail(`${cid}: securityContext.runAsNonRoot must be true`);
-    if ((sc.runAsUser ?? podSc.runAsUser) === 0) fail(`${cid}: runs as UID 0`);
-    if (sc.allowPrivilegeEscalation !== false) fail(`${cid}: securityContext.allowPrivilegeEscalation must be false`);
-    if (sc.readOnlyRootFilesystem !== true) fail(`${cid}: securityContext.readOnlyRootFilesystem must be true`);
-    if (sc.privileged === true) fail(`${cid}: privileged`);
-    if (!(sc.capabilities?.drop ?? []).includes('ALL'))
-      fail(`${cid}: securityContext.capabilities.drop must include ALL`);
-    if ((sc.capabilities?.add ?? []).length > 0) fail(`${cid}: adds capabilities ${sc.capabilities.add.join(', ')}`);
-    const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;
-    if (seccomp !== 'RuntimeDefault')
-      fail(`${cid}: seccompProfile.type must be RuntimeDefault (got ${seccomp ?? 'none'})`);
-    for (const res of ['requests', 'limits']) {
-      for (const r of ['cpu', 'memory']) {
-        if (c.resources?.[res]?.[r] === undefined) fail(`${cid}: resources.${res}.${r} is missing`);
-      }
-    }
-    if (typeof c.image !== 'string' || c.image.length === 0) fail(`${cid}: no image`);
-    else if (!c.image.includes('@') && (!/:[^/]+$/.test(c.image) || c.image.endsWith(':latest'))) {
-      fail(`${cid}: image "${c.image}" must be pinned to a tag other than latest (or a digest)`);
-    }
-    if (c.envFrom?.some((e) => e.secretRef)) fail(`${cid}: envFrom secretRef; reference secret keys one by one`);
-    for (const e of c.env ?? []) {
-      if (e.value !== undefined && SECRET_NAME.test(e.name) && e.value !== '') {
-        fail(`${cid}: env ${e.name} has a literal value; secrets must come from a secretKeyRef`);
-      }
-    }
-  }
-}
-
-function checkProbes({ owner, template, longRunning }, fail) {
-  if (!longRunning) return;
-  const id = objectId(owner);
-  const component = template.metadata?.labels?.['app.kubernetes.io/component'];
-  for (const c of template.spec?.containers ?? []) {
-    const cid = `${id} container ${c.name}`;
-    for (const kind of ['readiness', 'liveness']) {
-      const probe = c[`${kind}Probe`];
-      if (!probe) {
-        fail(`${cid}: no ${kind}Probe`);
-        continue;
-      }
-      const expected = PROBE_PATHS[component]?.[kind];
-      if (!expected) continue;
-      if (!probe.httpGet) {
-        fail(`${cid}: ${kind}Probe must be an httpGet on ${expected.join(' or ')}`);
-        continue;
-      }
-      if (!expected.includes(probe.httpGet.path)) {
-        fail(`${cid}: ${kind}Probe path ${probe.httpGet.path} (the ${component} serves ${expected.join(' or ')})`);
-      }
-      const port = probe.httpGet.port;
-      const declared = (c.ports ?? []).some((p) => p.name === port || p.containerPort === port);
-      if (!declared) fail(`${cid}: ${kind}Probe port ${port} is not a declared container port`);
-    }
-  }
-}
 
 function checkSecretsAndConfig(objects, fail) {
   for (const obj of objects) {
@@ -417,74 +191,6 @@ function checkWorkers(objects, fail, warn) {
         );
       }
     }
-  }
-}
-
-function checkNetworkPolicies(objects, fail) {
-  const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-  const defaultDeny = policies.find(
-    (p) =>
-      Object.keys(p.spec?.podSelector ?? {}).length === 0 &&
-      ['Ingress', 'Egress'].every((t) => (p.spec?.policyTypes ?? []).includes(t)) &&
-      (p.spec?.ingress ?? []).length === 0 &&
-      (p.spec?.egress ?? []).length === 0,
-  );
-  if (!defaultDeny)
-    fail('NetworkPolicy: no default-deny policy (podSelector {}, policyTypes Ingress+Egress, no rules)');
-
-  const workloads = podTemplates(objects).map(({ owner, template }) => ({
-    name: owner.metadata.name,
-    labels: template.metadata?.labels ?? {},
-  }));
-  const peersOf = (peer) => {
-    if (peer.ipBlock || peer.namespaceSelector) return [];
-    return workloads.filter((w) => selectorMatches(peer.podSelector, w.labels)).map((w) => w.name);
-  };
-  const selected = (p) => workloads.filter((w) => selectorMatches(p.spec?.podSelector, w.labels)).map((w) => w.name);
-
-  // Worker-to-Worker paths allowed on both sides (egress of the caller AND ingress of the callee).
-  const egress = new Set();
-  const ingress = new Set();
-  const externalIngress = new Set();
-  for (const p of policies) {
-    const targets = selected(p);
-    for (const rule of p.spec?.egress ?? []) {
-      for (const peer of rule.to ?? [])
-        for (const dst of peersOf(peer)) for (const src of targets) egress.add(`${src}>${dst}`);
-    }
-    for (const rule of p.spec?.ingress ?? []) {
-      for (const peer of rule.from ?? []) {
-        for (const dst of targets) {
-          for (const src of peersOf(peer)) ingress.add(`${src}>${dst}`);
-          const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
-          if (ns && ns !== 'monitoring') externalIngress.add(dst);
-          if (peer.ipBlock || (peer.namespaceSelector && !ns)) externalIngress.add(dst);
-        }
-      }
-    }
-  }
-  const expected = new Set();
-  for (const name of WORKER_NAMES) {
-    for (const svc of readWranglerConfig(name).services ?? []) {
-      const target = svc.service.startsWith(SERVICE_PREFIX) ? svc.service.slice(SERVICE_PREFIX.length) : svc.service;
-      expected.add(`${name}>${target}`);
-    }
-  }
-  for (const edge of expected) {
-    const [a, b] = edge.split('>');
-    if (!egress.has(edge)) fail(`NetworkPolicy: ${a} calls ${b} (service binding) but no egress rule allows it`);
-    if (!ingress.has(edge))
-      fail(`NetworkPolicy: ${a} calls ${b} (service binding) but ${b} accepts no ingress from ${a}`);
-  }
-  for (const edge of new Set([...egress, ...ingress])) {
-    const [a, b] = edge.split('>');
-    if (WORKER_NAMES.includes(a) && WORKER_NAMES.includes(b) && !expected.has(edge)) {
-      fail(`NetworkPolicy: allows ${a} -> ${b}, which no service binding needs`);
-    }
-  }
-  for (const dst of externalIngress) {
-    if (!['auth', 'admin'].includes(dst))
-      fail(`NetworkPolicy: ${dst} accepts traffic from outside the namespace; only auth and admin may`);
   }
 }
 
