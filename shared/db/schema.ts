@@ -40,7 +40,10 @@ export const oauthClients = pgTable(
     rateLimit: jsonb('rate_limit').$type<{ capacity: number; refillPerSecond: number } | null>(),
     /** The rest of the RFC 7591 metadata, returned as registered. */
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** active | disabled (by an operator; authenticates like a deleted client, reversible) | deleted (tombstone). */
     status: text('status').notNull().default('active'),
+    /** Set by an operator only (admin API): a client of the platform itself (consent may be skipped). */
+    firstParty: boolean('first_party').notNull().default(false),
     /** Bumped on every change; caches compare it to detect staleness. */
     version: integer('version').notNull().default(1),
     // ---- RFC 7592 ceiling and registration access token lifetime ----
@@ -130,6 +133,29 @@ export const adminCredentials = pgTable('admin_credentials', {
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
+
+/**
+ * Operator API tokens for automation (admin API `/v1/tokens`): scoped to a list of admin actions, expiring, acting
+ * for the principal that created them with at most its roles. Only the SHA-256 of the token is stored.
+ */
+export const adminTokens = pgTable(
+  'admin_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    name: text('name').notNull(),
+    principalId: text('principal_id').notNull(),
+    roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** The admin actions (Cedar action ids) the token may be used for; the policy decides within them. */
+    scopes: jsonb('scopes').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+  },
+  (t) => [index('admin_tokens_principal_idx').on(t.principalId)],
+);
 
 // FOREIGN KEY (id, active_version) → policy_versions and the trigger keeping policy_versions immutable are
 // declared in SQL (migrations/0001_policy_generation.sql): drizzle's types cannot express the cycle.

@@ -8,7 +8,17 @@ import {
 } from './clients/handlers/register.js';
 import { jwks, oauthMetadata, openIdMetadata } from './discovery/handlers/discovery.js';
 import type { Env } from './env.js';
-import { maintainKeys, rotateKeys } from './keys/handlers/admin-keys.js';
+import {
+  createClient,
+  deleteClient,
+  disableClient,
+  enableClient,
+  listClients,
+  readClient,
+  rotateClientSecret,
+  updateClient,
+} from './clients/handlers/admin-clients.js';
+import { listKeys, maintainKeys, rotateKeys } from './keys/handlers/admin-keys.js';
 import { type AuthServices, buildServices } from './services.js';
 import { introspectionEndpoint } from './tokens/handlers/introspect.js';
 import { revocationEndpoint } from './tokens/handlers/revoke.js';
@@ -37,5 +47,16 @@ app.get('/oauth/register/:client_id', readRegistration);
 app.put('/oauth/register/:client_id', updateRegistration);
 app.delete('/oauth/register/:client_id', deleteRegistration);
 
+app.get('/admin/keys', listKeys);
 app.post('/admin/keys/rotate', rotateKeys);
 app.post('/admin/keys/maintain', maintainKeys);
+
+// Client administration for the admin Worker's /v1/clients (the operator's credential, forwarded).
+app.get('/admin/clients', listClients);
+app.post('/admin/clients', createClient);
+app.get('/admin/clients/:client_id', readClient);
+app.patch('/admin/clients/:client_id', updateClient);
+app.delete('/admin/clients/:client_id', deleteClient);
+app.post('/admin/clients/:client_id/secret', rotateClientSecret);
+app.post('/admin/clients/:client_id/disable', disableClient);
+app.post('/admin/clients/:client_id/enable', enableClient);
