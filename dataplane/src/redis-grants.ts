@@ -104,8 +104,14 @@ export const WORKER_REDIS_GRANTS = {
     scripts: [REDIS_SCRIPTS.policyGenerationRaise, REDIS_SCRIPTS.tokenBucket],
   },
   admin: {
-    commands: ['PING'],
-    keys: [],
+    commands: [
+      'PING', // /ready
+      'EVAL', // failed admin authentication buckets (token bucket script)
+      'EVALSHA',
+      'XADD', // security events (the admin API's audit events)
+    ],
+    keys: ['rate-limit:admin-auth:*', SECURITY_EVENTS],
+    scripts: [REDIS_SCRIPTS.tokenBucket],
   },
   monitor: {
     commands: ['PING'],
