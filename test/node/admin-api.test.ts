@@ -440,6 +440,31 @@ describe('validation', () => {
     expect((await call('GET', '/v1/nothing-here', creds.root)).status).toBe(404);
   });
 
+  it('bounds the body: 413 past MAX_BODY_BYTES also when chunked, 415 unless JSON', async () => {
+    const big = `{"client_name": "${'x'.repeat(70 * 1024)}"}`;
+    const declared = await call('POST', '/v1/clients', creds.root, JSON.parse(big));
+    expect(declared.status).toBe(413);
+    const chunked = await fetch(`${tp.platform.urls.admin}/v1/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creds.root}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 8; i++)
+            controller.enqueue(new TextEncoder().encode(i === 0 ? big.slice(0, 10_000) : 'x'.repeat(10_000)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const form = await fetch(`${tp.platform.urls.admin}/v1/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creds.root}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(form.status).toBe(415);
+  });
+
   it("passes the auth Worker's own metadata refusal on as 400", async () => {
     const a = await call('POST', '/v1/clients', creds.root, { scope: 'not-a-supported-scope' });
     expect(a.status).toBe(400);

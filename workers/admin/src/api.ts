@@ -14,6 +14,7 @@ import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi
 import type { Context, MiddlewareHandler } from 'hono';
 import { type AdminAccess, adminRequestOf, authorizeAdmin } from '../../../shared/admin/authorize.js';
 import { identityOf, type ServiceVariables } from '../../../shared/app.js';
+import { readJsonBody } from '../../../shared/body.js';
 import { validationFailed } from '../../../shared/errors.js';
 import type { SecurityEventOutcome } from '../../../shared/events/event.js';
 import type { PolicyDecision } from '../../../shared/policy-client.js';
@@ -51,6 +52,8 @@ const problem = (description: string) => ({
 /** The answers every admin route may give besides its own. */
 export const ADMIN_ERRORS = {
   400: problem('Malformed or invalid request (zod issues in `errors`)'),
+  413: problem('Body larger than MAX_BODY_BYTES'),
+  415: problem('Body is not JSON'),
   401: problem('No valid admin credential (WWW-Authenticate: Bearer realm="admin")'),
   403: problem("The policy denies the action, or it is outside the API token's scopes"),
   404: problem('No such resource'),
@@ -81,6 +84,7 @@ export function adminRoute<R extends Omit<RouteConfig, 'middleware' | 'security'
   area: string,
   config: R,
 ) {
+  const hasBody = config.request?.body !== undefined;
   const guard: MiddlewareHandler<AdminApiEnv> = async (c, next) => {
     const access = await authorizeAdmin(
       c.get('services').admin,
@@ -90,6 +94,12 @@ export function adminRoute<R extends Omit<RouteConfig, 'middleware' | 'security'
     );
     c.set('access', access);
     c.set('action', action);
+    if (hasBody) {
+      // The one bounded body reader (413 past MAX_BODY_BYTES, also when chunked; 415 unless JSON; depth limit),
+      // handed to the validator through Hono's body cache.
+      const body = await readJsonBody(c.req.raw, c.get('services').config.MAX_BODY_BYTES);
+      c.req.bodyCache.json = Promise.resolve(body);
+    }
     await next();
   };
   const route = createRoute({
