@@ -251,7 +251,7 @@ describe('per-Worker tokens on the bridge', () => {
     expect(id).toMatch(/^\d+-\d+$/);
   });
 
-  it('the policy token reaches only the policy keys and its own script; admin and monitor only PING', async () => {
+  it('the policy token reaches only the policy keys and its own script; admin its audit events and admin-auth buckets; monitor only PING', async () => {
     await plantVictims();
     const policy = client('policy');
     expect(await policy.get(`${PREFIX}policy:default:generation`)).toBe(7);
@@ -272,11 +272,16 @@ describe('per-Worker tokens on the bridge', () => {
       expect(await client(worker).ping()).toBe('PONG');
       for (const command of [
         ['GET', `${PREFIX}client:c1`],
-        ['XADD', `${PREFIX}security-events`, '*', 'f', 'v'],
+        ['SET', `${PREFIX}rate-limit:admin-auth:ip:x`, '1'],
+        ['EVAL', raise, '1', `${PREFIX}rate-limit:admin-auth:ip:x`, '99'],
+        ...(worker === 'monitor' ? [['XADD', `${PREFIX}security-events`, '*', 'f', 'v']] : []),
       ]) {
         expect((await call(worker, '/', command)).status, `${worker}: ${command.join(' ')}`).toBe(400);
       }
     }
+    // The admin Worker appends its audit events to the stream, and nowhere else.
+    expect((await call('admin', '/', ['XADD', `${PREFIX}security-events`, '*', 'f', 'v'])).status).toBe(200);
+    expect((await call('admin', '/', ['XADD', `${PREFIX}elsewhere`, '*', 'f', 'v'])).status).toBe(400);
     await expectUntouched();
   });
 
