@@ -6,6 +6,8 @@ CREATE TABLE "admin_tokens" (
 	"roles" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"scopes" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"created_by" text NOT NULL,
+	"root_credential" text NOT NULL,
+	"parent_token" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	"revoked_at" timestamp with time zone,
@@ -14,4 +16,5 @@ CREATE TABLE "admin_tokens" (
 );
 --> statement-breakpoint
 ALTER TABLE "oauth_clients" ADD COLUMN "first_party" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-CREATE INDEX "admin_tokens_principal_idx" ON "admin_tokens" USING btree ("principal_id");
+CREATE INDEX "admin_tokens_principal_idx" ON "admin_tokens" USING btree ("principal_id");--> statement-breakpoint
+CREATE INDEX "admin_tokens_parent_idx" ON "admin_tokens" USING btree ("parent_token");

@@ -3,8 +3,8 @@
  * that principal may do; this module only answers "who is calling".
  *
  * Credentials live in Postgres (`admin_credentials`, SHA-256 hash only), and so do operator API tokens
- * (`admin_tokens`: scoped to admin actions, expiring, created through the admin API; an expired or revoked one
- * is unknown). `ADMIN_BOOTSTRAP_TOKEN`, when set, is
+ * (`admin_tokens`: scoped to admin actions, expiring, created through the admin API; an expired or revoked one,
+ * or one whose root credential is revoked (or, for the bootstrap token's, no longer configured), is unknown). `ADMIN_BOOTSTRAP_TOKEN`, when set, is
  * one more credential for the principal `bootstrap` with role `superadmin`, so a fresh deployment can create the
  * first real credentials.
  *
@@ -135,9 +135,22 @@ export class AdminCredentials {
           if (row.revokedAt) return null;
           return { id: row.principalId, roles: row.roles, attributes: row.attributes, credentialId: row.id };
         }
-        const tokens = await db.select().from(adminTokens).where(eq(adminTokens.tokenHash, hash)).limit(1);
-        const token = tokens[0];
-        if (!token || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return null;
+        // A token lives only while the credential it descends from does (revoked: every token made from it ends).
+        const tokens = await db
+          .select({ token: adminTokens, root: { id: adminCredentials.id, revokedAt: adminCredentials.revokedAt } })
+          .from(adminTokens)
+          .leftJoin(adminCredentials, eq(adminCredentials.id, adminTokens.rootCredential))
+          .where(eq(adminTokens.tokenHash, hash))
+          .limit(1);
+        const found = tokens[0];
+        if (!found) return null;
+        const { token, root } = found;
+        if (token.revokedAt || token.expiresAt.getTime() <= Date.now()) return null;
+        const rootLive =
+          token.rootCredential === BOOTSTRAP.credentialId
+            ? this.bootstrapToken !== undefined
+            : root !== null && root.revokedAt === null;
+        if (!rootLive) return null;
         return {
           id: token.principalId,
           roles: token.roles,
@@ -145,6 +158,7 @@ export class AdminCredentials {
           credentialId: token.id,
           scopes: token.scopes,
           expiresAt: token.expiresAt.getTime(),
+          rootCredential: token.rootCredential,
         };
       });
     } finally {

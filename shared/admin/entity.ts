@@ -18,6 +18,8 @@ export interface AdminPrincipal {
   scopes?: readonly string[];
   /** When an operator API token stops working (epoch ms). */
   expiresAt?: number;
+  /** An operator API token's root: the admin credential it descends from (`admin_credentials.id` or `bootstrap`). */
+  rootCredential?: string;
 }
 
 export interface EntityRef {

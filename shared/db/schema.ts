@@ -149,12 +149,19 @@ export const adminTokens = pgTable(
     /** The admin actions (Cedar action ids) the token may be used for; the policy decides within them. */
     scopes: jsonb('scopes').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     createdBy: text('created_by').notNull(),
+    /**
+     * The admin credential the token descends from (`admin_credentials.id`, or `bootstrap`): revoking it ends the
+     * token, and every token made from it, at once.
+     */
+    rootCredential: text('root_credential').notNull(),
+    /** The token that made this one, if a token did: revoking a token revokes what it made. */
+    parentToken: text('parent_token'),
     createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revokedBy: text('revoked_by'),
   },
-  (t) => [index('admin_tokens_principal_idx').on(t.principalId)],
+  (t) => [index('admin_tokens_principal_idx').on(t.principalId), index('admin_tokens_parent_idx').on(t.parentToken)],
 );
 
 // FOREIGN KEY (id, active_version) → policy_versions and the trigger keeping policy_versions immutable are

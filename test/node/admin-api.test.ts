@@ -535,6 +535,38 @@ describe('operator API tokens', () => {
     );
   });
 
+  it('end with what they descend from: a revoked token takes its descendants, a revoked credential its tokens', async () => {
+    const boss = await adminCredential(pool, 'boss', ['superadmin']);
+    const minter = await create(boss, {
+      name: 'minter',
+      scopes: ['Admin_credentials_create', 'Admin_clients_read'],
+      expires_in: 600,
+    });
+    expect(minter.body).toMatchObject({ parent_token: null, root_credential: expect.stringMatching(/^cred-boss-/) });
+    const child = await create(minter.body.token, { name: 'child', scopes: ['Admin_clients_read'], expires_in: 300 });
+    expect(child.body).toMatchObject({ parent_token: minter.body.id, root_credential: minter.body.root_credential });
+    const grandchild = await create(child.body.token, { name: 'gc', scopes: ['Admin_clients_read'], expires_in: 60 });
+    // child lacks Admin_credentials_create in its scopes: it cannot mint.
+    expect(grandchild.status).toBe(403);
+    const sibling = await create(boss, { name: 'sibling', scopes: ['Admin_clients_read'], expires_in: 600 });
+    for (const t of [minter, child, sibling]) expect((await call('GET', '/v1/clients', t.body.token)).status).toBe(200);
+
+    const revoked = await call('DELETE', `/v1/tokens/${minter.body.id}`, creds.root);
+    expect(revoked.body).toMatchObject({ status: 'revoked', revoked_descendants: 1 });
+    for (const t of [minter, child]) {
+      expect(
+        await eventually(async () => (await call('GET', '/v1/clients', t.body.token)).status === 401, 10_000),
+      ).toBe(true);
+    }
+    expect((await call('GET', '/v1/clients', sibling.body.token)).status).toBe(200);
+
+    // The operator's credential is revoked (SQL, as k8s-fallback/README.md describes): its tokens end with it.
+    await tp.sql("update admin_credentials set revoked_at = now() where principal_id = 'boss'");
+    expect(
+      await eventually(async () => (await call('GET', '/v1/clients', sibling.body.token)).status === 401, 10_000),
+    ).toBe(true);
+  });
+
   it('stop working when expired or revoked', async () => {
     const made = await create(creds.root, { name: 'short', scopes: ['Admin_clients_read'], expires_in: 600 });
     const token = made.body.token as string;

@@ -7,6 +7,10 @@ export interface ApiToken {
   roles: string[];
   scopes: string[];
   createdBy: string;
+  /** The admin credential it descends from (`admin_credentials.id` or `bootstrap`). */
+  rootCredential: string;
+  /** The token that made it, if one did. */
+  parentToken: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
@@ -22,6 +26,9 @@ export interface ApiTokenStore {
   /** Newest first; revoked and expired ones included (the audit of who could do what). */
   list(limit: number): Promise<ApiToken[]>;
   insert(token: NewApiToken): Promise<ApiToken>;
-  /** Revokes a live token; null when there is none with that id or it was already revoked. */
-  revoke(id: string, by: string): Promise<ApiToken | null>;
+  /**
+   * Revokes a live token and every live token made from it, at any depth; null when there is no live token with
+   * that id. `descendants`: how many tokens it made (directly or not) were revoked with it.
+   */
+  revoke(id: string, by: string): Promise<{ token: ApiToken; descendants: number } | null>;
 }

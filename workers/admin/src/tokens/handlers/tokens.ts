@@ -18,6 +18,8 @@ const ApiTokenView = z
     roles: z.array(z.string()),
     scopes: z.array(z.string()),
     created_by: z.string(),
+    root_credential: z.string().describe('The admin credential it descends from: revoking that ends this token'),
+    parent_token: z.string().nullable().describe('The token that made it: revoking that revokes this one'),
     created_at: z.string().datetime(),
     expires_at: z.string().datetime(),
     revoked_at: z.string().datetime().nullable(),
@@ -36,6 +38,8 @@ function view(t: ApiToken, now = Date.now()): z.infer<typeof ApiTokenView> {
     roles: t.roles,
     scopes: t.scopes,
     created_by: t.createdBy,
+    root_credential: t.rootCredential,
+    parent_token: t.parentToken,
     created_at: iso(t.createdAt),
     expires_at: iso(t.expiresAt),
     revoked_at: t.revokedAt === null ? null : iso(t.revokedAt),
@@ -127,6 +131,9 @@ export function registerTokenRoutes(api: AdminApi): void {
         roles: plan.roles,
         scopes: plan.scopes,
         createdBy: principal.id,
+        // A token made by a token descends from that token's root; otherwise from the credential that made it.
+        rootCredential: principal.rootCredential ?? principal.credentialId,
+        parentToken: principal.scopes ? principal.credentialId : null,
         expiresAt: plan.expiresAt,
       });
       audit(c, { token_id: record.id, name: record.name, scopes: record.scopes, roles: record.roles });
@@ -139,10 +146,15 @@ export function registerTokenRoutes(api: AdminApi): void {
       method: 'delete',
       path: '/v1/tokens/{id}',
       tags: ['tokens'],
-      summary: 'Revoke an API token (other isolates stop accepting it within 5 s)',
+      summary: 'Revoke an API token and the tokens made from it (other isolates stop accepting them within 5 s)',
       request: { params: TokenId },
       responses: {
-        200: { description: 'The revoked token', content: { 'application/json': { schema: ApiTokenView } } },
+        200: {
+          description: 'The revoked token, and how many tokens made from it were revoked with it',
+          content: {
+            'application/json': { schema: ApiTokenView.extend({ revoked_descendants: z.number().int() }) },
+          },
+        },
       },
     }),
     async (c) => {
@@ -150,8 +162,8 @@ export function registerTokenRoutes(api: AdminApi): void {
       const { principal } = c.get('access');
       const revoked = await c.get('services').tokens.revoke(id, principal.id);
       if (!revoked) throw notFound(`no live API token "${id}"`);
-      audit(c, { token_id: id });
-      return c.json(view(revoked), 200);
+      audit(c, { token_id: id, revoked_descendants: revoked.descendants });
+      return c.json({ ...view(revoked.token), revoked_descendants: revoked.descendants }, 200);
     },
   );
 }

@@ -1,5 +1,5 @@
 /** Operator API tokens in Postgres (`admin_tokens`); shared/admin/credentials.ts authenticates them. */
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { adminTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
 import type { ApiToken, ApiTokenStore, NewApiToken } from '../domain/token-store.js';
@@ -12,6 +12,8 @@ function toToken(row: typeof adminTokens.$inferSelect): ApiToken {
     roles: row.roles,
     scopes: row.scopes,
     createdBy: row.createdBy,
+    rootCredential: row.rootCredential,
+    parentToken: row.parentToken,
     createdAt: row.createdAt.getTime(),
     expiresAt: row.expiresAt.getTime(),
     revokedAt: row.revokedAt?.getTime() ?? null,
@@ -39,14 +41,22 @@ export class PostgresApiTokenStore implements ApiTokenStore {
     });
   }
 
-  revoke(id: string, by: string): Promise<ApiToken | null> {
+  revoke(id: string, by: string): Promise<{ token: ApiToken; descendants: number } | null> {
     return withPostgres(this.deps, 'api token revoke', async (db) => {
-      const rows = await db
-        .update(adminTokens)
-        .set({ revokedAt: new Date(), revokedBy: by })
-        .where(and(eq(adminTokens.id, id), isNull(adminTokens.revokedAt)))
-        .returning();
-      return rows[0] ? toToken(rows[0]) : null;
+      // One statement: the token and its descendants (tokens made from it, at any depth) that are still live.
+      const revoked = await db.execute<{ id: string }>(sql`
+        WITH RECURSIVE tree AS (
+          SELECT id FROM admin_tokens WHERE id = ${id} AND revoked_at IS NULL
+          UNION
+          SELECT t.id FROM admin_tokens t JOIN tree ON t.parent_token = tree.id
+        )
+        UPDATE admin_tokens SET revoked_at = now(), revoked_by = ${by}
+        WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
+        RETURNING id`);
+      const ids = revoked.rows.map((r) => r.id);
+      if (!ids.includes(id)) return null;
+      const rows = await db.select().from(adminTokens).where(eq(adminTokens.id, id)).limit(1);
+      return { token: toToken(rows[0] as typeof adminTokens.$inferSelect), descendants: ids.length - 1 };
     });
   }
 }
