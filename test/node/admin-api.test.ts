@@ -420,6 +420,24 @@ describe('roles', () => {
   });
 });
 
+describe('emergency rotation', () => {
+  it('needs its own action also at the auth Worker: secops rotates on schedule, never pulls every key', async () => {
+    const secops = await adminCredential(pool, 'sec', ['secops']);
+    expect((await call('POST', '/v1/keys/emergency-rotate', secops, { reason: 'try' })).status).toBe(403);
+    // Straight to the auth Worker's own admin API, around the admin Worker: refused as well, and nothing revoked.
+    const before = await tp.sql<{ n: number }>("select count(*)::int as n from signing_keys where status = 'revoked'");
+    const direct = await fetch(`${tp.platform.urls.auth}/admin/keys/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secops}`, 'content-type': 'application/json' },
+      body: '{"immediate": true}',
+    });
+    expect(direct.status).toBe(403);
+    const after = await tp.sql<{ n: number }>("select count(*)::int as n from signing_keys where status = 'revoked'");
+    expect(after[0]?.n).toBe(before[0]?.n);
+    expect((await call('POST', '/v1/keys/rotate', secops)).status).toBe(200);
+  });
+});
+
 describe('validation', () => {
   it('answers 400 problem+json from the schemas, only after authentication', async () => {
     const bad = { scope: 42, unknown_field: true };

@@ -1,7 +1,7 @@
 /**
  * `/v1/keys`: signing keys, through the auth Worker's /admin/keys API (its key ring, its rotation logic) with the
- * operator's credential. The emergency rotation is an action of its own here (`Admin_keys_emergency_rotate`), on
- * top of `Admin_keys_rotate`, which the auth Worker checks for both rotations.
+ * operator's credential. The emergency rotation is an action of its own (`Admin_keys_emergency_rotate`), which the auth
+ * Worker checks too, on top of `Admin_keys_rotate` (so a token for it needs both scopes).
  */
 import { z } from '@hono/zod-openapi';
 import { type AdminApi, adminRoute, forward } from '../../api.js';
