@@ -456,6 +456,9 @@ describe('validation', () => {
     expect(malformed.headers.get('content-type')).toContain('application/problem+json');
     expect((await call('GET', '/v1/policies/diff?from=x&to=1', creds.root)).status).toBe(400);
     expect((await call('GET', '/v1/nothing-here', creds.root)).status).toBe(404);
+    const wrongMethod = await call('PUT', '/v1/clients', creds.root, {});
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toContain('POST');
   });
 
   it('bounds the body: 413 past MAX_BODY_BYTES also when chunked, 415 unless JSON', async () => {
