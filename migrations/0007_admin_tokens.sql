@@ -15,6 +15,5 @@ CREATE TABLE "admin_tokens" (
 	CONSTRAINT "admin_tokens_token_hash_unique" UNIQUE("token_hash")
 );
 --> statement-breakpoint
-ALTER TABLE "oauth_clients" ADD COLUMN "first_party" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 CREATE INDEX "admin_tokens_principal_idx" ON "admin_tokens" USING btree ("principal_id");--> statement-breakpoint
 CREATE INDEX "admin_tokens_parent_idx" ON "admin_tokens" USING btree ("parent_token");

@@ -32,6 +32,8 @@ export function localWorkerEnv({ processEnv, dataPlane, secrets, issuer }) {
     // Local use only: lets `curl` register a client without an initial access token, unless the caller set
     // REGISTRATION_TOKEN (which then is required) or ALLOW_OPEN_REGISTRATION=false. Never set in production.
     ALLOW_OPEN_REGISTRATION: 'true',
+    // Local use only: anyone can create an account on the hosted sign-in pages (off by default in production).
+    SIGN_UP_ENABLED: 'true',
     ...given,
     // How the Workers reach the data plane is the script's decision (DATABASE_URL / REDIS_URL choose the servers):
     // its addresses, the key prefix its Redis bridge enforces, and each Worker's own Redis token.

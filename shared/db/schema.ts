@@ -42,7 +42,7 @@ export const oauthClients = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     /** active | disabled (by an operator; authenticates like a deleted client, reversible) | deleted (tombstone). */
     status: text('status').notNull().default('active'),
-    /** Set by an operator only (admin API): a client of the platform itself (consent may be skipped). */
+    /** Set by an operator only (admin API): the operator vouches for this client, so its users are not asked for consent. */
     firstParty: boolean('first_party').notNull().default(false),
     /** Bumped on every change; caches compare it to detect staleness. */
     version: integer('version').notNull().default(1),
@@ -106,7 +106,10 @@ export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** As the user typed it (trimmed, NFC): what pages show. */
     email: text('email').notNull(),
+    /** The uniqueness key (accounts/domain/email.ts): local part lower-cased, IDNA domain. */
+    emailKey: text('email_key'),
     name: text('name'),
     passwordHash: text('password_hash'),
     roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
@@ -119,7 +122,7 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`)],
+  (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`), uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );
 
 /** Admin credentials: bearer API keys (hash only) mapped to a principal with roles for the policy service. */

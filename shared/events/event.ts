@@ -37,7 +37,17 @@ export type SecurityEventType =
   | 'authorization.denied'
   | 'admin.action'
   | 'user.login_failed'
-  | 'user.login_succeeded';
+  | 'user.login_succeeded'
+  /** Hosted login (workers/auth/src/login): throttled sign-ins, accounts, sessions, consents, codes, logout. */
+  | 'user.login_throttled'
+  | 'user.signed_up'
+  | 'session.created'
+  | 'session.revoked'
+  | 'consent.granted'
+  | 'consent.denied'
+  | 'consent.revoked'
+  | 'authorization_code.reused'
+  | 'user.logout';
 
 export type SecurityEventOutcome = 'success' | 'failure' | 'denied';
 

@@ -30,6 +30,7 @@ import {
   workerPodSpec,
 } from './k8s-cluster.js';
 import { RoundRobinProxy } from './k8s-proxy.js';
+import { Browser, authorizeUrl, completeLogin, pkce } from './oidc-helpers.js';
 
 interface Registered {
   client_id: string;
@@ -417,6 +418,81 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       `[k8s-replicas] kill test: ${issued.length} tokens issued (${issuedByA} by the killed replica; ${revoked.size} revoked, ${uncertain.size} revocations cut in flight), ` +
         `${failures.length} requests cut by the SIGKILL (502), ${servedAfter.length} served by the survivor after it, restart rejoined`,
     );
+  }, 90_000);
+
+  it('the authorization code flow survives a replica SIGKILLed between sign-in and redemption (keyed state in Redis)', async () => {
+    const redirectUri = 'https://rp.example/cb';
+    const rp = await register({
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      scope: 'openid email',
+    });
+    const user = { email: 'k8s.user@example.com', password: 'replicas share one login' };
+    // The policy Worker's first decision parses its set, which on a loaded 2-core machine can exceed the admin
+    // call's 2 s budget (fail closed: 503). Retry that cold start only; any other answer is final.
+    let created: Response;
+    for (let attempt = 0; ; attempt++) {
+      created = await fetch(`${proxy.url}/admin/users`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${secrets['edge-security-auth-secrets/ADMIN_BOOTSTRAP_TOKEN']}`,
+        },
+        body: JSON.stringify(user),
+      });
+      if (created.status !== 503 || attempt === 4) break;
+    }
+    expect(created.status, await created.clone().text()).toBe(201);
+
+    // Sign-in and consent through the proxy: round robin spreads the browser's requests over both replicas, so
+    // the login transaction, session and consent written by one are read by the other.
+    const browser = new Browser(proxy.url);
+    const { verifier, challenge } = pkce();
+    const redirect = await completeLogin(
+      browser,
+      authorizeUrl(proxy.url, {
+        client_id: rp.client_id,
+        redirect_uri: redirectUri,
+        scope: 'openid email',
+        nonce: 'k8s-nonce',
+        state: 'k8s-state',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+      user,
+    );
+    expect(new Set(browser.upstreams)).toEqual(new Set(['auth-a', 'auth-b']));
+    expect(redirect.searchParams.get('state')).toBe('k8s-state');
+    const code = redirect.searchParams.get('code') as string;
+
+    // A crashed pod between sign-in and redemption: the code lives in Redis, not in either process.
+    const child = replicaA.child as ChildProcess;
+    const gone = once(child, 'exit');
+    child.kill('SIGKILL');
+    await gone;
+    const params = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
+    const first = await form(proxy.url, '/oauth/token', rp, params);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.upstream).toBe('auth-b');
+    const jwks = createRemoteJWKSet(new URL(as.jwks_uri as string));
+    const { payload } = await jwtVerify(first.body.id_token as string, jwks, { issuer, audience: rp.client_id });
+    expect(payload.nonce).toBe('k8s-nonce');
+    const info = await fetch(`${proxy.url}/oauth/userinfo`, {
+      headers: { authorization: `Bearer ${first.body.access_token}` },
+    });
+    expect(((await info.json()) as { email: string }).email).toBe(user.email);
+
+    // The replica comes back; a replay of the code through either replica fails and revokes the tokens.
+    await replicaA.start();
+    const deadline = Date.now() + 5000;
+    while (!proxy.isUp('auth-a') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const replay = await form(replicaA.url, '/oauth/token', rp, params);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+    for (const base of [replicaA.url, replicaB.url]) {
+      const r = await introspect(base, rp, first.body.access_token as string);
+      expect(r.body.active).toBe(false);
+    }
   }, 90_000);
 
   it('the key-maintenance CronJob program succeeds against the auth Service and fails without a valid token', async () => {

@@ -172,7 +172,7 @@ function errorProbes(): Probe[] {
     },
     {
       name: 'register: grant_types outside the supported set',
-      send: () => json('POST', '/oauth/register', '{"grant_types":["authorization_code"]}', initial()),
+      send: () => json('POST', '/oauth/register', '{"grant_types":["password"]}', initial()),
     },
     {
       name: 'register: redirect URI with quotes and backslashes',

@@ -57,16 +57,18 @@ describe('discovery', () => {
     expect(tp.as.registration_endpoint).toBe(url('/oauth/register'));
     expect(tp.as.introspection_endpoint).toBe(url('/oauth/introspect'));
     expect(tp.as.revocation_endpoint).toBe(url('/oauth/revoke'));
-    expect(tp.as.grant_types_supported).toEqual(['client_credentials']);
-    expect(tp.as.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(tp.as.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
+    expect(tp.as.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(tp.as.scopes_supported).toEqual(['read', 'write', 'admin']);
-    expect(tp.as.response_types_supported).toEqual([]);
+    expect(tp.as.response_types_supported).toEqual(['code']);
+    expect(tp.as.authorization_endpoint).toBe(url('/oauth/authorize'));
   });
 
   it('answers OIDC discovery with the same issuer', async () => {
     const doc = await oauth.processDiscoveryResponse(tp.issuer, await oauth.discoveryRequest(tp.issuer, insecure));
     expect(doc.issuer).toBe(tp.as.issuer);
-    expect(doc.id_token_signing_alg_values_supported).toBeUndefined();
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
+    expect(doc.userinfo_endpoint).toBe(url('/oauth/userinfo'));
   });
 });
 
@@ -415,7 +417,8 @@ describe('registration management (RFC 7592) and access control', () => {
   it('rejects invalid metadata with invalid_client_metadata / invalid_redirect_uri', async () => {
     const auth = `Bearer ${tp.registrationToken}`;
     for (const [body, error] of [
-      [{ grant_types: ['authorization_code'] }, 'invalid_client_metadata'],
+      [{ grant_types: ['password'] }, 'invalid_client_metadata'],
+      [{ grant_types: ['authorization_code'] }, 'invalid_redirect_uri'],
       [{ token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
       [{ scope: 'superuser' }, 'invalid_client_metadata'],
       [{ access_token_lifetime: 999_999 }, 'invalid_client_metadata'],

@@ -5,6 +5,7 @@
  */
 import { ConfigError, type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
 import type { RateLimiterNamespace } from '../../../shared/rate-limit/storage/durable-object.js';
+import type { StateNamespace } from '../../../shared/state/durable-object.js';
 import { variables } from './variables.js';
 
 /** Bindings of the auth Worker: its variables (strings) and the bindings wrangler.toml declares. */
@@ -13,6 +14,8 @@ export type Env = VariablesOf<typeof variables> & {
   POLICY?: Fetcher;
   /** One RateLimiter Durable Object per bucket (STATE_BACKEND=durable-object). */
   RATE_LIMITER?: RateLimiterNamespace;
+  /** One StateObject Durable Object per keyed-state document (codes, sessions, consents; STATE_BACKEND=durable-object). */
+  STATE?: StateNamespace;
 };
 
 export type AuthConfig = ConfigOf<typeof variables>;
@@ -27,6 +30,9 @@ export function readAuthConfig(env: object): AuthConfig {
   }
   if (config.KEY_PUBLISH_LEAD_SECONDS >= config.KEY_ROTATION_INTERVAL_SECONDS) {
     throw new ConfigError('KEY_PUBLISH_LEAD_SECONDS', 'must be shorter than KEY_ROTATION_INTERVAL_SECONDS');
+  }
+  if (config.SESSION_IDLE_SECONDS > config.SESSION_ABSOLUTE_SECONDS) {
+    throw new ConfigError('SESSION_IDLE_SECONDS', 'must not exceed SESSION_ABSOLUTE_SECONDS');
   }
   return config;
 }

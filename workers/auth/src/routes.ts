@@ -1,5 +1,13 @@
 /** Routes of the auth Worker: the OAuth 2.0 authorization server. Each capability's handlers are in its folder. */
 import { createServiceApp } from '../../../shared/app.js';
+import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
+import { authorizationEndpoint } from './authorize/handlers/authorize.js';
+import { consentDecision, consentForm } from './login/handlers/consent.js';
+import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
+import { signIn, signInForm } from './login/handlers/sign-in.js';
+import { signUp, signUpForm } from './login/handlers/sign-up.js';
+import { endSessionEndpoint } from './oidc/handlers/logout.js';
+import { userInfoEndpoint } from './oidc/handlers/userinfo.js';
 import {
   deleteRegistration,
   readRegistration,
@@ -28,7 +36,7 @@ export const { app, servicesFor } = createServiceApp<Env, AuthServices>({
   service: 'auth',
   // Errors on these paths are RFC 6749 §5.2 JSON (RFC 7591 errors share that shape). The RFC 7592 paths carry a
   // client id, so their handlers throw OAuthError directly.
-  oauthPaths: ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register'],
+  oauthPaths: ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/register', '/oauth/userinfo'],
   buildServices,
   // Issuing tokens needs no Postgres once the isolate holds a signing key (and its clients cached): the Worker then
   // stays ready without it, reporting it degraded; registration and key administration answer 503 meanwhile.
@@ -47,9 +55,27 @@ app.get('/oauth/register/:client_id', readRegistration);
 app.put('/oauth/register/:client_id', updateRegistration);
 app.delete('/oauth/register/:client_id', deleteRegistration);
 
+// OpenID Connect: the authorization endpoint, the hosted login's pages, UserInfo and RP-initiated logout.
+app.get('/oauth/authorize', authorizationEndpoint);
+app.post('/oauth/authorize', authorizationEndpoint);
+app.get('/login', signInForm);
+app.post('/login', signIn);
+app.get('/signup', signUpForm);
+app.post('/signup', signUp);
+app.get('/consent', consentForm);
+app.post('/consent', consentDecision);
+app.get('/sessions', sessionsList);
+app.post('/sessions', revokeSession);
+app.get('/oauth/userinfo', userInfoEndpoint);
+app.post('/oauth/userinfo', userInfoEndpoint);
+app.get('/oauth/logout', endSessionEndpoint);
+app.post('/oauth/logout', endSessionEndpoint);
+
 app.get('/admin/keys', listKeys);
 app.post('/admin/keys/rotate', rotateKeys);
 app.post('/admin/keys/maintain', maintainKeys);
+app.post('/admin/users', createUser);
+app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
 
 // Client administration for the admin Worker's /v1/clients (the operator's credential, forwarded).
 app.get('/admin/clients', listClients);

@@ -12,12 +12,19 @@ import { type PolicyDecision, remotePolicyDecider } from '../../../shared/policy
 import { coreServices } from '../../../shared/services.js';
 import { createLimiter } from '../../../shared/rate-limit/create.js';
 import type { Limiter } from '../../../shared/rate-limit/limiter.js';
+import { createStateStore } from '../../../shared/state/select.js';
+import type { StateStore } from '../../../shared/state/store.js';
+import type { UserStore } from './accounts/domain/user-store.js';
+import { PostgresUserStore } from './accounts/storage/users.js';
 import { createCacheSeal } from './clients/domain/cache-seal.js';
 import type { ClientStore, TamperReport } from './clients/domain/client-store.js';
 import { PostgresClientStore } from './clients/storage/clients.js';
 import { DiscoveryDocuments } from './discovery/documents.js';
 import { type AuthConfig, type Env, readAuthConfig } from './env.js';
 import { KeyRing } from './keys/key-ring.js';
+import { type CookieSecurity, cookieSecurityFor } from './login/domain/cookies.js';
+import type { SessionPolicy } from './login/domain/session.js';
+import { type LoginKeys, loginKeys } from './login/login-keys.js';
 import { PostgresSigningKeyStore } from './keys/storage/signing-keys.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
 import { RevocationState } from './tokens/revocation-state.js';
@@ -39,6 +46,15 @@ export interface AuthServices extends BaseServices {
   };
   readonly admin: AdminAuthorization<PolicyDecision>;
   readonly discovery: DiscoveryDocuments;
+  /** End-user accounts (Postgres). */
+  readonly users: UserStore;
+  /** Keyed state: authorization codes, login transactions, sessions, consents, sign-in failure counters. */
+  readonly state: StateStore;
+  readonly login: {
+    readonly cookies: CookieSecurity;
+    readonly sessionPolicy: SessionPolicy;
+    readonly keys: () => Promise<LoginKeys>;
+  };
 }
 
 export type AuthContext = ServiceContext<Env, AuthServices>;
@@ -87,5 +103,16 @@ export function buildServices(env: Env): AuthServices {
       events,
     },
     discovery: new DiscoveryDocuments(config),
+    users: new PostgresUserStore(deps),
+    state: createStateStore(config, deps.redis, env.STATE),
+    login: {
+      cookies: cookieSecurityFor(config.ISSUER),
+      sessionPolicy: {
+        idleSeconds: config.SESSION_IDLE_SECONDS,
+        absoluteSeconds: config.SESSION_ABSOLUTE_SECONDS,
+        touchIntervalSeconds: Math.min(300, Math.floor(config.SESSION_IDLE_SECONDS / 4)),
+      },
+      keys: loginKeys(config.CLIENT_CACHE_MAC_KEY),
+    },
   };
 }

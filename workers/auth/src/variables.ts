@@ -136,4 +136,12 @@ export const variables = {
   RESOURCES_SUPPORTED: list(),
   /** `aud` of tokens requested without `resource` by a client with no allowed resources (default: the issuer). */
   DEFAULT_AUDIENCE: optionalStr(),
+  /** Self-service sign-up on the hosted pages. Off by default; `npm start` turns it on. */
+  SIGN_UP_ENABLED: bool({ default: false }),
+  /** A browser session ends after this long without use (default 3 days)... */
+  SESSION_IDLE_SECONDS: int({ default: 3 * 86_400, min: 300, max: 90 * 86_400 }),
+  /** ... or this long after sign-in, whichever comes first (default 30 days). */
+  SESSION_ABSOLUTE_SECONDS: int({ default: 30 * 86_400, min: 600, max: 365 * 86_400 }),
+  /** Lifetime of ID tokens. */
+  ID_TOKEN_TTL_SECONDS: int({ default: 300, min: 60, max: 3600 }),
 };

@@ -32,9 +32,13 @@ describe('discovery', () => {
       jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
       registration_endpoint: 'https://auth.example.com/oauth/register',
       scopes_supported: ['read', 'write'],
-      response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      authorization_endpoint: 'https://auth.example.com/oauth/authorize',
+      response_types_supported: ['code'],
+      response_modes_supported: ['query', 'form_post'],
+      grant_types_supported: ['authorization_code', 'client_credentials'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: 'https://auth.example.com/oauth/introspect',
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint: 'https://auth.example.com/oauth/revoke',
@@ -43,17 +47,25 @@ describe('discovery', () => {
     });
   });
 
-  it('serves the same honest document at openid-configuration, without ID-token claims', async () => {
+  it('serves the OpenID Provider configuration: the endpoints and parameters that are built, nothing more', async () => {
     const doc = (await (await SELF.fetch(`${BASE}/.well-known/openid-configuration`)).json()) as Record<
       string,
       unknown
     >;
     expect(doc.issuer).toBe('https://auth.example.com');
-    expect(doc.grant_types_supported).toEqual(['client_credentials']);
-    expect(doc).not.toHaveProperty('id_token_signing_alg_values_supported');
-    expect(doc).not.toHaveProperty('authorization_endpoint');
-    expect(doc).not.toHaveProperty('authorization_response_iss_parameter_supported');
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
+    expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
+    expect(doc.authorization_endpoint).toBe('https://auth.example.com/oauth/authorize');
+    expect(doc.userinfo_endpoint).toBe('https://auth.example.com/oauth/userinfo');
+    expect(doc.end_session_endpoint).toBe('https://auth.example.com/oauth/logout');
+    expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+    expect(doc.subject_types_supported).toEqual(['public']);
+    expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access', 'read', 'write']);
+    expect(doc.authorization_response_iss_parameter_supported).toBe(true);
+    expect(doc.request_parameter_supported).toBe(false);
     expect(doc.request_uri_parameter_supported).toBe(false);
+    expect(doc.claims_parameter_supported).toBe(false);
+    expect(doc.backchannel_logout_supported).toBe(false);
   });
 });
 
@@ -78,15 +90,10 @@ describe('token endpoint request validation', () => {
     await oauthError(scope, 400, 'invalid_request');
   });
 
-  it('requires grant_type and supports only client_credentials', async () => {
+  it('requires grant_type and supports only client_credentials and authorization_code', async () => {
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('scope=read')), 400, 'invalid_request');
     await oauthError(await SELF.fetch(`${BASE}/oauth/token`, form('grant_type=')), 400, 'invalid_request');
-    for (const grant of [
-      'password',
-      'authorization_code',
-      'refresh_token',
-      'urn:ietf:params:oauth:grant-type:jwt-bearer',
-    ]) {
+    for (const grant of ['password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
       await oauthError(
         await SELF.fetch(`${BASE}/oauth/token`, form(`grant_type=${encodeURIComponent(grant)}`)),
         400,
@@ -145,9 +152,15 @@ describe('registration access control', () => {
     const res = await SELF.fetch(`${BASE}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },
-      body: JSON.stringify({ grant_types: ['authorization_code'] }),
+      body: JSON.stringify({ grant_types: ['password'] }),
     });
     await oauthError(res, 400, 'invalid_client_metadata');
+    const codeWithoutRedirect = await SELF.fetch(`${BASE}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },
+      body: JSON.stringify({ grant_types: ['authorization_code'] }),
+    });
+    await oauthError(codeWithoutRedirect, 400, 'invalid_redirect_uri');
     const redirect = await SELF.fetch(`${BASE}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-for-unit-tests' },

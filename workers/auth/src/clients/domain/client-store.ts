@@ -14,6 +14,8 @@ export interface ClientRecord {
   rateLimit: RateLimitSetting | null;
   clientIdIssuedAt: number;
   clientSecretExpiresAt: number;
+  /** Operator flag (set with the initial access token): the hosted login skips consent for this client. */
+  firstParty?: boolean;
 }
 
 /**
@@ -57,14 +59,15 @@ export interface ClientQuery {
 
 export interface NewClient {
   clientId: string;
-  secretHash: string;
+  /** Null for a public client (token_endpoint_auth_method "none"). */
+  secretHash: string | null;
+  firstParty?: boolean;
   registrationTokenHash: string;
   registrationTokenExpiresAt: number;
   metadata: ClientMetadata;
   approval: Approval;
   rateLimit: RateLimitSetting | null;
   clientIdIssuedAt: number;
-  firstParty?: boolean;
 }
 
 /** An RFC 7592 update, applied only if the row is still at `expectedVersion` (compare-and-set). */

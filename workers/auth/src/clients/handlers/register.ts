@@ -5,6 +5,10 @@
  *   initial access token); without it, registration is open only when ALLOW_OPEN_REGISTRATION=true, and refused
  *   (403 access_denied) otherwise. What is registered (scope, allowed_resources, grant_types) is also recorded as
  *   the client's approved ceiling (../domain/registration-ceiling.ts).
+ * - The metadata rules are the authorization-code ones (../../authorize/domain/client-registration.ts) layered on the
+ *   client_credentials ones: redirect URIs per application type, `token_endpoint_auth_method: none` for public
+ *   clients (which get no secret), post-logout redirect URIs. With the initial access token, `first_party: true`
+ *   marks a client whose users are not asked for consent (an operator flag, never self-asserted).
  * - The server generates `client_id` (128 random bits), `client_secret` and `registration_access_token` (256 bits
  *   each) and returns the two secrets once; only their SHA-256 hashes are stored. The registration access token
  *   lives REGISTRATION_ACCESS_TOKEN_TTL_SECONDS.
@@ -36,8 +40,8 @@ import {
   type MetadataPolicy,
   parseRateLimit,
   type RateLimitSetting,
-  validateClientMetadata,
 } from '../domain/client-metadata.js';
+import { validateRedirectClientMetadata } from '../../authorize/domain/client-registration.js';
 import type { ClientRow } from '../domain/client-store.js';
 import {
   approvalOf,
@@ -87,9 +91,14 @@ function metadataPolicy(config: AuthConfig, privileged: boolean): MetadataPolicy
   };
 }
 
+/**
+ * Validates with the authorization-code rules (redirect URIs per application type, `none` for public clients,
+ * post-logout redirect URIs) layered on the client_credentials ones. The stored metadata keeps
+ * `token_endpoint_auth_method: "none"` as registered; the client_credentials path never accepts it.
+ */
 function validate(doc: unknown, policy: MetadataPolicy): ClientMetadata {
   try {
-    return validateClientMetadata(doc, policy);
+    return validateRedirectClientMetadata(doc, policy) as unknown as ClientMetadata;
   } catch (err) {
     if (err instanceof ClientMetadataError) throw new OAuthError(err.error, err.message);
     throw err;
@@ -103,10 +112,14 @@ function registrationClientUri(config: AuthConfig, clientId: string): string {
 /** The client information response (RFC 7591 §3.2.1, RFC 7592 §3). */
 function clientInformation(
   config: AuthConfig,
-  row: Pick<ClientRow, 'clientId' | 'clientIdIssuedAt' | 'clientSecretExpiresAt' | 'metadata' | 'rateLimit'>,
+  row: Pick<
+    ClientRow,
+    'clientId' | 'clientIdIssuedAt' | 'clientSecretExpiresAt' | 'metadata' | 'rateLimit' | 'firstParty'
+  >,
   secrets: { client_secret?: string; registration_access_token?: string } = {},
 ): Record<string, unknown> {
   const doc: Record<string, unknown> = { client_id: row.clientId };
+  if (row.firstParty) doc.first_party = true;
   if (secrets.client_secret) doc.client_secret = secrets.client_secret;
   doc.client_id_issued_at = row.clientIdIssuedAt;
   doc.client_secret_expires_at = row.clientSecretExpiresAt;
@@ -136,11 +149,15 @@ export async function registrationEndpoint(c: AuthContext): Promise<Response> {
   const metadata = validate(doc, metadataPolicy(config, privileged));
   const rateLimit = privileged ? parseRateLimitField((doc as Record<string, unknown>).rate_limit) : null;
 
-  const clientSecret = randomToken(32);
+  // A public client (token_endpoint_auth_method "none") gets no secret: it could not keep one.
+  const isPublic = (metadata.token_endpoint_auth_method as string) === 'none';
+  const clientSecret = isPublic ? undefined : randomToken(32);
+  const firstParty = privileged && (doc as Record<string, unknown>).first_party === true;
   const registrationAccessToken = randomToken(32);
   const row = await clients.insert({
     clientId: randomToken(16),
-    secretHash: await hashClientSecret(clientSecret),
+    secretHash: clientSecret ? await hashClientSecret(clientSecret) : null,
+    firstParty,
     registrationTokenHash: await hashClientSecret(registrationAccessToken),
     registrationTokenExpiresAt: Date.now() + config.REGISTRATION_ACCESS_TOKEN_TTL_SECONDS * 1000,
     metadata,

@@ -95,7 +95,6 @@ function cacheable(row: ClientRow): ClientRecord {
     registrationTokenExpiresAt: _expiry,
     approval: _approval,
     lifecycle: _lifecycle,
-    firstParty: _firstParty,
     ...record
   } = row;
   return record;
@@ -284,10 +283,10 @@ export class PostgresClientStore implements ClientStore {
         .values({
           clientId: client.clientId,
           clientSecretHash: client.secretHash,
+          firstParty: client.firstParty === true,
           ...registrationColumns(client),
           ...columns(client.metadata),
           rateLimit: client.rateLimit,
-          firstParty: client.firstParty ?? false,
           status: 'active',
           version: 1,
           clientIdIssuedAt: client.clientIdIssuedAt,

@@ -14,6 +14,10 @@
  * the JWKS `alg` members say the same.
  */
 import { CLIENT_AUTH_METHODS } from '../../clients/domain/client-authentication.js';
+import { openIdProviderMetadata } from '../../oidc/domain/discovery.js';
+
+/** Grants the token endpoint implements. */
+export const GRANT_TYPES_SUPPORTED = ['authorization_code', 'client_credentials'];
 
 export interface MetadataSettings {
   issuer: string;
@@ -32,9 +36,13 @@ export function authorizationServerMetadata(s: MetadataSettings): Record<string,
   if (s.registrationEnabled) doc.registration_endpoint = `${s.baseUrl}/oauth/register`;
   if (s.scopesSupported.length > 0) doc.scopes_supported = [...s.scopesSupported];
   Object.assign(doc, {
-    response_types_supported: [],
-    grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    authorization_endpoint: `${s.baseUrl}/oauth/authorize`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query', 'form_post'],
+    grant_types_supported: [...GRANT_TYPES_SUPPORTED],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     introspection_endpoint: `${s.baseUrl}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     revocation_endpoint: `${s.baseUrl}/oauth/revoke`,
@@ -45,12 +53,12 @@ export function authorizationServerMetadata(s: MetadataSettings): Record<string,
 }
 
 export function openIdConfiguration(s: MetadataSettings): Record<string, unknown> {
-  return {
-    ...authorizationServerMetadata(s),
-    claims_parameter_supported: false,
-    request_parameter_supported: false,
-    request_uri_parameter_supported: false,
-  };
+  return openIdProviderMetadata(authorizationServerMetadata(s), {
+    baseUrl: s.baseUrl,
+    signingAlg: s.signingAlg,
+    apiScopes: s.scopesSupported,
+    grantTypes: GRANT_TYPES_SUPPORTED,
+  });
 }
 
 /**

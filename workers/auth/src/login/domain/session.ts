@@ -8,7 +8,7 @@
  * - A session ends after `idleSeconds` without use or `absoluteSeconds` after sign-in, whichever comes first.
  *   Use is recorded at most every `touchIntervalSeconds`, so a busy browser does not write on every request.
  */
-import { hashSecret, randomToken } from '../../../../../shared/crypto.js';
+import { base64url, hashSecret, randomToken, sha256 } from '../../../../../shared/crypto.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -99,4 +99,12 @@ export function remainingLifetime(
     0,
     Math.min(session.createdAt + policy.absoluteSeconds - now, session.lastSeenAt + policy.idleSeconds - now),
   );
+}
+
+/**
+ * The session's public identifier: the ID token's `sid` and the handle the "your sessions" page posts. One-way
+ * from the id (a bearer secret), so neither reveals it.
+ */
+export async function sessionHandle(id: string): Promise<string> {
+  return base64url(await sha256(`sid-v1|${id}`)).slice(0, 32);
 }

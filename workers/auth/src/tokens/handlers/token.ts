@@ -6,6 +6,7 @@
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
+import { authorizationCodeGrant } from '../../authorize/handlers/code-grant.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { emit, NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
 import type { AuthContext } from '../../services.js';
@@ -22,8 +23,11 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
   const form = await readOAuthForm(c, REPEATABLE);
   const grantType = param(form, 'grant_type');
   if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
+  if (grantType === 'authorization_code') {
+    return authorizationCodeGrant(c, form, clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS));
+  }
   if (grantType !== 'client_credentials') {
-    throw new OAuthError('unsupported_grant_type', 'only the client_credentials grant is supported');
+    throw new OAuthError('unsupported_grant_type', 'the grant type is not supported');
   }
 
   const ip = clientAddress(c.req.raw, config.TRUST_PROXY_HEADERS);

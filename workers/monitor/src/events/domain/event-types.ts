@@ -29,6 +29,7 @@ export const SECURITY_EVENT_TYPES = [
   // To be emitted by sign-in, sessions, consent, MFA and refresh-token rotation.
   'user.login_throttled', // a sign-in refused by the limiter before the password was checked
   'user.logout',
+  'user.signed_up', // details: by (self | admin)
   'session.created', // details: session_id, amr
   'session.revoked', // details: session_id, reason (logout | admin | password_change | reuse_detected)
   'session.expired',

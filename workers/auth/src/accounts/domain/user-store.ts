@@ -1,0 +1,52 @@
+/**
+ * The users store, as the handlers use it (implemented by storage/users.ts on Postgres). An account is found by
+ * its email uniqueness key (email.ts) or by its id, the stable `sub`.
+ */
+import type { EndUser } from '../../oidc/domain/claims.js';
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface UserRecord {
+  /** Stable, opaque: the `sub` of ID tokens. */
+  id: string;
+  /** As typed (trimmed, NFC). */
+  email: string;
+  emailKey: string;
+  emailVerified: boolean;
+  name?: string;
+  status: UserStatus;
+  passwordHash?: string;
+  /** Epoch seconds. */
+  updatedAt: number;
+}
+
+export interface NewUser {
+  email: string;
+  emailKey: string;
+  name?: string;
+  passwordHash: string;
+  emailVerified: boolean;
+}
+
+export interface UserStore {
+  findByEmailKey(emailKey: string): Promise<UserRecord | null>;
+  findById(id: string): Promise<UserRecord | null>;
+  /** Null when an account with this email key already exists. */
+  create(user: NewUser): Promise<UserRecord | null>;
+  /** Records a successful sign-in, replacing the password hash when it was re-hashed with new parameters. */
+  recordSignIn(id: string, newPasswordHash?: string): Promise<void>;
+}
+
+/** The account as OpenID Connect claims see it. */
+export function endUserOf(user: UserRecord): EndUser {
+  const out: EndUser = { id: user.id, email: user.email, emailVerified: user.emailVerified, updatedAt: user.updatedAt };
+  if (user.name) out.name = user.name;
+  return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** True when `id` can be a user id (a lookup of anything else is skipped). */
+export function isUserId(id: unknown): id is string {
+  return typeof id === 'string' && UUID.test(id);
+}

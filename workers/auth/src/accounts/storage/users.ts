@@ -1,0 +1,69 @@
+/** The users store on Postgres (table `users`; the email uniqueness key has its own unique index). */
+import { eq, sql } from 'drizzle-orm';
+import { users } from '../../../../../shared/db/schema.js';
+import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
+import type { NewUser, UserRecord, UserStore } from '../domain/user-store.js';
+
+type Row = typeof users.$inferSelect;
+
+function toRecord(row: Row): UserRecord {
+  const record: UserRecord = {
+    id: row.id,
+    email: row.email,
+    emailKey: row.emailKey ?? row.email.toLowerCase(),
+    emailVerified: row.emailVerified,
+    status: row.status === 'active' ? 'active' : 'disabled',
+    updatedAt: Math.floor(row.updatedAt.getTime() / 1000),
+  };
+  if (row.name) record.name = row.name;
+  if (row.passwordHash) record.passwordHash = row.passwordHash;
+  return record;
+}
+
+export class PostgresUserStore implements UserStore {
+  constructor(private readonly deps: Dependencies) {}
+
+  findByEmailKey(emailKey: string): Promise<UserRecord | null> {
+    return withPostgres(this.deps, 'user lookup', async (db) => {
+      const rows = await db.select().from(users).where(eq(users.emailKey, emailKey)).limit(1);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
+  findById(id: string): Promise<UserRecord | null> {
+    return withPostgres(this.deps, 'user lookup', async (db) => {
+      const rows = await db.select().from(users).where(eq(users.id, id)).limit(1);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
+  create(user: NewUser): Promise<UserRecord | null> {
+    return withPostgres(this.deps, 'user creation', async (db) => {
+      // Both unique indexes (the key, and lower(email) of the original schema) make a duplicate a no-op.
+      const rows = await db
+        .insert(users)
+        .values({
+          email: user.email,
+          emailKey: user.emailKey,
+          name: user.name ?? null,
+          passwordHash: user.passwordHash,
+          emailVerified: user.emailVerified,
+        })
+        .onConflictDoNothing()
+        .returning();
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
+  recordSignIn(id: string, newPasswordHash?: string): Promise<void> {
+    return withPostgres(this.deps, 'sign-in record', async (db) => {
+      await db
+        .update(users)
+        .set({
+          lastLoginAt: sql`now()`,
+          ...(newPasswordHash ? { passwordHash: newPasswordHash, updatedAt: sql`now()` } : {}),
+        })
+        .where(eq(users.id, id));
+    });
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The authorization_code grant at `POST /oauth/token` (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID Connect Core
+ * §3.1.3): for confidential clients (their registered authentication method) and public clients
+ * (`token_endpoint_auth_method: none`, identified by `client_id`; PKCE is what proves them).
+ *
+ * The code is read first and checked (client, redirect_uri, PKCE), then consumed atomically in the code store:
+ * of concurrent redemptions exactly one wins. Any later presentation is a replay: it fails, and the tokens issued
+ * from the code are revoked (RFC 6749 §4.1.2), also when the replay races the winner (the winner then revokes what
+ * it issued as soon as it records it).
+ */
+import { randomToken } from '../../../../../shared/crypto.js';
+import { OAuthError } from '../../../../../shared/errors.js';
+import { machineClient } from '../../../../../shared/state/store.js';
+import { endUserOf } from '../../accounts/domain/user-store.js';
+import { authenticateClient } from '../../clients/handlers/authenticate.js';
+import type { ClientRecord } from '../../clients/domain/client-store.js';
+import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
+import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
+import { signIdToken } from '../../oidc/handlers/jwt.js';
+import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
+import type { AuthContext, AuthServices } from '../../services.js';
+import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
+import { InvalidTargetError, resolveAudience } from '../../tokens/domain/resource.js';
+import { formatScope } from '../../tokens/domain/scope.js';
+import { checkCodeRedemption, codeKey } from '../domain/authorization-code.js';
+import { authorizationCodes, type StoredCode } from '../domain/code-machine.js';
+import { extraTokenFields } from './grant-extensions.js';
+
+const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+
+/** The calling client: a public one by client_id alone, otherwise by its registered authentication method. */
+async function tokenClient(
+  c: AuthContext,
+  form: ReadonlyMap<string, readonly string[]>,
+  ip: string,
+): Promise<ClientRecord> {
+  const presentsSecret = c.req.header('authorization') !== undefined || form.has('client_secret');
+  const clientId = param(form, 'client_id');
+  if (!presentsSecret && clientId !== undefined) {
+    await enforceRateLimit(c, { endpoint: 'token', ip });
+    const record = clientId.length <= 256 ? await c.get('services').clients.get(clientId, c.executionCtx) : null;
+    if (record?.status !== 'active' || (record.metadata.token_endpoint_auth_method as string) !== 'none') {
+      emit(c, ip, 'client.authentication_failed', 'failure', record?.clientId, {
+        endpoint: 'token',
+        reason: 'not_public_client',
+      });
+      throw new OAuthError('invalid_client', 'client authentication failed', 401);
+    }
+    return record;
+  }
+  return authenticateClient(c, form, 'token', ip);
+}
+
+async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds: readonly string[]): Promise<void> {
+  const exp = Math.floor(Date.now() / 1000) + services.config.ACCESS_TOKEN_MAX_TTL_SECONDS;
+  for (const jti of tokenIds) {
+    await services.revocations.revoke({ jti, clientId: grant.clientId, exp, reason: 'authorization_code_reused' });
+  }
+}
+
+async function replayed(c: AuthContext, ip: string, grant: StoredCode, key: string): Promise<never> {
+  const services = c.get('services');
+  await revokeIssued(services, grant, grant.issuedTokenIds ?? []);
+  emit(c, ip, 'authorization_code.reused', 'denied', grant.clientId, {
+    code_id: key.slice(0, 16),
+    user_id: grant.userId,
+    revoked: grant.issuedTokenIds?.length ?? 0,
+  });
+  throw invalidGrant('the code has already been used');
+}
+
+export async function authorizationCodeGrant(
+  c: AuthContext,
+  form: ReadonlyMap<string, readonly string[]>,
+  ip: string,
+): Promise<Response> {
+  const services = c.get('services');
+  const config = services.config;
+  const client = await tokenClient(c, form, ip);
+  if (!client.metadata.grant_types.includes('authorization_code')) {
+    throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
+  }
+  const key = await codeKey(param(form, 'code'));
+  if (key === undefined) throw invalidGrant('the code is not valid');
+  const codes = machineClient(services.state, authorizationCodes);
+  const stored = await codes.peek(key);
+  if (!stored) throw invalidGrant('the code is not valid');
+  if (stored.consumedAt !== undefined) {
+    // A replay: flag it (a racing winner then revokes what it issues) and revoke what was issued.
+    await codes.consume(key);
+    return replayed(c, ip, stored, key);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const decision = await checkCodeRedemption(stored, {
+    clientId: client.clientId,
+    redirectUri: param(form, 'redirect_uri'),
+    codeVerifier: param(form, 'code_verifier'),
+    now,
+  });
+  if (!decision.ok) throw invalidGrant(decision.description);
+  const consumed = await codes.consume(key);
+  if (!consumed) throw invalidGrant('the code is not valid');
+  if (consumed.replay) return replayed(c, ip, consumed.grant, key);
+  const grant = consumed.grant;
+
+  const user = await services.users.findById(grant.userId);
+  if (!user || user.status !== 'active') throw invalidGrant('the account is not active');
+
+  let aud: string | string[];
+  try {
+    aud = resolveAudience(
+      form.get('resource') ?? [],
+      client.metadata.allowed_resources,
+      config.DEFAULT_AUDIENCE ?? config.ISSUER,
+    );
+  } catch (err) {
+    if (err instanceof InvalidTargetError) throw new OAuthError('invalid_target', err.message);
+    throw err;
+  }
+  const ttl = Math.min(
+    client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
+    config.ACCESS_TOKEN_MAX_TTL_SECONDS,
+  );
+  const scope = formatScope(grant.scopes);
+  const signingKey = await services.keys.signingKey(c.executionCtx);
+  const claims: AccessTokenClaims = {
+    iss: config.ISSUER,
+    sub: grant.userId,
+    aud,
+    exp: now + ttl,
+    iat: now,
+    jti: randomToken(16),
+    client_id: client.clientId,
+  };
+  if (scope !== '') claims.scope = scope;
+  const accessToken = await signAccessToken(claims, signingKey);
+
+  const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
+  if (scope !== '') body.scope = scope;
+  if (grant.scopes.includes('openid')) {
+    const idClaims = await buildIdTokenClaims({
+      issuer: config.ISSUER,
+      user: endUserOf(user),
+      clientId: client.clientId,
+      scopes: grant.scopes,
+      now,
+      ttlSeconds: config.ID_TOKEN_TTL_SECONDS,
+      authTime: grant.authTime,
+      ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
+      ...(grant.acr !== undefined ? { acr: grant.acr } : {}),
+      amr: grant.amr,
+      sessionId: grant.sessionId,
+      accessToken,
+      alg: signingKey.alg,
+    });
+    body.id_token = await signIdToken(idClaims, signingKey);
+  }
+  const extra = await extraTokenFields(c, {
+    grant,
+    clientId: client.clientId,
+    scopes: grant.scopes,
+    accessTokenId: claims.jti,
+  });
+  Object.assign(body, extra.fields);
+
+  const tokenIds = [claims.jti, ...extra.tokenIds];
+  const recorded = await codes.recordTokens(key, tokenIds);
+  // A replay raced this redemption and lost: what was just issued is revoked now (the replay could not see it).
+  if (recorded.revoke) await revokeIssued(services, grant, tokenIds);
+
+  emit(c, ip, 'token.issued', 'success', client.clientId, {
+    grant_type: 'authorization_code',
+    user_id: grant.userId,
+    jti: claims.jti,
+    kid: signingKey.kid,
+    scope,
+    aud,
+    expires_in: ttl,
+  });
+  return c.json(body, 200, NO_STORE);
+}

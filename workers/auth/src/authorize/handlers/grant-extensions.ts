@@ -1,0 +1,25 @@
+/**
+ * The seam where other grants' artefacts join the authorization_code response. The refresh-token capability
+ * (branch `refresh`) implements `extraTokenFields` to issue a refresh token from the redeemed code; until then
+ * the code grant returns the access token and ID token only, and discovery does not advertise refresh_token.
+ */
+import type { AuthorizationCodeGrant } from '../domain/authorization-code.js';
+import type { AuthContext } from '../../services.js';
+
+export interface IssuedFromCode {
+  grant: AuthorizationCodeGrant;
+  clientId: string;
+  scopes: readonly string[];
+  /** The access token's jti: record any further token's id with the code so a replay revokes it too. */
+  accessTokenId: string;
+}
+
+/** Extra fields of the token response (e.g. `refresh_token`), and token ids to record against the code. */
+export interface ExtraTokenFields {
+  fields: Record<string, unknown>;
+  tokenIds: string[];
+}
+
+export async function extraTokenFields(_c: AuthContext, _issued: IssuedFromCode): Promise<ExtraTokenFields> {
+  return { fields: {}, tokenIds: [] };
+}

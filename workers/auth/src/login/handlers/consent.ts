@@ -1,0 +1,68 @@
+/**
+ * `GET|POST /consent`: asks the signed-in user to allow a third-party client the requested scopes. "Allow" is
+ * remembered per user, client and scope set (until revoked) and ends in a code; "Deny" ends the request with
+ * `access_denied` at the client.
+ */
+import { machineClient } from '../../../../../shared/state/store.js';
+import type { AuthContext } from '../../services.js';
+import { consents } from '../domain/login-state.js';
+import { consentPage } from '../pages/consent.js';
+import { newNonce } from '../pages/layout.js';
+import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage, seeOther } from './browser.js';
+import { loginEvent } from './events.js';
+import {
+  clientFormActions,
+  consentKey,
+  currentTransaction,
+  failTransaction,
+  issueCode,
+  noTransaction,
+  transactionClient,
+} from './flow.js';
+import { currentSession } from './sessions-store.js';
+
+export async function consentForm(c: AuthContext): Promise<Response> {
+  const services = c.get('services');
+  const tx = await currentTransaction(c);
+  if (!tx) return noTransaction();
+  const session = await currentSession(services, c.req.header('cookie'));
+  if (!session) return seeOther('/login');
+  const client = await transactionClient(c, tx);
+  if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');
+  const user = await services.users.findById(session.session.userId);
+  if (!user) return seeOther('/login');
+  const meta = client.metadata;
+  return sendPage(
+    consentPage({
+      nonce: newNonce(),
+      csrfToken: await csrfFor(c, 'consent', tx.id),
+      action: '/consent',
+      clientName: meta.client_name ?? client.clientId,
+      ...(meta.client_uri ? { clientUri: meta.client_uri } : {}),
+      ...(meta.policy_uri ? { policyUri: meta.policy_uri } : {}),
+      ...(meta.tos_uri ? { tosUri: meta.tos_uri } : {}),
+      userEmail: user.email,
+      scopes: tx.request.scopes,
+      formActions: clientFormActions(tx),
+    }),
+  );
+}
+
+export async function consentDecision(c: AuthContext): Promise<Response> {
+  const services = c.get('services');
+  const tx = await currentTransaction(c);
+  if (!tx) return noTransaction();
+  const fields = await readPageForm(c);
+  if (!(await formIsGenuine(c, fields, 'consent', tx.id))) return refusedForm();
+  const session = await currentSession(services, c.req.header('cookie'));
+  if (!session) return seeOther('/login');
+  const ip = addressOf(c);
+  const who = { userId: session.session.userId, clientId: tx.request.clientId };
+  if (fields.get('decision') !== 'allow') {
+    loginEvent(c, ip, 'consent.denied', 'denied', who, { scope: tx.request.scopes.join(' ') });
+    return failTransaction(c, tx, 'access_denied', 'the user denied the request');
+  }
+  await machineClient(services.state, consents).grant(consentKey(who.userId, who.clientId), tx.request.scopes);
+  loginEvent(c, ip, 'consent.granted', 'success', who, { scope: tx.request.scopes.join(' ') });
+  return issueCode(c, tx, session);
+}

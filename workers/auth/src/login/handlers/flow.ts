@@ -1,0 +1,182 @@
+/**
+ * The authorization request's path through the hosted login, from the parked login transaction: authenticate
+ * (login/domain/authentication.ts), consent (consent.ts), then issue the code and send the browser back to the
+ * client's validated redirect URI (RFC 6749 §4.1.2, RFC 9207 `iss`, query or form_post).
+ */
+import { machineClient } from '../../../../../shared/state/store.js';
+import {
+  type AuthorizationCodeGrant,
+  AUTHORIZATION_CODE_TTL_SECONDS,
+  newAuthorizationCode,
+} from '../../authorize/domain/authorization-code.js';
+import type { ResponseMode } from '../../authorize/domain/authorization-request.js';
+import {
+  type AuthorizationResult,
+  authorizationResponseParams,
+  buildRedirectUrl,
+} from '../../authorize/domain/authorization-response.js';
+import { authorizationCodes } from '../../authorize/domain/code-machine.js';
+import type { ClientRecord } from '../../clients/domain/client-store.js';
+import type { AuthContext, AuthServices } from '../../services.js';
+import { decideAuthentication } from '../domain/authentication.js';
+import { decideConsent } from '../domain/consent.js';
+import { clearCookie, readCookie, setCookie } from '../domain/cookies.js';
+import { consents, loginTransactions } from '../domain/login-state.js';
+import {
+  type LoginTransaction,
+  checkTransaction,
+  parseTransactionId,
+  transactionKey,
+} from '../domain/login-transaction.js';
+import { formPostPage } from '../pages/form-post.js';
+import { formActionSource, newNonce } from '../pages/layout.js';
+import { nowSeconds, sendPage, seeOther, showError } from './browser.js';
+import { type CurrentSession, currentSession } from './sessions-store.js';
+
+/** The `login` cookie naming the transaction (browser-session cookie, host-only, HttpOnly, Lax). */
+export function transactionCookie(services: AuthServices, tx: LoginTransaction): string {
+  return setCookie('login', tx.id, services.login.cookies);
+}
+
+/** The browser's login transaction, checked against its cookie; undefined when missing, expired or not its own. */
+export async function currentTransaction(c: AuthContext): Promise<LoginTransaction | undefined> {
+  const services = c.get('services');
+  const id = parseTransactionId(readCookie(c.req.header('cookie'), 'login', services.login.cookies));
+  if (id === undefined) return undefined;
+  const tx = await machineClient(services.state, loginTransactions).get(await transactionKey(id));
+  return checkTransaction(tx ?? undefined, id, nowSeconds()).ok ? (tx ?? undefined) : undefined;
+}
+
+export function noTransaction(): Response {
+  return showError(
+    400,
+    'Sign-in could not continue',
+    'This sign-in has expired or was already completed. Go back to the application and start again.',
+    'login_transaction_missing',
+  );
+}
+
+/** The active client for a transaction (it may have been deleted meanwhile). */
+export async function transactionClient(c: AuthContext, tx: LoginTransaction): Promise<ClientRecord | undefined> {
+  const record = await c.get('services').clients.get(tx.request.clientId, c.executionCtx);
+  return record?.status === 'active' ? record : undefined;
+}
+
+/** The CSP form-action source for pages whose form ends in a redirect to the client. */
+export function clientFormActions(tx: LoginTransaction): string[] {
+  const source = formActionSource(tx.request.redirectUri);
+  return source ? [source] : [];
+}
+
+/** Sends the authorization response (a code or an error) to the transaction's validated redirect URI. */
+export function respondToClient(
+  services: AuthServices,
+  target: { redirectUri: string; responseMode: ResponseMode; state?: string },
+  result: AuthorizationResult,
+  cookies: readonly string[] = [],
+): Response {
+  const params = authorizationResponseParams(services.config.ISSUER, result, target.state);
+  if (target.responseMode === 'form_post') {
+    return sendPage(formPostPage({ nonce: newNonce(), redirectUri: target.redirectUri, params }), cookies);
+  }
+  const headers = new Headers({ location: buildRedirectUrl(target.redirectUri, params), 'cache-control': 'no-store' });
+  for (const cookie of cookies) headers.append('set-cookie', cookie);
+  return new Response(null, { status: 303, headers });
+}
+
+/** Ends the transaction with an error sent back to the client (its redirect URI was validated at the start). */
+export async function failTransaction(
+  c: AuthContext,
+  tx: LoginTransaction,
+  error: string,
+  description: string,
+): Promise<Response> {
+  const services = c.get('services');
+  await machineClient(services.state, loginTransactions).consume(await transactionKey(tx.id));
+  return respondToClient(services, tx.request, { error, error_description: description }, [
+    clearCookie('login', services.login.cookies),
+  ]);
+}
+
+export function consentKey(userId: string, clientId: string): string {
+  return `${userId}|${clientId}`;
+}
+
+/**
+ * Takes the transaction as far as it can go without the user: to the sign-in page, the consent page, or the
+ * client with a code or an error. `cookies` are set on whatever response comes out (a new session's).
+ * `justSignedIn`: the session was started by a sign-in within this transaction, which satisfies prompt=login and
+ * max_age; a session the browser brought along never does, even one started in the same second.
+ */
+export async function proceed(
+  c: AuthContext,
+  tx: LoginTransaction,
+  known?: CurrentSession | null,
+  cookies: string[] = [],
+  justSignedIn = false,
+): Promise<Response> {
+  const services = c.get('services');
+  const current = known === undefined ? await currentSession(services, c.req.header('cookie')) : (known ?? undefined);
+  const now = nowSeconds();
+  const request = tx.request;
+  const auth = decideAuthentication({
+    session: current?.session,
+    prompt: request.prompt,
+    ...(request.maxAge !== undefined ? { maxAge: request.maxAge } : {}),
+    ...(request.idTokenHint ? { idTokenHint: request.idTokenHint } : {}),
+    requestStartedAt: justSignedIn ? tx.createdAt : Number.MAX_SAFE_INTEGER,
+    now,
+  });
+  if (auth.action === 'error') return failTransaction(c, tx, auth.error, auth.description);
+  if (auth.action === 'sign-in') return seeOther('/login', cookies);
+  // prompt=select_account: the sign-in page is the account choice (signing in as anyone, the current user included).
+  if (auth.action === 'select-account') return seeOther('/login', cookies);
+  const session = current!;
+
+  const client = await transactionClient(c, tx);
+  if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');
+  const granted = await machineClient(services.state, consents).get(
+    consentKey(session.session.userId, client.clientId),
+  );
+  const consent = decideConsent({
+    firstParty: client.firstParty === true,
+    requestedScopes: request.scopes,
+    grantedScopes: granted,
+    prompt: request.prompt,
+  });
+  if (consent.action === 'error') return failTransaction(c, tx, consent.error, consent.description);
+  if (consent.action === 'ask') return seeOther('/consent', cookies);
+  return issueCode(c, tx, session, cookies);
+}
+
+/** Consumes the transaction and answers the client with a new authorization code. */
+export async function issueCode(
+  c: AuthContext,
+  tx: LoginTransaction,
+  current: CurrentSession,
+  cookies: string[] = [],
+): Promise<Response> {
+  const services = c.get('services');
+  // One transaction, one code: a reload or a second tab cannot get another from the same request.
+  const taken = await machineClient(services.state, loginTransactions).consume(await transactionKey(tx.id));
+  if (!taken || taken.id !== tx.id) return noTransaction();
+  const now = nowSeconds();
+  const { code, key } = await newAuthorizationCode();
+  const request = tx.request;
+  const grant: AuthorizationCodeGrant = {
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    scopes: request.scopes,
+    codeChallenge: request.codeChallenge,
+    userId: current.session.userId,
+    sessionId: current.handle,
+    authTime: current.session.authTime,
+    amr: current.session.amr,
+    issuedAt: now,
+    expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
+  };
+  if (current.session.acr !== undefined) grant.acr = current.session.acr;
+  if (request.nonce !== undefined) grant.nonce = request.nonce;
+  await machineClient(services.state, authorizationCodes).issue(key, grant);
+  return respondToClient(services, request, { code }, [...cookies, clearCookie('login', services.login.cookies)]);
+}

@@ -1,0 +1,74 @@
+/**
+ * Browser sessions over the keyed-state store: starting one at sign-in (a new id every time, the previous one
+ * ended), reading the browser's current one from its cookie, ending one or all of a user's.
+ */
+import { machineClient } from '../../../../../shared/state/store.js';
+import type { AuthServices } from '../../services.js';
+import { readCookie, setCookie } from '../domain/cookies.js';
+import { sessions, userSessions } from '../domain/login-state.js';
+import { isSessionId, type Session, sessionHandle, sessionKey, startSession } from '../domain/session.js';
+
+export interface CurrentSession {
+  id: string;
+  session: Session;
+  /** Its public handle (the ID token's sid). */
+  handle: string;
+}
+
+/** The browser's active session, from its session cookie; undefined when absent, unknown or expired. */
+export async function currentSession(
+  services: AuthServices,
+  cookieHeader: string | undefined,
+): Promise<CurrentSession | undefined> {
+  const id = readCookie(cookieHeader, 'session', services.login.cookies);
+  if (!isSessionId(id)) return undefined;
+  const session = await machineClient(services.state, sessions).read(
+    await sessionKey(id),
+    services.login.sessionPolicy,
+  );
+  if (!session || session.id !== id) return undefined;
+  return { id, session, handle: await sessionHandle(id) };
+}
+
+export interface StartedSession extends CurrentSession {
+  /** The Set-Cookie header value. */
+  cookie: string;
+}
+
+/** Starts a new session for `userId`, ending `previous` (never reused: no session fixation). */
+export async function beginSession(
+  services: AuthServices,
+  input: { userId: string; amr: string[]; userAgent?: string; previous?: CurrentSession },
+): Promise<StartedSession> {
+  const now = Math.floor(Date.now() / 1000);
+  if (input.previous) await endSession(services, input.previous.session);
+  const { session } = startSession({ userId: input.userId, now, amr: input.amr, userAgent: input.userAgent });
+  const policy = services.login.sessionPolicy;
+  const key = await sessionKey(session.id);
+  const handle = await sessionHandle(session.id);
+  await machineClient(services.state, sessions).create(key, { session, policy });
+  const dropped = await machineClient(services.state, userSessions).add(session.userId, {
+    key,
+    handle,
+    createdAt: now,
+    endsAt: now + policy.absoluteSeconds,
+    ...(session.userAgent ? { userAgent: session.userAgent } : {}),
+  });
+  for (const entry of dropped) await machineClient(services.state, sessions).end(entry.key);
+  const cookie = setCookie('session', session.id, services.login.cookies, { maxAge: policy.absoluteSeconds });
+  return { id: session.id, session, handle, cookie };
+}
+
+/** Ends one session (sign-out, replacement at sign-in). */
+export async function endSession(services: AuthServices, session: Session): Promise<void> {
+  const key = await sessionKey(session.id);
+  await machineClient(services.state, sessions).end(key);
+  await machineClient(services.state, userSessions).remove(session.userId, { key });
+}
+
+/** Ends every session of a user (operator "revoke all"); answers how many were ended. */
+export async function endAllSessions(services: AuthServices, userId: string): Promise<number> {
+  const entries = await machineClient(services.state, userSessions).clear(userId);
+  for (const entry of entries) await machineClient(services.state, sessions).end(entry.key);
+  return entries.length;
+}
