@@ -318,5 +318,8 @@ export const webhookAttempts = pgTable(
     detail: text('detail'),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] }), index('webhook_attempts_endpoint_idx').on(t.endpointId, t.at)],
+  (t) => [
+    primaryKey({ columns: [t.deliveryId, t.attempt] }),
+    index('webhook_attempts_endpoint_idx').on(t.endpointId, t.at),
+  ],
 );
