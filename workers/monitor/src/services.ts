@@ -107,7 +107,7 @@ export function buildServices(env: Env): MonitorServices {
         ...BREAKER_DEFAULTS,
         failureThreshold: config.WEBHOOK_BREAKER_FAILURES,
         openMs: config.WEBHOOK_BREAKER_OPEN_MS,
-        maxOpenMs: Math.max(BREAKER_DEFAULTS.maxOpenMs, config.WEBHOOK_BREAKER_OPEN_MS),
+        maxOpenMs: Math.max(config.WEBHOOK_BREAKER_MAX_OPEN_MS, config.WEBHOOK_BREAKER_OPEN_MS),
       },
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       service: 'monitor',

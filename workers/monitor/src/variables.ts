@@ -61,6 +61,8 @@ export const variables = {
   /** Per-endpoint circuit breaker: consecutive failures that open it, and its first open period. */
   WEBHOOK_BREAKER_FAILURES: int({ default: 5, min: 1, max: 1000 }),
   WEBHOOK_BREAKER_OPEN_MS: int({ default: 60_000, min: 10, max: 3_600_000 }),
+  /** The open period doubles after each failed trial, up to this. */
+  WEBHOOK_BREAKER_MAX_OPEN_MS: int({ default: 3_600_000, min: 10, max: 86_400_000 }),
   /** One attempt's deadline. */
   WEBHOOK_TIMEOUT_MS: int({ default: 15_000, min: 100, max: 60_000 }),
   /**
