@@ -158,7 +158,8 @@ describe('monitor: detection from the stream', () => {
     }
     const raised = await eventually(async () => {
       const list = await alerts('&detector=client_secret_guessing');
-      return list.filter((a) => a.subject.client_id === victim.client_id);
+      const mine = list.filter((a) => a.subject.client_id === victim.client_id);
+      return mine.length > 0 ? mine : null;
     }, 30_000);
     expect(raised).toHaveLength(1);
     const alert = raised[0] as AlertJson;

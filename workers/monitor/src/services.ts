@@ -61,8 +61,13 @@ function dedupConfig(config: MonitorConfig) {
   }
 }
 
-/** One consumer name per isolate unless configured (the pod name on Kubernetes). */
-const isolateConsumer = `monitor-${crypto.randomUUID().slice(0, 8)}`;
+/** One consumer name per isolate unless configured (the pod name on Kubernetes); made on first use (not global scope). */
+let isolateConsumer: string | undefined;
+function consumerName(config: MonitorConfig): string {
+  if (config.MONITOR_CONSUMER) return config.MONITOR_CONSUMER;
+  isolateConsumer ??= `monitor-${crypto.randomUUID().slice(0, 8)}`;
+  return isolateConsumer;
+}
 
 export function buildServices(env: Env): MonitorServices {
   const config = readMonitorConfig(env);
@@ -75,7 +80,7 @@ export function buildServices(env: Env): MonitorServices {
   const stream = new EventStream(
     config,
     config.MONITOR_GROUP,
-    config.MONITOR_CONSUMER ?? isolateConsumer,
+    consumerName(config),
     config.SERVICE_TIMEOUT_MS * 5,
   );
   const box = new SecretBox(config.WEBHOOK_SECRET_KEY);
