@@ -124,7 +124,11 @@ export default {
     return {
       measurements: [
         { id: 'monitor-throughput', label: `monitor: ${BURST} events XADD → all acknowledged`, sample: throughput },
-        { id: 'monitor-detection', label: `monitor: XADD → alert at ${RATE} events/s (p50; p99 in detail)`, sample: latency },
+        {
+          id: 'monitor-detection',
+          label: `monitor: XADD → alert at ${RATE} events/s (p50; p99 in detail)`,
+          sample: latency,
+        },
       ],
       targets: () => [],
       async teardown() {

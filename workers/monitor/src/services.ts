@@ -77,12 +77,7 @@ export function buildServices(env: Env): MonitorServices {
   // fills the location fields, so impossible travel is off until sign-in ships with them.
   const locationAvailable = false;
   const detectors = detectorConfigs(config, locationAvailable);
-  const stream = new EventStream(
-    config,
-    config.MONITOR_GROUP,
-    consumerName(config),
-    config.SERVICE_TIMEOUT_MS * 5,
-  );
+  const stream = new EventStream(config, config.MONITOR_GROUP, consumerName(config), config.SERVICE_TIMEOUT_MS * 5);
   const box = new SecretBox(config.WEBHOOK_SECRET_KEY);
   return {
     config,
