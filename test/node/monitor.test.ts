@@ -165,12 +165,15 @@ describe('monitor: detection from the stream', () => {
     const alert = raised?.[0] as AlertJson;
     expect(alert).toMatchObject({ kind: 'client_secret_guessing.client', severity: 'medium', status: 'open' });
     // The triggering events are in the audit log, as the auth Worker wrote them.
-    const failed = await api(`/admin/events?client_id=${victim.client_id}&type=client.authentication_failed&limit=500`);
-    expect(failed.json.events).toHaveLength(30);
-    const failedIds = new Set(failed.json.events.map((e: { event_id: string }) => e.event_id));
+    const failedEvents = await eventually(async () => {
+      const res = await api(`/admin/events?client_id=${victim.client_id}&type=client.authentication_failed&limit=500`);
+      return res.json.events.length === 30 ? res.json.events : null;
+    }, 30_000);
+    expect(failedEvents).toHaveLength(30);
+    const failedIds = new Set(failedEvents.map((e: { event_id: string }) => e.event_id));
     expect(alert.event_ids.length).toBeGreaterThanOrEqual(10);
     for (const id of alert.event_ids) expect(failedIds.has(id)).toBe(true);
-    expect(failed.json.events[0]).toMatchObject({ ip: '192.0.2.66', outcome: 'failure', service: 'auth' });
+    expect(failedEvents[0]).toMatchObject({ ip: '192.0.2.66', outcome: 'failure', service: 'auth' });
   }, 120_000);
 
   // Each case: an attack, and a benign trace of the same volume on other subjects.
@@ -261,6 +264,10 @@ describe('monitor: detection from the stream', () => {
     expect(status.json.detectors.impossible_travel).toMatchObject({ active: false });
     expect(status.json.detectors.brute_force).toMatchObject({ active: true });
     expect(typeof status.json.consumer.lag).toBe('number');
+    // The consumer lag is a metric too (set by the consumer's tick; no METRICS_TOKEN in tests).
+    const metrics = await (await fetch(`${monitor()}/metrics`)).text();
+    expect(metrics).toMatch(/^monitor_consumer_lag(\{[^}]*\})? \d+$/m);
+    expect(metrics).toMatch(/^monitor_events_processed_total(\{[^}]*\})? [1-9]\d*$/m);
   });
 });
 

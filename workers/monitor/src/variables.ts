@@ -42,7 +42,7 @@ export const variables = {
   /** Batches per alarm tick at most, so one tick stays well inside the Worker's time limits. */
   MONITOR_BATCHES_PER_TICK: int({ default: 10, min: 1, max: 1000 }),
   /** The alarm loop's period while entries keep coming, and while the stream is idle. */
-  MONITOR_TICK_MS: int({ default: 1000, min: 20, max: 60_000 }),
+  MONITOR_TICK_MS: int({ default: 250, min: 20, max: 60_000 }),
   MONITOR_IDLE_TICK_MS: int({ default: 5000, min: 20, max: 300_000 }),
   /** Pending entries idle this long belonged to a consumer that died: XAUTOCLAIM takes them over. */
   MONITOR_CLAIM_IDLE_MS: int({ default: 60_000, min: 100, max: 3_600_000 }),
