@@ -2,7 +2,8 @@
  * The stream consumer: one call drains up to MONITOR_BATCHES_PER_TICK batches of the `security-events` stream
  * through the consumer group. Per batch:
  *
- *   1. XAUTOCLAIM entries idle for MONITOR_CLAIM_IDLE_MS (delivered to a consumer that died), then XREADGROUP `>`;
+ *   1. this consumer's own unacknowledged entries (XREADGROUP `0`: a batch that failed), XAUTOCLAIM of entries
+ *      idle for MONITOR_CLAIM_IDLE_MS (delivered to a consumer that died), then new ones (XREADGROUP `>`);
  *   2. decode them (malformed entries are logged, counted and acknowledged: they would never decode);
  *   3. one Postgres transaction (consumer/storage/batch-store.ts): lock the group's state row, add the events to
  *      the audit log (ON CONFLICT DO NOTHING), run the detectors over the events actually inserted, join or open
@@ -130,7 +131,11 @@ export async function consumeStream(deps: ConsumerDeps, now: () => number = Date
   await stream.ensureGroup();
   for (let i = 0; i < settings.batchesPerTick; i++) {
     const started = performance.now();
-    const claimed = await stream.claimStale(settings.claimIdleMs, settings.batchSize);
+    // First this consumer's own unacknowledged entries (once per tick), then those of consumers that died.
+    const own = i === 0 ? await stream.readOwnPending(settings.batchSize) : { entries: [], deleted: [] };
+    const room0 = settings.batchSize - own.entries.length;
+    const stale = room0 > 0 ? await stream.claimStale(settings.claimIdleMs, room0) : { entries: [], deleted: [] };
+    const claimed = { entries: [...own.entries, ...stale.entries], deleted: [...own.deleted, ...stale.deleted] };
     // Entries trimmed away while pending cannot be read any more: acknowledge them so they leave the pending list.
     await stream.ack(claimed.deleted);
     const room = settings.batchSize - claimed.entries.length;

@@ -91,6 +91,31 @@ export class EventStream {
     return (reply?.[0]?.[1] ?? []).map(([id, fields]) => [id, fields] as const);
   }
 
+  /**
+   * Entries this consumer read before and never acknowledged (a batch whose transaction failed, say): retried at
+   * once rather than after the claim idle time. Entries trimmed away meanwhile come back without fields.
+   */
+  async readOwnPending(count: number): Promise<{ entries: StreamEntry[]; deleted: string[] }> {
+    const reply = (await this.call([
+      'XREADGROUP',
+      'GROUP',
+      this.group,
+      this.consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.key,
+      '0',
+    ])) as [string, [string, string[] | null][]][] | null;
+    const entries: StreamEntry[] = [];
+    const deleted: string[] = [];
+    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+      if (fields === null || fields.length === 0) deleted.push(id);
+      else entries.push([id, fields]);
+    }
+    return { entries, deleted };
+  }
+
   async ack(ids: readonly string[]): Promise<void> {
     if (ids.length > 0) await this.call(['XACK', this.key, this.group, ...ids]);
   }
