@@ -49,6 +49,8 @@ export interface Platform extends TestDataPlane {
   /** Restarts workerd (same ports, same data), optionally with changed variables. */
   restartWorkerd(env?: Record<string, string>): Promise<void>;
   stopWorkerd(): Promise<void>;
+  /** SIGKILL: a crash, no graceful shutdown (restart with `restartWorkerd`). */
+  killWorkerd(): Promise<void>;
   logs(): string;
 }
 
@@ -160,6 +162,9 @@ export async function startPlatform(
     },
     async stopWorkerd() {
       await workerd?.stop();
+    },
+    async killWorkerd() {
+      await workerd?.stop('SIGKILL');
     },
     logs: () => workerd?.logs() ?? '',
     async stop() {
