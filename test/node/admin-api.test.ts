@@ -8,7 +8,16 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCredential } from './security-helpers.js';
-import { eventually, securityEvents, startTokenPlatform, type TokenPlatform } from './token-helpers.js';
+import { authorizeUrl, Browser, completeLogin, pkce } from './oidc-helpers.js';
+import {
+  basicHeader,
+  eventually,
+  type RegisteredClient,
+  register,
+  securityEvents,
+  startTokenPlatform,
+  type TokenPlatform,
+} from './token-helpers.js';
 
 let tp: TokenPlatform;
 const creds = { root: '', reader: '', clerk: '', nobody: '' };
@@ -69,6 +78,26 @@ beforeAll(async () => {
   creds.reader = await adminCredential(pool, 'reader', ['readonly']);
   creds.clerk = await adminCredential(pool, 'clerk', ['client-admin']);
   creds.nobody = await adminCredential(pool, 'nobody', ['intern']);
+  webClient = await register(tp, {
+    client_name: 'Ops portal',
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code'],
+    scope: 'openid email',
+  });
+  // Guessing a client's secret opens a client_secret_guessing alert (the monitor's detector: 10 failures).
+  const victim = await register(tp, { grant_types: ['client_credentials'] });
+  state.guessedClient = victim.client_id;
+  for (let i = 0; i < 12; i++) {
+    const res = await fetch(`${tp.platform.urls.auth}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicHeader(victim.client_id, `wrong-${i}`),
+      },
+      body: 'grant_type=client_credentials',
+    });
+    await res.body?.cancel();
+  }
 }, 180_000);
 
 afterAll(async () => {
@@ -77,7 +106,47 @@ afterAll(async () => {
 });
 
 /** State the route table's later rows use, filled in by earlier ones. */
-const state = { clientId: '', secret: '', version: 0, tokenId: '' };
+const state = {
+  clientId: '',
+  secret: '',
+  version: 0,
+  tokenId: '',
+  userId: '',
+  handle: '',
+  guessedClient: '',
+  alertId: '',
+  webhookId: '',
+};
+
+const OPS_USER = { email: 'ops.user@example.com', password: 'a long and unusual passphrase 42' };
+const NEW_PASSWORD = 'another long unusual passphrase 77';
+const REDIRECT = 'https://rp.example/cb';
+let webClient: RegisteredClient;
+let opsBrowser: Browser;
+
+function authorizeForOps(): string {
+  return authorizeUrl(tp.platform.urls.auth, {
+    client_id: webClient.client_id,
+    redirect_uri: REDIRECT,
+    state: 's',
+    code_challenge: pkce().challenge,
+    code_challenge_method: 'S256',
+  });
+}
+
+/** The ops user signs in through the hosted login in a fresh browser (throws when the sign-in is refused). */
+async function signInOpsUser(password = OPS_USER.password): Promise<void> {
+  opsBrowser = new Browser(tp.platform.urls.auth);
+  const redirect = await completeLogin(opsBrowser, authorizeForOps(), { email: OPS_USER.email, password });
+  if (!redirect.searchParams.get('code')) throw new Error(`sign-in refused: ${redirect}`);
+}
+
+/** Whether the ops user's browser still has a session: an authorize request goes straight to the client. */
+async function browserSignedIn(): Promise<boolean> {
+  const res = await opsBrowser.get(`${authorizeForOps()}&prompt=none`);
+  const to = new URL(res.headers.get('location') ?? '', tp.platform.urls.auth);
+  return to.origin !== new URL(tp.platform.urls.auth).origin && to.searchParams.has('code');
+}
 
 interface Row {
   action: string;
@@ -337,6 +406,210 @@ const ROUTES: Row[] = [
       expect((await call('GET', `/v1/clients/${state.clientId}`, creds.root)).status).toBe(404);
     },
   },
+  // ---- users (the auth Worker's accounts and sessions) ----
+  {
+    action: 'Admin_users_create',
+    method: 'POST',
+    path: () => '/v1/users',
+    body: () => ({ email: OPS_USER.email, password: OPS_USER.password, name: 'Ops User' }),
+    ok: 201,
+    change: true,
+    check: async (a) => {
+      state.userId = a.body.id;
+      expect(a.body).toMatchObject({ email: OPS_USER.email, status: 'active', roles: [] });
+      expect(JSON.stringify(a.body)).not.toMatch(/hash|scrypt/);
+      // The user signs in through the hosted login: one session to see and revoke below.
+      await signInOpsUser();
+    },
+  },
+  {
+    action: 'Admin_users_read',
+    method: 'GET',
+    path: () => '/v1/users?search=ops.user',
+    ok: 200,
+    change: false,
+    check: (a) => expect(a.body.users.map((u: { id: string }) => u.id)).toEqual([state.userId]),
+  },
+  {
+    action: 'Admin_users_read_one',
+    method: 'GET',
+    path: () => `/v1/users/${state.userId}`,
+    ok: 200,
+    change: false,
+    check: (a) => expect(a.body).toMatchObject({ id: state.userId, email: OPS_USER.email }),
+  },
+  {
+    action: 'Admin_users_sessions_read',
+    method: 'GET',
+    path: () => `/v1/users/${state.userId}/sessions`,
+    ok: 200,
+    change: false,
+    check: (a) => {
+      expect(a.body.sessions).toHaveLength(1);
+      state.handle = a.body.sessions[0].handle;
+    },
+  },
+  {
+    action: 'Admin_users_sessions_revoke',
+    method: 'DELETE',
+    path: () => `/v1/users/${state.userId}/sessions/${state.handle}`,
+    ok: 204,
+    change: true,
+    check: async () => {
+      // The user's browser is signed out: the authorize request asks for a sign-in again.
+      expect(await browserSignedIn()).toBe(false);
+      expect((await call('GET', `/v1/users/${state.userId}/sessions`, creds.root)).body.sessions).toEqual([]);
+      await signInOpsUser();
+    },
+  },
+  {
+    action: 'Admin_users_sessions_revoke',
+    method: 'POST',
+    path: () => `/v1/users/${state.userId}/sessions/revoke`,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body.sessions_revoked).toBe(1);
+      expect(await browserSignedIn()).toBe(false);
+    },
+  },
+  {
+    action: 'Admin_users_disable',
+    method: 'POST',
+    path: () => `/v1/users/${state.userId}/disable`,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body.status).toBe('disabled');
+      await expect(signInOpsUser()).rejects.toThrow();
+    },
+  },
+  {
+    action: 'Admin_users_disable',
+    method: 'POST',
+    path: () => `/v1/users/${state.userId}/enable`,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body.status).toBe('active');
+      await signInOpsUser();
+    },
+  },
+  {
+    action: 'Admin_users_reset_password',
+    method: 'POST',
+    path: () => `/v1/users/${state.userId}/password-reset`,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body.reset_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(a.body.sessions_revoked).toBe(1);
+      const redeem = (password: string) =>
+        fetch(`${tp.platform.urls.auth}/password-reset`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: a.body.reset_token, password }).toString(),
+        });
+      // A refused password does not spend the token; the token works once.
+      expect((await redeem('short')).status).toBe(400);
+      expect((await redeem(NEW_PASSWORD)).status).toBe(200);
+      expect((await redeem(`${NEW_PASSWORD}!`)).status).toBe(400);
+      await expect(signInOpsUser()).rejects.toThrow();
+      await signInOpsUser(NEW_PASSWORD);
+    },
+  },
+  // ---- alerts, audit log, webhooks (the monitor Worker's API) ----
+  {
+    action: 'Admin_alerts_read',
+    method: 'GET',
+    path: () => '/v1/alerts?status=open&detector=client_secret_guessing',
+    ok: 200,
+    change: false,
+    check: async () => {
+      const found = await eventually(async () => {
+        const a = await call('GET', '/v1/alerts?status=open&detector=client_secret_guessing', creds.root);
+        return (a.body.alerts as { id: string; subject: { client_id?: string } }[]).find(
+          (x) => x.subject.client_id === state.guessedClient,
+        );
+      }, 30_000);
+      expect(found).toBeDefined();
+      state.alertId = found!.id;
+    },
+  },
+  {
+    action: 'Admin_alerts_read',
+    method: 'GET',
+    path: () => `/v1/alerts/${state.alertId}`,
+    ok: 200,
+    change: false,
+    check: (a) => expect(a.body).toMatchObject({ id: state.alertId, status: 'open' }),
+  },
+  {
+    action: 'Admin_alerts_acknowledge',
+    method: 'POST',
+    path: () => `/v1/alerts/${state.alertId}/acknowledge`,
+    ok: 200,
+    change: true,
+    check: (a) => expect(a.body).toMatchObject({ status: 'acknowledged', acknowledged_by: 'root' }),
+  },
+  {
+    action: 'Admin_alerts_resolve',
+    method: 'POST',
+    path: () => `/v1/alerts/${state.alertId}/resolve`,
+    ok: 200,
+    change: true,
+    check: (a) => expect(a.body).toMatchObject({ status: 'resolved', resolved_by: 'root' }),
+  },
+  {
+    action: 'Admin_events_read',
+    method: 'GET',
+    path: () => `/v1/audit?type=client.authentication_failed&client_id=${state.guessedClient}&limit=5`,
+    ok: 200,
+    change: false,
+    check: (a) => {
+      expect(a.body.events.length).toBeGreaterThan(0);
+      expect(a.body.events.every((e: { client_id: string }) => e.client_id === state.guessedClient)).toBe(true);
+    },
+  },
+  {
+    action: 'Admin_webhooks_create',
+    method: 'POST',
+    path: () => '/v1/webhooks',
+    body: () => ({ url: 'https://hooks.example.com/esp', min_severity: 'high' }),
+    ok: 201,
+    change: true,
+    check: (a) => {
+      state.webhookId = a.body.id;
+      expect(a.body.secret).toMatch(/^whsec_/);
+    },
+  },
+  {
+    action: 'Admin_webhooks_read',
+    method: 'GET',
+    path: () => '/v1/webhooks',
+    ok: 200,
+    change: false,
+    check: (a) => {
+      expect(a.body.endpoints.map((e: { id: string }) => e.id)).toContain(state.webhookId);
+      expect(JSON.stringify(a.body)).not.toContain('whsec_');
+    },
+  },
+  {
+    action: 'Admin_webhooks_update',
+    method: 'PATCH',
+    path: () => `/v1/webhooks/${state.webhookId}`,
+    body: () => ({ disabled: true }),
+    ok: 200,
+    change: true,
+    check: (a) => expect(a.body.disabled).toBe(true),
+  },
+  {
+    action: 'Admin_webhooks_delete',
+    method: 'DELETE',
+    path: () => `/v1/webhooks/${state.webhookId}`,
+    ok: 204,
+    change: true,
+  },
 ];
 
 describe('every admin API route', () => {
@@ -399,7 +672,9 @@ describe('every admin API route', () => {
             .replace(state.clientId, '{client_id}')
             .replace(/\/versions\/\d+/, '/versions/{version}')
             .replace('/entities/User/u-1', '/entities/{type}/{id}')
-            .replace(state.tokenId, '{id}');
+            .replace(state.tokenId, '{id}')
+            .replace(`/sessions/${state.handle}`, '/sessions/{handle}')
+            .replace(/\/(users|alerts|webhooks)\/[0-9a-f-]{36}/, '/$1/{id}');
           return `${r.method} ${path} ${r.action}`;
         }),
       ),

@@ -11,6 +11,8 @@ import { openApiDocument } from './openapi/handlers/document.js';
 import { registerPolicyRoutes } from './policies/handlers/policies.js';
 import { type AdminServices, buildServices } from './services.js';
 import { registerTokenRoutes } from './tokens/handlers/tokens.js';
+import { registerUserRoutes } from './users/handlers/users.js';
+import { registerMonitoringRoutes } from './monitoring/handlers/monitoring.js';
 
 export const { app } = createServiceApp<Env, AdminServices>({ service: 'admin', buildServices });
 
@@ -19,6 +21,8 @@ registerClientRoutes(api);
 registerKeyRoutes(api);
 registerPolicyRoutes(api);
 registerTokenRoutes(api);
+registerUserRoutes(api);
+registerMonitoringRoutes(api);
 
 app.route('/', api as never);
 app.get('/openapi.json', openApiDocument(api));

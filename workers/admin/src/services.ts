@@ -21,6 +21,8 @@ export interface AdminServices extends CoreServices<AdminConfig> {
   readonly auth: Upstream;
   /** The policy Worker's store API (versions, entities). */
   readonly policy: Upstream;
+  /** The monitor Worker's API (alerts, audit log, webhooks). */
+  readonly monitor: Upstream;
 }
 
 export type AdminContext = ServiceContext<Env, AdminServices>;
@@ -44,5 +46,6 @@ export function buildServices(env: Env): AdminServices {
     tokens: new PostgresApiTokenStore(core.deps),
     auth: new Upstream(env.AUTH, 'auth', timeoutMs),
     policy: new Upstream(env.POLICY, 'policy', timeoutMs),
+    monitor: new Upstream(env.MONITOR, 'monitor', timeoutMs),
   };
 }

@@ -1,5 +1,6 @@
 /** Auth Worker entrypoint: the OAuth 2.0 authorization server (HTTP) and its scheduled key maintenance (cron). */
 import { createStateObject } from '../../../shared/state/durable-object.js';
+import { passwordResets } from './accounts/domain/password-reset.js';
 import { authorizationCodes } from './authorize/domain/code-machine.js';
 import type { Env } from './env.js';
 import { LOGIN_MACHINES } from './login/domain/login-state.js';
@@ -17,4 +18,4 @@ export default {
 export { RateLimiter } from '../../../shared/rate-limit/durable-objects/rate-limiter.js';
 
 /** The keyed-state Durable Object (STATE_BACKEND=durable-object), built from the machines the Worker uses. */
-export class StateObject extends createStateObject([authorizationCodes, ...LOGIN_MACHINES]) {}
+export class StateObject extends createStateObject([authorizationCodes, ...LOGIN_MACHINES, passwordResets]) {}

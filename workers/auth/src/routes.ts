@@ -1,6 +1,16 @@
 /** Routes of the auth Worker: the OAuth 2.0 authorization server. Each capability's handlers are in its folder. */
 import { createServiceApp } from '../../../shared/app.js';
-import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
+import {
+  createUser,
+  listSessionsOfUser,
+  listUsers,
+  readUser,
+  resetUserPassword,
+  revokeSessionOfUser,
+  revokeUserSessions,
+  setUserStatus,
+} from './accounts/handlers/admin-users.js';
+import { redeemPasswordReset } from './accounts/handlers/password-reset.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
 import { consentDecision, consentForm } from './login/handlers/consent.js';
 import { revokeSession, sessionsList } from './login/handlers/sessions-page.js';
@@ -74,8 +84,16 @@ app.post('/oauth/logout', endSessionEndpoint);
 app.get('/admin/keys', listKeys);
 app.post('/admin/keys/rotate', rotateKeys);
 app.post('/admin/keys/maintain', maintainKeys);
+app.get('/admin/users', listUsers);
 app.post('/admin/users', createUser);
+app.get('/admin/users/:id', readUser);
+app.post('/admin/users/:id/disable', setUserStatus('disabled'));
+app.post('/admin/users/:id/enable', setUserStatus('active'));
+app.post('/admin/users/:id/password-reset', resetUserPassword);
+app.get('/admin/users/:id/sessions', listSessionsOfUser);
 app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
+app.delete('/admin/users/:id/sessions/:handle', revokeSessionOfUser);
+app.post('/password-reset', redeemPasswordReset);
 
 // Client administration for the admin Worker's /v1/clients (the operator's credential, forwarded).
 app.get('/admin/clients', listClients);
