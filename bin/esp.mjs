@@ -23,7 +23,13 @@ const USAGE = `usage: esp <command> [options]
   policy activate <version>                   (an older version: roll back)
   policy diff <from> <to>
   tokens | tokens create --name <n> --scope <action>[,<action>...] --ttl <seconds> [--role <r>]... | tokens revoke <id>
-  alerts                                      alerts of the monitor Worker
+  users [--search <s>] [--status active|disabled] [--limit <n>]
+  users get <user_id> | users create --email <e> [--name <n>] (password: $ESP_USER_PASSWORD or stdin)
+  users disable|enable|reset-password <user_id>
+  users sessions <user_id> | users revoke-session <user_id> <handle> | users revoke-sessions <user_id>
+  alerts [--status open,acknowledged,resolved] [--severity <s>] [--detector <d>] [--limit <n>]
+  alerts get|acknowledge|resolve <alert_id>
+  audit [--type <t>] [--actor <a>] [--client-id <c>] [--user-id <u>] [--outcome <o>] [--since <t>] [--limit <n>]
 
 options: --json (machine-readable output)  --url <admin-url>  --token <token>  (or $ESP_URL, $ESP_TOKEN)
 config:  $ESP_CONFIG, default ~/.config/esp/config.json (mode 0600)`;
@@ -385,9 +391,149 @@ async function tokens(conn, args, out) {
   throw new UsageError(`unknown tokens command "${sub}"`);
 }
 
-async function alerts() {
-  // The monitor Worker has no alerts API yet (it consumes events; its HTTP API is another issue's work).
-  throw new Unreachable('alerts: the monitor Worker has no alerts API yet; nothing to list');
+function query(flags, names) {
+  const q = new URLSearchParams();
+  for (const name of names) {
+    const v = one(flags, name);
+    if (v !== undefined) q.set(name.replace(/-/g, '_'), String(v));
+  }
+  return q.size ? `?${q}` : '';
+}
+
+const USER_COLUMNS = [
+  ['id', 'id'],
+  ['email', 'email'],
+  ['name', 'name'],
+  ['status', 'status'],
+  ['roles', 'roles'],
+  [(u) => (u.last_login_at ? new Date(u.last_login_at * 1000).toISOString() : null), 'last sign-in'],
+];
+const USER_FIELDS = ['id', 'email', 'name', 'status', 'email_verified', 'roles', 'created_at', 'last_login_at'];
+
+async function users(conn, args, out) {
+  const [sub] = args.positional;
+  const { flags } = args;
+  if (sub === undefined || sub === 'list') {
+    const result = await api(conn, 'GET', `/v1/users${query(flags, ['search', 'status', 'limit', 'offset'])}`);
+    return out.json ? out(result) : out(table(result.users, USER_COLUMNS));
+  }
+  if (sub === 'create') {
+    const email = one(flags, 'email');
+    if (email === undefined) throw new UsageError('missing --email');
+    const password = process.env.ESP_USER_PASSWORD || (await readStdinLine());
+    const body = { email: String(email), password };
+    const name = one(flags, 'name');
+    if (name !== undefined) body.name = String(name);
+    const result = await api(conn, 'POST', '/v1/users', body);
+    return out.json ? out(result) : out(fields(result, USER_FIELDS));
+  }
+  const userId = enc(need(args.positional, 1, 'user id'));
+  if (sub === 'get' || sub === 'show' || sub === 'disable' || sub === 'enable') {
+    const result = await api(
+      conn,
+      sub === 'get' || sub === 'show' ? 'GET' : 'POST',
+      `/v1/users/${userId}${sub === 'get' || sub === 'show' ? '' : `/${sub}`}`,
+    );
+    return out.json ? out(result) : out(fields(result, USER_FIELDS));
+  }
+  if (sub === 'reset-password') {
+    const result = await api(conn, 'POST', `/v1/users/${userId}/password-reset`);
+    if (out.json) return out(result);
+    return out(
+      `reset_token  ${result.reset_token}\n(shown once: give it to the user, who sets a new password at ${result.reset_url}; expires ${new Date(result.expires_at * 1000).toISOString()}; ${result.sessions_revoked} session(s) ended)`,
+    );
+  }
+  if (sub === 'sessions') {
+    const result = await api(conn, 'GET', `/v1/users/${userId}/sessions`);
+    const time = (k) => (s) => new Date(s[k] * 1000).toISOString();
+    return out.json
+      ? out(result)
+      : out(
+          table(result.sessions, [
+            ['handle', 'handle'],
+            [time('created_at'), 'created'],
+            [time('ends_at'), 'ends'],
+            ['user_agent', 'user agent'],
+          ]),
+        );
+  }
+  if (sub === 'revoke-session') {
+    const handle = need(args.positional, 2, 'session handle');
+    await api(conn, 'DELETE', `/v1/users/${userId}/sessions/${enc(handle)}`);
+    return out.json ? out({ revoked: handle }) : out(`revoked session ${handle}`);
+  }
+  if (sub === 'revoke-sessions') {
+    const result = await api(conn, 'POST', `/v1/users/${userId}/sessions/revoke`);
+    return out.json ? out(result) : out(`revoked ${result.sessions_revoked} session(s)`);
+  }
+  throw new UsageError(`unknown users command "${sub}"`);
+}
+
+const ALERT_COLUMNS = [
+  ['id', 'id'],
+  ['severity', 'severity'],
+  ['status', 'status'],
+  ['kind', 'kind'],
+  ['count', 'count'],
+  ['last_seen', 'last seen'],
+  ['summary', 'summary'],
+];
+
+async function alerts(conn, args, out) {
+  const [sub] = args.positional;
+  const { flags } = args;
+  if (sub === undefined || sub === 'list') {
+    const qs = query(flags, ['status', 'severity', 'detector', 'kind', 'since', 'until', 'limit']);
+    const result = await api(conn, 'GET', `/v1/alerts${qs}`);
+    return out.json ? out(result) : out(table(result.alerts, ALERT_COLUMNS));
+  }
+  const id = enc(need(args.positional, 1, 'alert id'));
+  const actions = {
+    get: ['GET', ''],
+    show: ['GET', ''],
+    acknowledge: ['POST', '/acknowledge'],
+    ack: ['POST', '/acknowledge'],
+    resolve: ['POST', '/resolve'],
+  };
+  const action = actions[sub];
+  if (!action) throw new UsageError(`unknown alerts command "${sub}"`);
+  const result = await api(conn, action[0], `/v1/alerts/${id}${action[1]}`);
+  return out.json
+    ? out(result)
+    : out(
+        fields(result, [
+          'id',
+          'detector',
+          'kind',
+          'severity',
+          'status',
+          'summary',
+          'subject',
+          'count',
+          'first_seen',
+          'last_seen',
+          'acknowledged_by',
+          'resolved_by',
+        ]),
+      );
+}
+
+async function audit(conn, args, out) {
+  const qs = query(args.flags, ['type', 'actor', 'client-id', 'user-id', 'ip', 'outcome', 'since', 'until', 'limit']);
+  const result = await api(conn, 'GET', `/v1/audit${qs}`);
+  return out.json
+    ? out(result)
+    : out(
+        table(result.events, [
+          ['time', 'time'],
+          ['type', 'type'],
+          ['outcome', 'outcome'],
+          ['service', 'service'],
+          ['actor', 'actor'],
+          ['client_id', 'client'],
+          ['user_id', 'user'],
+        ]),
+      );
 }
 
 async function login(args, out) {
@@ -447,8 +593,14 @@ async function main(argv) {
     case 'tokens':
       await tokens(connection(args.flags), args, out);
       return 0;
+    case 'users':
+      await users(connection(args.flags), args, out);
+      return 0;
     case 'alerts':
-      await alerts();
+      await alerts(connection(args.flags), args, out);
+      return 0;
+    case 'audit':
+      await audit(connection(args.flags), args, out);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);

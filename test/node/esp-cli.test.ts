@@ -1,6 +1,6 @@
 /**
  * The `esp` CLI (bin/esp.mjs) from a shell against the real platform (workerd + Postgres + Redis): login, clients,
- * keys rotate, policy publish / diff / activate (and roll back), API tokens, table and --json output, and the exit
+ * keys rotate, policy publish / diff / activate (and roll back), API tokens, users, alerts and the audit log, table and --json output, and the exit
  * codes: 0 done, 1 the API refused, 2 usage, 3 not reachable or not logged in.
  */
 import { execFile } from 'node:child_process';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/workers.mjs';
-import { startTokenPlatform, type TokenPlatform } from './token-helpers.js';
+import { basicHeader, eventually, register, startTokenPlatform, type TokenPlatform } from './token-helpers.js';
 
 let tp: TokenPlatform;
 const dir = mkdtempSync(join(tmpdir(), 'esp-cli-'));
@@ -154,11 +154,68 @@ describe('esp', () => {
     expect((await esp(['tokens', 'revoke', id])).stdout).toContain(`revoked ${id}`);
   });
 
-  it('says so when there is no alerts API, and exits non-zero on usage errors', async () => {
-    const alerts = await esp(['alerts']);
-    expect(alerts.code).toBe(3);
-    expect(alerts.stderr).toContain('no alerts API');
+  it('manages users: create, list, sessions, disable, enable, one-time password reset', async () => {
+    const created = await esp(['users', 'create', '--email', 'cli.user@example.com', '--name', 'Cli User', '--json'], {
+      ESP_USER_PASSWORD: 'a long and unusual passphrase 42',
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const user = JSON.parse(created.stdout) as { id: string; status: string };
+    expect(user.status).toBe('active');
+    const list = await esp(['users', '--search', 'cli.user']);
+    expect(list.stdout).toMatch(/ID\s+EMAIL\s+NAME\s+STATUS/);
+    expect(list.stdout).toContain(user.id);
+    expect((await esp(['users', 'sessions', user.id])).stdout.trim()).toBe('(none)');
+    expect((await esp(['users', 'disable', user.id])).stdout).toMatch(/status\s+disabled/);
+    expect((await esp(['users', 'enable', user.id])).stdout).toMatch(/status\s+active/);
+    const reset = await esp(['users', 'reset-password', user.id]);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toMatch(/reset_token {2}[A-Za-z0-9_-]{43}\n\(shown once/);
+    expect((await esp(['users', 'revoke-session', user.id, 'no-such-handle'])).code).toBe(1);
+    expect((await esp(['users', 'get', 'not-a-uuid'])).code).toBe(1);
+  });
+
+  it('lists, acknowledges and resolves alerts, and queries the audit log', async () => {
+    const victim = await register(tp, { grant_types: ['client_credentials'] });
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${tp.platform.urls.auth}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicHeader(victim.client_id, `wrong-${i}`),
+        },
+        body: 'grant_type=client_credentials',
+      });
+      await res.body?.cancel();
+    }
+    const alert = await eventually(async () => {
+      const r = await esp(['alerts', '--status', 'open', '--detector', 'client_secret_guessing', '--json']);
+      const alerts = (
+        JSON.parse(r.stdout || '{"alerts":[]}') as { alerts: { id: string; subject: { client_id?: string } }[] }
+      ).alerts;
+      return alerts.find((a) => a.subject.client_id === victim.client_id);
+    }, 30_000);
+    expect(alert).toBeDefined();
+    const table = await esp(['alerts', '--status', 'open']);
+    expect(table.stdout).toMatch(/ID\s+SEVERITY\s+STATUS\s+KIND/);
+    expect(table.stdout).toContain(alert!.id);
+    expect((await esp(['alerts', 'acknowledge', alert!.id])).stdout).toMatch(/status\s+acknowledged/);
+    expect((await esp(['alerts', 'resolve', alert!.id])).stdout).toMatch(/status\s+resolved/);
+    expect((await esp(['alerts', 'resolve', alert!.id])).code).toBe(1);
+    const audit = await esp([
+      'audit',
+      '--type',
+      'client.authentication_failed',
+      '--client-id',
+      victim.client_id,
+      '--json',
+    ]);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect((JSON.parse(audit.stdout) as { events: unknown[] }).events.length).toBeGreaterThan(0);
+  });
+
+  it('exits non-zero on usage errors and when the API is not reachable', async () => {
     expect((await esp(['frobnicate'])).code).toBe(2);
+    expect((await esp(['alerts', 'frobnicate', 'x'])).code).toBe(2);
     expect((await esp(['clients', 'update', 'x'])).code).toBe(2);
     expect((await esp(['clients'], { ESP_URL: 'http://127.0.0.1:1' })).code).toBe(3);
   });
