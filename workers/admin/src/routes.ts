@@ -13,6 +13,7 @@ import { type AdminServices, buildServices } from './services.js';
 import { registerTokenRoutes } from './tokens/handlers/tokens.js';
 import { registerUserRoutes } from './users/handlers/users.js';
 import { registerMonitoringRoutes } from './monitoring/handlers/monitoring.js';
+import { registerDashboard } from './dashboard/handlers/dashboard.js';
 
 export const { app } = createServiceApp<Env, AdminServices>({ service: 'admin', buildServices });
 
@@ -26,3 +27,4 @@ registerMonitoringRoutes(api);
 
 app.route('/', api as never);
 app.get('/openapi.json', openApiDocument(api));
+registerDashboard(app as never);

@@ -13,6 +13,8 @@ import { type AdminConfig, type Env, readAdminConfig } from './env.js';
 import type { ApiTokenStore } from './tokens/domain/token-store.js';
 import { PostgresApiTokenStore } from './tokens/storage/tokens.js';
 import { Upstream } from './upstream.js';
+import type { OperatorStore } from './dashboard/domain/operator-store.js';
+import { PostgresOperatorStore } from './dashboard/storage/operators.js';
 
 export interface AdminServices extends CoreServices<AdminConfig> {
   readonly admin: AdminAuthorization<PolicyDecision>;
@@ -23,6 +25,8 @@ export interface AdminServices extends CoreServices<AdminConfig> {
   readonly policy: Upstream;
   /** The monitor Worker's API (alerts, audit log, webhooks). */
   readonly monitor: Upstream;
+  /** Which users are operators (the dashboard's sign-in). */
+  readonly operators: OperatorStore;
 }
 
 export type AdminContext = ServiceContext<Env, AdminServices>;
@@ -47,5 +51,6 @@ export function buildServices(env: Env): AdminServices {
     auth: new Upstream(env.AUTH, 'auth', timeoutMs),
     policy: new Upstream(env.POLICY, 'policy', timeoutMs),
     monitor: new Upstream(env.MONITOR, 'monitor', timeoutMs),
+    operators: new PostgresOperatorStore(core.deps),
   };
 }
