@@ -12,8 +12,8 @@ export interface Operator {
 }
 
 export interface OperatorStore {
-  /** The live admin credential of the user `sub`, or null: not an operator. */
-  findOperator(sub: string): Promise<Operator | null>;
+  /** The live admin credential with this principal (`operatorPrincipal(sub)`), or null: not an operator. */
+  findOperator(principalId: string): Promise<Operator | null>;
 }
 
 export function operatorPrincipal(sub: string): string {

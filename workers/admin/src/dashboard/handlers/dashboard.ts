@@ -191,7 +191,7 @@ export function registerDashboard(app: App): void {
       response_type: 'code',
       client_id: cfg.clientId,
       redirect_uri: `${dashboardOrigin(c)}/dashboard/callback`,
-      scope: 'openid email profile',
+      scope: 'openid email',
       state: tx.state,
       nonce: tx.nonce,
       code_challenge: await pkceChallenge(tx.verifier),
@@ -254,7 +254,7 @@ export function registerDashboard(app: App): void {
       return refused('Sign-in failed: the ID token did not verify.', 502);
     }
     if (claims.nonce !== tx!.nonce || typeof claims.sub !== 'string') return refused('Sign-in failed: nonce mismatch.');
-    const operator = await services.operators.findOperator(claims.sub);
+    const operator = await services.operators.findOperator(operatorPrincipal(claims.sub));
     const name = typeof claims.email === 'string' ? claims.email : claims.sub;
     if (!operator) {
       services.events.emit(

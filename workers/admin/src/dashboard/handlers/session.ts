@@ -1,6 +1,6 @@
 /**
  * A dashboard session: an operator API token (admin_tokens, hashed, expiring, rooted at the operator's admin
- * credential) held in an HttpOnly SameSite=Strict cookie. Every page calls the admin API with it in-process, so the
+ * credential) held in an HttpOnly SameSite=Lax cookie. Every page calls the admin API with it in-process, so the
  * dashboard has the API's guard, validation and audit, and no second copy of any rule.
  */
 import { timingSafeEqualStrings } from '../../../../../shared/crypto.js';
@@ -34,9 +34,9 @@ export function cookie(name: string, value: string, secure: boolean, maxAge: num
     `${name}=${value}`,
     `Path=${path}`,
     'HttpOnly',
-    // Strict for the session (no cross-site request carries it); Lax for the sign-in transaction, which must come
-    // back with the top-level redirect from the auth Worker.
-    name === SESSION_COOKIE ? 'SameSite=Strict' : 'SameSite=Lax',
+    // Lax, not Strict: the session must arrive with the redirect that ends the sign-in (it comes from the auth
+    // Worker's site); cross-site POSTs still carry no cookie, and every change also needs the CSRF token.
+    'SameSite=Lax',
     ...(secure ? ['Secure'] : []),
     `Max-Age=${maxAge}`,
   ].join('; ');

@@ -2,13 +2,12 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { adminCredentials } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
-import { type Operator, type OperatorStore, operatorPrincipal } from '../domain/operator-store.js';
+import type { Operator, OperatorStore } from '../domain/operator-store.js';
 
 export class PostgresOperatorStore implements OperatorStore {
   constructor(private readonly deps: Dependencies) {}
 
-  findOperator(sub: string): Promise<Operator | null> {
-    const principalId = operatorPrincipal(sub);
+  findOperator(principalId: string): Promise<Operator | null> {
     return withPostgres(this.deps, 'operator lookup', async (db) => {
       const rows = await db
         .select()
