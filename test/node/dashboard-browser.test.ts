@@ -88,14 +88,16 @@ beforeAll(async () => {
   } finally {
     await pool.end();
   }
-  // The dashboard's client: confidential, code flow, first party (no consent screen for operators).
+  // The dashboard's client: confidential, code flow.
+  // Registered as "native" only because the test's admin origin is http://127.0.0.1 (RFC 8252 loopback); deployed,
+  // the dashboard's redirect URI is an https one of a web client.
   const dashboard = await register(tp, {
+    application_type: 'native',
     client_name: 'Edge Security dashboard',
     redirect_uris: [`${admin}/dashboard/callback`],
     grant_types: ['authorization_code'],
     scope: 'openid email',
   });
-  expect((await v1('PATCH', `/v1/clients/${dashboard.client_id}`, { first_party: true })).status).toBe(200);
   rp = await register(tp, {
     client_name: 'Member app',
     redirect_uris: [RP_REDIRECT],
@@ -155,11 +157,17 @@ describe('the dashboard in Chromium', () => {
 
   it("signs the operator in through the platform's hosted login (code flow with PKCE)", async () => {
     await page.getByRole('link', { name: 'Sign in with Edge Security' }).click();
-    await page.waitForURL(/\/login/);
-    expect(new URL(page.url()).origin).toBe(tp.platform.urls.auth);
+    await page.waitForURL((u) => u.origin === tp.platform.urls.auth && u.pathname === '/login');
     await page.getByLabel('Email').fill(OPERATOR.email);
     await page.getByLabel('Password').fill(OPERATOR.password);
     await page.getByRole('button', { name: /sign in/i }).click();
+    // The consent screen, once (a first-party dashboard client skips it).
+    await page
+      .waitForURL((u) => u.pathname === '/consent' || u.pathname === '/dashboard', { timeout: 20_000 })
+      .catch(async (err) => {
+        throw new Error(`${err}\nat ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 500)}`);
+      });
+    if (page.url().includes('/consent')) await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${admin}/dashboard`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
     await expect(page.locator('header').textContent()).resolves.toContain(OPERATOR.email);
@@ -304,10 +312,12 @@ describe('the dashboard in Chromium', () => {
     page = await (await browser.newContext()).newPage();
     const res = await page.goto(`${admin}/dashboard/login`);
     expect(res).toBeTruthy();
-    await page.waitForURL(/\/login/);
+    await page.waitForURL((u) => u.origin === tp.platform.urls.auth && u.pathname === '/login');
     await page.getByLabel('Email').fill(MEMBER.email);
     await page.getByLabel('Password').fill(MEMBER.password);
     await page.getByRole('button', { name: /sign in/i }).click();
+    await page.waitForURL(/\/consent/);
+    await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(/\/dashboard\/callback/);
     await expect(page.locator('.problem').textContent()).resolves.toContain('is not an operator');
   });

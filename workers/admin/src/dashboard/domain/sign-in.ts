@@ -65,3 +65,15 @@ export function checkCallback(params: URLSearchParams, tx: SignInTransaction | n
 export async function csrfTokenFor(sessionToken: string): Promise<string> {
   return base64url(await sha256(`dashboard-csrf:${sessionToken}`));
 }
+
+/**
+ * Whether a form post comes from the dashboard's own pages: Sec-Fetch-Site, when sent, must be same-origin; an
+ * Origin, when sent, must be ours, or `null` (the pages' `Referrer-Policy: no-referrer` makes browsers send that on
+ * their own posts) vouched for by Sec-Fetch-Site. The CSRF token is checked besides.
+ */
+export function sameOriginPost(origin: string | undefined, secFetchSite: string | undefined, own: string): boolean {
+  const site = secFetchSite?.toLowerCase();
+  if (site !== undefined && site !== 'same-origin') return false;
+  if (origin === 'null') return site === 'same-origin';
+  return origin === undefined || origin === own;
+}

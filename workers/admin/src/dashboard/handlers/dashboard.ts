@@ -27,6 +27,7 @@ import {
   decodeTransaction,
   encodeTransaction,
   pkceChallenge,
+  sameOriginPost,
   TRANSACTION_SECONDS,
 } from '../domain/sign-in.js';
 import { csrfField, dashboardPage, type Frame, type PageName, type RenderedPage } from '../pages/layout.js';
@@ -141,8 +142,8 @@ export function registerDashboard(app: App): void {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const fields: Record<string, string> = {};
     for (const [k, v] of Object.entries(form)) if (typeof v === 'string') fields[k] = v;
-    const origin = c.req.header('origin');
-    if ((origin !== undefined && origin !== dashboardOrigin(c)) || !(await csrfValid(s, fields.csrf_token))) {
+    const sameOrigin = sameOriginPost(c.req.header('origin'), c.req.header('sec-fetch-site'), dashboardOrigin(c));
+    if (!sameOrigin || !(await csrfValid(s, fields.csrf_token))) {
       return send(
         dashboardPage(frameOf(s), {
           title: 'Request refused',
@@ -238,7 +239,11 @@ export function registerDashboard(app: App): void {
       timeoutMs: services.config.SERVICE_TIMEOUT_MS,
       identity: identityOf(c as never),
     });
-    const tokens = (await tokenRes.json().catch(() => ({}))) as { id_token?: string; error?: string };
+    const tokens = (await tokenRes.json().catch(() => ({}))) as {
+      id_token?: string;
+      access_token?: string;
+      error?: string;
+    };
     if (!tokenRes.ok || !tokens.id_token)
       return refused(`Sign-in failed at the token endpoint (${tokens.error ?? tokenRes.status}).`, 502);
     const jwksRes = await callService(c.env.AUTH, 'auth', '/.well-known/jwks.json', {
@@ -255,7 +260,16 @@ export function registerDashboard(app: App): void {
     }
     if (claims.nonce !== tx!.nonce || typeof claims.sub !== 'string') return refused('Sign-in failed: nonce mismatch.');
     const operator = await services.operators.findOperator(operatorPrincipal(claims.sub));
-    const name = typeof claims.email === 'string' ? claims.email : claims.sub;
+    // The email for the header, from UserInfo (the ID token carries only what the flow needs).
+    const info = await callService(c.env.AUTH, 'auth', '/oauth/userinfo', {
+      method: 'GET',
+      headers: { authorization: `Bearer ${tokens.access_token ?? ''}` },
+      timeoutMs: services.config.SERVICE_TIMEOUT_MS,
+      identity: identityOf(c as never),
+    });
+    const profile = (info.ok ? await info.json().catch(() => ({})) : {}) as { sub?: unknown; email?: unknown };
+    const email = profile.sub === claims.sub ? profile.email : claims.email;
+    const name = typeof email === 'string' ? email : claims.sub;
     if (!operator) {
       services.events.emit(
         {
@@ -333,12 +347,12 @@ export function registerDashboard(app: App): void {
       const [alerts, keys, issued, failed, denied] = await Promise.all([
         callApi(c, s, 'GET', '/v1/alerts?status=open&limit=500'),
         callApi(c, s, 'GET', '/v1/keys'),
-        callApi(c, s, 'GET', `/v1/audit?type=token.issued&since=${since}&limit=1000`),
-        callApi(c, s, 'GET', `/v1/audit?type=client.authentication_failed&since=${since}&limit=1000`),
-        callApi(c, s, 'GET', `/v1/audit?outcome=denied&since=${since}&limit=1000`),
+        callApi(c, s, 'GET', `/v1/audit?type=token.issued&since=${since}&limit=500`),
+        callApi(c, s, 'GET', `/v1/audit?type=client.authentication_failed&since=${since}&limit=500`),
+        callApi(c, s, 'GET', `/v1/audit?outcome=denied&since=${since}&limit=500`),
       ]);
       const count = (a: ApiAnswer, key: string) =>
-        a.status === 200 ? `${a.body[key].length}${a.body[key].length >= 1000 ? '+' : ''}` : 'not available';
+        a.status === 200 ? `${a.body[key].length}${a.body[key].length >= 500 ? '+' : ''}` : 'not available';
       const bySeverity = new Map<string, number>();
       if (alerts.status === 200)
         for (const a of alerts.body.alerts) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);

@@ -139,7 +139,7 @@ export function registerMonitoringRoutes(api: AdminApi): void {
           outcome: z.enum(['success', 'failure', 'denied']).optional(),
           since: Time.optional(),
           until: Time.optional(),
-          limit: z.coerce.number().int().min(1).max(1000).optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
         }),
       },
       responses: { 200: json('Events, newest first', z.object({ events: z.array(AuditEvent) })) },
