@@ -50,8 +50,10 @@ export function encodeSession(s: Omit<DashboardSession, 'csrf'>): string {
 
 export async function decodeSession(value: string | undefined): Promise<DashboardSession | null> {
   if (!value || !VALUE.test(value)) return null;
-  const [token, tokenId, name] = value.split('.');
-  if (!token || !tokenId || name === undefined) return null;
+  // The token and its id hold no '.'; the name (an email address) may.
+  const [token, tokenId, ...rest] = value.split('.');
+  const name = rest.join('.');
+  if (!token || !tokenId || rest.length === 0) return null;
   let display = '';
   try {
     display = decodeURIComponent(name.replace(/~/g, '%'));
