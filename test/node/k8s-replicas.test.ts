@@ -465,6 +465,23 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
     expect(redirect.searchParams.get('state')).toBe('k8s-state');
     const code = redirect.searchParams.get('code') as string;
 
+    // Redis holds the keyed state, but only hashes of its secrets: a dump yields no usable session cookie or code.
+    const sessionId = browser.jar.cookies.get('session')?.value as string;
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stateKeys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await dp.redis.scan(cursor, { match: `${dp.redisPrefix}state:*`, count: 1000 });
+      cursor = String(next);
+      stateKeys.push(...keys);
+    } while (cursor !== '0');
+    expect(stateKeys.some((k) => k.includes(':session:'))).toBe(true);
+    for (const key of stateKeys) {
+      const value = String((await dp.redis.get(key)) ?? '');
+      expect(key.includes(sessionId) || value.includes(sessionId), key).toBe(false);
+      expect(key.includes(code) || value.includes(code), key).toBe(false);
+    }
+
     // A crashed pod between sign-in and redemption: the code lives in Redis, not in either process.
     const child = replicaA.child as ChildProcess;
     const gone = once(child, 'exit');

@@ -5,7 +5,7 @@
  * slightly different redirect URIs, missing / plain / wrong PKCE, a code redeemed twice and twice concurrently,
  * a form post without its CSRF token, the cookie flags, throttled sign-in, prompt=none without a session, logout.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthorizeParams, Browser, authorizeUrl, completeLogin, csrfOf, location, pkce } from './oidc-helpers.js';
@@ -59,7 +59,12 @@ async function codeFor(params: Partial<AuthorizeParams> = {}, browser = new Brow
 }
 
 beforeAll(async () => {
-  tp = await startTokenPlatform({ SIGN_UP_ENABLED: 'true' });
+  // The address bucket (shared limiter) is sized for this file's sign-ins; the last test floods it.
+  tp = await startTokenPlatform({
+    SIGN_UP_ENABLED: 'true',
+    LOGIN_RATE_LIMIT_IP_CAPACITY: '80',
+    LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND: '0.01',
+  });
   origin = tp.platform.urls.auth;
   webClient = await register(tp, {
     client_name: 'Photo app',
@@ -111,6 +116,35 @@ describe('accounts', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.email_key).toBe('jane.doe@example.com');
     expect(rows[0]!.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+  });
+});
+
+describe('password hashes', () => {
+  it('a hash made with older scrypt parameters is replaced at the next sign-in', async () => {
+    const email = 'old.hash@example.com';
+    const password = 'a passphrase from long ago';
+    const created = await fetch(`${origin}/admin/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.adminToken}` },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(created.status).toBe(201);
+    // The same PHC layout the Worker writes, with ln=12 (N=4096) instead of 14.
+    const salt = randomBytes(16);
+    const key = scryptSync(Buffer.from(password.normalize('NFKC')), salt, 32, { N: 4096, r: 8, p: 1 });
+    const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+    const old = `$scrypt$ln=12,r=8,p=1$${b64(salt)}$${b64(key)}`;
+    await tp.sql('UPDATE users SET password_hash = $1 WHERE email_key = $2', [old, email]);
+    const redirect = await completeLogin(
+      new Browser(origin),
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }),
+      { email, password },
+    );
+    expect(redirect.searchParams.get('code')).toBeTruthy();
+    const rows = await tp.sql<{ password_hash: string }>('SELECT password_hash FROM users WHERE email_key = $1', [
+      email,
+    ]);
+    expect(rows[0]?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
   });
 });
 
@@ -445,6 +479,114 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(location(await promptNone(laptop), origin).searchParams.get('error')).toBe('login_required');
   });
 
+  it('remembers consent until the user revokes it on "apps you allowed"; the app then asks again', async () => {
+    const { browser } = await codeFor();
+    const authorize = () =>
+      browser.get(authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }));
+    expect(location(await authorize(), origin).searchParams.get('code')).toBeTruthy();
+    const page = await (await browser.get('/apps')).text();
+    expect(page).toContain('Photo app');
+    expect((await browser.post('/apps', { client_id: webClient.client_id })).status).toBe(403);
+    expect((await browser.post('/apps', { csrf_token: csrfOf(page), client_id: webClient.client_id })).status).toBe(
+      303,
+    );
+    expect(location(await authorize(), origin).pathname).toBe('/consent');
+    const seen = await eventually(
+      async () => (await securityEvents(tp)).some((e) => e.type === 'consent.revoked'),
+      10_000,
+    );
+    expect(seen).toBe(true);
+  });
+
+  it('response_mode=form_post answers with a self-posting form to the registered URI; prompt=consent asks again', async () => {
+    const { browser } = await codeFor();
+    const res = await browser.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        response_mode: 'form_post',
+        state: 'fp-1',
+        ...pkceParams(),
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /script-src 'nonce-[^']+'.*form-action 'self' https:\/\/rp\.example/,
+    );
+    const html = await res.text();
+    expect(html).toContain(`<form method="post" action="${REDIRECT}">`);
+    expect(html).toMatch(/name="code" value="[A-Za-z0-9_-]{43}"/);
+    expect(html).toContain('name="state" value="fp-1"');
+    expect(html).toContain(`name="iss" value="${origin}"`);
+    const again = await browser.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        prompt: 'consent',
+        ...pkceParams(),
+      }),
+    );
+    expect(location(again, origin).pathname).toBe('/consent');
+  });
+
+  it('prompt=select_account offers "continue as" the signed-in user, or another account', async () => {
+    const { browser } = await codeFor();
+    const ask = () =>
+      browser.get(
+        authorizeUrl(origin, {
+          client_id: webClient.client_id,
+          redirect_uri: REDIRECT,
+          prompt: 'select_account',
+          ...pkceParams(),
+        }),
+      );
+    expect(location(await ask(), origin).pathname).toBe('/login/select');
+    const page = await (await browser.get('/login/select')).text();
+    expect(page).toContain(`Continue as ${user.email}`);
+    const other = await browser.post('/login/select', { csrf_token: csrfOf(page), account: 'other' });
+    expect(location(other, origin).pathname).toBe('/login');
+    expect(location(await ask(), origin).pathname).toBe('/login/select');
+    const again = await (await browser.get('/login/select')).text();
+    expect((await browser.post('/login/select', { account: 'current' })).status).toBe(403);
+    const current = await browser.post('/login/select', { csrf_token: csrfOf(again), account: 'current' });
+    expect(location(current, origin).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('id_token_hint: our own ID token for the signed-in user passes prompt=none; a forged one is refused; login_hint prefills', async () => {
+    const { code, verifier, browser } = await codeFor();
+    const tokens = (await (
+      await redeem(webClient, { code, redirect_uri: REDIRECT, code_verifier: verifier })
+    ).json()) as {
+      id_token: string;
+    };
+    const withHint = (hint: string) =>
+      browser.get(
+        authorizeUrl(origin, {
+          client_id: webClient.client_id,
+          redirect_uri: REDIRECT,
+          prompt: 'none',
+          id_token_hint: hint,
+          ...pkceParams(),
+        }),
+      );
+    expect(location(await withHint(tokens.id_token), origin).searchParams.get('code')).toBeTruthy();
+    const [h, p] = tokens.id_token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url')}.${tokens.id_token.split('.')[2]}`;
+    expect(location(await withHint(forged), origin).searchParams.get('error')).toBe('invalid_request');
+
+    const fresh = new Browser(origin);
+    await fresh.get(
+      authorizeUrl(origin, {
+        client_id: webClient.client_id,
+        redirect_uri: REDIRECT,
+        login_hint: 'hint@example.com',
+        ...pkceParams(),
+      }),
+    );
+    expect(await (await fresh.get('/login')).text()).toContain('value="hint@example.com"');
+  });
+
   it('advertises exactly what is built in discovery', async () => {
     const doc = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(doc.authorization_endpoint).toBe(`${origin}/oauth/authorize`);
@@ -454,5 +596,30 @@ describe('public native client, sign-up, sessions and logout', () => {
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'client_credentials']);
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.request_parameter_supported).toBe(false);
+  });
+});
+
+describe('sign-in flood from one address (runs last: it empties the address bucket)', () => {
+  it('is cut by the shared limiter with the same answer as a wrong password', async () => {
+    const browser = new Browser(origin);
+    await browser.get(
+      authorizeUrl(origin, { client_id: webClient.client_id, redirect_uri: REDIRECT, ...pkceParams() }),
+    );
+    const csrf = csrfOf(await (await browser.get('/login')).text());
+    const answers: { status: number; alert: string | undefined }[] = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await browser.post('/login', {
+        csrf_token: csrf,
+        email: `flood${i}@example.com`,
+        password: 'guess guess',
+      });
+      answers.push({ status: res.status, alert: /role="alert">([^<]*)</.exec(await res.text())?.[1] });
+      const events = await securityEvents(tp);
+      if (events.some((e) => e.type === 'user.login_throttled' && e.details?.includes('address_rate'))) break;
+    }
+    expect(answers.length).toBeLessThan(100);
+    for (const answer of answers) {
+      expect(answer).toEqual({ status: 401, alert: 'The email address or password is incorrect.' });
+    }
   });
 });

@@ -7,6 +7,7 @@
 import {
   bool,
   ConfigError,
+  decimal,
   type Field,
   int,
   list,
@@ -142,6 +143,12 @@ export const variables = {
   SESSION_IDLE_SECONDS: int({ default: 3 * 86_400, min: 300, max: 90 * 86_400 }),
   /** ... or this long after sign-in, whichever comes first (default 30 days). */
   SESSION_ABSOLUTE_SECONDS: int({ default: 30 * 86_400, min: 600, max: 365 * 86_400 }),
+  /**
+   * Sign-in and sign-up posts per client address (IPv6 per /64), a token bucket on the shared limiter: bounds the
+   * password-hashing work one address can cause. Failure counters (login/domain/throttle.ts) come on top.
+   */
+  LOGIN_RATE_LIMIT_IP_CAPACITY: int({ default: 30, min: 1, max: 1_000_000 }),
+  LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND: decimal({ default: 0.5, min: 0.0001, max: 1_000_000 }),
   /** Lifetime of ID tokens. */
   ID_TOKEN_TTL_SECONDS: int({ default: 300, min: 60, max: 3600 }),
 };

@@ -90,8 +90,9 @@ describe('sessions', () => {
     for (let i = 0; i < 12; i++) {
       t.advance(90_000);
       const read = await store.read('b', policy);
-      if (i < 11) expect(read).not.toBeNull(); // 90 s … 990 s after sign-in
-      else expect(read).toBeNull(); // 1080 s: past the absolute lifetime
+      // 90 s … 990 s after sign-in: alive; 1080 s: past the absolute lifetime.
+      if (i < 11) expect(read).not.toBeNull();
+      else expect(read).toBeNull();
     }
   });
 
@@ -112,15 +113,21 @@ describe('sessions', () => {
 });
 
 describe('consents and failure counters', () => {
-  it('remembers granted scopes per key until revoked', async () => {
+  it('remembers granted scopes per user and client until revoked', async () => {
     const store = machineClient(memoryStateStore(), consents);
-    expect(await store.get('u1|c1')).toEqual([]);
-    await store.grant('u1|c1', ['openid', 'email']);
-    await store.grant('u1|c1', ['profile']);
-    expect(await store.get('u1|c1')).toEqual(['openid', 'email', 'profile']);
-    expect(await store.get('u1|c2')).toEqual([]);
-    expect(await store.revoke('u1|c1')).toBe(true);
-    expect(await store.get('u1|c1')).toEqual([]);
+    expect(await store.get('u1', 'c1')).toEqual([]);
+    await store.grant('u1', { clientId: 'c1', scopes: ['openid', 'email'] });
+    await store.grant('u1', { clientId: 'c1', scopes: ['profile'] });
+    await store.grant('u1', { clientId: 'c2', scopes: ['openid'] });
+    expect(await store.get('u1', 'c1')).toEqual(['openid', 'email', 'profile']);
+    expect(await store.get('u2', 'c1')).toEqual([]);
+    // Not fooled by names of Object.prototype.
+    expect(await store.get('u1', 'constructor')).toEqual([]);
+    expect(Object.keys(await store.list('u1'))).toEqual(['c1', 'c2']);
+    expect(await store.revoke('u1', 'c1')).toBe(true);
+    expect(await store.revoke('u1', 'c1')).toBe(false);
+    expect(await store.get('u1', 'c1')).toEqual([]);
+    expect(await store.get('u1', 'c2')).toEqual(['openid']);
   });
 
   it('counts failures within the window and starts again after it', async () => {

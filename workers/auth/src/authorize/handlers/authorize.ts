@@ -7,12 +7,10 @@
  * validated redirect URI with `state` and `iss`.
  */
 import { readBodyText } from '../../../../../shared/body.js';
-import { machineClient } from '../../../../../shared/state/store.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
 import { nowSeconds, showError } from '../../login/handlers/browser.js';
-import { loginTransactions } from '../../login/domain/login-state.js';
-import { newLoginTransaction, transactionKey } from '../../login/domain/login-transaction.js';
-import { proceed, respondToClient, transactionCookie } from '../../login/handlers/flow.js';
+import { newLoginTransaction } from '../../login/domain/login-transaction.js';
+import { parkTransaction, proceed, respondToClient, transactionCookie } from '../../login/handlers/flow.js';
 import { verifyIdTokenHint } from '../../oidc/handlers/jwt.js';
 import type { AuthContext } from '../../services.js';
 import { parseScope } from '../../tokens/domain/scope.js';
@@ -48,7 +46,7 @@ export async function authorizationEndpoint(c: AuthContext): Promise<Response> {
   const outcome = await validateAuthorizationRequest(params, client, {
     verifyIdTokenHint: async (hint, forClient) => {
       const claims = await verifyIdTokenHint(services, hint);
-      if (!claims || !claims.aud.includes(forClient)) return undefined;
+      if (!claims?.aud.includes(forClient)) return undefined;
       return { sub: claims.sub, ...(claims.sid ? { sid: claims.sid } : {}) };
     },
   });
@@ -64,6 +62,6 @@ export async function authorizationEndpoint(c: AuthContext): Promise<Response> {
     return respondToClient(services, outcome, { error: outcome.error, error_description: outcome.description });
   }
   const tx = newLoginTransaction(outcome.request, nowSeconds());
-  await machineClient(services.state, loginTransactions).put(await transactionKey(tx.id), tx);
+  await parkTransaction(services, tx);
   return proceed(c, tx, undefined, [transactionCookie(services, tx)]);
 }

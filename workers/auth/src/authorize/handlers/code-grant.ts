@@ -24,7 +24,7 @@ import { InvalidTargetError, resolveAudience } from '../../tokens/domain/resourc
 import { formatScope } from '../../tokens/domain/scope.js';
 import { checkCodeRedemption, codeKey } from '../domain/authorization-code.js';
 import { authorizationCodes, type StoredCode } from '../domain/code-machine.js';
-import { extraTokenFields } from './grant-extensions.js';
+import { extraTokenFields, revokeExtrasFromCode } from './grant-extensions.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -61,6 +61,7 @@ async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds:
 async function replayed(c: AuthContext, ip: string, grant: StoredCode, key: string): Promise<never> {
   const services = c.get('services');
   await revokeIssued(services, grant, grant.issuedTokenIds ?? []);
+  await revokeExtrasFromCode(c, grant);
   emit(c, ip, 'authorization_code.reused', 'denied', grant.clientId, {
     code_id: key.slice(0, 16),
     user_id: grant.userId,
@@ -104,7 +105,7 @@ export async function authorizationCodeGrant(
   const grant = consumed.grant;
 
   const user = await services.users.findById(grant.userId);
-  if (!user || user.status !== 'active') throw invalidGrant('the account is not active');
+  if (user?.status !== 'active') throw invalidGrant('the account is not active');
 
   let aud: string | string[];
   try {
@@ -166,7 +167,10 @@ export async function authorizationCodeGrant(
   const tokenIds = [claims.jti, ...extra.tokenIds];
   const recorded = await codes.recordTokens(key, tokenIds);
   // A replay raced this redemption and lost: what was just issued is revoked now (the replay could not see it).
-  if (recorded.revoke) await revokeIssued(services, grant, tokenIds);
+  if (recorded.revoke) {
+    await revokeIssued(services, grant, tokenIds);
+    await revokeExtrasFromCode(c, grant);
+  }
 
   emit(c, ip, 'token.issued', 'success', client.clientId, {
     grant_type: 'authorization_code',

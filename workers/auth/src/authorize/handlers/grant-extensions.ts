@@ -23,3 +23,9 @@ export interface ExtraTokenFields {
 export async function extraTokenFields(_c: AuthContext, _issued: IssuedFromCode): Promise<ExtraTokenFields> {
   return { fields: {}, tokenIds: [] };
 }
+
+/**
+ * Called when a code is replayed (RFC 6749 §4.1.2): the access tokens recorded with the code are already on the
+ * denylist; the refresh-token capability revokes here whatever else it issued from `grant` (its family).
+ */
+export async function revokeExtrasFromCode(_c: AuthContext, _grant: AuthorizationCodeGrant): Promise<void> {}

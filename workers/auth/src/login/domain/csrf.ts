@@ -11,7 +11,14 @@
  */
 import { hmacTag, verifyHmacTag } from './hmac.js';
 
-export type CsrfForm = 'sign-in' | 'sign-up' | 'consent' | 'sign-out' | 'revoke-session' | 'select-account';
+export type CsrfForm =
+  | 'sign-in'
+  | 'sign-up'
+  | 'consent'
+  | 'sign-out'
+  | 'revoke-session'
+  | 'revoke-consent'
+  | 'select-account';
 
 export const CSRF_FIELD = 'csrf_token';
 const PURPOSE = 'csrf-v1';

@@ -140,21 +140,53 @@ export const userSessions = defineMachine({
   },
 });
 
-export interface ConsentRecord {
+export interface ConsentGrant {
   scopes: string[];
   grantedAt: number;
 }
 
+/** A user's remembered consents, one document per user (so "apps you allowed" is one read), by client id. */
+export interface UserConsents {
+  clients: Record<string, ConsentGrant>;
+}
+
+/** A user keeps at most this many remembered grants; the oldest goes first. */
+export const MAX_CONSENTS_PER_USER = 200;
+
+function isUserConsents(d: unknown): d is UserConsents {
+  return (
+    isRecord(d) &&
+    isRecord(d.clients) &&
+    Object.values(d.clients).every((g) => isRecord(g) && strings(g.scopes) && typeof g.grantedAt === 'number')
+  );
+}
+
 export const consents = defineMachine({
-  name: 'consent',
-  validate: (d): d is ConsentRecord => isRecord(d) && strings(d.scopes) && typeof d.grantedAt === 'number',
+  name: 'consents',
+  validate: isUserConsents,
   transitions: {
-    get: (doc: ConsentRecord | undefined) => ({ doc, result: doc?.scopes ?? [] }),
-    grant: (doc: ConsentRecord | undefined, scopes: string[], now: number) => ({
-      doc: { scopes: [...new Set([...(doc?.scopes ?? []), ...scopes])], grantedAt: sec(now) },
-      result: true,
+    /** The scopes the user granted this client (empty when never). */
+    get: (doc: UserConsents | undefined, clientId: string) => ({
+      doc,
+      result: Object.hasOwn(doc?.clients ?? {}, clientId) ? doc!.clients[clientId]!.scopes : [],
     }),
-    revoke: (doc: ConsentRecord | undefined) => ({ doc: undefined, result: doc !== undefined }),
+    list: (doc: UserConsents | undefined) => ({ doc, result: doc?.clients ?? {} }),
+    grant: (doc: UserConsents | undefined, args: { clientId: string; scopes: string[] }, now: number) => {
+      const clients = { ...(doc?.clients ?? {}) };
+      const before = Object.hasOwn(clients, args.clientId) ? clients[args.clientId]!.scopes : [];
+      delete clients[args.clientId];
+      clients[args.clientId] = { scopes: [...new Set([...before, ...args.scopes])], grantedAt: sec(now) };
+      const ids = Object.keys(clients);
+      for (const id of ids.slice(0, Math.max(0, ids.length - MAX_CONSENTS_PER_USER))) delete clients[id];
+      return { doc: { clients }, result: true };
+    },
+    /** Forgets the grant to one client; true when there was one. */
+    revoke: (doc: UserConsents | undefined, clientId: string) => {
+      if (!doc || !Object.hasOwn(doc.clients, clientId)) return { doc, result: false };
+      const clients = { ...doc.clients };
+      delete clients[clientId];
+      return { doc: Object.keys(clients).length > 0 ? { clients } : undefined, result: true };
+    },
   },
 });
 

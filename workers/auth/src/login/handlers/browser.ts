@@ -4,6 +4,9 @@
  */
 import { readBodyText } from '../../../../../shared/body.js';
 import { clientAddress } from '../../../../../shared/client-address.js';
+import { logError } from '../../../../../shared/dependencies.js';
+import { dependencyUnavailable } from '../../../../../shared/errors.js';
+import { bucketKey, ipBucketId, keyPart } from '../../../../../shared/rate-limit/domain/keys.js';
 import { baseUrl } from '../../env.js';
 import type { AuthContext } from '../../services.js';
 import { CSRF_FIELD, type CsrfForm, checkFormOrigin, csrfToken, verifyCsrfToken } from '../domain/csrf.js';
@@ -55,6 +58,35 @@ export async function readPageForm(c: AuthContext): Promise<Map<string, string>>
     if (!fields.has(k)) fields.set(k, v);
   }
   return fields;
+}
+
+/**
+ * Takes a token from the address's sign-in bucket (shared/rate-limit): false when the address has posted too many
+ * sign-in or sign-up forms. Checked before any password work, so a flood costs no scrypt.
+ */
+export async function takeLoginAttempt(c: AuthContext, ip: string): Promise<boolean> {
+  const services = c.get('services');
+  let part = keyPart(ipBucketId(ip));
+  if (typeof part !== 'string') part = await part;
+  const outcome = await Promise.resolve(
+    services.rateLimits.limiter.take(
+      [
+        {
+          key: bucketKey('login', 'ip', part),
+          params: {
+            capacity: services.config.LOGIN_RATE_LIMIT_IP_CAPACITY,
+            refillPerSecond: services.config.LOGIN_RATE_LIMIT_IP_REFILL_PER_SECOND,
+          },
+        },
+      ],
+      c.executionCtx,
+    ),
+  ).catch((err: unknown) => {
+    // Fail closed, like every limited endpoint: no limiter, no password checks.
+    logError('auth', 'rate limiter unavailable', err);
+    throw dependencyUnavailable('the rate limiter is unavailable; retry shortly');
+  });
+  return outcome.allowed;
 }
 
 export async function csrfFor(c: AuthContext, form: CsrfForm, binding: string): Promise<string> {

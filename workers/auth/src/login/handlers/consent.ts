@@ -12,7 +12,6 @@ import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage,
 import { loginEvent } from './events.js';
 import {
   clientFormActions,
-  consentKey,
   currentTransaction,
   failTransaction,
   issueCode,
@@ -62,7 +61,10 @@ export async function consentDecision(c: AuthContext): Promise<Response> {
     loginEvent(c, ip, 'consent.denied', 'denied', who, { scope: tx.request.scopes.join(' ') });
     return failTransaction(c, tx, 'access_denied', 'the user denied the request');
   }
-  await machineClient(services.state, consents).grant(consentKey(who.userId, who.clientId), tx.request.scopes);
+  await machineClient(services.state, consents).grant(who.userId, {
+    clientId: who.clientId,
+    scopes: tx.request.scopes,
+  });
   loginEvent(c, ip, 'consent.granted', 'success', who, { scope: tx.request.scopes.join(' ') });
   return issueCode(c, tx, session);
 }

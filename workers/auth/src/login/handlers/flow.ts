@@ -38,13 +38,22 @@ export function transactionCookie(services: AuthServices, tx: LoginTransaction):
   return setCookie('login', tx.id, services.login.cookies);
 }
 
+/** Parks a validated request: stored under and with the hash of its id (the id is a secret only the cookie carries). */
+export async function parkTransaction(services: AuthServices, tx: LoginTransaction): Promise<void> {
+  const key = await transactionKey(tx.id);
+  await machineClient(services.state, loginTransactions).put(key, { ...tx, id: key });
+}
+
 /** The browser's login transaction, checked against its cookie; undefined when missing, expired or not its own. */
 export async function currentTransaction(c: AuthContext): Promise<LoginTransaction | undefined> {
   const services = c.get('services');
   const id = parseTransactionId(readCookie(c.req.header('cookie'), 'login', services.login.cookies));
   if (id === undefined) return undefined;
-  const tx = await machineClient(services.state, loginTransactions).get(await transactionKey(id));
-  return checkTransaction(tx ?? undefined, id, nowSeconds()).ok ? (tx ?? undefined) : undefined;
+  const key = await transactionKey(id);
+  const stored = await machineClient(services.state, loginTransactions).get(key);
+  // Stored with the hash of its id (see parkTransaction); the cookie's id is the real one.
+  const tx = stored && stored.id === key ? { ...stored, id } : undefined;
+  return checkTransaction(tx, id, nowSeconds()).ok ? tx : undefined;
 }
 
 export function noTransaction(): Response {
@@ -98,10 +107,6 @@ export async function failTransaction(
   ]);
 }
 
-export function consentKey(userId: string, clientId: string): string {
-  return `${userId}|${clientId}`;
-}
-
 /**
  * Takes the transaction as far as it can go without the user: to the sign-in page, the consent page, or the
  * client with a code or an error. `cookies` are set on whatever response comes out (a new session's).
@@ -129,15 +134,12 @@ export async function proceed(
   });
   if (auth.action === 'error') return failTransaction(c, tx, auth.error, auth.description);
   if (auth.action === 'sign-in') return seeOther('/login', cookies);
-  // prompt=select_account: the sign-in page is the account choice (signing in as anyone, the current user included).
-  if (auth.action === 'select-account') return seeOther('/login', cookies);
+  if (auth.action === 'select-account') return seeOther('/login/select', cookies);
   const session = current!;
 
   const client = await transactionClient(c, tx);
   if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');
-  const granted = await machineClient(services.state, consents).get(
-    consentKey(session.session.userId, client.clientId),
-  );
+  const granted = await machineClient(services.state, consents).get(session.session.userId, client.clientId);
   const consent = decideConsent({
     firstParty: client.firstParty === true,
     requestedScopes: request.scopes,
@@ -158,8 +160,9 @@ export async function issueCode(
 ): Promise<Response> {
   const services = c.get('services');
   // One transaction, one code: a reload or a second tab cannot get another from the same request.
-  const taken = await machineClient(services.state, loginTransactions).consume(await transactionKey(tx.id));
-  if (!taken || taken.id !== tx.id) return noTransaction();
+  const txKey = await transactionKey(tx.id);
+  const taken = await machineClient(services.state, loginTransactions).consume(txKey);
+  if (!taken || taken.id !== txKey) return noTransaction();
   const now = nowSeconds();
   const { code, key } = await newAuthorizationCode();
   const request = tx.request;

@@ -22,12 +22,11 @@ export async function currentSession(
 ): Promise<CurrentSession | undefined> {
   const id = readCookie(cookieHeader, 'session', services.login.cookies);
   if (!isSessionId(id)) return undefined;
-  const session = await machineClient(services.state, sessions).read(
-    await sessionKey(id),
-    services.login.sessionPolicy,
-  );
-  if (!session || session.id !== id) return undefined;
-  return { id, session, handle: await sessionHandle(id) };
+  const key = await sessionKey(id);
+  const stored = await machineClient(services.state, sessions).read(key, services.login.sessionPolicy);
+  if (!stored || stored.id !== key) return undefined;
+  // The store holds the id's hash only (a dump yields no usable cookie); the browser's id is the real one.
+  return { id, session: { ...stored, id }, handle: await sessionHandle(id) };
 }
 
 export interface StartedSession extends CurrentSession {
@@ -46,7 +45,8 @@ export async function beginSession(
   const policy = services.login.sessionPolicy;
   const key = await sessionKey(session.id);
   const handle = await sessionHandle(session.id);
-  await machineClient(services.state, sessions).create(key, { session, policy });
+  // Stored under and with the hash of its id: the id itself is a bearer secret that only the cookie carries.
+  await machineClient(services.state, sessions).create(key, { session: { ...session, id: key }, policy });
   const dropped = await machineClient(services.state, userSessions).add(session.userId, {
     key,
     handle,

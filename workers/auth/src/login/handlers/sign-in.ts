@@ -28,7 +28,16 @@ import {
 } from '../domain/throttle.js';
 import { newNonce } from '../pages/layout.js';
 import { signInPage } from '../pages/sign-in.js';
-import { addressOf, csrfFor, formIsGenuine, nowSeconds, readPageForm, refusedForm, sendPage } from './browser.js';
+import {
+  addressOf,
+  csrfFor,
+  formIsGenuine,
+  nowSeconds,
+  readPageForm,
+  refusedForm,
+  sendPage,
+  takeLoginAttempt,
+} from './browser.js';
 import { loginEvent } from './events.js';
 import { clientFormActions, currentTransaction, noTransaction, proceed, transactionClient } from './flow.js';
 import { beginSession, currentSession } from './sessions-store.js';
@@ -74,6 +83,10 @@ export async function signIn(c: AuthContext): Promise<Response> {
   const ip = addressOf(c);
   const typed = (fields.get('email') ?? '').slice(0, 1024);
   const password = fields.get('password') ?? '';
+  if (!(await takeLoginAttempt(c, ip))) {
+    loginEvent(c, ip, 'user.login_throttled', 'denied', {}, { limited_by: 'address_rate' });
+    return renderSignIn(c, tx, { email: typed, error: SIGN_IN_FAILED, status: 401 });
+  }
   const email = normalizeEmail(typed);
   // Counters are keyed by what was typed when it is not an address, so every attempt is counted.
   const accountKey = email.ok ? email.email.key : `invalid:${typed.trim().toLowerCase()}`;
@@ -91,8 +104,9 @@ export async function signIn(c: AuthContext): Promise<Response> {
 
   const user = email.ok && throttle.allowed ? await services.users.findByEmailKey(email.email.key) : null;
   const usable = user?.status === 'active' && user.passwordHash ? user : undefined;
-  // The same scrypt work in every case: unknown account, disabled account, throttled attempt.
-  const ok = (await verifyPassword(password, usable?.passwordHash)) && throttle.allowed && usable !== undefined;
+  // The same scrypt work for an unknown or disabled account as for a real one. A throttled attempt does none: its
+  // answer is the same page whatever the password, and it must not cost the server a hash.
+  const ok = throttle.allowed && (await verifyPassword(password, usable?.passwordHash)) && usable !== undefined;
 
   if (!ok || !usable) {
     if (!throttle.allowed) {

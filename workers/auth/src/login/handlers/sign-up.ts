@@ -9,7 +9,7 @@ import type { AuthContext } from '../../services.js';
 import type { LoginTransaction } from '../domain/login-transaction.js';
 import { newNonce } from '../pages/layout.js';
 import { signUpPage } from '../pages/sign-up.js';
-import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage } from './browser.js';
+import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage, takeLoginAttempt } from './browser.js';
 import { loginEvent } from './events.js';
 import { clientFormActions, currentTransaction, noTransaction } from './flow.js';
 import { signedIn } from './sign-in.js';
@@ -53,6 +53,14 @@ export async function signUp(c: AuthContext): Promise<Response> {
   if (!(await formIsGenuine(c, fields, 'sign-up', tx.id))) return refusedForm();
   const email = (fields.get('email') ?? '').slice(0, 1024);
   const name = (fields.get('name') ?? '').slice(0, 1024);
+  if (!(await takeLoginAttempt(c, addressOf(c)))) {
+    return renderSignUp(c, tx, {
+      email,
+      name,
+      fieldErrors: { email: 'Too many attempts from this network. Try again later.' },
+      status: 429,
+    });
+  }
   const result = await createAccount(c.get('services').users, {
     email,
     password: fields.get('password') ?? '',

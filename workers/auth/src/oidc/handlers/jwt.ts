@@ -39,8 +39,7 @@ export async function verifyIdTokenHint(
   if (token.length > 8192 || parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) return undefined;
   const [head, body, sig] = parts as [string, string, string];
   const header = decode(head);
-  if (!header || header.typ !== 'JWT' || typeof header.kid !== 'string' || typeof header.alg !== 'string')
-    return undefined;
+  if (header?.typ !== 'JWT' || typeof header.kid !== 'string' || typeof header.alg !== 'string') return undefined;
   const key = (await services.keys.verificationKeys(token))(header.kid);
   if (!key || key.alg !== header.alg) return undefined;
   let signature: Uint8Array;

@@ -36,6 +36,6 @@ export async function userInfoEndpoint(c: AuthContext): Promise<Response> {
     });
   }
   const user = isUserId(claims.sub) ? await services.users.findById(claims.sub) : null;
-  if (!user || user.status !== 'active') throw invalidToken('the account is not active');
+  if (user?.status !== 'active') throw invalidToken('the account is not active');
   return c.json(userInfoResponse(endUserOf(user), scopes), 200, NO_STORE);
 }
