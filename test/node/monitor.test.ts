@@ -495,6 +495,13 @@ describe('monitor: webhooks', () => {
       expect(detail.json.attempts.map((a: { outcome: string; status: number }) => [a.outcome, a.status])).toEqual(
         Array(4).fill(['http_error', 500]),
       );
+      // A dead letter can be replayed once: same message, a fresh budget of attempts.
+      const replay = await api(`/admin/webhooks/deliveries/${deadLetters[0].id}/replay`, { method: 'POST' });
+      expect(replay.status).toBe(200);
+      expect(replay.json).toMatchObject({ status: 'pending', attempts: 0, msg_id: deadLetters[0].msg_id });
+      expect((await api(`/admin/webhooks/deliveries/${deadLetters[0].id}/replay`, { method: 'POST' })).status).toBe(
+        409,
+      );
     } finally {
       flaky.server.close();
       dead.server.close();
