@@ -43,16 +43,17 @@ import {
 } from './session.js';
 
 type Fetch = (req: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
-// biome-ignore lint/suspicious/noExplicitAny: the Hono app's route methods are what is used
+type Handler = (c: AdminContext) => unknown;
+/** What the dashboard needs of the Worker's app: its routes and its fetch (the admin API, called in-process). */
 type App = {
-  get: (path: string, h: (c: any) => unknown) => unknown;
-  post: (path: string, h: (c: any) => unknown) => unknown;
+  get: (path: string, h: Handler) => unknown;
+  post: (path: string, h: Handler) => unknown;
   fetch: Fetch;
 };
 
 interface ApiAnswer {
   status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the admin API, read field by field
+  /** The admin API's JSON answer, read field by field. */
   body: any;
 }
 
@@ -128,7 +129,7 @@ export function registerDashboard(app: App): void {
   });
 
   /** A page for a signed-in operator; without a session (or with an ended one), the sign-in page. */
-  function page(current: PageName, render: (c: AdminContext, s: DashboardSession) => Promise<Response>) {
+  function page(_current: PageName, render: (c: AdminContext, s: DashboardSession) => Promise<Response>) {
     return async (c: AdminContext) => {
       const s = await sessionOf(c);
       if (!s) return signInPage(c);
