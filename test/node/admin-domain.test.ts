@@ -1,9 +1,17 @@
 /**
  * The admin API's pure rules: what an operator API token may be (never wider than its creator), the policy diff,
- * and an operator's client update (the approval moves with it; operator-only fields).
+ * an operator's client update (the approval moves with it; operator-only fields), and the dashboard's sign-in rules.
  */
 import { describe, expect, it } from 'vitest';
 import { ADMIN_API_ACTIONS } from '../../workers/admin/src/actions.js';
+import {
+  checkCallback,
+  csrfTokenFor,
+  decodeTransaction,
+  encodeTransaction,
+  pkceChallenge,
+  sameOriginPost,
+} from '../../workers/admin/src/dashboard/domain/sign-in.js';
 import { diffText } from '../../workers/admin/src/policies/domain/diff.js';
 import { ApiTokenError, planApiToken } from '../../workers/admin/src/tokens/domain/api-token.js';
 import {
@@ -167,5 +175,52 @@ describe('operator client changes', () => {
       status: 'active',
       rate_limit: { capacity: 10, refill_per_second: 1 },
     });
+  });
+});
+
+describe('the dashboard sign-in rules', () => {
+  const now = 1_000_000;
+  const tx = { state: 'st', nonce: 'no', verifier: 'v'.repeat(43), expiresAt: now + 600 };
+  const issuer = 'https://auth.example.com';
+
+  it('keeps the transaction in a cookie value it can read back, and refuses an expired or forged one', () => {
+    const value = encodeTransaction(tx);
+    expect(decodeTransaction(value, now)).toEqual(tx);
+    expect(decodeTransaction(value, now + 600)).toBeNull();
+    expect(decodeTransaction('not base64 !', now)).toBeNull();
+    expect(decodeTransaction(encodeTransaction({ ...tx, state: 1 } as never), now)).toBeNull();
+    expect(decodeTransaction(undefined, now)).toBeNull();
+  });
+
+  it('accepts a callback only with its state, from its issuer, with a code', () => {
+    const q = (s: string) => new URLSearchParams(s);
+    expect(checkCallback(q(`code=c&state=st&iss=${issuer}`), tx, issuer)).toEqual({ ok: true, code: 'c' });
+    expect(checkCallback(q('code=c&state=st'), tx, issuer)).toEqual({ ok: true, code: 'c' });
+    expect(checkCallback(q('code=c&state=other'), tx, issuer)).toMatchObject({ reason: 'state_mismatch' });
+    expect(checkCallback(q('code=c&state=st&iss=https://evil.example'), tx, issuer)).toMatchObject({
+      reason: 'issuer_mismatch',
+    });
+    expect(checkCallback(q('error=access_denied&state=st'), tx, issuer)).toMatchObject({ reason: 'denied' });
+    expect(checkCallback(q('state=st'), tx, issuer)).toMatchObject({ reason: 'no_code' });
+    expect(checkCallback(q('code=c&state=st'), null, issuer)).toMatchObject({ reason: 'no_transaction' });
+  });
+
+  it('derives PKCE S256 (RFC 7636 appendix B) and a CSRF token bound to the session', async () => {
+    expect(await pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+    expect(await csrfTokenFor('a')).not.toBe(await csrfTokenFor('b'));
+    expect(await csrfTokenFor('a')).toBe(await csrfTokenFor('a'));
+  });
+
+  it('takes a form post as its own only when the browser says so', () => {
+    const own = 'https://admin.example.com';
+    expect(sameOriginPost(own, 'same-origin', own)).toBe(true);
+    expect(sameOriginPost('null', 'same-origin', own)).toBe(true);
+    expect(sameOriginPost(undefined, undefined, own)).toBe(true);
+    expect(sameOriginPost('null', undefined, own)).toBe(false);
+    expect(sameOriginPost('https://evil.example', undefined, own)).toBe(false);
+    expect(sameOriginPost(own, 'same-site', own)).toBe(false);
+    expect(sameOriginPost(own, 'cross-site', own)).toBe(false);
   });
 });
