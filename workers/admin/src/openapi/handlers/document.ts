@@ -2,7 +2,8 @@
  * `GET /openapi.json`: the OpenAPI 3.1 document. The admin API's paths are generated from its route schemas (the
  * same schemas validate requests); the other Workers' public APIs are declared by hand here, each operation with
  * the server it lives on: the OAuth endpoints (auth Worker), the decision API (policy Worker), and the operational
- * routes every Worker serves. The monitor Worker has no API yet, so it has no paths.
+ * routes every Worker serves. The monitor Worker's API is behind /v1 (alerts, audit, webhooks). The dashboard's
+ * pages (HTML, signed-in operators only, forms with a CSRF token) are listed too, so the document has every route.
  */
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -67,6 +68,58 @@ function declareOperational(api: AdminApi): void {
     summary: 'This document',
     responses: { 200: anyJson('OpenAPI 3.1 document') },
   });
+}
+
+/** The dashboard's pages and forms (dashboard/handlers/dashboard.ts): HTML for browsers, not an API. */
+const DASHBOARD_ROUTES: [method: 'get' | 'post', path: string, summary: string][] = [
+  ['get', '/dashboard', 'Overview: tokens issued, failed authentications, denied requests, open alerts, keys'],
+  ['get', '/dashboard/login', 'Start the OpenID Connect sign-in (302 to the auth Worker, PKCE S256)'],
+  ['get', '/dashboard/callback', 'The sign-in callback (code, state, iss)'],
+  ['post', '/dashboard/logout', 'Sign out (revokes the session token)'],
+  ['get', '/dashboard/clients', 'Clients'],
+  ['post', '/dashboard/clients', 'Create a client (its secret shown in this answer only)'],
+  ['post', '/dashboard/clients/{id}/disable', 'Disable a client'],
+  ['post', '/dashboard/clients/{id}/enable', 'Enable a client'],
+  ['get', '/dashboard/users', 'Users'],
+  ['get', '/dashboard/users/{id}', 'A user and their sessions'],
+  ['post', '/dashboard/users/{id}/disable', 'Disable a user'],
+  ['post', '/dashboard/users/{id}/enable', 'Enable a user'],
+  ['post', '/dashboard/users/{id}/sessions/revoke', "Revoke all the user's sessions"],
+  ['post', '/dashboard/users/{id}/password-reset', 'Set a one-time password reset'],
+  ['post', '/dashboard/users/{id}/sessions/{handle}/revoke', 'Revoke one session'],
+  ['get', '/dashboard/keys', 'Signing keys'],
+  ['post', '/dashboard/keys/rotate', 'Rotate signing keys'],
+  ['get', '/dashboard/policies', 'Policy versions and diff'],
+  ['post', '/dashboard/policies', 'Publish a policy version'],
+  ['post', '/dashboard/policies/{version}/activate', 'Activate (or roll back to) a version'],
+  ['get', '/dashboard/alerts', 'Alerts'],
+  ['post', '/dashboard/alerts/{id}/acknowledge', 'Acknowledge an alert'],
+  ['post', '/dashboard/alerts/{id}/resolve', 'Resolve an alert'],
+  ['get', '/dashboard/audit', 'Audit log'],
+];
+
+function declareDashboard(api: AdminApi): void {
+  for (const [method, path, summary] of DASHBOARD_ROUTES) {
+    api.openAPIRegistry.registerPath({
+      method,
+      path,
+      tags: ['dashboard'],
+      summary,
+      description:
+        'Server-rendered HTML. Signed-in operators only (session cookie); a POST needs the form field csrf_token.',
+      request: {
+        params: z.object(
+          Object.fromEntries(
+            [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [
+              name,
+              z.string().openapi({ param: { name, in: 'path' } }),
+            ]),
+          ),
+        ),
+      },
+      responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
+    });
+  }
 }
 
 function declareOAuth(api: AdminApi): void {
@@ -252,6 +305,7 @@ export function buildOpenApiDocument(api: AdminApi) {
   declareOperational(api);
   declareOAuth(api);
   declarePolicy(api);
+  declareDashboard(api);
   return api.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
