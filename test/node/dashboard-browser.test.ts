@@ -34,6 +34,7 @@ let page: Page;
 let admin: string;
 let rp: RegisteredClient;
 let memberId = '';
+let operatorId = '';
 let guessed = '';
 const accessibility: Record<string, string[]> = {};
 
@@ -81,6 +82,7 @@ beforeAll(async () => {
     // The operator: a platform user with an admin credential for principal user:<sub> (its roles apply).
     const op = await v1('POST', '/v1/users', { ...OPERATOR, name: 'Olivia Operator' });
     expect(op.status).toBe(201);
+    operatorId = op.body.id;
     await adminCredential(pool, `user:${op.body.id}`, ['superadmin']);
     // A member with a session in their own browser, to be revoked from the dashboard.
     const member = await v1('POST', '/v1/users', { ...MEMBER, name: 'Max Member' });
@@ -305,6 +307,22 @@ describe('the dashboard in Chromium', () => {
     }, 10_000);
     await page.goto(`${admin}/dashboard/users`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Sign in');
+    // Sign-in, every change and sign-out are in the audit log under the operator's principal.
+    const actions = await eventually(async () => {
+      const a = await v1('GET', `/v1/audit?type=admin.action&actor=user:${operatorId}&limit=100`);
+      const names = (a.body.events as { details: { action: string } }[]).map((e) => e.details.action);
+      return names.includes('dashboard_sign_out') ? names : undefined;
+    }, 20_000);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dashboard_sign_in',
+        'Admin_clients_create',
+        'Admin_policy_publish',
+        'Admin_policy_activate',
+        'Admin_alerts_acknowledge',
+        'Admin_users_sessions_revoke',
+      ]),
+    );
   });
 
   it('a signed-in user who is not an operator is refused', async () => {

@@ -98,13 +98,17 @@ export function registerDashboard(app: App): void {
   async function callApi(c: AdminContext, s: DashboardSession, method: string, path: string, body?: unknown) {
     const headers: Record<string, string> = { authorization: `Bearer ${s.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const forwarded = c.req.header('cf-connecting-ip') ?? c.req.header('x-forwarded-for');
-    if (forwarded) headers['x-forwarded-for'] = forwarded;
+    // The operator's own address for the API's rate limits and audit events: the same headers and `cf` as theirs.
+    for (const name of ['cf-connecting-ip', 'x-forwarded-for', 'user-agent']) {
+      const value = c.req.header(name);
+      if (value !== undefined) headers[name] = value;
+    }
     const res = await app.fetch(
       new Request(new URL(path, c.req.url), {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        cf: (c.req.raw as { cf?: RequestInitCfProperties }).cf,
       }),
       c.env,
       c.executionCtx,
@@ -333,7 +337,23 @@ export function registerDashboard(app: App): void {
     if (!s) return signInPage(c);
     const fields = await change(c, s);
     if (fields instanceof Response) return fields;
-    await c.get('services').tokens.revoke(s.tokenId, 'dashboard sign-out');
+    const services = c.get('services');
+    const revoked = await services.tokens.revoke(s.tokenId, 'dashboard sign-out');
+    if (revoked) {
+      services.events.emit(
+        {
+          type: 'admin.action',
+          outcome: 'success',
+          details: {
+            actor: revoked.token.principalId,
+            credential: revoked.token.rootCredential,
+            action: 'dashboard_sign_out',
+            token_id: s.tokenId,
+          },
+        },
+        c.executionCtx,
+      );
+    }
     const res = signInPage(c, { notice: 'You are signed out.' });
     res.headers.append('set-cookie', cookie(SESSION_COOKIE, '', isSecure(c), 0));
     return res;
