@@ -46,6 +46,10 @@ describe('the policy Worker unreachable', () => {
     ['POST', '/v1/tokens', { name: 'x', scopes: ['Admin_clients_read'], expires_in: 600 }],
     ['POST', '/v1/keys/emergency-rotate', { reason: 'drill' }],
     ['DELETE', '/v1/policies/entities/User/u', undefined],
+    ['POST', '/v1/users/00000000-0000-4000-8000-000000000001/password-reset', undefined],
+    ['DELETE', '/v1/users/00000000-0000-4000-8000-000000000001/sessions/h', undefined],
+    ['POST', '/v1/alerts/00000000-0000-4000-8000-000000000001/acknowledge', undefined],
+    ['GET', '/v1/audit', undefined],
   ] as const) {
     it(`${method} ${path}: 503 for a superadmin, 401 without a credential`, async () => {
       const init = (authorization?: string): RequestInit => ({
