@@ -292,6 +292,24 @@ describe('the dashboard in Chromium', () => {
     expect(cross.status()).toBe(403);
   });
 
+  it('a session whose token no longer authenticates ends: the sign-in page, the cookie cleared', async () => {
+    const context = await browser.newContext();
+    await context.addCookies([
+      {
+        name: 'esp_dashboard',
+        value: 'esp_not-a-live-token.tok_x.someone',
+        domain: new URL(admin).hostname,
+        path: '/dashboard',
+      },
+    ]);
+    const other = await context.newPage();
+    await other.goto(`${admin}/dashboard/clients`);
+    await expect(other.locator('h1').textContent()).resolves.toBe('Sign in');
+    await expect(other.locator('.notice').textContent()).resolves.toBe('Your session has ended. Sign in again.');
+    expect((await context.cookies()).find((c) => c.name === 'esp_dashboard')).toBeUndefined();
+    await context.close();
+  });
+
   it('signs out: the session token is revoked and the pages ask for a sign-in again', async () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'esp_dashboard')!;
     const token = cookie.value.split('.')[0]!;

@@ -18,7 +18,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { hashSecret, randomToken } from '../../../../../shared/crypto.js';
 import { html, SafeHtml } from '../../../../../shared/html.js';
 import { identityOf } from '../../../../../shared/app.js';
-import { callService } from '../../../../../shared/service-client.js';
+import { dependencyUnavailable } from '../../../../../shared/errors.js';
+import { callService, ServiceUnavailableError } from '../../../../../shared/service-client.js';
 import { ADMIN_API_ACTIONS } from '../../actions.js';
 import type { AdminContext } from '../../services.js';
 import { operatorPrincipal } from '../domain/operator-store.js';
@@ -50,6 +51,22 @@ type App = {
   post: (path: string, h: Handler) => unknown;
   fetch: Fetch;
 };
+
+class SessionEnded extends Error {}
+
+/** The auth Worker over its binding; no answer is a 503 (never a 500). */
+async function callAuth(c: AdminContext, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await callService(c.env.AUTH, 'auth', path, {
+      ...init,
+      timeoutMs: c.get('services').config.SERVICE_TIMEOUT_MS,
+      identity: identityOf(c as never),
+    });
+  } catch (err) {
+    if (err instanceof ServiceUnavailableError) throw dependencyUnavailable(err.message);
+    throw err;
+  }
+}
 
 interface ApiAnswer {
   status: number;
@@ -120,6 +137,8 @@ export function registerDashboard(app: App): void {
     } catch {
       parsed = { detail: text.slice(0, 300) };
     }
+    // The session's token no longer authenticates (expired, signed out elsewhere, credential revoked).
+    if (res.status === 401) throw new SessionEnded();
     return { status: res.status, body: parsed } as ApiAnswer;
   }
 
@@ -137,8 +156,14 @@ export function registerDashboard(app: App): void {
     return async (c: AdminContext) => {
       const s = await sessionOf(c);
       if (!s) return signInPage(c);
-      const res = await render(c, s);
-      return res;
+      try {
+        return await render(c, s);
+      } catch (err) {
+        if (!(err instanceof SessionEnded)) throw err;
+        const res = signInPage(c, { notice: 'Your session has ended. Sign in again.' });
+        res.headers.append('set-cookie', cookie(SESSION_COOKIE, '', isSecure(c), 0));
+        return res;
+      }
     };
   }
 
@@ -229,7 +254,7 @@ export function registerDashboard(app: App): void {
     if (!outcome.ok) return refused(`Sign-in failed (${outcome.reason}). Start again.`);
     // The code for tokens, over the AUTH binding, authenticated with the dashboard's client secret.
     const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
-    const tokenRes = await callService(c.env.AUTH, 'auth', '/oauth/token', {
+    const tokenRes = await callAuth(c, '/oauth/token', {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -241,8 +266,6 @@ export function registerDashboard(app: App): void {
         redirect_uri: `${dashboardOrigin(c)}/dashboard/callback`,
         code_verifier: tx!.verifier,
       }).toString(),
-      timeoutMs: services.config.SERVICE_TIMEOUT_MS,
-      identity: identityOf(c as never),
     });
     const tokens = (await tokenRes.json().catch(() => ({}))) as {
       id_token?: string;
@@ -251,10 +274,8 @@ export function registerDashboard(app: App): void {
     };
     if (!tokenRes.ok || !tokens.id_token)
       return refused(`Sign-in failed at the token endpoint (${tokens.error ?? tokenRes.status}).`, 502);
-    const jwksRes = await callService(c.env.AUTH, 'auth', '/.well-known/jwks.json', {
+    const jwksRes = await callAuth(c, '/.well-known/jwks.json', {
       method: 'GET',
-      timeoutMs: services.config.SERVICE_TIMEOUT_MS,
-      identity: identityOf(c as never),
     });
     let claims: { sub?: string; nonce?: unknown; email?: unknown; name?: unknown };
     try {
@@ -266,11 +287,9 @@ export function registerDashboard(app: App): void {
     if (claims.nonce !== tx!.nonce || typeof claims.sub !== 'string') return refused('Sign-in failed: nonce mismatch.');
     const operator = await services.operators.findOperator(operatorPrincipal(claims.sub));
     // The email for the header, from UserInfo (the ID token carries only what the flow needs).
-    const info = await callService(c.env.AUTH, 'auth', '/oauth/userinfo', {
+    const info = await callAuth(c, '/oauth/userinfo', {
       method: 'GET',
       headers: { authorization: `Bearer ${tokens.access_token ?? ''}` },
-      timeoutMs: services.config.SERVICE_TIMEOUT_MS,
-      identity: identityOf(c as never),
     });
     const profile = (info.ok ? await info.json().catch(() => ({})) : {}) as { sub?: unknown; email?: unknown };
     const email = profile.sub === claims.sub ? profile.email : claims.email;
