@@ -270,6 +270,51 @@ describe('the dashboard in Chromium', () => {
     expect(await signedIn()).toBe(false);
   });
 
+  it('sets a one-time password reset that the user redeems on the hosted page, once', async () => {
+    await page.goto(`${admin}/dashboard/users/${memberId}`);
+    await page.getByRole('button', { name: 'Set a one-time password reset' }).click();
+    const notice = (await page.locator('.notice').textContent()) ?? '';
+    const code = /: ([A-Za-z0-9_-]{43})$/.exec(notice)?.[1] ?? '';
+    expect(code).not.toBe('');
+    await page.reload();
+    expect(await page.content()).not.toContain(code);
+    const user = await (await browser.newContext()).newPage();
+    await user.addInitScript(() => {
+      const w = window as unknown as { __violations: string[] };
+      w.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(e.violatedDirective));
+    });
+    await user.goto(`${tp.platform.urls.auth}/password-reset`);
+    const result = await new AxeBuilder({ page: user })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    await user.getByLabel('Reset code').fill(code);
+    await user.getByLabel('New password').fill('short');
+    await user.getByRole('button', { name: 'Set password' }).click();
+    await expect(user.locator('#password-error').count()).resolves.toBe(1);
+    await user.getByLabel('Reset code').fill(code);
+    await user.getByLabel('New password').fill('saffron harbor pixel glacier 64');
+    await user.getByRole('button', { name: 'Set password' }).click();
+    await expect(user.locator('h1').textContent()).resolves.toBe('Your password is changed');
+    await user.screenshot({ path: join(ARTIFACTS, 'password-reset-done.png') });
+    expect(await user.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
+    // Once only; and the new password signs the member in.
+    await user.goto(`${tp.platform.urls.auth}/password-reset`);
+    await user.getByLabel('Reset code').fill(code);
+    await user.getByLabel('New password').fill('another fresh passphrase 12');
+    await user.getByRole('button', { name: 'Set password' }).click();
+    await expect(user.locator('.alert').textContent()).resolves.toContain('unknown, used or expired');
+    const member = new HttpBrowser(tp.platform.urls.auth);
+    const redirect = await completeLogin(member, memberAuthorize(), {
+      email: MEMBER.email,
+      password: 'saffron harbor pixel glacier 64',
+    });
+    expect(redirect.searchParams.get('code')).toBeTruthy();
+    MEMBER.password = 'saffron harbor pixel glacier 64';
+    await user.context().close();
+  });
+
   it('shows keys and the audit log, with the actions the operator took', async () => {
     await page.goto(`${admin}/dashboard/keys`);
     await audit('keys');

@@ -10,7 +10,7 @@ import {
   revokeUserSessions,
   setUserStatus,
 } from './accounts/handlers/admin-users.js';
-import { redeemPasswordReset } from './accounts/handlers/password-reset.js';
+import { passwordResetForm, redeemPasswordReset } from './accounts/handlers/password-reset.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
 import { appsList, revokeApp } from './login/handlers/apps-page.js';
 import { consentDecision, consentForm } from './login/handlers/consent.js';
@@ -99,6 +99,7 @@ app.post('/admin/users/:id/password-reset', resetUserPassword);
 app.get('/admin/users/:id/sessions', listSessionsOfUser);
 app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
 app.delete('/admin/users/:id/sessions/:handle', revokeSessionOfUser);
+app.get('/password-reset', passwordResetForm);
 app.post('/password-reset', redeemPasswordReset);
 
 // Client administration for the admin Worker's /v1/clients (the operator's credential, forwarded).
