@@ -212,6 +212,19 @@ describe('the dashboard in Chromium', () => {
     expect(await page.content()).not.toContain(secret);
     await page.reload();
     expect(await page.content()).not.toContain(secret);
+    // Rotating shows the new secret once; the old one stops working.
+    await page.getByRole('button', { name: 'Rotate secret of browser made' }).click();
+    const rotated = (await page.locator('#new-client-secret').textContent()) ?? '';
+    expect(rotated).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(rotated).not.toBe(secret);
+    const withOld = await fetch(`${tp.platform.urls.auth}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader(clientId, secret) },
+      body: 'grant_type=client_credentials',
+    });
+    expect(withOld.status).toBe(401);
+    await page.goto(`${admin}/dashboard/clients`);
+    expect(await page.content()).not.toContain(rotated);
   });
 
   it('publishes a policy version and activates it', async () => {

@@ -440,7 +440,11 @@ ${
         (cl) =>
           html`<tr><td>${String(cl.client_id)}</td><td>${String(cl.client_name ?? '-')}</td><td>${String(cl.status)}</td><td>${String(cl.scope ?? '')}</td><td>${
             cl.status === 'active' || cl.status === 'disabled'
-              ? html`<form method="post" action="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}/${cl.status === 'active' ? 'disable' : 'enable'}">${csrfField(s.csrf)}<button type="submit" class="secondary">${cl.status === 'active' ? 'Disable' : 'Enable'}<span class="skip"> ${String(cl.client_name ?? cl.client_id)}</span></button></form>`
+              ? html`<form method="post" action="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}/${cl.status === 'active' ? 'disable' : 'enable'}">${csrfField(s.csrf)}<button type="submit" class="secondary">${cl.status === 'active' ? 'Disable' : 'Enable'}<span class="skip"> ${String(cl.client_name ?? cl.client_id)}</span></button></form>${
+                  cl.token_endpoint_auth_method !== 'none'
+                    ? html`<form method="post" action="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}/secret">${csrfField(s.csrf)}<button type="submit" class="secondary">Rotate secret<span class="skip"> of ${String(cl.client_name ?? cl.client_id)}</span></button></form>`
+                    : ''
+                }`
               : ''
           }</td></tr>`,
       )}</tbody></table>`
@@ -452,6 +456,14 @@ ${
 <label for="scope">Scopes (space-separated)</label><input type="text" id="scope" name="scope" maxlength="2048">
 <button type="submit">Create client</button></form>`;
     return send(dashboardPage(frameOf(s, 'clients'), { title: 'Clients', body, ...extra }));
+  }
+
+  /** A client's secret, in the one answer that carries it (no-store; never stored or shown again). */
+  function secretOnce(client: { client_id?: unknown; client_secret?: unknown }, what: string) {
+    return html`<section aria-labelledby="secret-once"><h2 id="secret-once">Client ${String(client.client_id)} ${what}</h2>
+<p>Its secret is shown this once. Copy it now: it cannot be shown again (rotate it if it is lost).</p>
+<p><strong>Client id:</strong> <span class="secret" id="new-client-id">${String(client.client_id)}</span></p>
+<p><strong>Client secret:</strong> <span class="secret" id="new-client-secret">${String(client.client_secret)}</span></p></section>`;
   }
 
   app.get(
@@ -469,11 +481,18 @@ ${
       const a = await callApi(c, s, 'POST', '/v1/clients', body);
       if (a.status !== 201) return clientsPage(c, s, { problem: problemText(a), status: a.status });
       // The secret is in this one answer (no-store) and nowhere else: it is never stored or shown again.
-      const created = html`<section aria-labelledby="created"><h2 id="created">Client ${String(a.body.client_id)} created</h2>
-<p>Its secret is shown this once. Copy it now: it cannot be shown again (rotate it if it is lost).</p>
-<p><strong>Client id:</strong> <span class="secret" id="new-client-id">${String(a.body.client_id)}</span></p>
-<p><strong>Client secret:</strong> <span class="secret" id="new-client-secret">${String(a.body.client_secret)}</span></p></section>`;
-      return clientsPage(c, s, { created, status: 201 });
+      return clientsPage(c, s, { created: secretOnce(a.body, 'created'), status: 201 });
+    }),
+  );
+
+  app.post(
+    '/dashboard/clients/:id/secret',
+    page('clients', async (c, s) => {
+      const f = await change(c, s);
+      if (f instanceof Response) return f;
+      const a = await callApi(c, s, 'POST', `/v1/clients/${encodeURIComponent(param(c, 'id'))}/secret`);
+      if (a.status !== 200) return clientsPage(c, s, { problem: problemText(a), status: a.status });
+      return clientsPage(c, s, { created: secretOnce(a.body, 'given a new secret (the old one no longer works)') });
     }),
   );
 

@@ -78,6 +78,7 @@ const DASHBOARD_ROUTES: [method: 'get' | 'post', path: string, summary: string][
   ['post', '/dashboard/logout', 'Sign out (revokes the session token)'],
   ['get', '/dashboard/clients', 'Clients'],
   ['post', '/dashboard/clients', 'Create a client (its secret shown in this answer only)'],
+  ['post', '/dashboard/clients/{id}/secret', "Rotate a client's secret (the new one shown in this answer only)"],
   ['post', '/dashboard/clients/{id}/disable', 'Disable a client'],
   ['post', '/dashboard/clients/{id}/enable', 'Enable a client'],
   ['get', '/dashboard/users', 'Users'],
