@@ -104,12 +104,31 @@ export const WORKER_REDIS_GRANTS = {
     scripts: [REDIS_SCRIPTS.policyGenerationRaise, REDIS_SCRIPTS.tokenBucket],
   },
   admin: {
-    commands: ['PING'],
-    keys: [],
+    commands: [
+      'PING', // /ready
+      'EVAL', // failed admin authentication buckets (token bucket script)
+      'EVALSHA',
+      'XADD', // security events (the admin API's audit events)
+    ],
+    keys: ['rate-limit:admin-auth:*', SECURITY_EVENTS],
+    scripts: [REDIS_SCRIPTS.tokenBucket],
   },
   monitor: {
-    commands: ['PING'],
-    keys: [],
+    commands: [
+      'PING', // /ready
+      // the consumer group on the stream (workers/monitor/src/events/storage/stream.ts)
+      'XGROUP', // CREATE ... MKSTREAM, once per isolate
+      'XREADGROUP', // new entries (never BLOCK: the bridge refuses it outside /multi-exec)
+      'XAUTOCLAIM', // entries left pending by a consumer that died
+      'XACK',
+      'XTRIM', // MAXLEN ~ MONITOR_STREAM_MAXLEN
+      'XINFO', // GROUPS: the consumer lag metric
+      'XADD', // its own security events (authorization.denied on its admin routes)
+      'EVALSHA', // failed admin authentication buckets (the rate limiter's script)
+      'EVAL',
+    ],
+    keys: [SECURITY_EVENTS, 'rate-limit:admin-auth:*'],
+    scripts: [REDIS_SCRIPTS.tokenBucket],
   },
 } as const satisfies Record<string, RedisGrant>;
 

@@ -251,7 +251,7 @@ describe('per-Worker tokens on the bridge', () => {
     expect(id).toMatch(/^\d+-\d+$/);
   });
 
-  it('the policy token reaches only the policy keys and its own script; admin and monitor only PING', async () => {
+  it('the policy token reaches only the policy keys and its own script; admin its audit events and admin-auth buckets', async () => {
     await plantVictims();
     const policy = client('policy');
     expect(await policy.get(`${PREFIX}policy:default:generation`)).toBe(7);
@@ -268,14 +268,50 @@ describe('per-Worker tokens on the bridge', () => {
     ]) {
       expect((await call('policy', '/', command)).status, command.join(' ')).toBe(400);
     }
-    for (const worker of ['admin', 'monitor']) {
-      expect(await client(worker).ping()).toBe('PONG');
-      for (const command of [
-        ['GET', `${PREFIX}client:c1`],
-        ['XADD', `${PREFIX}security-events`, '*', 'f', 'v'],
-      ]) {
-        expect((await call(worker, '/', command)).status, `${worker}: ${command.join(' ')}`).toBe(400);
-      }
+    expect(await client('admin').ping()).toBe('PONG');
+    for (const command of [
+      ['GET', `${PREFIX}client:c1`],
+      ['SET', `${PREFIX}rate-limit:admin-auth:ip:x`, '1'],
+      ['EVAL', raise, '1', `${PREFIX}rate-limit:admin-auth:ip:x`, '99'],
+    ]) {
+      expect((await call('admin', '/', command)).status, `admin: ${command.join(' ')}`).toBe(400);
+    }
+    // The admin Worker appends its audit events to the stream, and nowhere else.
+    expect((await call('admin', '/', ['XADD', `${PREFIX}security-events`, '*', 'f', 'v'])).status).toBe(200);
+    expect((await call('admin', '/', ['XADD', `${PREFIX}elsewhere`, '*', 'f', 'v'])).status).toBe(400);
+    await expectUntouched();
+  });
+
+  it('the monitor token runs the consumer group on the stream and nothing else', async () => {
+    await plantVictims();
+    const stream = `${PREFIX}security-events`;
+    const ok = async (command: string[]) => {
+      const res = await call('monitor', '/', command);
+      expect(res.status, command.join(' ')).toBe(200);
+      return (res.json as { result: unknown }).result;
+    };
+    expect(await ok(['XGROUP', 'CREATE', stream, 'g', '$', 'MKSTREAM'])).toBe('OK');
+    const id = (await ok(['XADD', stream, '*', 'type', 'x'])) as string;
+    expect(await ok(['XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '10', 'STREAMS', stream, '>'])).toEqual([
+      [stream, [[id, ['type', 'x']]]],
+    ]);
+    expect(await ok(['XAUTOCLAIM', stream, 'g', 'c2', '0', '0-0', 'COUNT', '10'])).toEqual([
+      '0-0',
+      [[id, ['type', 'x']]],
+      [],
+    ]);
+    expect(await ok(['XACK', stream, 'g', id])).toBe(1);
+    expect(await ok(['XTRIM', stream, 'MAXLEN', '~', '1000'])).toBe(0);
+    expect(Array.isArray(await ok(['XINFO', 'GROUPS', stream]))).toBe(true);
+    for (const command of [
+      ['GET', `${PREFIX}client:c1`],
+      ['XREADGROUP', 'GROUP', 'g', 'c1', 'STREAMS', `${PREFIX}client:c1`, '>'],
+      ['XGROUP', 'CREATE', `${PREFIX}revoked`, 'g', '0', 'MKSTREAM'],
+      ['XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '1000', 'STREAMS', stream, '>'],
+      ['DEL', stream],
+      ['XDEL', stream, id],
+    ]) {
+      expect((await call('monitor', '/', command)).status, `monitor: ${command.join(' ')}`).toBe(400);
     }
     await expectUntouched();
   });

@@ -31,13 +31,16 @@ async function loadDataplane() {
 
 /**
  * Secrets every run of the platform off Cloudflare needs and can make up for itself: the policy Worker's decision
- * API token (required outside Cloudflare; the other Workers send it) and the auth Worker's client-cache MAC key.
+ * API token (required outside Cloudflare; the other Workers send it), the auth Worker's client-cache MAC key and the
+ * monitor's webhook-secret key.
  * Tests and the bench get fresh ones per run (`workerEnv`); `npm start` keeps its own in .data/local-secrets.json.
  */
 export function generatedSecrets() {
   return {
     POLICY_API_TOKEN: randomBytes(32).toString('base64url'),
     CLIENT_CACHE_MAC_KEY: randomBytes(32).toString('base64'),
+    // The monitor's key sealing webhook signing secrets at rest (workers/monitor/src/webhooks/secret-box.ts).
+    WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
   };
 }
 

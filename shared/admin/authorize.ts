@@ -76,6 +76,12 @@ export async function authorizeAdmin<T>(
     ctx: request.ctx,
   });
   const context = { method: request.method, path: request.path };
+  // An operator API token is limited to its scopes before the policy is asked: the policy decides within them.
+  if (principal.scopes && !principal.scopes.includes(action)) {
+    const reason = `${action} is outside the scopes of API token ${principal.credentialId}`;
+    denied(auth, request, principal, action, resource, reason);
+    throw forbidden(reason);
+  }
   let verdict: AdminVerdict<T>;
   try {
     verdict = await auth.decider.decide(principal, action, resource, context, request);
@@ -104,7 +110,13 @@ function denied(
       type: 'authorization.denied',
       outcome: 'denied',
       ...request.origin,
-      details: { admin: principal.id, action, resource: describe(resource), reason },
+      details: {
+        admin: principal.id,
+        credential: principal.credentialId,
+        action,
+        resource: describe(resource),
+        reason,
+      },
     },
     request.ctx,
   );

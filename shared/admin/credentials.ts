@@ -2,7 +2,9 @@
  * Admin credentials: opaque bearer tokens that map to a principal with roles. The policy service decides what
  * that principal may do; this module only answers "who is calling".
  *
- * Credentials live in Postgres (`admin_credentials`, SHA-256 hash only). `ADMIN_BOOTSTRAP_TOKEN`, when set, is
+ * Credentials live in Postgres (`admin_credentials`, SHA-256 hash only), and so do operator API tokens
+ * (`admin_tokens`: scoped to admin actions, expiring, created through the admin API; an expired or revoked one,
+ * or one whose root credential is revoked (or, for the bootstrap token's, no longer configured), is unknown). `ADMIN_BOOTSTRAP_TOKEN`, when set, is
  * one more credential for the principal `bootstrap` with role `superadmin`, so a fresh deployment can create the
  * first real credentials.
  *
@@ -18,7 +20,7 @@
 import { eq } from 'drizzle-orm';
 import { bearerChallenge, bearerToken } from '../bearer.js';
 import { hashSecret, timingSafeEqualStrings } from '../crypto.js';
-import { adminCredentials } from '../db/schema.js';
+import { adminCredentials, adminTokens } from '../db/schema.js';
 import { type Dependencies, logError, withPostgres } from '../dependencies.js';
 import { ProblemError, unauthorized } from '../errors.js';
 import type { WaitUntil } from '../events/sink.js';
@@ -92,7 +94,7 @@ export class AdminCredentials {
     const now = Date.now();
     const hit = this.cache.get(hash);
     let principal: AdminPrincipal | null;
-    if (hit && hit.until > now) {
+    if (hit && hit.until > now && (hit.principal?.expiresAt ?? Number.POSITIVE_INFINITY) > now) {
       principal = hit.principal;
     } else {
       principal = await this.lookup(hash, origin);
@@ -129,8 +131,35 @@ export class AdminCredentials {
       principal = await withPostgres(this.deps, 'admin credential lookup', async (db) => {
         const rows = await db.select().from(adminCredentials).where(eq(adminCredentials.tokenHash, hash)).limit(1);
         const row = rows[0];
-        if (!row || row.revokedAt) return null;
-        return { id: row.principalId, roles: row.roles, attributes: row.attributes, credentialId: row.id };
+        if (row) {
+          if (row.revokedAt) return null;
+          return { id: row.principalId, roles: row.roles, attributes: row.attributes, credentialId: row.id };
+        }
+        // A token lives only while the credential it descends from does (revoked: every token made from it ends).
+        const tokens = await db
+          .select({ token: adminTokens, root: { id: adminCredentials.id, revokedAt: adminCredentials.revokedAt } })
+          .from(adminTokens)
+          .leftJoin(adminCredentials, eq(adminCredentials.id, adminTokens.rootCredential))
+          .where(eq(adminTokens.tokenHash, hash))
+          .limit(1);
+        const found = tokens[0];
+        if (!found) return null;
+        const { token, root } = found;
+        if (token.revokedAt || token.expiresAt.getTime() <= Date.now()) return null;
+        const rootLive =
+          token.rootCredential === BOOTSTRAP.credentialId
+            ? this.bootstrapToken !== undefined
+            : root !== null && root.revokedAt === null;
+        if (!rootLive) return null;
+        return {
+          id: token.principalId,
+          roles: token.roles,
+          attributes: {},
+          credentialId: token.id,
+          scopes: token.scopes,
+          expiresAt: token.expiresAt.getTime(),
+          rootCredential: token.rootCredential,
+        };
       });
     } finally {
       this.inFlight--;

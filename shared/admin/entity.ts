@@ -11,6 +11,15 @@ export interface AdminPrincipal {
   roles: string[];
   attributes: Record<string, unknown>;
   credentialId: string;
+  /**
+   * An operator API token's scope (admin_tokens): the only admin actions it may be used for, whatever its roles
+   * allow. Absent for a full credential (admin_credentials, the bootstrap token).
+   */
+  scopes?: readonly string[];
+  /** When an operator API token stops working (epoch ms). */
+  expiresAt?: number;
+  /** An operator API token's root: the admin credential it descends from (`admin_credentials.id` or `bootstrap`). */
+  rootCredential?: string;
 }
 
 export interface EntityRef {

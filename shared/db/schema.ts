@@ -40,7 +40,10 @@ export const oauthClients = pgTable(
     rateLimit: jsonb('rate_limit').$type<{ capacity: number; refillPerSecond: number } | null>(),
     /** The rest of the RFC 7591 metadata, returned as registered. */
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** active | disabled (by an operator; authenticates like a deleted client, reversible) | deleted (tombstone). */
     status: text('status').notNull().default('active'),
+    /** Set by an operator only (admin API): the operator vouches for this client, so its users are not asked for consent. */
+    firstParty: boolean('first_party').notNull().default(false),
     /** Bumped on every change; caches compare it to detect staleness. */
     version: integer('version').notNull().default(1),
     // ---- RFC 7592 ceiling and registration access token lifetime ----
@@ -56,8 +59,6 @@ export const oauthClients = pgTable(
       .defaultNow(),
     clientIdIssuedAt: bigint('client_id_issued_at', { mode: 'number' }).notNull(),
     clientSecretExpiresAt: bigint('client_secret_expires_at', { mode: 'number' }).notNull().default(0),
-    /** Operator flag: the operator vouches for this client, so its users are not asked for consent. */
-    firstParty: boolean('first_party').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -182,6 +183,36 @@ export const adminCredentials = pgTable('admin_credentials', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
+/**
+ * Operator API tokens for automation (admin API `/v1/tokens`): scoped to a list of admin actions, expiring, acting
+ * for the principal that created them with at most its roles. Only the SHA-256 of the token is stored.
+ */
+export const adminTokens = pgTable(
+  'admin_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    name: text('name').notNull(),
+    principalId: text('principal_id').notNull(),
+    roles: jsonb('roles').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** The admin actions (Cedar action ids) the token may be used for; the policy decides within them. */
+    scopes: jsonb('scopes').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    createdBy: text('created_by').notNull(),
+    /**
+     * The admin credential the token descends from (`admin_credentials.id`, or `bootstrap`): revoking it ends the
+     * token, and every token made from it, at once.
+     */
+    rootCredential: text('root_credential').notNull(),
+    /** The token that made this one, if a token did: revoking a token revokes what it made. */
+    parentToken: text('parent_token'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+  },
+  (t) => [index('admin_tokens_principal_idx').on(t.principalId), index('admin_tokens_parent_idx').on(t.parentToken)],
+);
+
 // FOREIGN KEY (id, active_version) → policy_versions and the trigger keeping policy_versions immutable are
 // declared in SQL (migrations/0001_policy_generation.sql): drizzle's types cannot express the cycle.
 /** A named policy set; exactly one of its versions is active. */
@@ -231,7 +262,11 @@ export const policyEntities = pgTable(
   (t) => [primaryKey({ columns: [t.policySetId, t.entityType, t.entityId] })],
 );
 
-/** Security events persisted by the monitor Worker from the `security-events` Redis stream. */
+/**
+ * The audit log: every security event the monitor consumed from the `security-events` Redis stream (migration
+ * 0006). Pruned after MONITOR_EVENT_RETENTION_DAYS; indexed for the monitor API's queries (actor, client, user, type,
+ * time). `actor` is the admin or actor an administrative event names (details.admin / details.actor).
+ */
 export const securityEvents = pgTable(
   'security_events',
   {
@@ -239,7 +274,6 @@ export const securityEvents = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     type: text('type').notNull(),
     outcome: text('outcome').notNull(),
-    severity: text('severity').notNull().default('info'),
     service: text('service').notNull(),
     clientId: text('client_id'),
     userId: text('user_id'),
@@ -247,33 +281,127 @@ export const securityEvents = pgTable(
     userAgent: text('user_agent'),
     requestId: text('request_id'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    actor: text('actor'),
+    entryId: text('entry_id'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('security_events_occurred_idx').on(t.occurredAt),
     index('security_events_type_idx').on(t.type, t.occurredAt),
     index('security_events_client_idx').on(t.clientId, t.occurredAt),
+    index('security_events_user_idx').on(t.userId, t.occurredAt),
+    index('security_events_actor_idx').on(t.actor, t.occurredAt),
   ],
 );
 
+/** Deduplicated alerts (workers/monitor/src/alerts/domain/deduplicate.ts). */
 export const alerts = pgTable(
   'alerts',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    rule: text('rule').notNull(),
+    id: text('id').primaryKey(),
+    dedupKey: text('dedup_key').notNull(),
+    detector: text('detector').notNull(),
+    kind: text('kind').notNull(),
     severity: text('severity').notNull(),
-    title: text('title').notNull(),
-    description: text('description'),
+    findingSeverity: text('finding_severity').notNull(),
     status: text('status').notNull().default('open'),
-    clientId: text('client_id'),
-    userId: text('user_id'),
-    sourceIp: text('source_ip'),
-    eventIds: jsonb('event_ids').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    summary: text('summary').notNull(),
+    subject: jsonb('subject').$type<Record<string, string>>().notNull(),
+    count: integer('count').notNull(),
+    firstSeen: timestamp('first_seen', { withTimezone: true }).notNull(),
+    lastSeen: timestamp('last_seen', { withTimezone: true }).notNull(),
+    firstEventIds: jsonb('first_event_ids').$type<string[]>().notNull(),
+    lastEventIds: jsonb('last_event_ids').$type<string[]>().notNull(),
+    droppedEventIds: integer('dropped_event_ids').notNull().default(0),
+    evidence: jsonb('evidence').notNull(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
     acknowledgedBy: text('acknowledged_by'),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-    resolutionNotes: text('resolution_notes'),
+    resolvedBy: text('resolved_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('alerts_status_idx').on(t.status, t.createdAt)],
+  (t) => [
+    index('alerts_status_idx').on(t.status, t.lastSeen),
+    index('alerts_dedup_idx').on(t.dedupKey, t.lastSeen),
+    index('alerts_detector_idx').on(t.detector, t.lastSeen),
+    index('alerts_last_seen_idx').on(t.lastSeen),
+  ],
+);
+
+/**
+ * The consumer's own state, one row per consumer group: the detectors' sliding windows (JSON) and the last entry
+ * processed. Its row lock serialises batches across replicas, and it commits with the batch's events and alerts.
+ */
+export const monitorState = pgTable('monitor_state', {
+  name: text('name').primaryKey(),
+  detectorState: jsonb('detector_state').notNull().default(sql`'{}'::jsonb`),
+  lastEntryId: text('last_entry_id'),
+  prunedAt: timestamp('pruned_at', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * Webhook endpoints. `secrets` holds the signing secrets encrypted with WEBHOOK_SECRET_KEY (AES-256-GCM): signing
+ * needs the secret itself, so a hash would not do. `breaker` is the endpoint's circuit breaker state.
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  description: text('description'),
+  secrets: jsonb('secrets').$type<string[]>().notNull(),
+  types: jsonb('types').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  minSeverity: text('min_severity').notNull().default('low'),
+  breaker: jsonb('breaker').notNull().default(sql`'{"state":"closed","failures":0}'::jsonb`),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  disabledReason: text('disabled_reason'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** One message to one endpoint; `status = 'dead'` rows are the dead-letter list. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    msgId: text('msg_id').notNull(),
+    alertId: text('alert_id').notNull(),
+    type: text('type').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+    deadReason: text('dead_reason'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_msg_idx').on(t.endpointId, t.msgId),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every delivery attempt, with its outcome. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    endpointId: text('endpoint_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    outcome: text('outcome').notNull(),
+    status: integer('status'),
+    detail: text('detail'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deliveryId, t.attempt] }),
+    index('webhook_attempts_endpoint_idx').on(t.endpointId, t.at),
+  ],
 );

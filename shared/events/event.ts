@@ -43,6 +43,8 @@ export type SecurityEventType =
   /** Hosted login (workers/auth/src/login): throttled sign-ins, accounts, sessions, consents, codes, logout. */
   | 'user.login_throttled'
   | 'user.signed_up'
+  /** An operator's one-time password reset, redeemed (accounts/handlers/password-reset.ts). */
+  | 'user.password_reset'
   | 'session.created'
   | 'session.revoked'
   | 'consent.granted'

@@ -49,6 +49,8 @@ export interface Platform extends TestDataPlane {
   /** Restarts workerd (same ports, same data), optionally with changed variables. */
   restartWorkerd(env?: Record<string, string>): Promise<void>;
   stopWorkerd(): Promise<void>;
+  /** SIGKILL: a crash, no graceful shutdown (restart with `restartWorkerd`). */
+  killWorkerd(): Promise<void>;
   logs(): string;
   /** The running workerd's process id (it changes on a restart): for CPU-time budgets. */
   pid(): number | undefined;
@@ -162,6 +164,9 @@ export async function startPlatform(
     },
     async stopWorkerd() {
       await workerd?.stop();
+    },
+    async killWorkerd() {
+      await workerd?.stop('SIGKILL');
     },
     logs: () => workerd?.logs() ?? '',
     pid: () => workerd?.child.pid,

@@ -104,8 +104,8 @@ describe('generated workerd configs (what the image runs)', () => {
         expect(services.get(host), `${name} dials ${host}:${port}; no such Service`).toContain(Number(port));
       }
     }
-    // auth -> policy; admin -> auth, policy, monitor.
-    expect(peers).toBe(4);
+    // auth -> policy; admin -> auth, policy, monitor; monitor -> policy.
+    expect(peers).toBe(5);
   });
 });
 

@@ -6,7 +6,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SafeHtml } from '../../workers/auth/src/login/pages/html.js';
+import { SafeHtml } from '../../shared/html.js';
 import { layout, type RenderedPage } from '../../workers/auth/src/login/pages/layout.js';
 import { signInPage } from '../../workers/auth/src/login/pages/sign-in.js';
 import { hostilePages, NONCE, XSS } from '../../workers/auth/test/login/pages-fixtures.js';

@@ -10,5 +10,14 @@ export default workerTestConfig({
   root: here,
   wranglerConfig: `${here}wrangler.toml`,
   bindings: {},
+  // wrangler.toml binds the policy Worker (the monitor API's decisions): a stand-in that refuses everything, since
+  // these tests send no requests to it (the API is tested black-box in test/node/monitor.test.ts).
+  workers: [
+    {
+      name: 'edge-security-policy',
+      modules: true,
+      script: 'export default { fetch() { return new Response("no decisions here", { status: 500 }); } };',
+    },
+  ],
   include: ['test/**/*.test.ts'],
 });

@@ -1,6 +1,16 @@
 /** Routes of the auth Worker: the OAuth 2.0 authorization server. Each capability's handlers are in its folder. */
 import { createServiceApp } from '../../../shared/app.js';
-import { createUser, revokeUserSessions } from './accounts/handlers/admin-users.js';
+import {
+  createUser,
+  listSessionsOfUser,
+  listUsers,
+  readUser,
+  resetUserPassword,
+  revokeSessionOfUser,
+  revokeUserSessions,
+  setUserStatus,
+} from './accounts/handlers/admin-users.js';
+import { passwordResetForm, redeemPasswordReset } from './accounts/handlers/password-reset.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
 import { appsList, revokeApp } from './login/handlers/apps-page.js';
 import { consentDecision, consentForm } from './login/handlers/consent.js';
@@ -28,7 +38,17 @@ import {
 } from './clients/handlers/register.js';
 import { jwks, oauthMetadata, openIdMetadata } from './discovery/handlers/discovery.js';
 import type { Env } from './env.js';
-import { maintainKeys, rotateKeys } from './keys/handlers/admin-keys.js';
+import {
+  createClient,
+  deleteClient,
+  disableClient,
+  enableClient,
+  listClients,
+  readClient,
+  rotateClientSecret,
+  updateClient,
+} from './clients/handlers/admin-clients.js';
+import { listKeys, maintainKeys, rotateKeys } from './keys/handlers/admin-keys.js';
 import { type AuthServices, buildServices } from './services.js';
 import { introspectionEndpoint } from './tokens/handlers/introspect.js';
 import { revocationEndpoint } from './tokens/handlers/revoke.js';
@@ -91,7 +111,27 @@ app.post('/oauth/userinfo', userInfoEndpoint);
 app.get('/oauth/logout', endSessionEndpoint);
 app.post('/oauth/logout', endSessionEndpoint);
 
+app.get('/admin/keys', listKeys);
 app.post('/admin/keys/rotate', rotateKeys);
 app.post('/admin/keys/maintain', maintainKeys);
+app.get('/admin/users', listUsers);
 app.post('/admin/users', createUser);
+app.get('/admin/users/:id', readUser);
+app.post('/admin/users/:id/disable', setUserStatus('disabled'));
+app.post('/admin/users/:id/enable', setUserStatus('active'));
+app.post('/admin/users/:id/password-reset', resetUserPassword);
+app.get('/admin/users/:id/sessions', listSessionsOfUser);
 app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
+app.delete('/admin/users/:id/sessions/:handle', revokeSessionOfUser);
+app.get('/password-reset', passwordResetForm);
+app.post('/password-reset', redeemPasswordReset);
+
+// Client administration for the admin Worker's /v1/clients (the operator's credential, forwarded).
+app.get('/admin/clients', listClients);
+app.post('/admin/clients', createClient);
+app.get('/admin/clients/:client_id', readClient);
+app.patch('/admin/clients/:client_id', updateClient);
+app.delete('/admin/clients/:client_id', deleteClient);
+app.post('/admin/clients/:client_id/secret', rotateClientSecret);
+app.post('/admin/clients/:client_id/disable', disableClient);
+app.post('/admin/clients/:client_id/enable', enableClient);

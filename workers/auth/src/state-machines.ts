@@ -3,6 +3,7 @@
  * name). Adding one here registers it on every backend.
  */
 import type { AnyMachine } from '../../../shared/state/machine.js';
+import { passwordResets } from './accounts/domain/password-reset.js';
 import { authorizationCodes } from './authorize/domain/code-machine.js';
 import { LOGIN_MACHINES } from './login/domain/login-state.js';
 import { MFA_MACHINES } from './mfa/domain/mfa-state.js';
@@ -13,4 +14,5 @@ export const AUTH_MACHINES: readonly AnyMachine[] = [
   ...LOGIN_MACHINES,
   refreshFamilies,
   ...MFA_MACHINES,
+  passwordResets,
 ];

@@ -78,6 +78,32 @@ const rows: Row[] = [
   },
   { name: 'readonly reads policy', body: adminCall(['readonly'], 'Admin::policy_read'), expect: 'Allow' },
   { name: 'readonly cannot update users', body: adminCall(['readonly'], 'Admin::users_update_one'), expect: 'Deny' },
+  { name: 'readonly lists signing keys', body: adminCall(['readonly'], 'Admin::keys_read'), expect: 'Allow' },
+  { name: 'readonly cannot rotate keys', body: adminCall(['readonly'], 'Admin::keys_rotate'), expect: 'Deny' },
+  // client-admin: every client action of the admin API, nothing else
+  {
+    name: 'client-admin rotates a client secret',
+    body: adminCall(['client-admin'], 'Admin::clients_rotate_secret'),
+    expect: 'Allow',
+    reasons: ['client-admin-manage-clients'],
+  },
+  {
+    name: 'client-admin disables a client',
+    body: adminCall(['client-admin'], 'Admin::clients_disable'),
+    expect: 'Allow',
+  },
+  { name: 'client-admin cannot rotate keys', body: adminCall(['client-admin'], 'Admin::keys_rotate'), expect: 'Deny' },
+  {
+    name: 'client-admin cannot mint API tokens',
+    body: adminCall(['client-admin'], 'Admin::credentials_create'),
+    expect: 'Deny',
+  },
+  // emergency rotation is superadmin's alone in the shipped set (secops rotates on schedule)
+  {
+    name: 'secops cannot rotate in an emergency',
+    body: adminCall(['secops'], 'Admin::keys_emergency_rotate'),
+    expect: 'Deny',
+  },
   { name: 'readonly cannot rotate keys', body: adminCall(['readonly'], 'Admin::keys_rotate'), expect: 'Deny' },
   { name: 'readonly cannot publish policy', body: adminCall(['readonly'], 'Admin::policy_publish'), expect: 'Deny' },
   { name: 'readonly cannot access fallback', body: adminCall(['readonly'], 'Admin::access:GET'), expect: 'Deny' },
@@ -478,7 +504,7 @@ const storedIndex = (row: Row) =>
 describe('shipped policy set', () => {
   it('validates against its schema without warnings', () => {
     expect(set.warnings).toEqual([]);
-    expect(set.policyIds.length).toBe(18);
+    expect(set.policyIds.length).toBe(19);
   });
 
   it.each(rows)('$name → $expect', (row) => {

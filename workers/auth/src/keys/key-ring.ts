@@ -179,6 +179,27 @@ export class KeyRing {
     };
   }
 
+  /**
+   * Every stored key with its status, for the admin API (from the store: revoked and not yet published keys too).
+   * `signing` marks the key that signs now in this isolate's view.
+   */
+  async inventory(now = Date.now()) {
+    const stored = await this.store.list();
+    const ring = this.ring;
+    const signer = ring ? this.signerOf(ring, now) : undefined;
+    return stored
+      .sort((a, b) => b.activatesAt - a.activatesAt)
+      .map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        status: k.status,
+        signing: signer?.kid === k.kid,
+        activates_at: new Date(k.activatesAt).toISOString(),
+        retired_at: k.retiredAt === null ? null : new Date(k.retiredAt).toISOString(),
+        expires_at: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
+      }));
+  }
+
   private signerOf(ring: Ring, now: number): (RingKey & { privateKey: CryptoKey }) | undefined {
     const signer = currentSigner(
       ring.keys.filter((k) => k.privateKey),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html, safeLink } from '../../src/login/pages/html.js';
+import { escapeHtml, html, safeLink } from '../../../../shared/html.js';
 import { contentSecurityPolicy, formActionSource, newNonce } from '../../src/login/pages/layout.js';
 import { signInPage } from '../../src/login/pages/sign-in.js';
 import { hostilePages, NONCE, XSS } from './pages-fixtures.js';

@@ -18,6 +18,19 @@ export interface UserRecord {
   passwordHash?: string;
   /** Epoch seconds. */
   updatedAt: number;
+  /** Roles granted by an operator (an operator signing in to the dashboard acts with these: admin-identity.ts). */
+  roles?: string[];
+  /** Epoch seconds. */
+  createdAt?: number;
+  lastLoginAt?: number;
+}
+
+export interface UserQuery {
+  /** Substring of the email address or name (case-insensitive). */
+  search?: string;
+  status?: UserStatus;
+  limit: number;
+  offset: number;
 }
 
 export interface NewUser {
@@ -35,6 +48,11 @@ export interface UserStore {
   create(user: NewUser): Promise<UserRecord | null>;
   /** Records a successful sign-in, replacing the password hash when it was re-hashed with new parameters. */
   recordSignIn(id: string, newPasswordHash?: string): Promise<void>;
+  /** A page of accounts, newest first. */
+  list(query: UserQuery): Promise<UserRecord[]>;
+  /** Null when there is no such account. */
+  setStatus(id: string, status: UserStatus): Promise<UserRecord | null>;
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
 }
 
 /** The account as OpenID Connect claims see it. */

@@ -1,8 +1,8 @@
 /** The users store on Postgres (table `users`; the email uniqueness key has its own unique index). */
-import { eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
 import { users } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
-import type { NewUser, UserRecord, UserStore } from '../domain/user-store.js';
+import type { NewUser, UserQuery, UserRecord, UserStatus, UserStore } from '../domain/user-store.js';
 
 type Row = typeof users.$inferSelect;
 
@@ -17,6 +17,9 @@ function toRecord(row: Row): UserRecord {
   };
   if (row.name) record.name = row.name;
   if (row.passwordHash) record.passwordHash = row.passwordHash;
+  record.roles = Array.isArray(row.roles) ? row.roles.filter((r) => typeof r === 'string') : [];
+  record.createdAt = Math.floor(row.createdAt.getTime() / 1000);
+  if (row.lastLoginAt) record.lastLoginAt = Math.floor(row.lastLoginAt.getTime() / 1000);
   return record;
 }
 
@@ -64,6 +67,44 @@ export class PostgresUserStore implements UserStore {
           ...(newPasswordHash ? { passwordHash: newPasswordHash, updatedAt: sql`now()` } : {}),
         })
         .where(eq(users.id, id));
+    });
+  }
+
+  list(query: UserQuery): Promise<UserRecord[]> {
+    return withPostgres(this.deps, 'user list', async (db) => {
+      const where: SQL[] = [];
+      if (query.status) where.push(eq(users.status, query.status));
+      if (query.search) {
+        // LIKE wildcards in the search are literal.
+        const pattern = `%${query.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        where.push(or(ilike(users.email, pattern), ilike(users.name, pattern)) as SQL);
+      }
+      const rows = await db
+        .select()
+        .from(users)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(desc(users.createdAt), users.id)
+        .limit(query.limit)
+        .offset(query.offset);
+      return rows.map(toRecord);
+    });
+  }
+
+  setStatus(id: string, status: UserStatus): Promise<UserRecord | null> {
+    return withPostgres(this.deps, 'user status', async (db) => {
+      const rows = await db.update(users).set({ status, updatedAt: sql`now()` }).where(eq(users.id, id)).returning();
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    return withPostgres(this.deps, 'password change', async (db) => {
+      const rows = await db
+        .update(users)
+        .set({ passwordHash, failedLoginAttempts: 0, lockedUntil: null, updatedAt: sql`now()` })
+        .where(eq(users.id, id))
+        .returning({ id: users.id });
+      return rows.length === 1;
     });
   }
 }

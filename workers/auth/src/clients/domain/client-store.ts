@@ -28,6 +28,33 @@ export interface ClientRow extends ClientRecord {
   registrationTokenExpiresAt: number;
   /** The ceiling approved with the initial access token (domain/registration-ceiling.ts). */
   approval: Approval;
+  /** The stored status: a disabled client authenticates like a deleted one (`status` above) but can be enabled. */
+  lifecycle: ClientLifecycle;
+  /** Set by an operator only (admin API). */
+  firstParty: boolean;
+}
+
+export type ClientLifecycle = 'active' | 'disabled' | 'deleted';
+
+/** An operator's change through the admin API, applied only if the row is still at `expectedVersion`. */
+export interface AdminClientChange {
+  expectedVersion: number;
+  metadata?: ClientMetadata;
+  approval?: Approval;
+  rateLimit?: RateLimitSetting | null;
+  firstParty?: boolean;
+  secretHash?: string;
+  /** active ↔ disabled only; deletion is `delete`. */
+  lifecycle?: 'active' | 'disabled';
+}
+
+/** A page of the admin API's client list, newest first. */
+export interface ClientQuery {
+  /** Case-insensitive substring of the client id or name. */
+  search?: string;
+  lifecycle?: ClientLifecycle;
+  limit: number;
+  offset: number;
 }
 
 export interface NewClient {
@@ -97,4 +124,11 @@ export interface ClientStore {
   updateRegistration(clientId: string, update: RegistrationUpdate): Promise<ClientRow | null>;
   /** Deletes a client, keeping a tombstone so the id is never reissued. False when already gone. */
   delete(clientId: string): Promise<boolean>;
+  /** The admin API's list (never cached). */
+  list(query: ClientQuery): Promise<ClientRow[]>;
+  /**
+   * An operator's change (admin API) to a client that is not deleted, if still at `expectedVersion`; caches are
+   * invalidated as for any change. Null when the client is gone or a concurrent change won.
+   */
+  adminUpdate(clientId: string, change: AdminClientChange): Promise<ClientRow | null>;
 }

@@ -19,7 +19,7 @@
  * never trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
  * Unknown client ids are cached negatively (isolate and Redis) so guessing ids does not reach Postgres per request.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, ne, or, sql } from 'drizzle-orm';
 import { oauthClients } from '../../../../../shared/db/schema.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
 import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
@@ -27,7 +27,10 @@ import { dependencyUnavailable } from '../../../../../shared/errors.js';
 import type { ClientAuthMethod } from '../domain/client-authentication.js';
 import type { ClientMetadata } from '../domain/client-metadata.js';
 import type {
+  AdminClientChange,
   CacheSeal,
+  ClientLifecycle,
+  ClientQuery,
   ClientRecord,
   ClientRow,
   ClientStore,
@@ -72,18 +75,29 @@ function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
       grantTypes: row.approvedGrantTypes,
     },
     status: row.status === 'active' ? 'active' : 'deleted',
+    lifecycle: lifecycleOf(row.status),
+    firstParty: row.firstParty,
     version: row.version,
     metadata,
     rateLimit: row.rateLimit ?? null,
     clientIdIssuedAt: row.clientIdIssuedAt,
     clientSecretExpiresAt: row.clientSecretExpiresAt,
-    ...(row.firstParty ? { firstParty: true } : {}),
   };
 }
 
-/** What the token path needs: the management token, its expiry and the approval stay out of every cache. */
+function lifecycleOf(status: string): ClientLifecycle {
+  return status === 'active' || status === 'disabled' ? status : 'deleted';
+}
+
+/** What the token path needs: the management token, its expiry, the approval and admin fields stay out of caches. */
 function cacheable(row: ClientRow): ClientRecord {
-  const { registrationTokenHash: _token, registrationTokenExpiresAt: _expiry, approval: _approval, ...record } = row;
+  const {
+    registrationTokenHash: _token,
+    registrationTokenExpiresAt: _expiry,
+    approval: _approval,
+    lifecycle: _lifecycle,
+    ...record
+  } = row;
   return record;
 }
 
@@ -353,13 +367,68 @@ export class PostgresClientStore implements ClientStore {
           version: sql`${oauthClients.version} + 1`,
           updatedAt: sql`now()`,
         })
-        .where(and(eq(oauthClients.clientId, clientId), eq(oauthClients.status, 'active')))
+        // A disabled client can be deleted too (the admin API); a tombstone stays one.
+        .where(and(eq(oauthClients.clientId, clientId), ne(oauthClients.status, 'deleted')))
         .returning();
       return rows[0] ? toRow(rows[0]) : null;
     });
     if (!row) return false;
     await this.publish(row);
     return true;
+  }
+
+  list(query: ClientQuery): Promise<ClientRow[]> {
+    return withPostgres(this.deps, 'client list', async (db) => {
+      const conditions = [];
+      if (query.lifecycle) conditions.push(eq(oauthClients.status, query.lifecycle));
+      if (query.search) {
+        // LIKE metacharacters in the search are literal.
+        const pattern = `%${query.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        conditions.push(or(ilike(oauthClients.clientId, pattern), ilike(oauthClients.clientName, pattern)));
+      }
+      const rows = await db
+        .select()
+        .from(oauthClients)
+        .where(conditions.length > 0 ? and(...conditions) : undefined)
+        .orderBy(desc(oauthClients.createdAt), oauthClients.clientId)
+        .limit(query.limit)
+        .offset(query.offset);
+      return rows.map(toRow);
+    });
+  }
+
+  async adminUpdate(clientId: string, change: AdminClientChange): Promise<ClientRow | null> {
+    const row = await withPostgres(this.deps, 'client admin update', async (db) => {
+      const rows = await db
+        .update(oauthClients)
+        .set({
+          ...(change.metadata ? columns(change.metadata) : {}),
+          ...(change.approval
+            ? {
+                approvedScope: change.approval.scope.join(' '),
+                approvedResources: change.approval.resources,
+                approvedGrantTypes: change.approval.grantTypes,
+              }
+            : {}),
+          ...(change.rateLimit !== undefined ? { rateLimit: change.rateLimit } : {}),
+          ...(change.firstParty !== undefined ? { firstParty: change.firstParty } : {}),
+          ...(change.secretHash !== undefined ? { clientSecretHash: change.secretHash } : {}),
+          ...(change.lifecycle !== undefined ? { status: change.lifecycle } : {}),
+          version: sql`${oauthClients.version} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            eq(oauthClients.clientId, clientId),
+            ne(oauthClients.status, 'deleted'),
+            eq(oauthClients.version, change.expectedVersion),
+          ),
+        )
+        .returning();
+      return rows[0] ? toRow(rows[0]) : null;
+    });
+    if (row) await this.publish(row);
+    return row;
   }
 }
 

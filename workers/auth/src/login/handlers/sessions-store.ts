@@ -5,7 +5,7 @@
 import { machineClient } from '../../../../../shared/state/store.js';
 import type { AuthServices } from '../../services.js';
 import { readCookie, setCookie } from '../domain/cookies.js';
-import { sessions, userSessions } from '../domain/login-state.js';
+import { type SessionEntry, sessions, userSessions } from '../domain/login-state.js';
 import { isSessionId, type Session, sessionHandle, sessionKey, startSession } from '../domain/session.js';
 
 export interface CurrentSession {
@@ -77,4 +77,17 @@ export async function endAllSessions(services: AuthServices, userId: string): Pr
   const entries = await machineClient(services.state, userSessions).clear(userId);
   for (const entry of entries) await machineClient(services.state, sessions).end(entry.key);
   return entries.length;
+}
+
+/** The user's live sessions (their index entries: handle, times, user agent; never a session id). */
+export function listUserSessions(services: AuthServices, userId: string): Promise<SessionEntry[]> {
+  return machineClient(services.state, userSessions).list(userId, undefined);
+}
+
+/** Ends the user's session with this public handle; false when the user has none such. */
+export async function endUserSession(services: AuthServices, userId: string, handle: string): Promise<boolean> {
+  const entry = await machineClient(services.state, userSessions).remove(userId, { handle });
+  if (!entry) return false;
+  await machineClient(services.state, sessions).end(entry.key);
+  return true;
 }

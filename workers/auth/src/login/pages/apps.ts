@@ -1,6 +1,6 @@
 import { describeScope } from '../domain/consent.js';
 import { csrfField } from './form.js';
-import { html } from './html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from './layout.js';
 
 export interface AllowedApp {

@@ -1,6 +1,6 @@
 import { describeScope } from '../domain/consent.js';
 import { csrfField } from './form.js';
-import { html, safeLink } from './html.js';
+import { html, safeLink } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from './layout.js';
 
 export interface ConsentPageInput {

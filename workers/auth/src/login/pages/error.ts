@@ -1,4 +1,4 @@
-import { html } from './html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from './layout.js';
 
 export interface ErrorPageInput {

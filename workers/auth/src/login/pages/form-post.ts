@@ -3,7 +3,7 @@
  * posts itself to the client's redirect URI. The one script is allowed by its nonce; without JavaScript the user
  * presses the button. `form-action` allows exactly the redirect URI's origin.
  */
-import { html } from './html.js';
+import { html } from '../../../../../shared/html.js';
 import { formActionSource, layout, type RenderedPage } from './layout.js';
 
 export function formPostPage(p: {

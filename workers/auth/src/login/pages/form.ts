@@ -1,6 +1,6 @@
 /** Form pieces shared by the pages: labelled fields with their hints and errors, the CSRF field, alerts. */
 import { CSRF_FIELD } from '../domain/csrf.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../../../../shared/html.js';
 
 export interface FieldOptions {
   id: string;

@@ -12,7 +12,7 @@
  * aria-invalid, a visible focus ring, text and buttons at contrast ratios above 4.5:1, no JavaScript needed.
  */
 import { randomToken } from '../../../../../shared/crypto.js';
-import { html, SafeHtml } from './html.js';
+import { html, SafeHtml } from '../../../../../shared/html.js';
 
 export interface RenderedPage {
   status: number;

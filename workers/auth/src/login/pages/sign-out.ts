@@ -1,5 +1,5 @@
 import { csrfField } from './form.js';
-import { html } from './html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from './layout.js';
 
 export interface SignOutPageInput {

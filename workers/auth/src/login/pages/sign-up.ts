@@ -1,6 +1,6 @@
 import { MIN_PASSWORD_LENGTH } from '../../accounts/domain/password-rules.js';
 import { alert, csrfField, field } from './form.js';
-import { html } from './html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from './layout.js';
 
 export interface SignUpPageInput {

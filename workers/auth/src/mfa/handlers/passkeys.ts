@@ -32,7 +32,7 @@ import {
   sendPage,
 } from '../../login/handlers/browser.js';
 import { loginEvent } from '../../login/handlers/events.js';
-import { html } from '../../login/pages/html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
 import { hasSecondFactor, type Passkey } from '../domain/mfa-store.js';

@@ -10,7 +10,7 @@ import { addressOf, csrfFor, nowSeconds, sendPage } from '../../login/handlers/b
 import { clientFormActions, currentTransaction, noTransaction } from '../../login/handlers/flow.js';
 import { signedIn } from '../../login/handlers/sign-in.js';
 import { alert } from '../../login/pages/form.js';
-import { html } from '../../login/pages/html.js';
+import { html } from '../../../../../shared/html.js';
 import { layout, newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
 import { ACR_MFA } from '../domain/authentication-context.js';

@@ -5,7 +5,7 @@
  * submits the form: the result goes back as an ordinary CSRF-protected form post, no fetch.
  */
 import { csrfField } from '../../login/pages/form.js';
-import { html, SafeHtml } from '../../login/pages/html.js';
+import { html, SafeHtml } from '../../../../../shared/html.js';
 
 const CEREMONY_SCRIPT = `(() => {
   const form = document.getElementById('passkey-form');

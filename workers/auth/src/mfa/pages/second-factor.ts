@@ -1,5 +1,5 @@
 import { alert, csrfField, field } from '../../login/pages/form.js';
-import { html, type SafeHtml } from '../../login/pages/html.js';
+import { html, type SafeHtml } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
 import { ceremonyScript } from './passkey.js';
 

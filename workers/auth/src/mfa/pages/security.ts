@@ -1,5 +1,5 @@
 import { alert, csrfField, field } from '../../login/pages/form.js';
-import { html, SafeHtml } from '../../login/pages/html.js';
+import { html, SafeHtml } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
 
 export interface SecurityPageInput {

@@ -30,6 +30,7 @@ export const SECURITY_EVENT_TYPES = [
   'user.login_throttled', // a sign-in refused by the limiter before the password was checked
   'user.logout',
   'user.signed_up', // details: by (self | admin)
+  'user.password_reset', // an operator's one-time reset redeemed; details: user_id
   'session.created', // details: session_id, amr
   'session.revoked', // details: session_id, reason (logout | admin | password_change | reuse_detected)
   'session.expired',

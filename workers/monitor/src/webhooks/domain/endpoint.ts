@@ -61,8 +61,14 @@ function v6Blocked(b: Uint8Array): boolean {
 
 const INTERNAL_SUFFIXES = ['.localhost', '.local', '.internal', '.cluster.local', '.svc', '.home.arpa', '.lan'];
 
-/** Checks an endpoint URL; `allowHttp` is for local development only. Returns the normalised URL. */
-export function checkEndpointUrl(text: string, opts: { allowHttp: boolean } = { allowHttp: false }): string {
+/**
+ * Checks an endpoint URL; `allowHttp` is for local development only, `allowPrivate` (loopback and private
+ * addresses, internal names) for local development and tests only. Returns the normalised URL.
+ */
+export function checkEndpointUrl(
+  text: string,
+  opts: { allowHttp: boolean; allowPrivate?: boolean } = { allowHttp: false },
+): string {
   if (text.length > 2048) throw new EndpointUrlError('URL is longer than 2048 characters');
   let url: URL;
   try {
@@ -77,6 +83,7 @@ export function checkEndpointUrl(text: string, opts: { allowHttp: boolean } = { 
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
   const literal = host.startsWith('[') ? host.slice(1, -1) : host;
   const ip = parseIpAddress(literal);
+  if (opts.allowPrivate) return url.toString();
   if (ip) {
     if (ip.version === 4 ? v4Blocked(ip.bytes) : v6Blocked(ip.bytes))
       throw new EndpointUrlError('points at a private, loopback, link-local or reserved address');
