@@ -70,7 +70,7 @@ function declareOperational(api: AdminApi): void {
   });
 }
 
-/** The dashboard's pages and forms (dashboard/handlers/dashboard.ts): HTML for browsers, not an API. */
+/** The dashboard's pages and forms (dashboard/handlers/, one module per area): HTML for browsers, not an API. */
 const DASHBOARD_ROUTES: [method: 'get' | 'post', path: string, summary: string][] = [
   ['get', '/dashboard', 'Overview: tokens issued, failed authentications, denied requests, open alerts, keys'],
   ['get', '/dashboard/login', 'Start the OpenID Connect sign-in (302 to the auth Worker, PKCE S256)'],
