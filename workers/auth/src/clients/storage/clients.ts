@@ -24,12 +24,9 @@ import { oauthClients } from '../../../../../shared/db/schema.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
 import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
 import { dependencyUnavailable } from '../../../../../shared/errors.js';
-import type { ClientAuthMethod } from '../domain/client-authentication.js';
-import type { ClientMetadata } from '../domain/client-metadata.js';
 import type {
   AdminClientChange,
   CacheSeal,
-  ClientLifecycle,
   ClientQuery,
   ClientRecord,
   ClientRow,
@@ -39,6 +36,7 @@ import type {
   TamperReport,
   WaitUntil,
 } from '../domain/client-store.js';
+import { cacheable, columns, registrationColumns, toRow } from './client-rows.js';
 
 const REDIS_TTL_SECONDS = 3600;
 const NEGATIVE_TTL_SECONDS = 300;
@@ -49,93 +47,6 @@ interface Entry {
   /** The Redis version key value the entry was confirmed against (null: no version key, i.e. unknown client). */
   version: string | null;
   checkedAt: number;
-}
-
-function toRow(row: typeof oauthClients.$inferSelect): ClientRow {
-  const extra = row.metadata ?? {};
-  const metadata: ClientMetadata = {
-    ...(extra as Partial<ClientMetadata>),
-    redirect_uris: row.redirectUris,
-    grant_types: row.grantTypes,
-    response_types: row.responseTypes,
-    token_endpoint_auth_method: row.tokenEndpointAuthMethod as ClientAuthMethod,
-    scope: row.scope,
-    allowed_resources: row.allowedResources,
-  };
-  if (row.clientName !== null) metadata.client_name = row.clientName;
-  if (row.accessTokenTtlSeconds !== null) metadata.access_token_lifetime = row.accessTokenTtlSeconds;
-  return {
-    clientId: row.clientId,
-    secretHash: row.clientSecretHash,
-    registrationTokenHash: row.registrationAccessTokenHash,
-    registrationTokenExpiresAt: row.registrationTokenExpiresAt.getTime(),
-    approval: {
-      scope: row.approvedScope === '' ? [] : row.approvedScope.split(' '),
-      resources: row.approvedResources,
-      grantTypes: row.approvedGrantTypes,
-    },
-    status: row.status === 'active' ? 'active' : 'deleted',
-    lifecycle: lifecycleOf(row.status),
-    firstParty: row.firstParty,
-    version: row.version,
-    metadata,
-    rateLimit: row.rateLimit ?? null,
-    clientIdIssuedAt: row.clientIdIssuedAt,
-    clientSecretExpiresAt: row.clientSecretExpiresAt,
-  };
-}
-
-function lifecycleOf(status: string): ClientLifecycle {
-  return status === 'active' || status === 'disabled' ? status : 'deleted';
-}
-
-/** What the token path needs: the management token, its expiry, the approval and admin fields stay out of caches. */
-function cacheable(row: ClientRow): ClientRecord {
-  const {
-    registrationTokenHash: _token,
-    registrationTokenExpiresAt: _expiry,
-    approval: _approval,
-    lifecycle: _lifecycle,
-    ...record
-  } = row;
-  return record;
-}
-
-/** The approval and registration-token columns of a new or updated row. */
-function registrationColumns(r: Pick<NewClient, 'approval' | 'registrationTokenHash' | 'registrationTokenExpiresAt'>) {
-  return {
-    registrationAccessTokenHash: r.registrationTokenHash,
-    registrationTokenExpiresAt: new Date(r.registrationTokenExpiresAt),
-    approvedScope: r.approval.scope.join(' '),
-    approvedResources: r.approval.resources,
-    approvedGrantTypes: r.approval.grantTypes,
-  };
-}
-
-/** Columns for the descriptive metadata kept in the jsonb column (the rest have their own columns). */
-function columns(metadata: ClientMetadata) {
-  const {
-    redirect_uris,
-    grant_types,
-    response_types,
-    token_endpoint_auth_method,
-    scope,
-    allowed_resources,
-    access_token_lifetime,
-    client_name,
-    ...rest
-  } = metadata;
-  return {
-    clientName: client_name ?? null,
-    redirectUris: redirect_uris,
-    grantTypes: grant_types,
-    responseTypes: response_types,
-    tokenEndpointAuthMethod: token_endpoint_auth_method,
-    scope,
-    allowedResources: allowed_resources,
-    accessTokenTtlSeconds: access_token_lifetime ?? null,
-    metadata: rest as Record<string, unknown>,
-  };
 }
 
 /**
