@@ -89,7 +89,9 @@ export function redisEventSink(client: RedisClient, service: string): EventSink 
 
 /**
  * Sampling for events a flood could repeat (a refused request, say): at most one event per key and interval; the
- * ones held back are counted and reported with the next. Bounded: past `maxKeys` keys it starts afresh.
+ * ones held back are counted and reported with the next, or, when no next one comes, by one trailing event at the
+ * interval's end (`trailingDelay`, `takeSuppressed`): a burst shorter than the interval is still counted in full.
+ * Bounded: past `maxKeys` keys it starts afresh.
  */
 export class EventSampler {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
@@ -109,5 +111,24 @@ export class EventSampler {
     if (this.last.size >= this.maxKeys) this.last.clear();
     this.last.set(key, { at: now, suppressed: 0 });
     return seen?.suppressed ?? 0;
+  }
+
+  /**
+   * After `admit` held an event back: the milliseconds until its interval ends when it was the FIRST held back in
+   * that interval (the caller then schedules one trailing report), otherwise undefined (one is scheduled already).
+   */
+  trailingDelay(key: string, now: number): number | undefined {
+    const seen = this.last.get(key);
+    if (seen?.suppressed !== 1) return undefined;
+    return Math.max(0, seen.at + this.intervalMs - now);
+  }
+
+  /** The held-back count of `key` not reported yet, and resets it (0: `admit` reported them with a later event). */
+  takeSuppressed(key: string): number {
+    const seen = this.last.get(key);
+    if (!seen) return 0;
+    const held = seen.suppressed;
+    seen.suppressed = 0;
+    return held;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSecurityEvent, fromStreamFields, toStreamFields } from '../events/event.js';
+import { EventSampler } from '../events/sink.js';
 import { MetricsRegistry } from '../metrics.js';
 
 describe('MetricsRegistry', () => {
@@ -39,5 +40,32 @@ describe('security events', () => {
     expect(typeof fields.details).toBe('string');
     expect(fields.user_id).toBeUndefined();
     expect(fromStreamFields(fields)).toEqual(event);
+  });
+});
+
+describe('EventSampler', () => {
+  it('reports a burst shorter than its interval in full: one event, then one trailing report of the rest', () => {
+    const sampler = new EventSampler(1000);
+    expect(sampler.admit('k', 0)).toBe(0);
+    // The first one held back schedules the trailing report for the interval's end; the others do not.
+    expect(sampler.admit('k', 10)).toBeUndefined();
+    expect(sampler.trailingDelay('k', 10)).toBe(990);
+    for (let t = 11; t < 260; t++) {
+      expect(sampler.admit('k', t)).toBeUndefined();
+      expect(sampler.trailingDelay('k', t)).toBeUndefined();
+    }
+    expect(sampler.takeSuppressed('k')).toBe(250);
+    // Taken once: the next admitted event does not count them again.
+    expect(sampler.takeSuppressed('k')).toBe(0);
+    expect(sampler.admit('k', 1500)).toBe(0);
+  });
+
+  it('when the next event comes before the trailing report, the held-back count rides on it once', () => {
+    const sampler = new EventSampler(1000);
+    sampler.admit('k', 0);
+    sampler.admit('k', 100);
+    sampler.admit('k', 200);
+    expect(sampler.admit('k', 1000)).toBe(2);
+    expect(sampler.takeSuppressed('k')).toBe(0);
   });
 });

@@ -93,6 +93,9 @@ beforeAll(async () => {
   p = await startPlatform({
     env: {
       ADMIN_BOOTSTRAP_TOKEN: BOOTSTRAP,
+      // The steady-state test counts every Postgres session of the database: the monitor's audit-log writes (of the
+      // events these decisions emit) would count as the policy Worker's. Its consumer has tests of its own.
+      MONITOR_CONSUMER_ENABLED: 'false',
       // Every call comes from 127.0.0.1 and several tests present wrong credentials on purpose: the failed-admin-
       // authentication throttle has its own test (security-postgres-exhaustion) and must not answer 429 here.
       ADMIN_AUTH_RATE_LIMIT_CAPACITY: '1000',

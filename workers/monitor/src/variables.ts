@@ -35,6 +35,11 @@ export const variables = {
   MONITOR_DETECTORS: jsonObject(),
   /** Alert deduplication (`{windowMs, escalateAtCounts, firstEventIds, lastEventIds}`), over its defaults. */
   MONITOR_DEDUP: jsonObject(),
+  /**
+   * false: this deployment serves the monitor API only and never arms the stream consumer (API-only replicas, or a
+   * test of another Worker that counts Postgres sessions and must not see the audit log's writes).
+   */
+  MONITOR_CONSUMER_ENABLED: bool({ default: true }),
   /** Consumer name in the `monitor` consumer group (the pod name on Kubernetes); default: one per isolate. */
   MONITOR_CONSUMER: optionalStr({ minLength: 1 }),
   /** Entries read per batch (XREADGROUP / XAUTOCLAIM COUNT). */

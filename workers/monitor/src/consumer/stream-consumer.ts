@@ -43,7 +43,8 @@ const ARM_EVERY_MS = 10_000;
 /** From the request path or the cron trigger: makes sure the loop is running (one RPC at most every 10 s). */
 export function armConsumer(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, force = false): void {
   const ns = env.STREAM_CONSUMER;
-  if (!ns) return;
+  // Read raw, before the configuration is validated: arming must not depend on the rest of the config being sound.
+  if (!ns || String(env.MONITOR_CONSUMER_ENABLED).toLowerCase() === 'false') return;
   const now = Date.now();
   if (!force && now - armedAt < ARM_EVERY_MS) return;
   armedAt = now;

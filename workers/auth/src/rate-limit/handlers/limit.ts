@@ -38,17 +38,33 @@ function reportRefusal(
   scope: 'client' | 'ip',
   d: BucketDecision,
 ): void {
-  const suppressed = c.get('services').rateLimits.refusals.admit(d.check.key, Date.now());
-  if (suppressed === undefined) return;
-  emit(c, req.ip, 'rate_limit.exceeded', 'denied', req.clientId, {
-    endpoint: req.endpoint,
-    bucket: scope,
-    limit: d.check.params.capacity,
-    refill_per_second: d.check.params.refillPerSecond,
-    retry_after_seconds: Math.max(1, Math.ceil(d.retryAfterMs / 1000)),
-    // Refusals of the same bucket in this isolate since the previous event (events are sampled, see above).
-    suppressed,
-  });
+  const sampler = c.get('services').rateLimits.refusals;
+  const now = Date.now();
+  const report = (suppressed: number) =>
+    emit(c, req.ip, 'rate_limit.exceeded', 'denied', req.clientId, {
+      endpoint: req.endpoint,
+      bucket: scope,
+      limit: d.check.params.capacity,
+      refill_per_second: d.check.params.refillPerSecond,
+      retry_after_seconds: Math.max(1, Math.ceil(d.retryAfterMs / 1000)),
+      // Refusals of the same bucket in this isolate since the previous event (events are sampled, see above).
+      suppressed,
+    });
+  const suppressed = sampler.admit(d.check.key, now);
+  if (suppressed !== undefined) {
+    report(suppressed);
+    return;
+  }
+  // Held back. The first refusal held in an interval schedules one trailing event at its end, so a burst that ends
+  // within the interval is still reported in full (this event stands for one refusal, the rest ride as suppressed).
+  const delay = sampler.trailingDelay(d.check.key, now);
+  if (delay === undefined) return;
+  c.executionCtx.waitUntil(
+    new Promise((resolve) => setTimeout(resolve, delay)).then(() => {
+      const held = sampler.takeSuppressed(d.check.key);
+      if (held > 0) report(held - 1);
+    }),
+  );
 }
 
 /**
