@@ -21,7 +21,7 @@ import { signIdToken } from '../../oidc/handlers/jwt.js';
 import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
 import type { AuthContext, AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
-import { InvalidTargetError, resolveAudience } from '../../tokens/domain/resource.js';
+import { accessTokenLifetime, requestedAudience } from '../../tokens/handlers/access-token-terms.js';
 import { familyOfMember } from '../../tokens/domain/denylist.js';
 import { formatScope } from '../../tokens/domain/scope.js';
 import { checkCodeRedemption, codeKey } from '../domain/authorization-code.js';
@@ -119,21 +119,8 @@ export async function authorizationCodeGrant(
   const user = await services.users.findById(grant.userId);
   if (user?.status !== 'active') throw invalidGrant('the account is not active');
 
-  let aud: string | string[];
-  try {
-    aud = resolveAudience(
-      form.get('resource') ?? [],
-      client.metadata.allowed_resources,
-      config.DEFAULT_AUDIENCE ?? config.ISSUER,
-    );
-  } catch (err) {
-    if (err instanceof InvalidTargetError) throw new OAuthError('invalid_target', err.message);
-    throw err;
-  }
-  const ttl = Math.min(
-    client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
-    config.ACCESS_TOKEN_MAX_TTL_SECONDS,
-  );
+  const aud = requestedAudience(form, client, config);
+  const ttl = accessTokenLifetime(client, config);
   const scope = formatScope(grant.scopes);
   const signingKey = await services.keys.signingKey(c.executionCtx);
   const jti = randomToken(16);

@@ -24,6 +24,7 @@ import { userSessions } from '../../login/domain/login-state.js';
 import type { AuthContext, AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { formatScope, parseScope, ScopeSyntaxError } from '../../tokens/domain/scope.js';
+import { accessTokenLifetime } from '../../tokens/handlers/access-token-terms.js';
 
 /** Whether the session with public handle `sid` is still among the user's sessions (one keyed-state read). */
 async function sessionIsLive(services: AuthServices, userId: string, sid: string): Promise<boolean> {
@@ -112,10 +113,7 @@ export async function refreshTokenGrant(
     throw invalidGrant();
   }
   const aud: string | string[] = grant.aud.length === 1 ? (grant.aud[0] as string) : grant.aud;
-  const ttl = Math.min(
-    client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
-    config.ACCESS_TOKEN_MAX_TTL_SECONDS,
-  );
+  const ttl = accessTokenLifetime(client, config);
   const key = await services.keys.signingKey(c.executionCtx);
   const now = Math.floor(Date.now() / 1000);
   const scopeOut = formatScope(grant.scope);

@@ -13,7 +13,7 @@ import { emit, NO_STORE, param, readOAuthForm } from '../../oauth/handlers/commo
 import { refreshTokenGrant } from '../../refresh/handlers/refresh-grant.js';
 import type { AuthContext } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../domain/access-token.js';
-import { InvalidTargetError, resolveAudience } from '../domain/resource.js';
+import { accessTokenLifetime, requestedAudience } from './access-token-terms.js';
 import { formatScope, grantScope, parseScope, ScopeNotAllowedError, ScopeSyntaxError } from '../domain/scope.js';
 
 /** RFC 8707 allows `resource` more than once; every other parameter must appear at most once (RFC 6749 §3.2). */
@@ -47,22 +47,9 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
     throw err;
   }
 
-  let aud: string | string[];
-  try {
-    aud = resolveAudience(
-      form.get('resource') ?? [],
-      client.metadata.allowed_resources,
-      config.DEFAULT_AUDIENCE ?? config.ISSUER,
-    );
-  } catch (err) {
-    if (err instanceof InvalidTargetError) throw new OAuthError('invalid_target', err.message);
-    throw err;
-  }
+  const aud = requestedAudience(form, client, config);
 
-  const ttl = Math.min(
-    client.metadata.access_token_lifetime ?? config.ACCESS_TOKEN_TTL_SECONDS,
-    config.ACCESS_TOKEN_MAX_TTL_SECONDS,
-  );
+  const ttl = accessTokenLifetime(client, config);
   const key = await services.keys.signingKey(c.executionCtx);
   const now = Math.floor(Date.now() / 1000);
   const scope = formatScope(scopes);
