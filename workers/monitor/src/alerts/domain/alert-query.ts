@@ -5,15 +5,11 @@
 import { isSeverity, type Severity } from '../../detectors/domain/finding.js';
 import type { AlertFilter } from './alert-store.js';
 import type { AlertStatus } from './deduplicate.js';
+import { InputError } from '../../api/domain/input-error.js';
 
-export class QueryError extends Error {
+export class QueryError extends InputError {
   readonly code = 'invalid_query';
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(`${parameter}: ${message}`);
-  }
+  readonly parameter = this.at;
 }
 
 export const MAX_LIMIT = 500;

@@ -4,15 +4,11 @@
  * error, so a misspelt threshold never silently leaves the default in place.
  */
 import { isSeverity, type Severity } from './finding.js';
+import { InputError } from '../../api/domain/input-error.js';
 
-export class DetectorConfigError extends Error {
+export class DetectorConfigError extends InputError {
   readonly code = 'invalid_detector_config';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`);
-  }
+  readonly path = this.at;
 }
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };

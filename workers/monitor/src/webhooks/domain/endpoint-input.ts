@@ -3,15 +3,11 @@ import { isSeverity, type Severity } from '../../detectors/domain/finding.js';
 import { checkEndpointUrl, EndpointUrlError } from './endpoint.js';
 import type { EndpointPatch } from './endpoint-store.js';
 import type { AlertWebhookType } from './payload.js';
+import { InputError } from '../../api/domain/input-error.js';
 
-export class EndpointInputError extends Error {
+export class EndpointInputError extends InputError {
   readonly code = 'invalid_endpoint';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
+  readonly field = this.at;
 }
 
 const TYPES: readonly AlertWebhookType[] = ['alert.created', 'alert.escalated'];
