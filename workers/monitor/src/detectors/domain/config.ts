@@ -3,8 +3,8 @@
  * must have the shape of the defaults (same keys, same types); arrays are replaced whole. Unknown keys are an
  * error, so a misspelt threshold never silently leaves the default in place.
  */
-import { isSeverity, type Severity } from './finding.js';
 import { InputError } from '../../api/domain/input-error.js';
+import { isSeverity, type Severity } from './finding.js';
 
 export class DetectorConfigError extends InputError {
   readonly code = 'invalid_detector_config';

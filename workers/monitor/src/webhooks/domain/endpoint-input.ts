@@ -1,9 +1,9 @@
 /** The monitor API's webhook endpoint bodies, validated strictly (unknown fields refused). */
+import { InputError } from '../../api/domain/input-error.js';
 import { isSeverity, type Severity } from '../../detectors/domain/finding.js';
 import { checkEndpointUrl, EndpointUrlError } from './endpoint.js';
 import type { EndpointPatch } from './endpoint-store.js';
 import type { AlertWebhookType } from './payload.js';
-import { InputError } from '../../api/domain/input-error.js';
 
 export class EndpointInputError extends InputError {
   readonly code = 'invalid_endpoint';
