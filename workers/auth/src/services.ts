@@ -149,7 +149,7 @@ export function buildServices(env: Env): AuthServices {
     },
     mfa: {
       store: new PostgresMfaStore(deps),
-      keys: mfaKeys(config.KEY_ENCRYPTION_KEY),
+      keys: mfaKeys(config),
       limiter: new Limiter(limiter.store, {
         RATE_LIMIT_LEASE_SIZE: 0,
         RATE_LIMIT_LEASE_TTL_MS: 1_000,

@@ -74,6 +74,25 @@ function keyBytes(size: { exact: number } | { min: number }): Field<Uint8Array> 
   });
 }
 
+/**
+ * Retired key-encryption keys: `<kek-id>:<base64 of 32 bytes>` entries, comma-separated. Kept for decryption only
+ * (keys/domain/key-encryption-keys.ts).
+ */
+function retiredKeks(): Field<ReadonlyMap<string, Uint8Array>> {
+  const key = keyBytes({ exact: 32 });
+  return {
+    parse(raw, name) {
+      const out = new Map<string, Uint8Array>();
+      for (const entry of list().parse(raw, name)) {
+        const colon = entry.indexOf(':');
+        if (colon <= 0) throw new ConfigError(name, 'entries must be <kek-id>:<base64 key>');
+        out.set(entry.slice(0, colon), key.parse(entry.slice(colon + 1), name));
+      }
+      return out;
+    },
+  };
+}
+
 /** Scope tokens separated by spaces and/or commas, each valid per RFC 6749 §3.3. */
 function scopeList(): Field<string[]> {
   return {
@@ -106,6 +125,12 @@ export const variables = {
   CLIENT_CACHE_MAC_KEY: keyBytes({ min: 32 }),
   /** Names the KEK; stored beside each encrypted key so a future KEK rotation can tell which key to use. */
   KEK_ID: str({ default: 'kek-1' }),
+  /**
+   * After a KEK rotation (a new KEY_ENCRYPTION_KEY under a new KEK_ID), the previous KEKs as `<kek-id>:<base64>`
+   * entries (a secret): what was sealed under them still opens. TOTP secrets move to the current KEK when next used;
+   * signing keys sealed under one keep signing until they rotate out. Optional.
+   */
+  KEY_ENCRYPTION_KEYS_RETIRED: retiredKeks(),
   SIGNING_ALG: oneOf(['ES256', 'EdDSA'] as const, { default: 'ES256' }),
   /** Lifetime of access tokens for clients that do not set their own (`access_token_lifetime`). */
   ACCESS_TOKEN_TTL_SECONDS: int({ default: 600, min: 30, max: ABSOLUTE_MAX_TOKEN_TTL_SECONDS }),

@@ -38,6 +38,20 @@ describe('auth configuration', () => {
     expect(jwksMaxAge({ JWKS_MAX_AGE_SECONDS: 600, KEY_PUBLISH_LEAD_SECONDS: 30 })).toBe(30);
   });
 
+  it('reads retired KEKs as <kek-id>:<base64> entries, each exactly 32 bytes', () => {
+    expect(readAuthConfig({ ...base }).KEY_ENCRYPTION_KEYS_RETIRED.size).toBe(0);
+    const retired = readAuthConfig({
+      ...base,
+      KEY_ENCRYPTION_KEYS_RETIRED: `kek-0:${KEK}, kek-old:${KEK}`,
+    }).KEY_ENCRYPTION_KEYS_RETIRED;
+    expect([...retired.keys()]).toEqual(['kek-0', 'kek-old']);
+    expect(retired.get('kek-0')?.byteLength).toBe(32);
+    expect(variableOf({ ...base, KEY_ENCRYPTION_KEYS_RETIRED: KEK })).toBe('KEY_ENCRYPTION_KEYS_RETIRED');
+    expect(variableOf({ ...base, KEY_ENCRYPTION_KEYS_RETIRED: `kek-0:${btoa('short')}` })).toBe(
+      'KEY_ENCRYPTION_KEYS_RETIRED',
+    );
+  });
+
   it('names the bad variable', () => {
     expect(variableOf({ ...base, ISSUER: '' })).toBe('ISSUER');
     expect(variableOf({ ...base, ISSUER: 'http://auth.example.com' })).toBe('ISSUER');

@@ -20,6 +20,7 @@ import { logError } from '../../../../shared/dependencies.js';
 import { dependencyUnavailable } from '../../../../shared/errors.js';
 import type { AuthConfig } from '../env.js';
 import { decodeProtectedHeader, type SigningKey, type VerificationKey } from '../tokens/domain/access-token.js';
+import { kekNamed } from './domain/key-encryption-keys.js';
 import type { KeyChanges, NewStoredKey, SigningKeyStore } from './domain/key-store.js';
 import {
   currentSigner,
@@ -45,6 +46,7 @@ type KeyConfig = Pick<
   | 'KEY_PUBLISH_LEAD_SECONDS'
   | 'KEY_ENCRYPTION_KEY'
   | 'KEK_ID'
+  | 'KEY_ENCRYPTION_KEYS_RETIRED'
   | 'SIGNING_ALG'
 >;
 
@@ -105,10 +107,14 @@ export class KeyRing {
           publicKey: await importVerificationKey(publicJwk as Record<string, string>, record.alg),
         };
         if ((record.status === 'pending' || record.status === 'active') && privateKeyCiphertext !== null) {
-          if (kekId !== this.config.KEK_ID) {
-            log('signing key encrypted under another KEK; it cannot sign here', undefined, { kid: row.kid });
+          const kek = kekNamed(this.config, kekId);
+          if (!kek) {
+            log('signing key encrypted under a KEK this Worker does not hold; it cannot sign here', undefined, {
+              kid: row.kid,
+              kek_id: kekId,
+            });
           } else {
-            const jwk = await decryptPrivateKey(privateKeyCiphertext, this.config.KEY_ENCRYPTION_KEY, row.kid);
+            const jwk = await decryptPrivateKey(privateKeyCiphertext, kek, row.kid);
             key.privateKey = await importSigningKey(jwk, record.alg);
           }
         }

@@ -33,12 +33,20 @@ export interface MfaStore {
   factors(userId: string): Promise<UserFactors>;
   /** Sets (or replaces) the user's TOTP factor. */
   saveTotp(userId: string, factor: Omit<TotpFactor, 'createdAt'>): Promise<void>;
+  /**
+   * Moves the user's TOTP secret to another KEK (re-sealed, same secret) if it still is `from`: a concurrent
+   * re-enrolment is not overwritten. Keeps its creation time.
+   */
+  resealTotp(userId: string, from: string, to: Omit<TotpFactor, 'createdAt'>): Promise<void>;
   /** True when there was one. */
   removeTotp(userId: string): Promise<boolean>;
   /** Replaces the user's backup codes with these hashes (the old set stops working in the same transaction). */
   replaceBackupCodes(userId: string, hashes: readonly string[]): Promise<void>;
-  /** Marks the code with this hash used, once: answers the codes left, or null when it was unknown or used. */
-  useBackupCode(userId: string, hash: string): Promise<number | null>;
+  /**
+   * Marks the code with one of these hashes (the typed code under each KEK held) used, once: answers the codes left,
+   * or null when it was unknown or used.
+   */
+  useBackupCode(userId: string, hashes: readonly string[]): Promise<number | null>;
   /** False when the credential id is already registered (to anyone). */
   addPasskey(passkey: Omit<Passkey, 'createdAt'>): Promise<boolean>;
   findPasskey(id: string): Promise<Passkey | null>;

@@ -11,3 +11,16 @@ export function secondFactorBucket(userId: string, params: BucketParams): { key:
 
 export const SECOND_FACTOR_FAILED = 'That code is not valid. Check your authenticator app and try again.';
 export const SECOND_FACTOR_THROTTLED = 'Too many attempts. Wait a minute before trying another code.';
+export const TOTP_UNAVAILABLE =
+  'Your authenticator app cannot be checked right now. Use a backup code or a passkey, or contact support.';
+
+/** What the second-factor page says about a refused code, and its status. */
+export function codeRefusal(reason: 'throttled' | 'invalid' | 'replayed' | 'unavailable'): {
+  message: string;
+  status: 401 | 429 | 503;
+} {
+  if (reason === 'throttled') return { message: SECOND_FACTOR_THROTTLED, status: 429 };
+  // The account's secret is fine but this deployment lost the KEK it is sealed under: not the user's mistake.
+  if (reason === 'unavailable') return { message: TOTP_UNAVAILABLE, status: 503 };
+  return { message: SECOND_FACTOR_FAILED, status: 401 };
+}

@@ -16,7 +16,7 @@ import type { AuthContext } from '../../services.js';
 import type { UserRecord } from '../../accounts/domain/user-store.js';
 import { ACR_MFA, amrWithSecondFactor, type SecondFactorMethod } from '../domain/authentication-context.js';
 import { secondFactorChallenges } from '../domain/mfa-state.js';
-import { SECOND_FACTOR_FAILED, SECOND_FACTOR_THROTTLED } from '../domain/throttle.js';
+import { codeRefusal, SECOND_FACTOR_THROTTLED } from '../domain/throttle.js';
 import { backupCodeUsedPage, secondFactorPage } from '../pages/second-factor.js';
 import { passkeyAuthenticationForm, verifyPasskeyLogin } from './passkeys.js';
 import { verifySecondFactor } from './verify-code.js';
@@ -75,13 +75,8 @@ export async function secondFactor(c: AuthContext): Promise<Response> {
     tx.request.clientId,
   );
   if (!check.ok) {
-    return render(
-      c,
-      tx,
-      user.id,
-      check.reason === 'throttled' ? SECOND_FACTOR_THROTTLED : SECOND_FACTOR_FAILED,
-      check.reason === 'throttled' ? 429 : 401,
-    );
+    const refusal = codeRefusal(check.reason);
+    return render(c, tx, user.id, refusal.message, refusal.status);
   }
   const response = await complete(c, tx, user, check.method);
   if (check.backupCodesRemaining === undefined) return response;

@@ -29,7 +29,8 @@ import { hashBackupCode, newBackupCodes } from '../domain/backup-codes.js';
 import { hasSecondFactor } from '../domain/mfa-store.js';
 import { TOTP_ENROLMENT_SECONDS, totpEnrolments } from '../domain/mfa-state.js';
 import { recentlyVerified } from '../domain/recent-authentication.js';
-import { openTotpSecret, sealTotpSecret } from '../domain/secret-box.js';
+import { sealTotpSecret } from '../domain/secret-box.js';
+import { openSealedTotpSecret } from '../mfa-keys.js';
 import { SECOND_FACTOR_FAILED, SECOND_FACTOR_THROTTLED } from '../domain/throttle.js';
 import { base32Encode, newTotpSecret, otpauthUri, parseTotpCode } from '../domain/totp.js';
 import { backupCodesPage, securityPage, totpEnrolmentPage } from '../pages/security.js';
@@ -38,6 +39,8 @@ import { checkTotp, takeAttempt } from './verify-code.js';
 export function signInFirst(): Response {
   return accountPages.signInFirst('your security');
 }
+
+const ENROLMENT_EXPIRED = 'This set-up has expired. Start again.';
 
 export const NEEDS_RECENT_MFA =
   'For your protection, sign in again with your authenticator app or a backup code before changing this.';
@@ -149,22 +152,21 @@ export async function confirmTotpEnrolment(c: AuthContext): Promise<Response> {
   const key = await sessionKey(who.current.id);
   const pending = await enrolments.get(key);
   if (!pending || pending.userId !== who.user.id) {
-    return renderSecurity(c, who.current, who.user.email, {
-      error: 'This set-up has expired. Start again.',
-      status: 400,
-    });
+    return renderSecurity(c, who.current, who.user.email, { error: ENROLMENT_EXPIRED, status: 400 });
   }
-  const secret = await openTotpSecret((await services.mfa.keys()).kek, who.user.id, pending.secretCiphertext);
+  const opened = await openSealedTotpSecret(await services.mfa.keys(), who.user.id, pending);
+  if (!opened) return renderSecurity(c, who.current, who.user.email, { error: ENROLMENT_EXPIRED, status: 400 });
+  const secret = opened.secret;
   if (!(await takeAttempt(c, who.user.id)))
     return renderEnrolment(c, who.current, who.user.email, secret, SECOND_FACTOR_THROTTLED);
   const code = parseTotpCode(who.fields.get('code') ?? '');
-  const checked = code === undefined ? 'invalid' : await checkTotp(c, who.user.id, pending.secretCiphertext, code);
+  const checked = code === undefined ? 'invalid' : await checkTotp(c, who.user.id, pending, code);
   if (checked !== 'ok') return renderEnrolment(c, who.current, who.user.email, secret, SECOND_FACTOR_FAILED);
   // Taken once: two tabs confirming the same enrolment store it once.
   if (!(await enrolments.finish(key))) return renderSecurity(c, who.current, who.user.email);
   await services.mfa.store.saveTotp(who.user.id, {
     secretCiphertext: pending.secretCiphertext,
-    kekId: services.config.KEK_ID,
+    kekId: opened.kekId,
   });
   loginEvent(c, addressOf(c), 'mfa.enrolled', 'success', { userId: who.user.id }, { method: 'totp' });
   const factors = await services.mfa.store.factors(who.user.id);

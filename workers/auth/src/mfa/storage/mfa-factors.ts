@@ -1,5 +1,5 @@
 /** The MFA store on Postgres: `user_totp_factors` (sealed secrets) and `user_backup_codes` (keyed hashes). */
-import { and, count, eq, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { columns } from '../../../../../shared/db/rows.js';
 import { userBackupCodes, userPasskeys, userTotpFactors } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
@@ -51,6 +51,15 @@ export class PostgresMfaStore implements MfaStore {
     });
   }
 
+  resealTotp(userId: string, from: string, to: Omit<TotpFactor, 'createdAt'>): Promise<void> {
+    return withPostgres(this.deps, 'mfa totp re-seal', async (db) => {
+      await db
+        .update(userTotpFactors)
+        .set({ secretCiphertext: to.secretCiphertext, kekId: to.kekId })
+        .where(and(eq(userTotpFactors.userId, userId), eq(userTotpFactors.secretCiphertext, from)));
+    });
+  }
+
   removeTotp(userId: string): Promise<boolean> {
     return withPostgres(this.deps, 'mfa totp removal', async (db) => {
       const rows = await db
@@ -72,14 +81,18 @@ export class PostgresMfaStore implements MfaStore {
     );
   }
 
-  useBackupCode(userId: string, hash: string): Promise<number | null> {
+  useBackupCode(userId: string, hashes: readonly string[]): Promise<number | null> {
     return withPostgres(this.deps, 'mfa backup code use', async (db) => {
       // The conditional update is the single-use guarantee: of concurrent uses of one code, one row update wins.
       const used = await db
         .update(userBackupCodes)
         .set({ usedAt: sql`now()` })
         .where(
-          and(eq(userBackupCodes.userId, userId), eq(userBackupCodes.codeHash, hash), isNull(userBackupCodes.usedAt)),
+          and(
+            eq(userBackupCodes.userId, userId),
+            inArray(userBackupCodes.codeHash, [...hashes]),
+            isNull(userBackupCodes.usedAt),
+          ),
         )
         .returning({ hash: userBackupCodes.codeHash });
       if (used.length === 0) return null;
