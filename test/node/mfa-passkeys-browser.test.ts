@@ -4,7 +4,8 @@
  * ceremonies themselves (their nonce'd script); nothing is simulated on the server side. A signed-in user adds a
  * passkey, then signs in with password + passkey (the ID token's amr has hwk and mfa) and with the passkey alone
  * (discoverable credential, no password); then a clone of the
- * authenticator (the same credential exported with an older signature counter) is refused.
+ * authenticator (the same credential exported with an older signature counter) is refused. Several passkeys of one
+ * user are named, renamed and removed one at a time from "your security".
  */
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
@@ -33,8 +34,18 @@ interface Device {
   context: BrowserContext;
   page: Page;
   cdp: CDPSession;
+  /** The authenticator in use (a test may swap it for another). */
   authenticatorId: string;
 }
+
+const PLATFORM_AUTHENTICATOR = {
+  protocol: 'ctap2',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+} as const;
 
 /** A browser profile with its own virtual platform authenticator (user verification on, presence automatic). */
 async function device(): Promise<Device> {
@@ -44,16 +55,7 @@ async function device(): Promise<Device> {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: PLATFORM_AUTHENTICATOR });
   return { context, page, cdp, authenticatorId };
 }
 
@@ -73,7 +75,8 @@ async function signInWithPassword(page: Page): Promise<string> {
   await page.goto(`${origin}/oauth/authorize?${q}`);
   await page.fill('#email', EMAIL);
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  // The next page loaded (its passkey script attached), not merely the click done.
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('button[type=submit]')]);
   return verifier;
 }
 
@@ -121,7 +124,8 @@ async function redeem(code: string, verifier: string) {
 }
 
 beforeAll(async () => {
-  tp = await startTokenPlatform();
+  // One user signs in with a passkey many times here: room in the per-user second-factor budget for all of them.
+  tp = await startTokenPlatform({ MFA_RATE_LIMIT_CAPACITY: '20' });
   // WebAuthn needs a domain for the relying party id (an IP address is refused): the issuer is localhost.
   const port = new URL(tp.platform.urls.auth).port;
   origin = `http://localhost:${port}`;
@@ -237,5 +241,67 @@ describe('passkeys with a virtual authenticator', { timeout: 180_000 }, () => {
     }, 5_000);
     expect(events).toBeTruthy();
     await clone.context.close();
+  });
+
+  it('names several passkeys: a second one added, one renamed, one removed, the other still signs in', async () => {
+    // A session that passed the passkey: adding or removing a factor needs a recent second factor.
+    await owner.context.clearCookies();
+    await signInWithPassword(owner.page);
+    await reachClient(owner.page, usePasskey(owner.page));
+    // The second passkey lives on a security key: this authenticator already holds "Laptop" (excluded by the server).
+    const { credentials } = await owner.cdp.send('WebAuthn.getCredentials', { authenticatorId: owner.authenticatorId });
+    const laptop = credentials[0]!;
+    await owner.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: owner.authenticatorId });
+    const { authenticatorId: securityKey } = await owner.cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { ...PLATFORM_AUTHENTICATOR, transport: 'usb' },
+    });
+    owner.authenticatorId = securityKey;
+    await owner.page.goto(`${origin}/account/security`);
+    await Promise.all([owner.page.waitForLoadState('load'), owner.page.click('button:has-text("Add a passkey")')]);
+    await owner.page.fill('#passkey-name', 'Security key');
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/account/security/passkeys/confirm`),
+      owner.page.click('#passkey-form button[type=submit]'),
+    ]);
+    expect(await owner.page.textContent('[role=status]')).toContain('Passkey “Security key” added.');
+    const names = async () =>
+      (await tp.sql<{ name: string }>('SELECT name FROM user_passkeys ORDER BY created_at')).map((r) => r.name);
+    expect(await names()).toEqual(['Laptop', 'Security key']);
+    expect(await owner.page.locator('ul.sessions > li strong').allTextContents()).toEqual(['Laptop', 'Security key']);
+    await expectAccessible(owner.page, 'your security with two passkeys');
+
+    // Renamed from the list, by its own form (CSRF token included).
+    await owner.page.fill('#passkey-name-0', 'Work laptop');
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/account/security/passkeys/rename`),
+      owner.page.click('button:has-text("Rename passkey Laptop")'),
+    ]);
+    expect(await owner.page.textContent('[role=status]')).toContain('Passkey renamed to “Work laptop”.');
+    expect(await names()).toEqual(['Work laptop', 'Security key']);
+
+    // The security key removed: only it goes.
+    await Promise.all([
+      owner.page.waitForURL(`${origin}/account/security/passkeys/remove`),
+      owner.page.click('button:has-text("Remove passkey Security key")'),
+    ]);
+    expect(await owner.page.textContent('[role=status]')).toContain('The passkey was removed.');
+    expect(await names()).toEqual(['Work laptop']);
+    const removed = await eventually(async () => {
+      const all = await securityEvents(tp);
+      return all.find((e) => e.type === 'mfa.removed' && (e.details ?? '').includes('webauthn'));
+    }, 5_000);
+    expect(removed).toBeTruthy();
+
+    // The remaining passkey, back on a platform authenticator of its own, still signs in.
+    await owner.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: securityKey });
+    const { authenticatorId: platform } = await owner.cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { ...PLATFORM_AUTHENTICATOR, transport: 'internal' },
+    });
+    owner.authenticatorId = platform;
+    await owner.cdp.send('WebAuthn.addCredential', { authenticatorId: platform, credential: laptop });
+    await owner.context.clearCookies();
+    const verifier = await signInWithPassword(owner.page);
+    const callback = await reachClient(owner.page, usePasskey(owner.page));
+    expect((await redeem(callback.searchParams.get('code')!, verifier)).amr).toContain('mfa');
   });
 });

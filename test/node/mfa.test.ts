@@ -166,6 +166,7 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
         '/account/security/backup-codes',
         '/account/security/passkeys',
         '/account/security/passkeys/confirm',
+        '/account/security/passkeys/rename',
         '/account/security/passkeys/remove',
       ]) {
         const res = await anonymous.post(path, { code: '123456', csrf_token: 'x' });

@@ -55,6 +55,8 @@ export interface MfaStore {
    * credential cannot both move it). False when it moved meanwhile.
    */
   recordPasskeyUse(id: string, from: number, to: number): Promise<boolean>;
+  /** False when the user has no passkey with this id. */
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean>;
   removePasskey(userId: string, id: string): Promise<boolean>;
 }
 

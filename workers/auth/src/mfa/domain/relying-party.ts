@@ -23,3 +23,17 @@ export function relyingPartyOf(config: {
 export function passkeyMethod(deviceType: 'singleDevice' | 'multiDevice'): 'passkey-hardware' | 'passkey-synced' {
   return deviceType === 'singleDevice' ? 'passkey-hardware' : 'passkey-synced';
 }
+
+/** The longest passkey name kept; the user's label for telling their passkeys apart on "your security". */
+export const PASSKEY_NAME_MAX = 64;
+
+/** A typed passkey name, trimmed and bounded (control characters dropped); blank means the default name. */
+export function passkeyName(typed: string | undefined): string {
+  const name = [...(typed ?? '')]
+    .filter((ch) => ch >= ' ' && ch !== '\u007f')
+    .join('')
+    .trim()
+    .slice(0, PASSKEY_NAME_MAX)
+    .trim();
+  return name || 'Passkey';
+}

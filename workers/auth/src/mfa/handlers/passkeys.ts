@@ -29,7 +29,7 @@ import { layout, newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
 import type { Passkey } from '../domain/mfa-store.js';
 import { WEBAUTHN_CHALLENGE_SECONDS, webauthnChallenges } from '../domain/mfa-state.js';
-import { passkeyMethod, relyingPartyOf } from '../domain/relying-party.js';
+import { passkeyMethod, passkeyName, relyingPartyOf } from '../domain/relying-party.js';
 import { ceremonyScript, passkeyForm } from '../pages/passkey.js';
 import {
   dropOrphanBackupCodes,
@@ -125,7 +125,7 @@ export async function confirmPasskeyRegistration(c: AuthContext): Promise<Respon
   }
   if (!verification.verified) return failed('invalid');
   const info = verification.registrationInfo;
-  const name = (fields.get('name') ?? '').trim().slice(0, 64) || 'Passkey';
+  const name = passkeyName(fields.get('name'));
   const added = await services.mfa.store.addPasskey({
     id: info.credential.id,
     userId: who.user.id,

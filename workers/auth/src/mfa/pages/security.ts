@@ -1,6 +1,7 @@
 import { alert, csrfField } from '../../login/pages/form.js';
 import { html, SafeHtml } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
+import { PASSKEY_NAME_MAX } from '../domain/relying-party.js';
 import { codeForm } from './code-form.js';
 
 export interface SecurityPageInput {
@@ -40,7 +41,14 @@ ${postButton('/account/security/totp', p.csrfToken, 'Set up an authenticator app
 ${
   p.passkeys.length > 0
     ? html`<ul class="sessions">${p.passkeys.map(
-        (k) => html`<li><strong>${k.name}</strong>, added ${new Date(k.createdAt * 1000).toISOString().slice(0, 10)}
+        (k, i) => html`<li><strong>${k.name}</strong>, added ${new Date(k.createdAt * 1000).toISOString().slice(0, 10)}
+<form method="post" action="/account/security/passkeys/rename">
+${csrfField(p.csrfToken)}
+<input type="hidden" name="id" value="${k.id}">
+<label for="passkey-name-${i}">New name for passkey ${k.name}</label>
+<input id="passkey-name-${i}" name="name" type="text" autocomplete="off" maxlength="${PASSKEY_NAME_MAX}" value="${k.name}" required>
+<button type="submit" class="secondary">Rename<span class="visually-hidden"> passkey ${k.name}</span></button>
+</form>
 <form method="post" action="/account/security/passkeys/remove">
 ${csrfField(p.csrfToken)}
 <input type="hidden" name="id" value="${k.id}">

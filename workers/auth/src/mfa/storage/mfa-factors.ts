@@ -133,6 +133,17 @@ export class PostgresMfaStore implements MfaStore {
     });
   }
 
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    return withPostgres(this.deps, 'passkey rename', async (db) => {
+      const rows = await db
+        .update(userPasskeys)
+        .set({ name })
+        .where(and(eq(userPasskeys.userId, userId), eq(userPasskeys.id, id)))
+        .returning({ id: userPasskeys.id });
+      return rows.length > 0;
+    });
+  }
+
   removePasskey(userId: string, id: string): Promise<boolean> {
     return withPostgres(this.deps, 'passkey removal', async (db) => {
       const rows = await db
