@@ -32,3 +32,40 @@ export async function requireStaticBearer(
   const presented = bearerToken(header) ?? '';
   if (!(await timingSafeEqualStrings(presented, expected))) throw unauthorized(detail, bearerChallenge(realm));
 }
+
+/** What a resource server asks of the user's authentication (RFC 9470 §3): an `acr` among these, and/or this recent. */
+export interface AuthenticationRequirement {
+  acrValues?: readonly string[];
+  /** Seconds since the user last authenticated. */
+  maxAge?: number;
+}
+
+/** An auth-param value as a quoted-string: its quotes and backslashes escaped, control characters dropped. */
+function quoted(value: string): string {
+  return `"${[...value]
+    .filter((ch) => ch >= ' ' && ch !== '\u007f')
+    .join('')
+    .replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * The `WWW-Authenticate` value of a 401 whose token is valid but whose user authentication is not enough for the
+ * resource (RFC 9470 §3): `insufficient_user_authentication`, with the `acr_values` (space-separated) and/or
+ * `max_age` the client should ask the authorization server for in a new authorization request.
+ */
+export function insufficientUserAuthentication(
+  realm: string,
+  requirement: AuthenticationRequirement,
+  description: string,
+): string {
+  const params = [
+    `realm=${quoted(realm)}`,
+    'error="insufficient_user_authentication"',
+    `error_description=${quoted(description)}`,
+  ];
+  if (requirement.acrValues && requirement.acrValues.length > 0) {
+    params.push(`acr_values=${quoted(requirement.acrValues.join(' '))}`);
+  }
+  if (requirement.maxAge !== undefined) params.push(`max_age=${Math.max(0, Math.floor(requirement.maxAge))}`);
+  return `Bearer ${params.join(', ')}`;
+}

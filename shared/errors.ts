@@ -68,6 +68,7 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'access_denied'

@@ -83,12 +83,13 @@ async function postMfaCode(browser: Browser, code: string): Promise<Response> {
   return browser.post('/login/mfa', { csrf_token: csrfOf(page), code });
 }
 
-async function redeem(code: string, verifier: string) {
+/** The tokens for a code of `rp`: the access token, and the ID token's claims. */
+async function tokensOf(rp: RegisteredClient, code: string, verifier: string) {
   const res = await fetch(`${origin}/oauth/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(client.client_id, client.client_secret),
+      authorization: basicHeader(rp.client_id, rp.client_secret),
     },
     body: new URLSearchParams({
       grant_type: 'authorization_code',
@@ -98,7 +99,29 @@ async function redeem(code: string, verifier: string) {
     }),
   });
   expect(res.status).toBe(200);
-  return decodeJwt(((await res.json()) as { id_token: string }).id_token).claims;
+  const body = (await res.json()) as { access_token: string; id_token: string };
+  return { accessToken: body.access_token, claims: decodeJwt(body.id_token).claims };
+}
+
+async function redeem(code: string, verifier: string) {
+  return (await tokensOf(client, code, verifier)).claims;
+}
+
+/** An authorization request of `rp` for `scope` (and `extra` parameters) in `browser`; answers the response. */
+async function authorizeAs(browser: Browser, rp: RegisteredClient, scope: string, extra: Record<string, string> = {}) {
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: rp.client_id,
+    redirect_uri: REDIRECT,
+    scope,
+    state: 's',
+    nonce: 'n',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  return { res: await browser.get(`/oauth/authorize?${q}`), verifier };
 }
 
 /** Enrols TOTP from the browser's "your security" page; answers the authenticator and the backup codes. */
@@ -411,21 +434,8 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
 
   describe('step-up decided by the policy Worker (Cedar)', { timeout: 120_000 }, () => {
     let adminClient: RegisteredClient;
-    const authorizeAdmin = async (browser: Browser, extra: Record<string, string> = {}) => {
-      const { verifier, challenge } = pkce();
-      const q = new URLSearchParams({
-        response_type: 'code',
-        client_id: adminClient.client_id,
-        redirect_uri: REDIRECT,
-        scope: 'openid admin',
-        state: 's',
-        nonce: 'n',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        ...extra,
-      });
-      return { res: await browser.get(`/oauth/authorize?${q}`), verifier };
-    };
+    const authorizeAdmin = (browser: Browser, extra: Record<string, string> = {}) =>
+      authorizeAs(browser, adminClient, 'openid admin', extra);
 
     beforeAll(async () => {
       adminClient = await register(tp, {
@@ -473,6 +483,72 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
       const redirect = location(res, origin);
       expect(redirect.origin).toBe('https://rp.example');
       expect(redirect.searchParams.get('error')).toBe('access_denied');
+    });
+  });
+
+  describe('RFC 9470: the resource server asks for a stronger sign-in', { timeout: 120_000 }, () => {
+    const userinfo = (token: string) =>
+      fetch(`${origin}/oauth/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+
+    it('userinfo challenges a password-only token once the policy wants MFA for its client; re-authorizing with the challenge’s acr_values passes', async () => {
+      const payroll = await register(tp, {
+        client_name: 'Payroll',
+        redirect_uris: [REDIRECT],
+        grant_types: ['authorization_code'],
+        scope: 'openid email',
+      });
+      const email = 'frank@example.com';
+      await createUser(email);
+      const browser = new Browser(origin);
+      const first = await authorizeAs(browser, payroll, 'openid email');
+      const firstRedirect = await finish(browser, await postPassword(browser, email));
+      const weak = await tokensOf(payroll, firstRedirect.searchParams.get('code')!, first.verifier);
+      expect(weak.claims.amr).toEqual(['pwd']);
+      expect((await userinfo(weak.accessToken)).status).toBe(200);
+      const { totp } = await enrolTotp(browser);
+
+      // The policy tightens: signing in to Payroll now needs a second factor (a Cedar rule, published and activated).
+      const policyApi = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${tp.platform.urls.policy}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${tp.adminToken}`, 'content-type': 'application/json' },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        expect(res.status, await res.clone().text()).toBeLessThan(300);
+        const text = await res.text();
+        return (text ? JSON.parse(text) : {}) as { policies: string; version: number };
+      };
+      const active = await policyApi('GET', '/v1/policies/active');
+      const rule = `@id("payroll-needs-mfa")\nforbid (principal is User, action == Action::"User_sign_in", resource == OAuthClient::"${payroll.client_id}")\nwhen { !context.mfa };\n`;
+      const published = await policyApi('POST', '/v1/policies/versions', { policies: `${active.policies}\n${rule}` });
+      await policyApi('POST', `/v1/policies/versions/${published.version}/activate`);
+
+      // The resource server (userinfo) now answers the token with RFC 9470's challenge.
+      const challenged = await eventually(async () => {
+        const res = await userinfo(weak.accessToken);
+        return res.status === 401 ? res : undefined;
+      }, 10_000);
+      const header = challenged!.headers.get('www-authenticate')!;
+      expect(header).toMatch(
+        /^Bearer realm="userinfo", error="insufficient_user_authentication", error_description="[^"]+"/,
+      );
+      expect(((await challenged!.json()) as { error: string }).error).toBe('insufficient_user_authentication');
+      const acrValues = /acr_values="([^"]+)"/.exec(header)![1]!;
+      expect(acrValues).toBe('urn:edge-security:acr:mfa');
+
+      // The client asks again with those acr_values: the password-only session steps up with the second factor.
+      const again = await authorizeAs(browser, payroll, 'openid email', { acr_values: acrValues });
+      expect(location(again.res, origin).pathname).toBe('/login/mfa');
+      const redirect = await finish(browser, await postMfaCode(browser, nextCode(totp)));
+      const strong = await tokensOf(payroll, redirect.searchParams.get('code')!, again.verifier);
+      expect(strong.claims.acr).toBe(acrValues);
+      expect(strong.claims.amr).toEqual(['pwd', 'otp', 'mfa']);
+      const passed = await userinfo(strong.accessToken);
+      expect(passed.status).toBe(200);
+      expect(((await passed.json()) as { email: string }).email).toBe(email);
+      // The old token stays challenged, and the shipped policy comes back for the tests after this one.
+      expect((await userinfo(weak.accessToken)).status).toBe(401);
+      await policyApi('POST', `/v1/policies/versions/${active.version}/activate`);
     });
   });
 });

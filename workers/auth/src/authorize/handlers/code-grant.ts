@@ -137,6 +137,11 @@ export async function authorizationCodeGrant(
   };
   if (scope !== '') claims.scope = scope;
   if (extra.familyKey !== undefined) claims.rfid = extra.familyKey;
+  Object.assign(
+    claims,
+    { amr: grant.amr, auth_time: grant.authTime },
+    grant.acr !== undefined ? { acr: grant.acr } : {},
+  );
   const accessToken = await signAccessToken(claims, signingKey);
 
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };

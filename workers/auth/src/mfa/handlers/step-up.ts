@@ -15,24 +15,36 @@ export interface StepUpError {
   description: string;
 }
 
+/** Who signs in to what, with which authentication: the subject of the policy's `User_sign_in` decision. */
+export interface SignInSubject {
+  userId: string;
+  clientId: string;
+  scopes: readonly string[];
+  amr: readonly string[];
+}
+
 /** Asks the policy Worker whether this user may sign in to this client with this authentication context. */
-async function signInAllowed(
-  c: AuthContext,
-  tx: LoginTransaction,
-  userId: string,
-  amr: readonly string[],
-  mfa: boolean,
-) {
+async function signInAllowed(c: AuthContext, s: SignInSubject, mfa: boolean) {
   const decision = await c.get('services').mfa.policy(
     {
-      principal: { type: 'User', id: userId },
+      principal: { type: 'User', id: s.userId },
       action: { type: 'Action', id: 'User_sign_in' },
-      resource: { type: 'OAuthClient', id: tx.request.clientId },
-      context: { scopes: [...tx.request.scopes], mfa, amr: [...amr] },
+      resource: { type: 'OAuthClient', id: s.clientId },
+      context: { scopes: [...s.scopes], mfa, amr: [...s.amr] },
     },
     identityOf(c),
   );
   return decision.decision === 'Allow';
+}
+
+/**
+ * The policy's answer for this authentication context and, when that is Deny without MFA, for the same with MFA
+ * (Allow then means "a second factor is needed"). Throws PolicyUnavailableError: callers fail closed.
+ */
+export async function signInPolicy(c: AuthContext, s: SignInSubject): Promise<{ asIs: boolean; withMfa?: boolean }> {
+  const hasMfa = s.amr.includes('mfa');
+  const asIs = await signInAllowed(c, s, hasMfa);
+  return asIs || hasMfa ? { asIs } : { asIs, withMfa: await signInAllowed(c, s, true) };
 }
 
 /** Undefined when the session is enough; else the second-factor page, or an error for the client. */
@@ -47,8 +59,7 @@ export async function requireStepUp(
   const hasMfa = amr.includes('mfa');
   let policy: { asIs: boolean; withMfa?: boolean };
   try {
-    const asIs = await signInAllowed(c, tx, userId, amr, hasMfa);
-    policy = asIs || hasMfa ? { asIs } : { asIs, withMfa: await signInAllowed(c, tx, userId, amr, true) };
+    policy = await signInPolicy(c, { userId, clientId: tx.request.clientId, scopes: tx.request.scopes, amr });
   } catch (err) {
     // Fail closed: no decision, no code.
     if (err instanceof PolicyUnavailableError) {

@@ -30,6 +30,13 @@ export interface AccessTokenClaims {
    * token). Introspection checks it against the denylist, so revoking the family deactivates its access tokens.
    */
   rfid?: string;
+  /**
+   * How the user authenticated (RFC 9068 §2.2.1), for a resource server that needs more (RFC 9470): set on tokens
+   * from an authorization code; absent on refreshed ones, which such a resource server then challenges.
+   */
+  acr?: string;
+  amr?: string[];
+  auth_time?: number;
 }
 
 export interface SigningKey {
