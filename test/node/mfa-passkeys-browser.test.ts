@@ -13,9 +13,8 @@ import { type Browser, type BrowserContext, type CDPSession, chromium, type Page
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkce } from './mfa-browser.js';
+import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient as reachClientAt } from './mfa-chromium.js';
 import {
-  basicHeader,
-  decodeJwt,
   eventually,
   type RegisteredClient,
   register,
@@ -24,7 +23,6 @@ import {
   type TokenPlatform,
 } from './token-helpers.js';
 
-const REDIRECT = 'https://rp.example/cb';
 const PASSWORD = 'correct horse battery staple';
 const EMAIL = 'passkey-user@example.com';
 const TOTP_EMAIL = 'totp-user@example.com';
@@ -40,15 +38,6 @@ interface Device {
   /** The authenticator in use (a test may swap it for another). */
   authenticatorId: string;
 }
-
-const PLATFORM_AUTHENTICATOR = {
-  protocol: 'ctap2',
-  transport: 'internal',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-} as const;
 
 /** A browser profile with its own virtual platform authenticator (user verification on, presence automatic). */
 async function device(): Promise<Device> {
@@ -83,17 +72,8 @@ async function signInWithPassword(page: Page, email = EMAIL): Promise<string> {
   return verifier;
 }
 
-/**
- * Does `act` (a click that ends in the redirect to the relying party) and answers the callback's URL, read from the
- * request itself: whether the browser then shows the routed page or an error does not matter.
- */
-async function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
-  const request = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
-  await act();
-  const url = new URL((await request).url());
-  // Let that navigation finish (the routed page, or an error page when the route is not consulted for a redirect).
-  await page.waitForURL((u) => !u.href.startsWith(origin), { waitUntil: 'commit' }).catch(() => {});
-  return url;
+function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
+  return reachClientAt(page, origin, act);
 }
 
 const usePasskey = (page: Page) => () => page.click('#passkey-form button[type=submit]');
@@ -108,22 +88,8 @@ async function expectAccessible(page: Page, name: string): Promise<void> {
   ).toEqual([]);
 }
 
-async function redeem(code: string, verifier: string) {
-  const res = await fetch(`${origin}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(client.client_id, client.client_secret),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  });
-  expect(res.status).toBe(200);
-  return decodeJwt(((await res.json()) as { id_token: string }).id_token).claims;
+function redeem(code: string, verifier: string) {
+  return idTokenClaims(origin, client, code, verifier);
 }
 
 beforeAll(async () => {

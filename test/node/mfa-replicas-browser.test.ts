@@ -12,9 +12,9 @@ import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { pkce } from './mfa-browser.js';
-import { basicHeader, decodeJwt, register, startTokenPlatform, type TokenPlatform } from './token-helpers.js';
+import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient as reachClientAt } from './mfa-chromium.js';
+import { register, startTokenPlatform, type TokenPlatform } from './token-helpers.js';
 
-const REDIRECT = 'https://rp.example/cb';
 const user = { email: 'replicas@example.com', password: 'correct horse battery staple' };
 const STATE = { STATE_BACKEND: 'redis', MFA_RATE_LIMIT_CAPACITY: '20' };
 let tp: TokenPlatform;
@@ -108,33 +108,16 @@ async function signIn(page: Page): Promise<string> {
   return verifier;
 }
 
-/** Does `act` and answers the relying party's callback URL. */
-async function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
-  const request = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
-  await act();
-  const url = new URL((await request).url());
-  // Let that navigation finish (the routed page, or an error page when a redirect skips the route).
-  await page.waitForURL((u) => !u.href.startsWith(origin), { waitUntil: 'commit' }).catch(() => {});
-  return url;
-}
-
-async function amrOf(callback: URL, verifier: string): Promise<unknown> {
-  const res = await fetch(`${origin}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(clientId, clientSecret),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: callback.searchParams.get('code')!,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  });
-  expect(res.status).toBe(200);
-  return decodeJwt(((await res.json()) as { id_token: string }).id_token).claims.amr;
-}
+const reachClient = (page: Page, act: () => Promise<unknown>) => reachClientAt(page, origin, act);
+const amrOf = async (callback: URL, verifier: string) =>
+  (
+    await idTokenClaims(
+      origin,
+      { client_id: clientId, client_secret: clientSecret },
+      callback.searchParams.get('code')!,
+      verifier,
+    )
+  ).amr;
 
 describe('passkeys and TOTP across two replicas (keyed state in Redis)', { timeout: 240_000 }, () => {
   it('registers a passkey, signs in with it, enrols TOTP and signs in with a code: each challenge answered on the other replica', async () => {
@@ -144,16 +127,7 @@ describe('passkeys and TOTP across two replicas (keyed state in Redis)', { timeo
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: PLATFORM_AUTHENTICATOR });
 
     // Password only (no factor yet), then a passkey: options and challenge from A, the response verified by B.
     await signIn(page);
