@@ -8,6 +8,7 @@ import { registerClientRoutes } from './clients/handlers/clients.js';
 import type { Env } from './env.js';
 import { registerKeyRoutes } from './keys/handlers/keys.js';
 import { openApiDocument } from './openapi/handlers/document.js';
+import { registerOperatorRoutes } from './operators/handlers/operators.js';
 import { registerPolicyRoutes } from './policies/handlers/policies.js';
 import { type AdminServices, buildServices } from './services.js';
 import { registerTokenRoutes } from './tokens/handlers/tokens.js';
@@ -24,6 +25,7 @@ registerPolicyRoutes(api);
 registerTokenRoutes(api);
 registerUserRoutes(api);
 registerMonitoringRoutes(api);
+registerOperatorRoutes(api);
 
 app.route('/', api as never);
 app.get('/openapi.json', openApiDocument(api));

@@ -7,7 +7,7 @@
  * Sign-in: the platform's own OpenID Connect code flow with PKCE (S256), the admin Worker being a confidential
  * client of the auth Worker (client_secret_basic over the AUTH binding); the ID token is verified against the auth
  * Worker's JWKS (issuer, audience, nonce, expiry). The user is an operator when a live admin credential has the
- * principal `user:<sub>` (dashboard/domain/operator-store.ts); the session is an operator API token rooted at that
+ * principal `user:<sub>` (operators/domain/operator-store.ts); the session is an operator API token rooted at that
  * credential, with its roles and every admin API action as scope, for DASHBOARD_SESSION_SECONDS. Sign-out revokes it.
  *
  * Every change is a POST with the session's CSRF token (and, when the browser sends one, a same-origin Origin);
