@@ -5,10 +5,11 @@
  * credential, and revoking it ends the operator's dashboard sessions (their tokens descend from it). Granting is
  * `Admin_credentials_create` (superadmin only in the shipped policy), with no role beyond the granter's own.
  */
-import { z } from '@hono/zod-openapi';
+import { type RouteConfig, z } from '@hono/zod-openapi';
 import { identityOf } from '../../../../../shared/app.js';
 import { hashSecret, randomToken } from '../../../../../shared/crypto.js';
 import { notFound, validationFailed } from '../../../../../shared/errors.js';
+import type { AdminApiAction } from '../../actions.js';
 import { type AdminApi, adminRoute, audit } from '../../api.js';
 import { OperatorGrantError, planOperatorRoles } from '../domain/operator-grant.js';
 import { OPERATOR_PREFIX, type OperatorRecord, operatorPrincipal } from '../domain/operator-store.js';
@@ -24,17 +25,23 @@ const OperatorView = z
   })
   .openapi('Operator');
 
-const UserId = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+const userIdParam = z
+  .string()
+  .uuid()
+  .openapi({ param: { name: 'id', in: 'path' } });
+const UserId = z.object({ id: userIdParam });
 
-const json = (description: string, schema: z.ZodType) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+function answer(description: string, schema: z.ZodType) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A route of this area: `AdminEndpoint::"credentials"` (operators are admin credentials), tagged `operators`. */
+function operatorRoute<R extends Omit<RouteConfig, 'middleware' | 'security' | 'tags'>>(
+  action: AdminApiAction,
+  config: R,
+) {
+  return adminRoute(action, 'credentials', { ...config, tags: ['operators'] });
+}
 
 function view(o: OperatorRecord): z.infer<typeof OperatorView> {
   return {
@@ -49,13 +56,12 @@ function view(o: OperatorRecord): z.infer<typeof OperatorView> {
 
 export function registerOperatorRoutes(api: AdminApi): void {
   api.openapi(
-    adminRoute('Admin_credentials_read', 'credentials', {
+    operatorRoute('Admin_credentials_read', {
       method: 'get',
       path: '/v1/operators',
-      tags: ['operators'],
       summary: 'List operators: users who may sign in to the dashboard, with their roles',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-      responses: { 200: json('Operators, newest grant first', z.object({ operators: z.array(OperatorView) })) },
+      responses: { 200: answer('Operators, newest grant first', z.object({ operators: z.array(OperatorView) })) },
     }),
     async (c) => {
       const operators = await c.get('services').operators.listOperators(c.req.valid('query').limit);
@@ -64,10 +70,9 @@ export function registerOperatorRoutes(api: AdminApi): void {
   );
 
   api.openapi(
-    adminRoute('Admin_credentials_create', 'credentials', {
+    operatorRoute('Admin_credentials_create', {
       method: 'put',
       path: '/v1/operators/{id}',
-      tags: ['operators'],
       summary: "Make a user an operator with these roles (replaces the user's earlier roles and ends their sessions)",
       request: {
         params: UserId,
@@ -80,7 +85,7 @@ export function registerOperatorRoutes(api: AdminApi): void {
           },
         },
       },
-      responses: { 200: json('The operator', OperatorView) },
+      responses: { 200: answer('The operator', OperatorView) },
     }),
     async (c) => {
       const services = c.get('services');
@@ -112,10 +117,9 @@ export function registerOperatorRoutes(api: AdminApi): void {
   );
 
   api.openapi(
-    adminRoute('Admin_credentials_revoke', 'credentials', {
+    operatorRoute('Admin_credentials_revoke', {
       method: 'delete',
       path: '/v1/operators/{id}',
-      tags: ['operators'],
       summary: 'Stop a user being an operator (their dashboard sessions end within 5 s)',
       request: { params: UserId },
       responses: { 204: { description: 'No longer an operator' } },
