@@ -66,6 +66,12 @@ export interface Frame {
   current?: PageName;
 }
 
+/** The document head: no referrer at all, and the one stylesheet under the CSP's nonce. */
+function head(title: string, nonce: string): SafeHtml {
+  return html`<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
+<title>${title} · Edge Security admin</title><style nonce="${nonce}">${new SafeHtml(STYLE)}</style></head>`;
+}
+
 export function csrfField(csrf: string): SafeHtml {
   return html`<input type="hidden" name="csrf_token" value="${csrf}">`;
 }
@@ -85,13 +91,7 @@ export function dashboardPage(
     : '';
   const page = html`<!doctype html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${opts.title} · Edge Security admin</title>
-<style nonce="${nonce}">${new SafeHtml(STYLE)}</style>
-</head>
+${head(opts.title, nonce)}
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header><strong>Edge Security admin</strong>${nav}</header>
