@@ -573,6 +573,21 @@ const ROUTES: Row[] = [
     },
   },
   {
+    action: 'Admin_events_read',
+    method: 'GET',
+    path: () => '/v1/audit/counts',
+    ok: 200,
+    change: false,
+    check: (a) => {
+      // Every event of the last hour, counted: at least the 12 failed authentications of the guessing attack.
+      const failed = (a.body.counts as { type: string; outcome: string; count: number }[]).find(
+        (x) => x.type === 'client.authentication_failed' && x.outcome === 'failure',
+      );
+      expect(failed?.count).toBeGreaterThanOrEqual(12);
+      expect(Date.parse(a.body.until) - Date.parse(a.body.since)).toBe(3600_000);
+    },
+  },
+  {
     action: 'Admin_webhooks_create',
     method: 'POST',
     path: () => '/v1/webhooks',

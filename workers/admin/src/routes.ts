@@ -4,6 +4,7 @@
  */
 import { createServiceApp } from '../../../shared/app.js';
 import { createAdminApi } from './api.js';
+import { registerAuditCountRoutes } from './audit-counts/handlers/audit-counts.js';
 import { registerClientRoutes } from './clients/handlers/clients.js';
 import type { Env } from './env.js';
 import { registerKeyRoutes } from './keys/handlers/keys.js';
@@ -26,6 +27,7 @@ registerTokenRoutes(api);
 registerUserRoutes(api);
 registerMonitoringRoutes(api);
 registerOperatorRoutes(api);
+registerAuditCountRoutes(api);
 
 app.route('/', api as never);
 app.get('/openapi.json', openApiDocument(api));
