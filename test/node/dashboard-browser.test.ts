@@ -12,7 +12,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/workers.mjs';
-import { authorizeUrl, Browser as HttpBrowser, completeLogin, pkce } from './oidc-helpers.js';
+import * as OTPAuth from 'otpauth';
+import { authorizeUrl, Browser as HttpBrowser, completeLogin, csrfOf, pkce } from './oidc-helpers.js';
 import { adminCredential } from './security-helpers.js';
 import {
   basicHeader,
@@ -27,6 +28,7 @@ const ARTIFACTS = join(ROOT, '.test-out', 'artifacts');
 const OPERATOR = { email: 'operator@example.com', password: 'violet tugboat quantum lantern 58' };
 const MEMBER = { email: 'member@example.com', password: 'amber kettle orbit meadow 31' };
 const RP_REDIRECT = 'https://rp.example/cb';
+const SECOND_PASSWORD = 'cobalt meadow lantern piano 27';
 
 let tp: TokenPlatform;
 let browser: Browser;
@@ -348,12 +350,31 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${admin}/dashboard/users`);
     await page.getByLabel('Email').fill('second.operator@example.com');
     await page.getByLabel('Name', { exact: true }).fill('Second Operator');
-    await page.getByLabel(/^Initial password/).fill('cobalt meadow lantern piano 27');
+    await page.getByLabel(/^Initial password/).fill(SECOND_PASSWORD);
     await page.getByRole('button', { name: 'Create user' }).click();
     await expect(page.locator('.notice').textContent()).resolves.toBe('User created.');
     await expect(page.locator('h1').textContent()).resolves.toBe('User second.operator@example.com');
     await audit('user-created');
     const userId = (await v1('GET', '/v1/users?search=second.operator')).body.users[0].id as string;
+    await expect(page.locator('main').textContent()).resolves.toContain('Authenticator app (TOTP): not enrolled');
+    // The user enrols an authenticator app on their own security page: the dashboard shows it, and no secret.
+    const user = new HttpBrowser(tp.platform.urls.auth);
+    await completeLogin(user, memberAuthorize(), { email: 'second.operator@example.com', password: SECOND_PASSWORD });
+    const overview = await (await user.get('/account/security')).text();
+    const started = await (await user.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
+    const secret = /data-secret="([A-Z2-7]+)"/.exec(started)![1]!;
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+    const confirmed = await user.post('/account/security/totp/confirm', {
+      csrf_token: csrfOf(started),
+      code: totp.generate(),
+    });
+    expect(confirmed.status).toBe(200);
+    await page.reload();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toMatch(/Authenticator app \(TOTP\): enrolled \d{4}-/);
+    expect(text).toContain('Backup codes left: 10');
+    expect(await page.content()).not.toContain(secret);
+    await audit('user-factors');
     await page.getByLabel(/^Operator roles/).fill('readonly secops');
     await page.getByRole('button', { name: 'Make operator' }).click();
     await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Operator roles set: readonly, secops\./);

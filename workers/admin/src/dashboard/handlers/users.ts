@@ -1,6 +1,6 @@
 /**
- * Users: search and create, a user's page (disable and enable, a one-time password reset, their sessions, and
- * whether they are an operator, with which roles: grant, change, revoke).
+ * Users: search and create, a user's page (disable and enable, a one-time password reset, their sessions, their
+ * second factors, and whether they are an operator, with which roles: grant, change, revoke).
  */
 import { html } from '../../../../../shared/html.js';
 import type { AdminContext } from '../../services.js';
@@ -55,6 +55,25 @@ ${
 ${op ? html`<form method="post" action="/dashboard/users/${id}/operator/revoke">${csrfField(csrf)}<button type="submit" class="danger">Revoke operator access</button></form>` : ''}`;
   }
 
+  /** The user's second factors, as the auth Worker reports them with the account (never a secret). */
+  function factorsSection(mfa: Record<string, any> | undefined) {
+    if (!mfa) return html`<p>Not reported.</p>`;
+    const passkeys = (mfa.passkeys ?? []) as Record<string, unknown>[];
+    return html`<ul>
+<li>Authenticator app (TOTP): ${mfa.totp ? `enrolled ${fmtTime(mfa.totp.created_at)}` : 'not enrolled'}</li>
+<li>Backup codes left: ${String(mfa.backup_codes_remaining ?? 0)}</li>
+<li>Passkeys: ${String(passkeys.length)}</li>
+</ul>
+${
+  passkeys.length
+    ? html`<table><caption>Passkeys</caption><thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Added</th></tr></thead><tbody>${passkeys.map(
+        (p) =>
+          html`<tr><td>${String(p.name)}</td><td>${p.device_type === 'multiDevice' ? 'synced' : 'this device only'}</td><td>${fmtTime(p.created_at)}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}`;
+  }
+
   async function userPage(c: AdminContext, s: DashboardSession, id: string, extra: PageExtra = {}) {
     const [user, sessions, operators] = await Promise.all([
       callApi(c, s, 'GET', userPath(id)),
@@ -84,6 +103,8 @@ ${
         )}</tbody></table>${action('sessions/revoke', 'Revoke all sessions', 'danger')}`
     : html`<p class="problem">${problemText(sessions)}</p>`
 }
+<h2>Second factors</h2>
+${factorsSection(u.mfa)}
 <h2>Operator access</h2>
 ${operatorSection(u.id, operators, s.csrf)}`;
     return send(dashboardPage(frameOf(s, 'users'), { title: `User ${u.email}`, body, ...extra }));
