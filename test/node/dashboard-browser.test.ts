@@ -234,6 +234,15 @@ describe('the dashboard in Chromium', () => {
     expect(withOld.status).toBe(401);
     await page.goto(`${admin}/dashboard/clients`);
     expect(await page.content()).not.toContain(rotated);
+    // Updated on the client's page: only the changed fields are sent.
+    await page.getByRole('link', { name: clientId }).click();
+    await audit('client-page');
+    await page.getByLabel(/^Scopes/).fill('read write');
+    await page.getByLabel(/^First-party/).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Client updated (scope, first_party).');
+    expect((await v1('GET', `/v1/clients/${clientId}`)).body).toMatchObject({ scope: 'read write', first_party: true });
+    await page.goto(`${admin}/dashboard/clients`);
     // Deleted: gone from the token endpoint at once.
     await page.getByRole('button', { name: 'Delete browser made' }).click();
     await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Client deleted/);
@@ -369,7 +378,7 @@ describe('the dashboard in Chromium', () => {
       code: totp.generate(),
     });
     expect(confirmed.status).toBe(200);
-    await page.reload();
+    await page.goto(`${admin}/dashboard/users/${userId}`);
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toMatch(/Authenticator app \(TOTP\): enrolled \d{4}-/);
     expect(text).toContain('Backup codes left: 10');
@@ -468,6 +477,7 @@ describe('the dashboard in Chromium', () => {
         'Admin_credentials_revoke',
         'Admin_keys_emergency_rotate',
         'Admin_clients_delete',
+        'Admin_clients_update',
       ]),
     );
   });

@@ -22,7 +22,7 @@ ${
         list.body.clients as Record<string, unknown>[]
       ).map(
         (cl) =>
-          html`<tr><td>${String(cl.client_id)}</td><td>${String(cl.client_name ?? '-')}</td><td>${String(cl.status)}</td><td>${String(cl.scope ?? '')}</td><td>${clientActions(cl, s.csrf)}</td></tr>`,
+          html`<tr><td><a href="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}">${String(cl.client_id)}</a></td><td>${String(cl.client_name ?? '-')}</td><td>${String(cl.status)}</td><td>${String(cl.scope ?? '')}</td><td>${clientActions(cl, s.csrf)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="problem">${problemText(list)}</p>`
 }

@@ -16,6 +16,7 @@
  */
 import { registerAlerts } from './alerts.js';
 import { registerAudit } from './audit.js';
+import { registerClientEdit } from './client-edit.js';
 import { registerClients } from './clients.js';
 import { registerKeys } from './keys.js';
 import { registerOverview } from './overview.js';
@@ -32,6 +33,7 @@ export function registerDashboard(app: App): void {
   registerSignOut(d);
   registerOverview(d);
   registerClients(d);
+  registerClientEdit(d);
   registerUsers(d);
   registerKeys(d);
   registerPolicies(d);
