@@ -29,8 +29,8 @@ export interface NewOperatorCredential {
 export interface OperatorStore {
   /** The live admin credential with this principal (`operatorPrincipal(sub)`), or null: not an operator. */
   findOperator(principalId: string): Promise<Operator | null>;
-  /** Every live operator credential (principal `user:…`), newest first. */
-  listOperators(limit: number): Promise<OperatorRecord[]>;
+  /** Every live credential whose principal starts with `principalPrefix` (OPERATOR_PREFIX), newest first. */
+  listOperators(principalPrefix: string, limit: number): Promise<OperatorRecord[]>;
   /** Stores the credential and revokes the principal's older live ones (their sessions end with them). */
   grant(credential: NewOperatorCredential): Promise<{ operator: OperatorRecord; replaced: number }>;
   /** Revokes every live credential of the principal; how many there were. */

@@ -64,7 +64,7 @@ export function registerOperatorRoutes(api: AdminApi): void {
       responses: { 200: answer('Operators, newest grant first', z.object({ operators: z.array(OperatorView) })) },
     }),
     async (c) => {
-      const operators = await c.get('services').operators.listOperators(c.req.valid('query').limit);
+      const operators = await c.get('services').operators.listOperators(OPERATOR_PREFIX, c.req.valid('query').limit);
       return c.json({ operators: operators.map(view) }, 200);
     },
   );

@@ -2,13 +2,7 @@
 import { and, desc, eq, isNull, like, ne } from 'drizzle-orm';
 import { adminCredentials } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
-import {
-  type NewOperatorCredential,
-  OPERATOR_PREFIX,
-  type Operator,
-  type OperatorRecord,
-  type OperatorStore,
-} from '../domain/operator-store.js';
+import type { NewOperatorCredential, Operator, OperatorRecord, OperatorStore } from '../domain/operator-store.js';
 
 const live = (principalId: string) =>
   and(eq(adminCredentials.principalId, principalId), isNull(adminCredentials.revokedAt));
@@ -39,12 +33,12 @@ export class PostgresOperatorStore implements OperatorStore {
     });
   }
 
-  listOperators(limit: number): Promise<OperatorRecord[]> {
+  listOperators(principalPrefix: string, limit: number): Promise<OperatorRecord[]> {
     return withPostgres(this.deps, 'operator list', async (db) => {
       const rows = await db
         .select()
         .from(adminCredentials)
-        .where(and(like(adminCredentials.principalId, `${OPERATOR_PREFIX}%`), isNull(adminCredentials.revokedAt)))
+        .where(and(like(adminCredentials.principalId, `${principalPrefix}%`), isNull(adminCredentials.revokedAt)))
         .orderBy(desc(adminCredentials.createdAt))
         .limit(limit);
       return rows.map(toRecord);
