@@ -274,6 +274,22 @@ describe('the dashboard in Chromium', () => {
     await expect(page.locator('#active-version').textContent()).resolves.toBe(String(version));
     await page.goto(`${admin}/dashboard/policies?from=${before}&to=${version}`);
     await audit('policies-diff');
+    // Policy entities: stored (attributes as JSON), listed, deleted; malformed JSON refused before any call.
+    await page.getByRole('link', { name: 'Policy entities' }).click();
+    await page.getByLabel('Type', { exact: true }).fill('User');
+    await page.getByLabel('Id', { exact: true }).fill('dash-u1');
+    await page.getByLabel(/^Attributes/).fill('{"clearance": ');
+    await page.getByRole('button', { name: 'Store entity' }).click();
+    await expect(page.locator('.problem').textContent()).resolves.toBe('Attributes must be a JSON object.');
+    await page.getByLabel('Type', { exact: true }).fill('User');
+    await page.getByLabel('Id', { exact: true }).fill('dash-u1');
+    await page.getByLabel(/^Attributes/).fill('{"clearance": "high"}');
+    await page.getByRole('button', { name: 'Store entity' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Stored User::"dash-u1".');
+    await expect(page.locator('table').textContent()).resolves.toContain('{"clearance":"high"}');
+    await audit('entities');
+    await page.getByRole('button', { name: 'Delete User::"dash-u1"' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Deleted User::"dash-u1".');
   });
 
   it('acknowledges an alert raised by the attack', async () => {
@@ -478,6 +494,7 @@ describe('the dashboard in Chromium', () => {
         'Admin_keys_emergency_rotate',
         'Admin_clients_delete',
         'Admin_clients_update',
+        'Admin_entities_write',
       ]),
     );
   });

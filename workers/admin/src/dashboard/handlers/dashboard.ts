@@ -18,6 +18,7 @@ import { registerAlerts } from './alerts.js';
 import { registerAudit } from './audit.js';
 import { registerClientEdit } from './client-edit.js';
 import { registerClients } from './clients.js';
+import { registerEntities } from './entities.js';
 import { registerKeys } from './keys.js';
 import { registerOverview } from './overview.js';
 import { type App, createDashboard } from './page.js';
@@ -37,6 +38,7 @@ export function registerDashboard(app: App): void {
   registerUsers(d);
   registerKeys(d);
   registerPolicies(d);
+  registerEntities(d);
   registerAlerts(d);
   registerAudit(d);
 }

@@ -29,6 +29,7 @@ export function registerPolicies({ view, act, callApi, frameOf }: Dashboard): vo
           )}</tbody></table>`
         : html`<p class="problem">${problemText(versions)}</p>`
     }
+<p><a href="/dashboard/entities">Policy entities</a> (the stored Cedar entities)</p>
 <h2>Compare two versions</h2>
 <form method="get" action="/dashboard/policies"><label for="from">From version</label><input type="text" inputmode="numeric" id="from" name="from" value="${from ?? ''}"><label for="to">To version</label><input type="text" inputmode="numeric" id="to" name="to" value="${to ?? ''}"><button type="submit">Show diff</button></form>
 ${diff ? (diff.status === 200 ? html`<pre aria-label="Policy diff">${(diff.body.policies.lines as { op: string; line: string }[]).filter((l) => l.op !== ' ').map((l) => html`<span class="${l.op === '+' ? 'add' : 'del'}">${l.op} ${l.line}</span>\n`)}</pre>` : html`<p class="problem">${problemText(diff)}</p>`) : ''}
