@@ -6,6 +6,7 @@
 // Workers declare, e.g. REGISTRATION_TOKEN) are passed on. Ctrl-C stops everything it started.
 import { join } from 'node:path';
 import { buildDataplane, buildWorkers } from './build.mjs';
+import { dashboardNotice, keptDashboardEnv, startWithDashboard } from './lib/local-dashboard.mjs';
 import { localWorkerEnv, registrationNotice } from './lib/local-env.mjs';
 import {
   localSecrets,
@@ -13,6 +14,7 @@ import {
   platformConfigPath,
   platformSockets,
   startDataPlane,
+  saveLocalSecrets,
   startWorkerd,
 } from './lib/platform.mjs';
 import { ROOT, WORKERS } from './lib/workers.mjs';
@@ -69,19 +71,40 @@ try {
 
   const secrets = localSecrets(DATA_DIR);
   const sockets = await platformSockets('default');
-  // Every Worker setting given by its documented name (REGISTRATION_TOKEN, STATE_BACKEND, ...) reaches the Workers.
-  const env = localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer: `http://${sockets.auth}` });
-  const workerd = await startWorkerd({
-    config: platformConfigPath(),
-    sockets,
-    env,
-    doStorageDir: join(DATA_DIR, 'durable-objects'),
-    onLog: (line) => console.log(line),
-  });
-  cleanups.push(() => workerd.stop());
-  workerd.exited.then(() => {
-    if (!stopping) fail('workerd exited unexpectedly');
-  });
+  // Every Worker setting given by its documented name (REGISTRATION_TOKEN, STATE_BACKEND, ...) reaches the Workers;
+  // the dashboard's client from an earlier run too, unless the caller configured the dashboard.
+  const issuer = `http://${sockets.auth}`;
+  const env = {
+    ...keptDashboardEnv(secrets, issuer),
+    ...localWorkerEnv({ processEnv: process.env, dataPlane, secrets, issuer }),
+  };
+  const urls = { auth: issuer, admin: `http://${sockets.admin}` };
+  let workerd;
+  cleanups.push(() => workerd?.stop() ?? Promise.resolve());
+  const launch = async (launchEnv) => {
+    const instance = await startWorkerd({
+      config: platformConfigPath(),
+      sockets,
+      env: launchEnv,
+      doStorageDir: join(DATA_DIR, 'durable-objects'),
+      onLog: (line) => console.log(line),
+    });
+    let stoppedOnPurpose = false;
+    instance.exited.then(() => {
+      if (!stopping && !stoppedOnPurpose) fail('workerd exited unexpectedly');
+    });
+    workerd = {
+      ...instance,
+      stop: () => {
+        stoppedOnPurpose = true;
+        return instance.stop();
+      },
+    };
+    return workerd;
+  };
+  // The dashboard out of the box: the admin Worker as a first-party OIDC client, and a local operator.
+  const dashboard = await startWithDashboard({ launch, env, secrets, urls });
+  if (dashboard.keep) saveLocalSecrets(dashboard.keep, DATA_DIR);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const rows = WORKERS.map(({ name }) => `  ${name.padEnd(8)} http://${sockets[name]}`);
@@ -95,6 +118,9 @@ try {
       `  redis    ${dataPlane.redisUrl.replace(/:[^:@/]+@/, ':***@')}  [${dataPlane.redisSource}]`,
       `           through the Upstash REST bridge ${dataPlane.redisRestUrl}`,
       registrationNotice(env),
+      dashboard.operator
+        ? dashboardNotice(urls, dashboard.operator)
+        : `  dashboard: off (${dashboard.problem ?? 'configured by DASHBOARD_* in the environment'})`,
       `  admin bootstrap token: ${secrets.ADMIN_BOOTSTRAP_TOKEN}  (kept in .data/local-secrets.json)`,
       `  policy decision API token (POLICY_API_TOKEN): ${env.POLICY_API_TOKEN}`,
       'Ctrl-C stops everything.',

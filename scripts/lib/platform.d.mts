@@ -23,6 +23,7 @@ export function generatedSecrets(): GeneratedSecrets;
 export function localSecrets(
   dataDir?: string,
 ): { KEY_ENCRYPTION_KEY: string; ADMIN_BOOTSTRAP_TOKEN: string } & GeneratedSecrets;
+export function saveLocalSecrets(additions: Record<string, string>, dataDir?: string): void;
 export function freePort(): Promise<number>;
 export function startDataPlane(opts?: {
   databaseUrl?: string;

@@ -65,6 +65,14 @@ export function localSecrets(dataDir = join(ROOT, '.data')) {
   return secrets;
 }
 
+/** Adds `additions` to .data/local-secrets.json (0600), e.g. what `npm start` provisioned for the dashboard. */
+export function saveLocalSecrets(additions, dataDir = join(ROOT, '.data')) {
+  const file = join(dataDir, 'local-secrets.json');
+  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (Object.entries(additions).every(([k, v]) => kept[k] === v)) return;
+  writeFileSync(file, JSON.stringify({ ...kept, ...additions }, null, 2), { mode: 0o600 });
+}
+
 /** A free loopback port. The tiny window before the caller binds it is acceptable for local use and tests. */
 export function freePort() {
   return new Promise((resolve, reject) => {

@@ -573,6 +573,21 @@ const ROUTES: Row[] = [
     },
   },
   {
+    action: 'Admin_events_read',
+    method: 'GET',
+    path: () => '/v1/audit/counts',
+    ok: 200,
+    change: false,
+    check: (a) => {
+      // Every event of the last hour, counted: at least the 12 failed authentications of the guessing attack.
+      const failed = (a.body.counts as { type: string; outcome: string; count: number }[]).find(
+        (x) => x.type === 'client.authentication_failed' && x.outcome === 'failure',
+      );
+      expect(failed?.count).toBeGreaterThanOrEqual(12);
+      expect(Date.parse(a.body.until) - Date.parse(a.body.since)).toBe(3600_000);
+    },
+  },
+  {
     action: 'Admin_webhooks_create',
     method: 'POST',
     path: () => '/v1/webhooks',
@@ -610,6 +625,59 @@ const ROUTES: Row[] = [
     path: () => `/v1/webhooks/${state.webhookId}`,
     ok: 204,
     change: true,
+  },
+  // ---- operators: users who may sign in to the dashboard ----
+  {
+    action: 'Admin_credentials_create',
+    method: 'PUT',
+    path: () => `/v1/operators/${state.userId}`,
+    body: () => ({ roles: ['readonly', 'secops'] }),
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body).toMatchObject({
+        user_id: state.userId,
+        principal: `user:${state.userId}`,
+        roles: ['readonly', 'secops'],
+        granted_by: 'root',
+      });
+      // Stored as an admin credential for user:<id> whose bearer token nobody holds (only its hash exists).
+      const rows = await pool.query('select token_hash, revoked_at from admin_credentials where id = $1', [
+        a.body.credential_id,
+      ]);
+      expect(rows.rows[0]).toMatchObject({
+        token_hash: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        revoked_at: null,
+      });
+      // Only an existing user can be made an operator (the auth Worker's 404 is passed on).
+      const unknownUser = await call('PUT', `/v1/operators/${crypto.randomUUID()}`, creds.root, {
+        roles: ['readonly'],
+      });
+      expect(unknownUser.status).toBe(404);
+    },
+  },
+  {
+    action: 'Admin_credentials_read',
+    method: 'GET',
+    path: () => '/v1/operators',
+    ok: 200,
+    change: false,
+    check: (a) =>
+      expect(a.body.operators).toContainEqual(
+        expect.objectContaining({ user_id: state.userId, roles: ['readonly', 'secops'] }),
+      ),
+  },
+  {
+    action: 'Admin_credentials_revoke',
+    method: 'DELETE',
+    path: () => `/v1/operators/${state.userId}`,
+    ok: 204,
+    change: true,
+    check: async () => {
+      const list = await call('GET', '/v1/operators', creds.root);
+      expect(list.body.operators.map((o: { user_id: string }) => o.user_id)).not.toContain(state.userId);
+      expect((await call('DELETE', `/v1/operators/${state.userId}`, creds.root)).status).toBe(404);
+    },
   },
 ];
 
@@ -675,7 +743,7 @@ describe('every admin API route', () => {
             .replace('/entities/User/u-1', '/entities/{type}/{id}')
             .replace(state.tokenId, '{id}')
             .replace(new RegExp(`/sessions/${state.handle || 'no handle'}$`), '/sessions/{handle}')
-            .replace(/\/(users|alerts|webhooks)\/[0-9a-f-]{36}/, '/$1/{id}');
+            .replace(/\/(users|alerts|webhooks|operators)\/[0-9a-f-]{36}/, '/$1/{id}');
           return `${r.method} ${path} ${r.action}`;
         }),
       ),

@@ -19,6 +19,7 @@ import {
   operatorRegistration,
   operatorUpdate,
 } from '../../workers/auth/src/clients/domain/admin-client.js';
+import { OperatorGrantError, planOperatorRoles } from '../../workers/admin/src/operators/domain/operator-grant.js';
 import { ClientMetadataError } from '../../workers/auth/src/clients/domain/client-metadata.js';
 import type { ClientRow } from '../../workers/auth/src/clients/domain/client-store.js';
 
@@ -148,6 +149,16 @@ const policy = {
   privileged: false,
 };
 
+describe('planOperatorRoles', () => {
+  it('a superadmin grants any well-formed role; others only roles they hold', () => {
+    expect(planOperatorRoles(root, ['secops', 'readonly', 'secops'])).toEqual(['readonly', 'secops']);
+    expect(planOperatorRoles({ roles: ['secops', 'readonly'] }, ['readonly'])).toEqual(['readonly']);
+    expect(() => planOperatorRoles({ roles: ['secops'] }, ['superadmin'])).toThrow(/granter's: superadmin/);
+    expect(() => planOperatorRoles(root, [])).toThrow(OperatorGrantError);
+    expect(() => planOperatorRoles(root, ['Super Admin'])).toThrow(/malformed/);
+  });
+});
+
 describe('operator client changes', () => {
   it('an update widens and moves the approval with it; null removes; unchanged fields stay', () => {
     const change = operatorUpdate(row, { scope: 'read write', client_name: null, first_party: true }, policy);
@@ -157,6 +168,12 @@ describe('operator client changes', () => {
     expect(change.firstParty).toBe(true);
     expect(change.rateLimit).toBeUndefined();
     expect(operatorUpdate(row, { rate_limit: null }, policy).rateLimit).toBeNull();
+  });
+
+  it('an update of operator fields only leaves metadata and approval alone (any grant type)', () => {
+    const codeFlow = { ...row, metadata: { ...row.metadata, grant_types: ['authorization_code'] } } as ClientRow;
+    expect(() => operatorUpdate(codeFlow, { scope: 'read' }, policy)).toThrow(ClientMetadataError);
+    expect(operatorUpdate(codeFlow, { first_party: true }, policy)).toEqual({ firstParty: true });
   });
 
   it('refuses what the server does not support, and a non-boolean first_party', () => {

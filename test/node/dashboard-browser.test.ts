@@ -12,7 +12,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/workers.mjs';
-import { authorizeUrl, Browser as HttpBrowser, completeLogin, pkce } from './oidc-helpers.js';
+import * as OTPAuth from 'otpauth';
+import { authorizeUrl, Browser as HttpBrowser, completeLogin, csrfOf, pkce } from './oidc-helpers.js';
 import { adminCredential } from './security-helpers.js';
 import {
   basicHeader,
@@ -27,6 +28,7 @@ const ARTIFACTS = join(ROOT, '.test-out', 'artifacts');
 const OPERATOR = { email: 'operator@example.com', password: 'violet tugboat quantum lantern 58' };
 const MEMBER = { email: 'member@example.com', password: 'amber kettle orbit meadow 31' };
 const RP_REDIRECT = 'https://rp.example/cb';
+const SECOND_PASSWORD = 'cobalt meadow lantern piano 27';
 
 let tp: TokenPlatform;
 let browser: Browser;
@@ -178,13 +180,20 @@ describe('the dashboard in Chromium', () => {
     await audit('overview');
   });
 
-  it('overview figures come from the audit log: the failed authentications of the attack are counted', async () => {
+  it("overview figures are the monitor's counts of the audit log: the attack's failed authentications", async () => {
     await eventually(async () => {
       await page.goto(`${admin}/dashboard`);
       const text = (await page.locator('.cards').textContent()) ?? '';
-      const m = /(\d+)\+?\s*failed client authentications/.exec(text);
-      return m && Number(m[1]) >= 10;
+      const m = /(\d+)\s*failed client authentications/.exec(text);
+      if (!m || Number(m[1]) < 12) return false;
+      // The same figure the API counts (nothing else authenticates clients meanwhile), not a capped page length.
+      const counts = await v1('GET', '/v1/audit/counts');
+      const failed = (counts.body.counts as { type: string; count: number }[])
+        .filter((x) => x.type === 'client.authentication_failed')
+        .reduce((n, x) => n + x.count, 0);
+      return Number(m[1]) === failed;
     }, 30_000);
+    expect(await page.locator('.cards').textContent()).toMatch(/\d+ \([\d.]+\/min\)tokens issued/);
   });
 
   it('creates a client and shows its secret once', async () => {
@@ -225,6 +234,24 @@ describe('the dashboard in Chromium', () => {
     expect(withOld.status).toBe(401);
     await page.goto(`${admin}/dashboard/clients`);
     expect(await page.content()).not.toContain(rotated);
+    // Updated on the client's page: only the changed fields are sent.
+    await page.getByRole('link', { name: clientId }).click();
+    await audit('client-page');
+    await page.getByLabel(/^Scopes/).fill('read write');
+    await page.getByLabel(/^First-party/).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Client updated (scope, first_party).');
+    expect((await v1('GET', `/v1/clients/${clientId}`)).body).toMatchObject({ scope: 'read write', first_party: true });
+    await page.goto(`${admin}/dashboard/clients`);
+    // Deleted: gone from the token endpoint at once.
+    await page.getByRole('button', { name: 'Delete browser made' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Client deleted/);
+    const withRotated = await fetch(`${tp.platform.urls.auth}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader(clientId, rotated) },
+      body: 'grant_type=client_credentials',
+    });
+    expect(withRotated.status).toBe(401);
   });
 
   it('publishes a policy version and activates it', async () => {
@@ -247,6 +274,22 @@ describe('the dashboard in Chromium', () => {
     await expect(page.locator('#active-version').textContent()).resolves.toBe(String(version));
     await page.goto(`${admin}/dashboard/policies?from=${before}&to=${version}`);
     await audit('policies-diff');
+    // Policy entities: stored (attributes as JSON), listed, deleted; malformed JSON refused before any call.
+    await page.getByRole('link', { name: 'Policy entities' }).click();
+    await page.getByLabel('Type', { exact: true }).fill('User');
+    await page.getByLabel('Id', { exact: true }).fill('dash-u1');
+    await page.getByLabel(/^Attributes/).fill('{"clearance": ');
+    await page.getByRole('button', { name: 'Store entity' }).click();
+    await expect(page.locator('.problem').textContent()).resolves.toBe('Attributes must be a JSON object.');
+    await page.getByLabel('Type', { exact: true }).fill('User');
+    await page.getByLabel('Id', { exact: true }).fill('dash-u1');
+    await page.getByLabel(/^Attributes/).fill('{"clearance": "high"}');
+    await page.getByRole('button', { name: 'Store entity' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Stored User::"dash-u1".');
+    await expect(page.locator('table').textContent()).resolves.toContain('{"clearance":"high"}');
+    await audit('entities');
+    await page.getByRole('button', { name: 'Delete User::"dash-u1"' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Deleted User::"dash-u1".');
   });
 
   it('acknowledges an alert raised by the attack', async () => {
@@ -328,9 +371,57 @@ describe('the dashboard in Chromium', () => {
     await user.context().close();
   });
 
+  it('creates a user and makes them an operator, then revokes it', async () => {
+    await page.goto(`${admin}/dashboard/users`);
+    await page.getByLabel('Email').fill('second.operator@example.com');
+    await page.getByLabel('Name', { exact: true }).fill('Second Operator');
+    await page.getByLabel(/^Initial password/).fill(SECOND_PASSWORD);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toBe('User created.');
+    await expect(page.locator('h1').textContent()).resolves.toBe('User second.operator@example.com');
+    await audit('user-created');
+    const userId = (await v1('GET', '/v1/users?search=second.operator')).body.users[0].id as string;
+    await expect(page.locator('main').textContent()).resolves.toContain('Authenticator app (TOTP): not enrolled');
+    // The user enrols an authenticator app on their own security page: the dashboard shows it, and no secret.
+    const user = new HttpBrowser(tp.platform.urls.auth);
+    await completeLogin(user, memberAuthorize(), { email: 'second.operator@example.com', password: SECOND_PASSWORD });
+    const overview = await (await user.get('/account/security')).text();
+    const started = await (await user.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
+    const secret = /data-secret="([A-Z2-7]+)"/.exec(started)![1]!;
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+    const confirmed = await user.post('/account/security/totp/confirm', {
+      csrf_token: csrfOf(started),
+      code: totp.generate(),
+    });
+    expect(confirmed.status).toBe(200);
+    await page.goto(`${admin}/dashboard/users/${userId}`);
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toMatch(/Authenticator app \(TOTP\): enrolled \d{4}-/);
+    expect(text).toContain('Backup codes left: 10');
+    expect(await page.content()).not.toContain(secret);
+    await audit('user-factors');
+    await page.getByLabel(/^Operator roles/).fill('readonly secops');
+    await page.getByRole('button', { name: 'Make operator' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Operator roles set: readonly, secops\./);
+    const operators = (await v1('GET', '/v1/operators')).body.operators as { user_id: string; roles: string[] }[];
+    expect(operators.find((o) => o.user_id === userId)?.roles).toEqual(['readonly', 'secops']);
+    await page.getByRole('button', { name: 'Revoke operator access' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Operator access revoked/);
+    const after = (await v1('GET', '/v1/operators')).body.operators as { user_id: string }[];
+    expect(after.map((o) => o.user_id)).not.toContain(userId);
+  });
+
   it('shows keys and the audit log, with the actions the operator took', async () => {
     await page.goto(`${admin}/dashboard/keys`);
     await audit('keys');
+    // An emergency rotation: a new key signs, every other key is revoked.
+    const before = (await v1('GET', '/v1/keys')).body.keys as { kid: string }[];
+    await page.getByLabel(/^Reason/).fill('drill: suspected key exposure');
+    await page.getByRole('button', { name: 'Emergency rotation' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toMatch(/^Emergency rotation done/);
+    const keys = (await v1('GET', '/v1/keys')).body.keys as { kid: string; signing: boolean }[];
+    const signing = keys.find((k) => k.signing);
+    expect(before.map((k) => k.kid)).not.toContain(signing?.kid);
     await page.goto(`${admin}/dashboard/audit?type=admin.action`);
     const content = (await page.locator('table').textContent()) ?? '';
     expect(content).toContain('admin.action');
@@ -397,6 +488,13 @@ describe('the dashboard in Chromium', () => {
         'Admin_policy_activate',
         'Admin_alerts_acknowledge',
         'Admin_users_sessions_revoke',
+        'Admin_users_create',
+        'Admin_credentials_create',
+        'Admin_credentials_revoke',
+        'Admin_keys_emergency_rotate',
+        'Admin_clients_delete',
+        'Admin_clients_update',
+        'Admin_entities_write',
       ]),
     );
   });

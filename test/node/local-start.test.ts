@@ -3,15 +3,25 @@
  * REGISTRATION_TOKEN gets registration protected by it (and a banner that says so), never open registration.
  * The environment is composed by scripts/lib/local-env.mjs exactly as scripts/start.mjs does, and run under the
  * real workerd with the generated platform config against this run's own database and Redis prefix.
+ * The dashboard works out of the box: `startWithDashboard` (scripts/lib/local-dashboard.mjs, what start.mjs runs)
+ * registers the admin Worker as a first-party confidential client, restarts the Workers with it, and seeds a local
+ * operator whose printed credentials sign in to the dashboard through the hosted login.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  dashboardNotice,
+  LOCAL_OPERATOR_EMAIL,
+  provisionDashboard,
+  startWithDashboard,
+} from '../../scripts/lib/local-dashboard.mjs';
 import { localWorkerEnv, registrationNotice } from '../../scripts/lib/local-env.mjs';
 import { generatedSecrets, platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
+import { Browser, completeLogin } from './oidc-helpers.js';
 
 const REGISTRATION_TOKEN = randomBytes(24).toString('base64url');
 const secrets = {
@@ -109,4 +119,76 @@ describe('npm start passes Worker settings by their documented names', () => {
     expect(stray.REDIS_KEY_PREFIX).toBe(dp.redisPrefix);
     expect(stray.UPSTASH_REDIS_REST_TOKEN_AUTH).toBe(dp.redisTokens.auth);
   });
+
+  it('the dashboard works out of the box: first-party client, seeded operator, sign-in through the hosted login', async () => {
+    const sockets = await platformSockets();
+    const urls = { auth: `http://${sockets.auth}`, admin: `http://${sockets.admin}` };
+    const env = localWorkerEnv({
+      processEnv: { LOG_REQUESTS: 'false' },
+      dataPlane: { ...dp, redisKeyPrefix: dp.redisPrefix },
+      secrets,
+      issuer: urls.auth,
+    });
+    const launches: Record<string, string>[] = [];
+    const launch = async (launchEnv: Record<string, string>) => {
+      launches.push(launchEnv);
+      return startWorkerd({ config: platformConfigPath(), sockets, env: launchEnv, doStorageDir });
+    };
+    // A first run: nothing kept, so the client is registered and the Workers start again with it.
+    const started = await startWithDashboard({ launch, env, secrets, urls });
+    try {
+      expect(started.problem).toBeUndefined();
+      expect(launches).toHaveLength(2);
+      expect(launches[0]!.DASHBOARD_CLIENT_ID).toBeUndefined();
+      expect(launches[1]).toMatchObject({
+        DASHBOARD_ISSUER: urls.auth,
+        DASHBOARD_CLIENT_ID: started.client!.id,
+        DASHBOARD_CLIENT_SECRET: started.client!.secret,
+      });
+      const operator = started.operator!;
+      expect(operator.email).toBe(LOCAL_OPERATOR_EMAIL);
+      expect(operator.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(dashboardNotice(urls, operator)).toContain(
+        `sign in as ${LOCAL_OPERATOR_EMAIL} with password ${operator.password}`,
+      );
+      const admin = (path: string) =>
+        fetch(`${urls.admin}${path}`, { headers: { authorization: `Bearer ${secrets.ADMIN_BOOTSTRAP_TOKEN}` } });
+      const client = (await (await admin(`/v1/clients/${started.client!.id}`)).json()) as Record<string, unknown>;
+      expect(client).toMatchObject({
+        first_party: true,
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [`${urls.admin}/dashboard/callback`],
+      });
+      const operators = (await (await admin('/v1/operators')).json()) as { operators: Record<string, unknown>[] };
+      expect(operators.operators).toContainEqual(
+        expect.objectContaining({ user_id: operator.userId, roles: ['superadmin'], granted_by: 'bootstrap' }),
+      );
+
+      // The banner's credentials sign in: the dashboard's login, the hosted login (no consent: first-party), back.
+      const dashboard = new Browser(urls.admin);
+      const login = await dashboard.get('/dashboard/login');
+      expect(login.status).toBe(302);
+      const callback = await completeLogin(new Browser(urls.auth), login.headers.get('location')!, {
+        email: operator.email,
+        password: operator.password!,
+      });
+      expect(`${callback.origin}${callback.pathname}`).toBe(`${urls.admin}/dashboard/callback`);
+      const signedIn = await dashboard.get(callback.href);
+      expect(signedIn.status, await signedIn.clone().text()).toBe(303);
+      const overview = await dashboard.get('/dashboard');
+      const page = await overview.text();
+      expect(overview.status).toBe(200);
+      expect(page).toContain('<h1>Overview</h1>');
+      expect(page).toContain(LOCAL_OPERATOR_EMAIL);
+
+      // A later run with the kept secrets: everything checks out, no new client, no second start.
+      const kept = { ...secrets, ...started.keep };
+      const again = await provisionDashboard({ urls, env: started.env, secrets: kept });
+      expect(again.restart).toBe(false);
+      expect(again.client).toEqual(started.client);
+      expect(again.operator).toMatchObject({ userId: operator.userId, password: operator.password });
+    } finally {
+      await started.workerd.stop();
+    }
+  }, 120_000);
 });

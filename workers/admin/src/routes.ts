@@ -4,10 +4,12 @@
  */
 import { createServiceApp } from '../../../shared/app.js';
 import { createAdminApi } from './api.js';
+import { registerAuditCountRoutes } from './audit-counts/handlers/audit-counts.js';
 import { registerClientRoutes } from './clients/handlers/clients.js';
 import type { Env } from './env.js';
 import { registerKeyRoutes } from './keys/handlers/keys.js';
 import { openApiDocument } from './openapi/handlers/document.js';
+import { registerOperatorRoutes } from './operators/handlers/operators.js';
 import { registerPolicyRoutes } from './policies/handlers/policies.js';
 import { type AdminServices, buildServices } from './services.js';
 import { registerTokenRoutes } from './tokens/handlers/tokens.js';
@@ -24,6 +26,8 @@ registerPolicyRoutes(api);
 registerTokenRoutes(api);
 registerUserRoutes(api);
 registerMonitoringRoutes(api);
+registerOperatorRoutes(api);
+registerAuditCountRoutes(api);
 
 app.route('/', api as never);
 app.get('/openapi.json', openApiDocument(api));

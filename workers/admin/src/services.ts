@@ -13,8 +13,8 @@ import { type AdminConfig, type Env, readAdminConfig } from './env.js';
 import type { ApiTokenStore } from './tokens/domain/token-store.js';
 import { PostgresApiTokenStore } from './tokens/storage/tokens.js';
 import { Upstream } from './upstream.js';
-import type { OperatorStore } from './dashboard/domain/operator-store.js';
-import { PostgresOperatorStore } from './dashboard/storage/operators.js';
+import type { OperatorStore } from './operators/domain/operator-store.js';
+import { PostgresOperatorStore } from './operators/storage/operators.js';
 
 export interface AdminServices extends CoreServices<AdminConfig> {
   readonly admin: AdminAuthorization<PolicyDecision>;

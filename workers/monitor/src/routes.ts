@@ -6,7 +6,7 @@ import { createServiceApp } from '../../../shared/app.js';
 import { acknowledgeAlert, getAlert, listAlerts, resolveAlert } from './alerts/handlers/alerts.js';
 import { monitorStatus } from './api/handlers/status.js';
 import type { Env } from './env.js';
-import { queryAuditLog } from './events/handlers/audit-log.js';
+import { countAuditLog, queryAuditLog } from './events/handlers/audit-log.js';
 import { buildServices, type MonitorServices } from './services.js';
 import {
   createEndpoint,
@@ -31,6 +31,7 @@ app.get('/admin/alerts/:id', getAlert);
 app.post('/admin/alerts/:id/acknowledge', acknowledgeAlert);
 app.post('/admin/alerts/:id/resolve', resolveAlert);
 app.get('/admin/events', queryAuditLog);
+app.get('/admin/events/counts', countAuditLog);
 app.get('/admin/webhooks', listEndpoints);
 app.post('/admin/webhooks', createEndpoint);
 app.get('/admin/webhooks/dead-letters', listDeadLetters);

@@ -2,17 +2,11 @@
 import { html, SafeHtml } from '../../../../../shared/html.js';
 import type { AdminContext } from '../../services.js';
 import { csrfField, dashboardPage } from '../pages/layout.js';
-import { type Dashboard, param, problemText, send } from './page.js';
+import { type Dashboard, outcome, type PageExtra, param, problemText, send } from './page.js';
 import type { DashboardSession } from './session.js';
 
-export function registerAlerts(d: Dashboard): void {
-  const { app, callApi, page, change, frameOf } = d;
-
-  async function alertsPage(
-    c: AdminContext,
-    s: DashboardSession,
-    extra: { notice?: string; problem?: string; status?: number } = {},
-  ) {
+export function registerAlerts({ view, act, callApi, frameOf }: Dashboard): void {
+  const alertsPage = async (c: AdminContext, s: DashboardSession, extra: PageExtra = {}) => {
     const status = c.req.query('status') ?? 'open,acknowledged';
     const list = await callApi(c, s, 'GET', `/v1/alerts?limit=200&status=${encodeURIComponent(status)}`);
     const act = (id: string, verb: string, label: string, summary: string) =>
@@ -38,26 +32,15 @@ ${
     : html`<p class="problem">${problemText(list)}</p>`
 }`;
     return send(dashboardPage(frameOf(s, 'alerts'), { title: 'Alerts', body, ...extra }));
-  }
-  app.get(
-    '/dashboard/alerts',
-    page('alerts', (c, s) => alertsPage(c, s)),
-  );
-  for (const verb of ['acknowledge', 'resolve'] as const) {
-    app.post(
-      `/dashboard/alerts/:id/${verb}`,
-      page('alerts', async (c, s) => {
-        const f = await change(c, s);
-        if (f instanceof Response) return f;
-        const a = await callApi(c, s, 'POST', `/v1/alerts/${encodeURIComponent(param(c, 'id'))}/${verb}`);
-        return alertsPage(
-          c,
-          s,
-          a.status === 200
-            ? { notice: `Alert ${verb === 'acknowledge' ? 'acknowledged' : 'resolved'}.` }
-            : { problem: problemText(a), status: a.status },
-        );
-      }),
-    );
+  };
+  view('/dashboard/alerts', (c, s) => alertsPage(c, s));
+  for (const [verb, done] of [
+    ['acknowledge', 'Alert acknowledged.'],
+    ['resolve', 'Alert resolved.'],
+  ] as const) {
+    act(`/dashboard/alerts/:id/${verb}`, async (c, s) => {
+      const a = await callApi(c, s, 'POST', `/v1/alerts/${encodeURIComponent(param(c, 'id'))}/${verb}`);
+      return alertsPage(c, s, outcome(a, 200, done));
+    });
   }
 }

@@ -1,18 +1,12 @@
-/** Clients: search, create (the secret shown once), rotate the secret, disable and enable. */
+/** Clients: search, create (the secret shown once), rotate the secret, disable and enable, delete. */
 import { html, type SafeHtml } from '../../../../../shared/html.js';
 import type { AdminContext } from '../../services.js';
 import { csrfField, dashboardPage } from '../pages/layout.js';
-import { type Dashboard, param, problemText, send } from './page.js';
+import { type Dashboard, outcome, type PageExtra, param, problemText, send } from './page.js';
 import type { DashboardSession } from './session.js';
 
-export function registerClients(d: Dashboard): void {
-  const { app, callApi, page, change, frameOf } = d;
-
-  async function clientsPage(
-    c: AdminContext,
-    s: DashboardSession,
-    extra: { notice?: string; problem?: string; created?: SafeHtml; status?: number } = {},
-  ) {
+export function registerClients({ view, act, callApi, frameOf }: Dashboard): void {
+  const clientsPage = async (c: AdminContext, s: DashboardSession, extra: PageExtra & { created?: SafeHtml } = {}) => {
     const search = c.req.query('search') ?? '';
     const list = await callApi(
       c,
@@ -28,15 +22,7 @@ ${
         list.body.clients as Record<string, unknown>[]
       ).map(
         (cl) =>
-          html`<tr><td>${String(cl.client_id)}</td><td>${String(cl.client_name ?? '-')}</td><td>${String(cl.status)}</td><td>${String(cl.scope ?? '')}</td><td>${
-            cl.status === 'active' || cl.status === 'disabled'
-              ? html`<form method="post" action="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}/${cl.status === 'active' ? 'disable' : 'enable'}">${csrfField(s.csrf)}<button type="submit" class="secondary">${cl.status === 'active' ? 'Disable' : 'Enable'}<span class="skip"> ${String(cl.client_name ?? cl.client_id)}</span></button></form>${
-                  cl.token_endpoint_auth_method !== 'none'
-                    ? html`<form method="post" action="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}/secret">${csrfField(s.csrf)}<button type="submit" class="secondary">Rotate secret<span class="skip"> of ${String(cl.client_name ?? cl.client_id)}</span></button></form>`
-                    : ''
-                }`
-              : ''
-          }</td></tr>`,
+          html`<tr><td><a href="/dashboard/clients/${encodeURIComponent(String(cl.client_id))}">${String(cl.client_id)}</a></td><td>${String(cl.client_name ?? '-')}</td><td>${String(cl.status)}</td><td>${String(cl.scope ?? '')}</td><td>${clientActions(cl, s.csrf)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="problem">${problemText(list)}</p>`
 }
@@ -46,6 +32,18 @@ ${
 <label for="scope">Scopes (space-separated)</label><input type="text" id="scope" name="scope" maxlength="2048">
 <button type="submit">Create client</button></form>`;
     return send(dashboardPage(frameOf(s, 'clients'), { title: 'Clients', body, ...extra }));
+  };
+
+  /** The buttons of a client's row: disable or enable, rotate the secret (confidential clients), delete. */
+  function clientActions(cl: Record<string, unknown>, csrf: string) {
+    if (cl.status !== 'active' && cl.status !== 'disabled') return '';
+    const id = encodeURIComponent(String(cl.client_id));
+    const name = String(cl.client_name ?? cl.client_id);
+    const button = (verb: string, label: string, what: string, cls = 'secondary') =>
+      html`<form method="post" action="/dashboard/clients/${id}/${verb}">${csrfField(csrf)}<button type="submit" class="${cls}">${label}<span class="skip"> ${what}</span></button></form>`;
+    return html`${cl.status === 'active' ? button('disable', 'Disable', name) : button('enable', 'Enable', name)}${
+      cl.token_endpoint_auth_method !== 'none' ? button('secret', 'Rotate secret', `of ${name}`) : ''
+    }${button('delete', 'Delete', name, 'danger')}`;
   }
 
   /** A client's secret, in the one answer that carries it (no-store; never stored or shown again). */
@@ -56,49 +54,31 @@ ${
 <p><strong>Client secret:</strong> <span class="secret" id="new-client-secret">${String(client.client_secret)}</span></p></section>`;
   }
 
-  app.get(
-    '/dashboard/clients',
-    page('clients', (c, s) => clientsPage(c, s)),
-  );
+  view('/dashboard/clients', (c, s) => clientsPage(c, s));
 
-  app.post(
-    '/dashboard/clients',
-    page('clients', async (c, s) => {
-      const f = await change(c, s);
-      if (f instanceof Response) return f;
-      const body: Record<string, unknown> = { client_name: f.client_name ?? '' };
-      if (f.scope) body.scope = f.scope;
-      const a = await callApi(c, s, 'POST', '/v1/clients', body);
-      if (a.status !== 201) return clientsPage(c, s, { problem: problemText(a), status: a.status });
-      // The secret is in this one answer (no-store) and nowhere else: it is never stored or shown again.
-      return clientsPage(c, s, { created: secretOnce(a.body, 'created'), status: 201 });
-    }),
-  );
+  act('/dashboard/clients', async (c, s, form) => {
+    const body: Record<string, unknown> = { client_name: form.client_name ?? '' };
+    if (form.scope) body.scope = form.scope;
+    const a = await callApi(c, s, 'POST', '/v1/clients', body);
+    if (a.status !== 201) return clientsPage(c, s, outcome(a, 201, ''));
+    // The secret is in this one answer (no-store) and nowhere else: it is never stored or shown again.
+    return clientsPage(c, s, { created: secretOnce(a.body, 'created'), status: 201 });
+  });
 
-  app.post(
-    '/dashboard/clients/:id/secret',
-    page('clients', async (c, s) => {
-      const f = await change(c, s);
-      if (f instanceof Response) return f;
-      const a = await callApi(c, s, 'POST', `/v1/clients/${encodeURIComponent(param(c, 'id'))}/secret`);
-      if (a.status !== 200) return clientsPage(c, s, { problem: problemText(a), status: a.status });
-      return clientsPage(c, s, { created: secretOnce(a.body, 'given a new secret (the old one no longer works)') });
-    }),
-  );
+  act('/dashboard/clients/:id/secret', async (c, s) => {
+    const a = await callApi(c, s, 'POST', `/v1/clients/${encodeURIComponent(param(c, 'id'))}/secret`);
+    if (a.status !== 200) return clientsPage(c, s, outcome(a, 200, ''));
+    return clientsPage(c, s, { created: secretOnce(a.body, 'given a new secret (the old one no longer works)') });
+  });
 
-  for (const verb of ['disable', 'enable'] as const) {
-    app.post(
-      `/dashboard/clients/:id/${verb}`,
-      page('clients', async (c, s) => {
-        const f = await change(c, s);
-        if (f instanceof Response) return f;
-        const a = await callApi(c, s, 'POST', `/v1/clients/${encodeURIComponent(param(c, 'id'))}/${verb}`);
-        return clientsPage(
-          c,
-          s,
-          a.status === 200 ? { notice: `Client ${verb}d.` } : { problem: problemText(a), status: a.status },
-        );
-      }),
-    );
+  for (const [verb, method, api, done] of [
+    ['disable', 'POST', '/disable', 'Client disabled.'],
+    ['enable', 'POST', '/enable', 'Client enabled.'],
+    ['delete', 'DELETE', '', 'Client deleted (its id is never issued again).'],
+  ] as const) {
+    act(`/dashboard/clients/:id/${verb}`, async (c, s) => {
+      const a = await callApi(c, s, method, `/v1/clients/${encodeURIComponent(param(c, 'id'))}${api}`);
+      return clientsPage(c, s, outcome(a, method === 'DELETE' ? 204 : 200, done));
+    });
   }
 }

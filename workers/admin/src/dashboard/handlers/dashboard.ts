@@ -7,7 +7,7 @@
  * Sign-in: the platform's own OpenID Connect code flow with PKCE (S256), the admin Worker being a confidential
  * client of the auth Worker (client_secret_basic over the AUTH binding); the ID token is verified against the auth
  * Worker's JWKS (issuer, audience, nonce, expiry). The user is an operator when a live admin credential has the
- * principal `user:<sub>` (dashboard/domain/operator-store.ts); the session is an operator API token rooted at that
+ * principal `user:<sub>` (operators/domain/operator-store.ts); the session is an operator API token rooted at that
  * credential, with its roles and every admin API action as scope, for DASHBOARD_SESSION_SECONDS. Sign-out revokes it.
  *
  * Every change is a POST with the session's CSRF token (and, when the browser sends one, a same-origin Origin);
@@ -16,7 +16,9 @@
  */
 import { registerAlerts } from './alerts.js';
 import { registerAudit } from './audit.js';
+import { registerClientEdit } from './client-edit.js';
 import { registerClients } from './clients.js';
+import { registerEntities } from './entities.js';
 import { registerKeys } from './keys.js';
 import { registerOverview } from './overview.js';
 import { type App, createDashboard } from './page.js';
@@ -32,9 +34,11 @@ export function registerDashboard(app: App): void {
   registerSignOut(d);
   registerOverview(d);
   registerClients(d);
+  registerClientEdit(d);
   registerUsers(d);
   registerKeys(d);
   registerPolicies(d);
+  registerEntities(d);
   registerAlerts(d);
   registerAudit(d);
 }

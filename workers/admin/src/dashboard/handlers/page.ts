@@ -27,6 +27,10 @@ export interface ApiAnswer {
 
 type PageRender = (c: AdminContext, s: DashboardSession) => Promise<Response>;
 type SignInOptions = { problem?: string; notice?: string; status?: number };
+/** What a page shows after a change: its notice, or the API's problem with its status. */
+export type PageExtra = { notice?: string; problem?: string; status?: number };
+/** A change's handler: the form's fields, already past the CSRF and same-origin checks. */
+type ChangeRun = (c: AdminContext, s: DashboardSession, form: Record<string, string>) => Promise<Response>;
 
 /** The app's routes and the helpers the dashboard's handlers share, bound to that app. */
 export interface Dashboard {
@@ -34,8 +38,12 @@ export interface Dashboard {
   callApi: (c: AdminContext, s: DashboardSession, method: string, path: string, body?: unknown) => Promise<ApiAnswer>;
   sessionOf: (c: AdminContext) => Promise<DashboardSession | null>;
   frameOf: (s: DashboardSession, current?: PageName) => Frame;
-  page: (current: PageName, render: PageRender) => (c: AdminContext) => Promise<Response>;
+  page: (render: PageRender) => (c: AdminContext) => Promise<Response>;
   change: (c: AdminContext, s: DashboardSession) => Promise<Record<string, string> | Response>;
+  /** GET `path`: a page for a signed-in operator (the sign-in page otherwise). */
+  view: (path: string, render: PageRender) => void;
+  /** POST `path`: a change by a signed-in operator, refused without the CSRF token or from another origin. */
+  act: (path: string, run: ChangeRun) => void;
   signInPage: (c: AdminContext, opts?: SignInOptions) => Response;
 }
 
@@ -60,6 +68,12 @@ export function configured(c: AdminContext) {
     clientId: DASHBOARD_CLIENT_ID,
     secret: DASHBOARD_CLIENT_SECRET,
   };
+}
+
+/** The page's notice when the API answered `ok`, else its problem (and status). */
+export function outcome(a: ApiAnswer, ok: number, notice: string | ((a: ApiAnswer) => string)): PageExtra {
+  if (a.status !== ok) return { problem: problemText(a), status: a.status };
+  return { notice: typeof notice === 'string' ? notice : notice(a) };
 }
 
 export function problemText(a: ApiAnswer): string {
@@ -114,7 +128,7 @@ export function createDashboard(app: App): Dashboard {
   });
 
   /** A page for a signed-in operator; without a session (or with an ended one), the sign-in page. */
-  function page(_current: PageName, render: (c: AdminContext, s: DashboardSession) => Promise<Response>) {
+  function page(render: PageRender) {
     return async (c: AdminContext) => {
       const s = await sessionOf(c);
       if (!s) return signInPage(c);
@@ -168,5 +182,18 @@ export function createDashboard(app: App): Dashboard {
     );
   }
 
-  return { app, callApi, sessionOf, frameOf, page, change, signInPage };
+  const view = (path: string, render: PageRender) => {
+    app.get(path, page(render));
+  };
+  const act = (path: string, run: ChangeRun) => {
+    app.post(
+      path,
+      page(async (c, s) => {
+        const form = await change(c, s);
+        return form instanceof Response ? form : run(c, s, form);
+      }),
+    );
+  };
+
+  return { app, callApi, sessionOf, frameOf, page, change, view, act, signInPage };
 }

@@ -2,17 +2,11 @@
 import { html } from '../../../../../shared/html.js';
 import type { AdminContext } from '../../services.js';
 import { csrfField, dashboardPage } from '../pages/layout.js';
-import { type Dashboard, param, problemText, send } from './page.js';
+import { type Dashboard, outcome, type PageExtra, param, problemText, send } from './page.js';
 import type { DashboardSession } from './session.js';
 
-export function registerPolicies(d: Dashboard): void {
-  const { app, callApi, page, change, frameOf } = d;
-
-  async function policiesPage(
-    c: AdminContext,
-    s: DashboardSession,
-    extra: { notice?: string; problem?: string; status?: number; draft?: string } = {},
-  ) {
+export function registerPolicies({ view, act, callApi, frameOf }: Dashboard): void {
+  const policiesPage = async (c: AdminContext, s: DashboardSession, extra: PageExtra & { draft?: string } = {}) => {
     const versions = await callApi(c, s, 'GET', '/v1/policies/versions');
     const from = c.req.query('from');
     const to = c.req.query('to');
@@ -35,6 +29,7 @@ export function registerPolicies(d: Dashboard): void {
           )}</tbody></table>`
         : html`<p class="problem">${problemText(versions)}</p>`
     }
+<p><a href="/dashboard/entities">Policy entities</a> (the stored Cedar entities)</p>
 <h2>Compare two versions</h2>
 <form method="get" action="/dashboard/policies"><label for="from">From version</label><input type="text" inputmode="numeric" id="from" name="from" value="${from ?? ''}"><label for="to">To version</label><input type="text" inputmode="numeric" id="to" name="to" value="${to ?? ''}"><button type="submit">Show diff</button></form>
 ${diff ? (diff.status === 200 ? html`<pre aria-label="Policy diff">${(diff.body.policies.lines as { op: string; line: string }[]).filter((l) => l.op !== ' ').map((l) => html`<span class="${l.op === '+' ? 'add' : 'del'}">${l.op} ${l.line}</span>\n`)}</pre>` : html`<p class="problem">${problemText(diff)}</p>`) : ''}
@@ -44,47 +39,23 @@ ${diff ? (diff.status === 200 ? html`<pre aria-label="Policy diff">${(diff.body.
 <label for="comment">Comment</label><input type="text" id="comment" name="comment" maxlength="1000">
 <button type="submit">Publish (validated by Cedar)</button></form>`;
     return send(dashboardPage(frameOf(s, 'policies'), { title: 'Policies', body, ...extra }));
-  }
-  app.get(
-    '/dashboard/policies',
-    page('policies', (c, s) => policiesPage(c, s)),
-  );
-  app.post(
-    '/dashboard/policies',
-    page('policies', async (c, s) => {
-      const f = await change(c, s);
-      if (f instanceof Response) return f;
-      const a = await callApi(c, s, 'POST', '/v1/policies/versions', {
-        policies: f.policies ?? '',
-        ...(f.comment ? { comment: f.comment } : {}),
-      });
-      return policiesPage(
-        c,
-        s,
-        a.status === 201
-          ? { notice: `Version ${a.body.version} published (not active until activated).` }
-          : { problem: problemText(a), status: a.status, draft: f.policies },
-      );
-    }),
-  );
-  app.post(
-    '/dashboard/policies/:version/activate',
-    page('policies', async (c, s) => {
-      const f = await change(c, s);
-      if (f instanceof Response) return f;
-      const a = await callApi(
-        c,
-        s,
-        'POST',
-        `/v1/policies/versions/${encodeURIComponent(param(c, 'version'))}/activate`,
-      );
-      return policiesPage(
-        c,
-        s,
-        a.status === 200
-          ? { notice: `Version ${a.body.active_version} is active.` }
-          : { problem: problemText(a), status: a.status },
-      );
-    }),
-  );
+  };
+  view('/dashboard/policies', (c, s) => policiesPage(c, s));
+  act('/dashboard/policies', async (c, s, form) => {
+    const a = await callApi(c, s, 'POST', '/v1/policies/versions', {
+      policies: form.policies ?? '',
+      ...(form.comment ? { comment: form.comment } : {}),
+    });
+    const shown = outcome(a, 201, (a) => `Version ${a.body.version} published (not active until activated).`);
+    return policiesPage(c, s, a.status === 201 ? shown : { ...shown, draft: form.policies });
+  });
+  act('/dashboard/policies/:version/activate', async (c, s) => {
+    const version = encodeURIComponent(param(c, 'version'));
+    const a = await callApi(c, s, 'POST', `/v1/policies/versions/${version}/activate`);
+    return policiesPage(
+      c,
+      s,
+      outcome(a, 200, (a) => `Version ${a.body.active_version} is active.`),
+    );
+  });
 }

@@ -6,7 +6,7 @@ import { dependencyUnavailable } from '../../../../../shared/errors.js';
 import { callService, ServiceUnavailableError } from '../../../../../shared/service-client.js';
 import { ADMIN_API_ACTIONS } from '../../actions.js';
 import type { AdminContext } from '../../services.js';
-import { operatorPrincipal } from '../domain/operator-store.js';
+import { operatorPrincipal } from '../../operators/domain/operator-store.js';
 import {
   checkCallback,
   decodeTransaction,

@@ -29,6 +29,7 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border-bottom:1px solid #d0d0d0;padding:.4rem .5rem;text-align:left;vertical-align:top}
 td form{display:inline}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+label.inline{display:inline;margin:0}
 input[type=text],input[type=search],select,textarea{box-sizing:border-box;width:100%;max-width:40rem;padding:.5rem;font-size:1rem;border:1px solid #6b6b6b;border-radius:4px;color:#1a1a1a;background:#fff}
 textarea{font-family:ui-monospace,monospace;min-height:12rem;max-width:100%}
 button{font-size:.95rem;padding:.45rem 1rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;margin:.25rem .25rem .25rem 0}
@@ -66,6 +67,12 @@ export interface Frame {
   current?: PageName;
 }
 
+/** The document head: no referrer at all, and the one stylesheet under the CSP's nonce. */
+function head(title: string, nonce: string): SafeHtml {
+  return html`<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
+<title>${title} · Edge Security admin</title><style nonce="${nonce}">${new SafeHtml(STYLE)}</style></head>`;
+}
+
 export function csrfField(csrf: string): SafeHtml {
   return html`<input type="hidden" name="csrf_token" value="${csrf}">`;
 }
@@ -85,13 +92,7 @@ export function dashboardPage(
     : '';
   const page = html`<!doctype html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${opts.title} · Edge Security admin</title>
-<style nonce="${nonce}">${new SafeHtml(STYLE)}</style>
-</head>
+${head(opts.title, nonce)}
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header><strong>Edge Security admin</strong>${nav}</header>

@@ -6,7 +6,8 @@
  *   (never the hash). The same email and password rules as sign-up; an existing email is 409.
  * - `POST /admin/users/:id/sessions/revoke` (`Admin_users_sessions_revoke`): ends every session of the user
  *   ("revoke all"), e.g. after a suspected account takeover.
- * - `GET /admin/users` (`Admin_users_read`), `GET /admin/users/:id` (`Admin_users_read_one`): accounts, never a hash.
+ * - `GET /admin/users` (`Admin_users_read`), `GET /admin/users/:id` (`Admin_users_read_one`): accounts, never a hash;
+ *   the one account also with its second factors (`mfa`: what is enrolled and when, never a secret).
  * - `POST /admin/users/:id/disable|enable` (`Admin_users_disable`): a disabled account cannot sign in and its
  *   sessions end at once.
  * - `POST /admin/users/:id/password-reset` (`Admin_users_reset_password`): a one-time reset token (shown once, kept
@@ -27,6 +28,7 @@ import { machineClient } from '../../../../../shared/state/store.js';
 import type { AuthContext, AuthServices } from '../../services.js';
 import { PASSWORD_RESET_SECONDS, passwordResets } from '../domain/password-reset.js';
 import { isUserId, type UserRecord, type UserStatus } from '../domain/user-store.js';
+import type { UserFactors } from '../../mfa/domain/mfa-store.js';
 import { createAccount } from './create-account.js';
 
 const USERS_ENDPOINT = { type: 'AdminEndpoint', id: 'users' };
@@ -134,7 +136,23 @@ export async function listUsers(c: AuthContext): Promise<Response> {
 export async function readUser(c: AuthContext): Promise<Response> {
   const services = c.get('services');
   await authorizeAdmin(services.admin, adminRequestOf(c), 'Admin_users_read_one', USERS_ENDPOINT);
-  return c.json(userView(await userOr404(services, c.req.param('id') ?? '')));
+  const user = await userOr404(services, c.req.param('id') ?? '');
+  const factors = await services.mfa.store.factors(user.id);
+  return c.json({ ...userView(user), mfa: factorsView(factors) });
+}
+
+/** A user's second factors as operators see them: what is enrolled and when, never a secret or public key. */
+function factorsView(factors: UserFactors) {
+  return {
+    totp: factors.totp ? { created_at: factors.totp.createdAt } : null,
+    passkeys: factors.passkeys.map((p) => ({
+      id: p.id,
+      name: p.name,
+      device_type: p.deviceType,
+      created_at: p.createdAt,
+    })),
+    backup_codes_remaining: factors.backupCodesRemaining,
+  };
 }
 
 /** `disable` / `enable`: disabling also ends every session, so the account is out at once. */

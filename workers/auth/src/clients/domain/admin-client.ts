@@ -51,20 +51,26 @@ export function operatorRegistration(
 
 /**
  * An operator's partial update: the given metadata fields replace the current ones (null removes an optional
- * one), the result is validated as a whole, and the approval becomes exactly what is then registered.
+ * one), the result is validated as a whole, and the approval becomes exactly what is then registered. An update of
+ * operator fields only (first_party, rate_limit) leaves the metadata and approval as they are, so it also applies
+ * to a client registered with the authorization-code rules (the dashboard's own client, say).
  */
 export function operatorUpdate(
   row: ClientRow,
   patch: Record<string, unknown>,
   policy: MetadataPolicy,
 ): Omit<AdminClientChange, 'expectedVersion'> {
-  const merged: Record<string, unknown> = { ...row.metadata };
-  for (const [name, value] of Object.entries(withoutOperatorFields(patch))) {
-    if (value === null) delete merged[name];
-    else merged[name] = value;
+  const fields = Object.entries(withoutOperatorFields(patch));
+  const change: Omit<AdminClientChange, 'expectedVersion'> = {};
+  if (fields.length > 0) {
+    const merged: Record<string, unknown> = { ...row.metadata };
+    for (const [name, value] of fields) {
+      if (value === null) delete merged[name];
+      else merged[name] = value;
+    }
+    change.metadata = validateClientMetadata(merged, { ...policy, privileged: true });
+    change.approval = approvalOf(change.metadata);
   }
-  const metadata = validateClientMetadata(merged, { ...policy, privileged: true });
-  const change: Omit<AdminClientChange, 'expectedVersion'> = { metadata, approval: approvalOf(metadata) };
   if ('rate_limit' in patch) change.rateLimit = parseRateLimit(patch.rate_limit) ?? null;
   const firstParty = firstPartyOf(patch.first_party);
   if (firstParty !== undefined) change.firstParty = firstParty;

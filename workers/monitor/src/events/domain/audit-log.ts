@@ -29,9 +29,38 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
+/** How many events of a type had an outcome in a window: the figures the dashboard's overview shows. */
+export interface EventCount {
+  type: string;
+  outcome: string;
+  count: number;
+}
+
+/** A counting window: occurred_at ≥ since, < until (epoch ms), at most MAX_COUNT_WINDOW_MS long. */
+export interface CountWindow {
+  since: number;
+  until: number;
+}
+
 export interface AuditLog {
   /** Newest first. */
   query(q: AuditQuery): Promise<AuditEvent[]>;
+  /** Every event in the window, counted by type and outcome (no cap: a count, not a list). */
+  count(window: CountWindow): Promise<EventCount[]>;
+}
+
+export const MAX_COUNT_WINDOW_MS = 31 * 24 * 3600_000;
+
+/** `since` (default: an hour before `until`) and `until` (default: now); refused beyond 31 days. */
+export function parseCountWindow(params: URLSearchParams, now: number): CountWindow {
+  const p = singleParams(params, ['since', 'until']);
+  const untilText = p.get('until');
+  const until = untilText === undefined ? now : parseTime(untilText, 'until');
+  const sinceText = p.get('since');
+  const since = sinceText === undefined ? until - 3600_000 : parseTime(sinceText, 'since');
+  if (since >= until) throw new QueryError('since', 'must be before until');
+  if (until - since > MAX_COUNT_WINDOW_MS) throw new QueryError('since', 'the window is at most 31 days');
+  return { since, until };
 }
 
 export function parseAuditQuery(params: URLSearchParams): AuditQuery {

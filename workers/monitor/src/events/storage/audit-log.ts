@@ -2,7 +2,7 @@
 import type { Dependencies } from '../../../../../shared/dependencies.js';
 import { withPostgres } from '../../../../../shared/dependencies.js';
 import { poolOf } from '../../consumer/storage/sql.js';
-import type { AuditEvent, AuditLog, AuditQuery } from '../domain/audit-log.js';
+import type { AuditEvent, AuditLog, AuditQuery, CountWindow } from '../domain/audit-log.js';
 
 export function postgresAuditLog(deps: Dependencies): AuditLog {
   return {
@@ -43,6 +43,16 @@ export function postgresAuditLog(deps: Dependencies): AuditLog {
             details: r.details,
           }),
         );
+      });
+    },
+    count(window: CountWindow) {
+      // The time index bounds the scan to the window; the grouping is small (types × outcomes).
+      const sql = `SELECT type, outcome, count(*)::int AS count FROM security_events
+        WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY type, outcome ORDER BY type, outcome`;
+      const params = [new Date(window.since).toISOString(), new Date(window.until).toISOString()];
+      return withPostgres(deps, 'audit log count', async (db) => {
+        const res = await poolOf(db).query(sql, params);
+        return res.rows.map((r) => ({ type: r.type, outcome: r.outcome, count: Number(r.count) }));
       });
     },
   };
