@@ -19,6 +19,7 @@
  * never trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
  * Unknown client ids are cached negatively (isolate and Redis) so guessing ids does not reach Postgres per request.
  */
+import { setBounded } from '../../../../../shared/bounded-map.js';
 import { and, desc, eq, ilike, ne, or, sql } from 'drizzle-orm';
 import { oauthClients } from '../../../../../shared/db/schema.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
@@ -79,12 +80,7 @@ export class PostgresClientStore implements ClientStore {
   }
 
   private remember(clientId: string, entry: Entry): void {
-    this.cache.delete(clientId);
-    if (this.cache.size >= ISOLATE_CACHE_MAX) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(clientId, entry);
+    setBounded(this.cache, clientId, entry, ISOLATE_CACHE_MAX);
   }
 
   /**

@@ -17,7 +17,7 @@
 import { logError } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
-import { tokenClient } from '../../authorize/handlers/code-grant.js';
+import { grantClient } from '../../authorize/handlers/code-grant.js';
 import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { userSessions } from '../../login/domain/login-state.js';
@@ -42,10 +42,7 @@ export async function refreshTokenGrant(
   const services = c.get('services');
   const config = services.config;
   // Confidential clients by their registered method, public ones by client_id (their tokens always rotate, as all do).
-  const client = await tokenClient(c, form, ip);
-  if (!client.metadata.grant_types.includes('refresh_token')) {
-    throw new OAuthError('unauthorized_client', 'this client may not use the refresh_token grant');
-  }
+  const client = await grantClient(c, form, ip, 'refresh_token');
   const presented = param(form, 'refresh_token');
   if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'refresh_token is required');
   let scope: string[] | undefined;
