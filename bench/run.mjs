@@ -137,6 +137,9 @@ async function main() {
     `scenarios: ${selected.map((s) => s.name).join(', ')}; ${opts.rounds} rounds x ${opts.load.durationSec} s (+${opts.load.warmupSec} s warm-up) at ${opts.load.connections} connections; server core ${SERVER_CPU}, load core ${LOAD_CPU}`,
   );
 
+  log(
+    "what runs where: server core: the shared platform (monitor consumer off, events still emitted), its bridges, references, replicas (the monitor scenario's consumer process among them); load core: load generators",
+  );
   let platformPromise;
   const cleanups = [];
   const ctx = {

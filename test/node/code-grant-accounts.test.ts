@@ -21,6 +21,7 @@ import {
 import { authorizeUrl, Browser, completeLogin, location, pkce } from './oidc-helpers.js';
 import {
   basicHeader,
+  databaseBlocker,
   type RegisteredClient,
   register,
   startTokenPlatform,
@@ -32,22 +33,12 @@ const user = { email: 'active.check@example.com', password: 'correct horse batte
 
 let tp: TokenPlatform;
 let admin: Awaited<ReturnType<typeof nodePool>>;
-let dbName: string;
+let blockDatabase: (allow: boolean) => Promise<void>;
 let replica: WorkerdProcess | undefined;
 const replicaDir = mkdtempSync(join(tmpdir(), 'esp-code-accounts-'));
 let client: RegisteredClient;
 let userId: string;
 let browser: Browser;
-
-async function blockDatabase(allow: boolean): Promise<void> {
-  await admin.query(`alter database ${dbName} allow_connections ${allow}`);
-  if (!allow) {
-    await admin.query(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-      [dbName],
-    );
-  }
-}
 
 /** A code for the signed-in (and consented) user of `browser`, with its PKCE verifier. */
 async function code(): Promise<{ code: string; verifier: string }> {
@@ -88,9 +79,8 @@ async function redeemAt(base: string, c: { code: string; verifier: string }) {
 beforeAll(async () => {
   // Keyed state (the codes) in Redis, as Kubernetes replicas keep it: a code can be redeemed at either process.
   tp = await startTokenPlatform({ STATE_BACKEND: 'redis' });
-  dbName = new URL(tp.platform.databaseUrl).pathname.slice(1);
-  if (!/^esp_test_[a-f0-9]+$/.test(dbName)) throw new Error(`unexpected test database name ${dbName}`);
   admin = await nodePool(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, tp.platform.pgProxy);
+  blockDatabase = databaseBlocker(tp, admin);
   client = await register(tp, {
     client_name: 'Accounts app',
     redirect_uris: [REDIRECT],
@@ -115,7 +105,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await blockDatabase(true).catch(() => {});
+  await blockDatabase?.(true).catch(() => {});
   await admin?.end().catch(() => {});
   await replica?.stop();
   rmSync(replicaDir, { recursive: true, force: true });
