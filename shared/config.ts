@@ -175,11 +175,37 @@ export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends F
 /** The raw bindings a declaration describes: strings as wrangler and workerd deliver them. */
 export type VariablesOf<S extends Spec> = { [K in keyof S]?: string };
 
+/** The variables of a configuration that hold numbers. */
+type NumericName<C> = { [K in keyof C]: C[K] extends number ? K : never }[keyof C] & string;
+
+/** How one duration must compare with another, and what the error says when it does not. */
+const ORDERINGS = {
+  '<=': { holds: (a: number, b: number) => a <= b, reason: 'must not exceed' },
+  '<': { holds: (a: number, b: number) => a < b, reason: 'must be shorter than' },
+  '>=': { holds: (a: number, b: number) => a >= b, reason: 'must not be shorter than' },
+};
+
+/** A rule between two variables that no single field can check: `[A, '<=', B]`. */
+export type Ordering<C> = readonly [NumericName<C>, keyof typeof ORDERINGS, NumericName<C>];
+
+/** Throws a ConfigError naming the first variable of the first ordering that `config` breaks. */
+export function checkOrder<C>(config: C, orderings: readonly Ordering<C>[]): void {
+  for (const [a, op, b] of orderings) {
+    const { holds, reason } = ORDERINGS[op];
+    if (!holds(config[a] as number, config[b] as number)) throw new ConfigError(a, `${reason} ${b}`);
+  }
+}
+
 /**
  * Returns a reader that parses `env` against `spec` once per env object.
  * Every error is collected, so an operator sees all bad variables at once (the first is the thrown error's message).
+ * `check` then makes the checks across variables that a single field cannot (throwing ConfigError); a configuration
+ * is kept only once it passes.
  */
-export function defineConfig<S extends Spec>(spec: S): (env: object) => ConfigOf<S> {
+export function defineConfig<S extends Spec>(
+  spec: S,
+  check?: (config: ConfigOf<S>) => void,
+): (env: object) => ConfigOf<S> {
   const cache = new WeakMap<object, ConfigOf<S>>();
   return (env) => {
     const hit = cache.get(env);
@@ -220,6 +246,7 @@ export function defineConfig<S extends Spec>(spec: S): (env: object) => ConfigOf
       throw first;
     }
     const config = Object.freeze(out) as ConfigOf<S>;
+    check?.(config);
     cache.set(env, config);
     return config;
   };

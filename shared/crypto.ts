@@ -64,3 +64,34 @@ export function randomToken(bytes = 32): string {
 export async function hashSecret(secret: string): Promise<string> {
   return base64url(await sha256(secret));
 }
+
+const SEALED_VERSION = 'v1';
+
+/**
+ * AES-GCM for secrets at rest: `v1.<iv>.<ciphertext+tag>` (base64url), a random 96-bit IV each time and `aad` bound
+ * in, so a sealed value copied onto another row (another aad) does not open.
+ */
+export async function sealAesGcm(key: CryptoKey, plaintext: Uint8Array, aad: Uint8Array): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: aad as BufferSource },
+    key,
+    plaintext as BufferSource,
+  );
+  return `${SEALED_VERSION}.${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
+}
+
+/**
+ * Opens what sealAesGcm sealed: undefined when `sealed` is not in its format; rejects when it does not decrypt (another
+ * key or aad, or an altered value).
+ */
+export async function openAesGcm(key: CryptoKey, sealed: string, aad: Uint8Array): Promise<Uint8Array | undefined> {
+  const parts = sealed.split('.');
+  if (parts.length !== 3 || parts[0] !== SEALED_VERSION) return undefined;
+  const plain = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: base64urlDecode(parts[1]!) as BufferSource, additionalData: aad as BufferSource },
+    key,
+    base64urlDecode(parts[2]!) as BufferSource,
+  );
+  return new Uint8Array(plain);
+}

@@ -4,11 +4,13 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   index,
   integer,
   jsonb,
+  type PgColumnBuilder,
   pgTable,
   primaryKey,
   text,
@@ -19,6 +21,13 @@ import {
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+/** When a row of a table whose rows change was made and last changed. */
+const timestamps = () => ({ createdAt: createdAt(), updatedAt: updatedAt() });
+
+/** A column naming the row this one belongs to (`parent`): required, and the row is deleted with its parent. */
+function belongsTo<B extends PgColumnBuilder<any, any, any, any>>(column: B, parent: () => AnyPgColumn) {
+  return column.references(parent, { onDelete: 'cascade' }).notNull();
+}
 
 /** OAuth clients (RFC 7591 metadata). Secrets and registration tokens are stored only as SHA-256 hashes. */
 export const oauthClients = pgTable(
@@ -59,8 +68,7 @@ export const oauthClients = pgTable(
       .defaultNow(),
     clientIdIssuedAt: bigint('client_id_issued_at', { mode: 'number' }).notNull(),
     clientSecretExpiresAt: bigint('client_secret_expires_at', { mode: 'number' }).notNull().default(0),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [index('oauth_clients_status_idx').on(t.status)],
 );
@@ -119,17 +127,14 @@ export const users = pgTable(
     failedLoginAttempts: integer('failed_login_attempts').notNull().default(0),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [uniqueIndex('users_email_idx').on(sql`lower(${t.email})`), uniqueIndex('users_email_key_idx').on(t.emailKey)],
 );
 
 /** A user's TOTP factor (workers/auth/src/mfa): the secret AES-GCM encrypted under the KEK named by `kek_id`. */
 export const userTotpFactors = pgTable('user_totp_factors', {
-  userId: uuid('user_id')
-    .primaryKey()
-    .references(() => users.id, { onDelete: 'cascade' }),
+  userId: belongsTo(uuid('user_id'), () => users.id).primaryKey(),
   secretCiphertext: text('secret_ciphertext').notNull(),
   kekId: text('kek_id').notNull(),
   createdAt: createdAt(),
@@ -139,9 +144,7 @@ export const userTotpFactors = pgTable('user_totp_factors', {
 export const userBackupCodes = pgTable(
   'user_backup_codes',
   {
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: belongsTo(uuid('user_id'), () => users.id),
     codeHash: text('code_hash').notNull(),
     usedAt: timestamp('used_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -155,9 +158,7 @@ export const userPasskeys = pgTable(
   {
     /** The credential id, base64url. */
     id: text('id').primaryKey(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: belongsTo(uuid('user_id'), () => users.id),
     /** COSE public key, base64url. */
     publicKey: text('public_key').notNull(),
     counter: bigint('counter', { mode: 'number' }).notNull().default(0),
@@ -224,17 +225,14 @@ export const policySets = pgTable('policy_sets', {
    * with the copy in Redis to know when to reload (workers/policy).
    */
   generation: bigint('generation', { mode: 'number' }).notNull().default(0),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
+  ...timestamps(),
 });
 
 /** Immutable published versions of a policy set (Cedar policies + schema). */
 export const policyVersions = pgTable(
   'policy_versions',
   {
-    policySetId: text('policy_set_id')
-      .notNull()
-      .references(() => policySets.id, { onDelete: 'cascade' }),
+    policySetId: belongsTo(text('policy_set_id'), () => policySets.id),
     version: integer('version').notNull(),
     policies: text('policies').notNull(),
     schema: text('schema').notNull(),
@@ -250,9 +248,7 @@ export const policyVersions = pgTable(
 export const policyEntities = pgTable(
   'policy_entities',
   {
-    policySetId: text('policy_set_id')
-      .notNull()
-      .references(() => policySets.id, { onDelete: 'cascade' }),
+    policySetId: belongsTo(text('policy_set_id'), () => policySets.id),
     entityType: text('entity_type').notNull(),
     entityId: text('entity_id').notNull(),
     attrs: jsonb('attrs').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
@@ -318,8 +314,7 @@ export const alerts = pgTable(
     acknowledgedBy: text('acknowledged_by'),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     resolvedBy: text('resolved_by'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     index('alerts_status_idx').on(t.status, t.lastSeen),
@@ -355,8 +350,7 @@ export const webhookEndpoints = pgTable('webhook_endpoints', {
   breaker: jsonb('breaker').notNull().default(sql`'{"state":"closed","failures":0}'::jsonb`),
   disabledAt: timestamp('disabled_at', { withTimezone: true }),
   disabledReason: text('disabled_reason'),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
+  ...timestamps(),
 });
 
 /** One message to one endpoint; `status = 'dead'` rows are the dead-letter list. */
@@ -364,9 +358,7 @@ export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
     id: text('id').primaryKey(),
-    endpointId: text('endpoint_id')
-      .notNull()
-      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    endpointId: belongsTo(text('endpoint_id'), () => webhookEndpoints.id),
     msgId: text('msg_id').notNull(),
     alertId: text('alert_id').notNull(),
     type: text('type').notNull(),
@@ -375,8 +367,7 @@ export const webhookDeliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
     deadReason: text('dead_reason'),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...timestamps(),
   },
   (t) => [
     uniqueIndex('webhook_deliveries_endpoint_msg_idx').on(t.endpointId, t.msgId),
@@ -388,9 +379,7 @@ export const webhookDeliveries = pgTable(
 export const webhookAttempts = pgTable(
   'webhook_attempts',
   {
-    deliveryId: text('delivery_id')
-      .notNull()
-      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    deliveryId: belongsTo(text('delivery_id'), () => webhookDeliveries.id),
     attempt: integer('attempt').notNull(),
     endpointId: text('endpoint_id').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull(),

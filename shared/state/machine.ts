@@ -80,3 +80,18 @@ export function defineMachine<D, T extends Transitions<D>>(machine: {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A document that carries its own end: `expiresAt`, epoch seconds (the pure rules' clock). */
+export interface Expiring {
+  expiresAt: number;
+}
+
+/** The transition that stores its argument as the document, until the document's own `expiresAt`; answers true. */
+export function storeUntilExpiry<D extends Expiring>(): Transition<D, D, boolean> {
+  return (_doc, next) => ({ doc: next, result: true, expiresAt: next.expiresAt * 1000 });
+}
+
+/** The transition that reads the document while its `expiresAt` is ahead (null from then on); it writes nothing. */
+export function readUnexpired<D extends Expiring>(): Transition<D, undefined, D | null> {
+  return (doc, _args, now) => ({ doc, result: doc && doc.expiresAt > Math.floor(now / 1000) ? doc : null });
+}

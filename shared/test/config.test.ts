@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bool, ConfigError, defineConfig, int, list, oneOf, optionalStr, str, url } from '../config.js';
+import { bool, ConfigError, checkOrder, defineConfig, int, list, oneOf, optionalStr, str, url } from '../config.js';
 
 describe('defineConfig', () => {
   const read = defineConfig({
@@ -58,5 +58,48 @@ describe('defineConfig', () => {
       /TOKEN must be at least 4/,
     );
     expect(read({ NAME: 'x', ENDPOINT: 'https://e.example', DEBUG: 'TRUE' }).DEBUG).toBe(true);
+  });
+});
+
+describe('checks across variables', () => {
+  const read = defineConfig(
+    {
+      IDLE: int({ default: 10 }),
+      ABSOLUTE: int({ default: 100 }),
+      LEAD: int({ default: 1 }),
+      PERIOD: int({ default: 5 }),
+    },
+    (config) =>
+      checkOrder(config, [
+        ['IDLE', '<=', 'ABSOLUTE'],
+        ['LEAD', '<', 'PERIOD'],
+      ]),
+  );
+  const variableOf = (env: object) => {
+    try {
+      read(env);
+      return null;
+    } catch (err) {
+      return [(err as ConfigError).variable, (err as Error).message];
+    }
+  };
+
+  it('names the first variable of the first ordering broken, with the reason', () => {
+    expect(variableOf({})).toBeNull();
+    expect(variableOf({ IDLE: '100' })).toBeNull();
+    expect(variableOf({ IDLE: '101' })).toEqual(['IDLE', 'configuration variable IDLE must not exceed ABSOLUTE']);
+    expect(variableOf({ LEAD: '5' })).toEqual(['LEAD', 'configuration variable LEAD must be shorter than PERIOD']);
+    expect(variableOf({ IDLE: '101', LEAD: '5' })?.[0]).toBe('IDLE');
+    const notShorter = defineConfig({ A: int(), B: int() }, (c) => checkOrder(c, [['A', '>=', 'B']]));
+    expect(() => notShorter({ A: '1', B: '2' })).toThrowError('configuration variable A must not be shorter than B');
+    expect(notShorter({ A: '2', B: '2' }).A).toBe(2);
+  });
+
+  it('keeps a configuration only once it passes: a bad env fails on every read', () => {
+    const bad = { IDLE: '101' };
+    expect(() => read(bad)).toThrowError(ConfigError);
+    expect(() => read(bad)).toThrowError(ConfigError);
+    const good = { IDLE: '5' };
+    expect(read(good)).toBe(read(good));
   });
 });

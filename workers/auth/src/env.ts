@@ -3,7 +3,7 @@
  * env object by the composition root (services.ts); a missing or malformed variable fails with its name, and
  * /ready reports it.
  */
-import { ConfigError, type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
+import { type ConfigOf, checkOrder, defineConfig, type VariablesOf } from '../../../shared/config.js';
 import type { RateLimiterNamespace } from '../../../shared/rate-limit/storage/durable-object.js';
 import type { StateNamespace } from '../../../shared/state/durable-object.js';
 import { variables } from './variables.js';
@@ -20,25 +20,15 @@ export type Env = VariablesOf<typeof variables> & {
 
 export type AuthConfig = ConfigOf<typeof variables>;
 
-const readVariables = defineConfig(variables);
-
-/** The whole configuration, with cross-field checks that a single field parser cannot make. */
-export function readAuthConfig(env: object): AuthConfig {
-  const config = readVariables(env);
-  if (config.ACCESS_TOKEN_TTL_SECONDS > config.ACCESS_TOKEN_MAX_TTL_SECONDS) {
-    throw new ConfigError('ACCESS_TOKEN_TTL_SECONDS', 'must not exceed ACCESS_TOKEN_MAX_TTL_SECONDS');
-  }
-  if (config.REFRESH_TOKEN_IDLE_SECONDS > config.REFRESH_TOKEN_ABSOLUTE_SECONDS) {
-    throw new ConfigError('REFRESH_TOKEN_IDLE_SECONDS', 'must not exceed REFRESH_TOKEN_ABSOLUTE_SECONDS');
-  }
-  if (config.KEY_PUBLISH_LEAD_SECONDS >= config.KEY_ROTATION_INTERVAL_SECONDS) {
-    throw new ConfigError('KEY_PUBLISH_LEAD_SECONDS', 'must be shorter than KEY_ROTATION_INTERVAL_SECONDS');
-  }
-  if (config.SESSION_IDLE_SECONDS > config.SESSION_ABSOLUTE_SECONDS) {
-    throw new ConfigError('SESSION_IDLE_SECONDS', 'must not exceed SESSION_ABSOLUTE_SECONDS');
-  }
-  return config;
-}
+/** The whole configuration, with the orderings between durations that a single field parser cannot check. */
+export const readAuthConfig = defineConfig(variables, (config) =>
+  checkOrder(config, [
+    ['ACCESS_TOKEN_TTL_SECONDS', '<=', 'ACCESS_TOKEN_MAX_TTL_SECONDS'],
+    ['REFRESH_TOKEN_IDLE_SECONDS', '<=', 'REFRESH_TOKEN_ABSOLUTE_SECONDS'],
+    ['KEY_PUBLISH_LEAD_SECONDS', '<', 'KEY_ROTATION_INTERVAL_SECONDS'],
+    ['SESSION_IDLE_SECONDS', '<=', 'SESSION_ABSOLUTE_SECONDS'],
+  ]),
+);
 
 /** Origin the endpoints are served under (the issuer without a trailing slash). */
 export function baseUrl(config: Pick<AuthConfig, 'ISSUER'>): string {

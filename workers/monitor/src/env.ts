@@ -1,5 +1,5 @@
 /** The monitor Worker's bindings and configuration, from its one variable declaration (variables.ts). */
-import { ConfigError, type ConfigOf, defineConfig, type VariablesOf } from '../../../shared/config.js';
+import { ConfigError, type ConfigOf, checkOrder, defineConfig, type VariablesOf } from '../../../shared/config.js';
 import { variables } from './variables.js';
 
 /** What `index.ts` exports as the consumer's Durable Object (an RPC stub to it). */
@@ -16,13 +16,9 @@ export type Env = VariablesOf<typeof variables> & {
 
 export type MonitorConfig = ConfigOf<typeof variables>;
 
-const readVariables = defineConfig(variables);
-
-export function readMonitorConfig(env: object): MonitorConfig {
-  const config = readVariables(env);
+/** The whole configuration, with the rules across variables that a single field parser cannot check. */
+export const readMonitorConfig = defineConfig(variables, (config) => {
   if (config.WEBHOOK_ALLOW_PRIVATE_URLS && config.ENVIRONMENT === 'production')
     throw new ConfigError('WEBHOOK_ALLOW_PRIVATE_URLS', 'is for local development and tests, not production');
-  if (config.MONITOR_IDLE_TICK_MS < config.MONITOR_TICK_MS)
-    throw new ConfigError('MONITOR_IDLE_TICK_MS', 'must not be shorter than MONITOR_TICK_MS');
-  return config;
-}
+  checkOrder(config, [['MONITOR_IDLE_TICK_MS', '>=', 'MONITOR_TICK_MS']]);
+});

@@ -40,8 +40,6 @@ export const variables = {
    * test of another Worker that counts Postgres sessions and must not see the audit log's writes).
    */
   MONITOR_CONSUMER_ENABLED: bool({ default: true }),
-  /** Consumer name in the `monitor` consumer group (the pod name on Kubernetes); default: one per isolate. */
-  MONITOR_CONSUMER: optionalStr({ minLength: 1 }),
   /** Entries read per batch (XREADGROUP / XAUTOCLAIM COUNT). */
   MONITOR_BATCH_SIZE: int({ default: 500, min: 1, max: 5000 }),
   /** Batches per alarm tick at most, so one tick stays well inside the Worker's time limits. */
@@ -49,6 +47,10 @@ export const variables = {
   /** The alarm loop's period while entries keep coming, and while the stream is idle. */
   MONITOR_TICK_MS: int({ default: 250, min: 20, max: 60_000 }),
   MONITOR_IDLE_TICK_MS: int({ default: 5000, min: 20, max: 300_000 }),
+  /** Name of the consumer group (one per deployment reading the stream). */
+  MONITOR_GROUP: str({ default: 'monitor' }),
+  /** This consumer's name in the group (the pod name on Kubernetes); default: one per isolate. */
+  MONITOR_CONSUMER: optionalStr({ minLength: 1 }),
   /** Pending entries idle this long belonged to a consumer that died: XAUTOCLAIM takes them over. */
   MONITOR_CLAIM_IDLE_MS: int({ default: 60_000, min: 100, max: 3_600_000 }),
   /** The stream is trimmed to about this many entries (XTRIM MAXLEN ~) after each batch. */
@@ -75,6 +77,4 @@ export const variables = {
    * with ENVIRONMENT=production.
    */
   WEBHOOK_ALLOW_PRIVATE_URLS: bool({ default: false }),
-  /** Name of the consumer group (one per deployment reading the stream). */
-  MONITOR_GROUP: str({ default: 'monitor' }),
 };

@@ -1,19 +1,13 @@
 /** Operator API tokens in Postgres (`admin_tokens`); shared/admin/credentials.ts authenticates them. */
 import { desc, eq, sql } from 'drizzle-orm';
+import { columns } from '../../../../../shared/db/rows.js';
 import { adminTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
 import type { ApiToken, ApiTokenStore, NewApiToken } from '../domain/token-store.js';
 
 function toToken(row: typeof adminTokens.$inferSelect): ApiToken {
   return {
-    id: row.id,
-    name: row.name,
-    principalId: row.principalId,
-    roles: row.roles,
-    scopes: row.scopes,
-    createdBy: row.createdBy,
-    rootCredential: row.rootCredential,
-    parentToken: row.parentToken,
+    ...columns(row, 'id', 'name', 'principalId', 'roles', 'scopes', 'createdBy', 'rootCredential', 'parentToken'),
     createdAt: row.createdAt.getTime(),
     expiresAt: row.expiresAt.getTime(),
     revokedAt: row.revokedAt?.getTime() ?? null,

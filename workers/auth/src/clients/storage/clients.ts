@@ -19,8 +19,9 @@
  * never trusted. Both Redis keys expire (REDIS_TTL_SECONDS), so even a lost invalidation heals on its own.
  * Unknown client ids are cached negatively (isolate and Redis) so guessing ids does not reach Postgres per request.
  */
+import { and, desc, eq, ilike, ne, or, type SQL, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { setBounded } from '../../../../../shared/bounded-map.js';
-import { and, desc, eq, ilike, ne, or, sql } from 'drizzle-orm';
 import { oauthClients } from '../../../../../shared/db/schema.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
 import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
@@ -234,29 +235,16 @@ export class PostgresClientStore implements ClientStore {
   }
 
   async updateRegistration(clientId: string, update: RegistrationUpdate): Promise<ClientRow | null> {
-    const row = await withPostgres(this.deps, 'client update', async (db) => {
-      const rows = await db
-        .update(oauthClients)
-        .set({
-          ...columns(update.metadata),
-          ...registrationColumns(update),
-          rateLimit: update.rateLimit,
-          version: sql`${oauthClients.version} + 1`,
-          updatedAt: sql`now()`,
-        })
-        .where(
-          and(
-            eq(oauthClients.clientId, clientId),
-            eq(oauthClients.status, 'active'),
-            // Compare-and-set: of two updates made from the same read, only the first applies.
-            eq(oauthClients.version, update.expectedVersion),
-          ),
-        )
-        .returning();
-      return rows[0] ? toRow(rows[0]) : null;
-    });
-    if (row) await this.publish(row);
-    return row;
+    return this.change(
+      'client update',
+      { ...columns(update.metadata), ...registrationColumns(update), rateLimit: update.rateLimit },
+      and(
+        eq(oauthClients.clientId, clientId),
+        eq(oauthClients.status, 'active'),
+        // Compare-and-set: of two updates made from the same read, only the first applies.
+        eq(oauthClients.version, update.expectedVersion),
+      ),
+    );
   }
 
   /**
@@ -264,24 +252,31 @@ export class PostgresClientStore implements ClientStore {
    * audit references stay meaningful.
    */
   async delete(clientId: string): Promise<boolean> {
-    const row = await withPostgres(this.deps, 'client delete', async (db) => {
+    const row = await this.change(
+      'client delete',
+      { status: 'deleted', clientSecretHash: null, registrationAccessTokenHash: null },
+      // A disabled client can be deleted too (the admin API); a tombstone stays one.
+      and(eq(oauthClients.clientId, clientId), ne(oauthClients.status, 'deleted')),
+    );
+    return row !== null;
+  }
+
+  /** One change of a client's row (its version bumped), published to the caches; null when no row matched `where`. */
+  private async change(
+    label: string,
+    set: PgUpdateSetSource<typeof oauthClients>,
+    where: SQL | undefined,
+  ): Promise<ClientRow | null> {
+    const row = await withPostgres(this.deps, label, async (db) => {
       const rows = await db
         .update(oauthClients)
-        .set({
-          status: 'deleted',
-          clientSecretHash: null,
-          registrationAccessTokenHash: null,
-          version: sql`${oauthClients.version} + 1`,
-          updatedAt: sql`now()`,
-        })
-        // A disabled client can be deleted too (the admin API); a tombstone stays one.
-        .where(and(eq(oauthClients.clientId, clientId), ne(oauthClients.status, 'deleted')))
+        .set({ ...set, version: sql`${oauthClients.version} + 1`, updatedAt: sql`now()` })
+        .where(where)
         .returning();
       return rows[0] ? toRow(rows[0]) : null;
     });
-    if (!row) return false;
-    await this.publish(row);
-    return true;
+    if (row) await this.publish(row);
+    return row;
   }
 
   list(query: ClientQuery): Promise<ClientRow[]> {
@@ -304,38 +299,29 @@ export class PostgresClientStore implements ClientStore {
     });
   }
 
-  async adminUpdate(clientId: string, change: AdminClientChange): Promise<ClientRow | null> {
-    const row = await withPostgres(this.deps, 'client admin update', async (db) => {
-      const rows = await db
-        .update(oauthClients)
-        .set({
-          ...(change.metadata ? columns(change.metadata) : {}),
-          ...(change.approval
-            ? {
-                approvedScope: change.approval.scope.join(' '),
-                approvedResources: change.approval.resources,
-                approvedGrantTypes: change.approval.grantTypes,
-              }
-            : {}),
-          ...(change.rateLimit !== undefined ? { rateLimit: change.rateLimit } : {}),
-          ...(change.firstParty !== undefined ? { firstParty: change.firstParty } : {}),
-          ...(change.secretHash !== undefined ? { clientSecretHash: change.secretHash } : {}),
-          ...(change.lifecycle !== undefined ? { status: change.lifecycle } : {}),
-          version: sql`${oauthClients.version} + 1`,
-          updatedAt: sql`now()`,
-        })
-        .where(
-          and(
-            eq(oauthClients.clientId, clientId),
-            ne(oauthClients.status, 'deleted'),
-            eq(oauthClients.version, change.expectedVersion),
-          ),
-        )
-        .returning();
-      return rows[0] ? toRow(rows[0]) : null;
-    });
-    if (row) await this.publish(row);
-    return row;
+  adminUpdate(clientId: string, change: AdminClientChange): Promise<ClientRow | null> {
+    return this.change(
+      'client admin update',
+      {
+        ...(change.metadata ? columns(change.metadata) : {}),
+        ...(change.approval
+          ? {
+              approvedScope: change.approval.scope.join(' '),
+              approvedResources: change.approval.resources,
+              approvedGrantTypes: change.approval.grantTypes,
+            }
+          : {}),
+        ...(change.rateLimit !== undefined ? { rateLimit: change.rateLimit } : {}),
+        ...(change.firstParty !== undefined ? { firstParty: change.firstParty } : {}),
+        ...(change.secretHash !== undefined ? { clientSecretHash: change.secretHash } : {}),
+        ...(change.lifecycle !== undefined ? { status: change.lifecycle } : {}),
+      },
+      and(
+        eq(oauthClients.clientId, clientId),
+        ne(oauthClients.status, 'deleted'),
+        eq(oauthClients.version, change.expectedVersion),
+      ),
+    );
   }
 }
 

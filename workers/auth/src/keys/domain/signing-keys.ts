@@ -16,7 +16,7 @@
  * per encryption and the `kid` as additional authenticated data, so a ciphertext cannot be swapped onto
  * another key's row without detection.
  */
-import { base64url, base64urlDecode, sha256 } from '../../../../../shared/crypto.js';
+import { base64url, openAesGcm, sealAesGcm, sha256 } from '../../../../../shared/crypto.js';
 import type { SigningAlg } from '../../tokens/domain/access-token.js';
 
 export type KeyStatus = 'pending' | 'active' | 'retired' | 'revoked';
@@ -121,34 +121,19 @@ function importKek(kek: Uint8Array): Promise<CryptoKey> {
   return key;
 }
 
-const CIPHERTEXT_VERSION = 'v1';
-
-/** Encrypts a private JWK: `v1.<iv>.<ciphertext+tag>`, base64url, AAD = kid. */
+/** Encrypts a private JWK: `v1.<iv>.<ciphertext+tag>`, base64url, AAD = kid (shared/crypto.ts `sealAesGcm`). */
 export async function encryptPrivateKey(privateJwk: JsonWebKey, kek: Uint8Array, kid: string): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: encoder.encode(kid) },
-    await importKek(kek),
-    encoder.encode(JSON.stringify(privateJwk)),
-  );
-  return `${CIPHERTEXT_VERSION}.${base64url(iv)}.${base64url(new Uint8Array(ciphertext))}`;
+  return sealAesGcm(await importKek(kek), encoder.encode(JSON.stringify(privateJwk)), encoder.encode(kid));
 }
 
 export async function decryptPrivateKey(stored: string, kek: Uint8Array, kid: string): Promise<JsonWebKey> {
-  const parts = stored.split('.');
-  if (parts.length !== 3 || parts[0] !== CIPHERTEXT_VERSION) {
-    throw new SigningKeyError('ERR_KEY_FORMAT', 'unknown private key ciphertext format');
-  }
   try {
-    const plaintext = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: base64urlDecode(parts[1] as string) as BufferSource, additionalData: encoder.encode(kid) },
-      await importKek(kek),
-      base64urlDecode(parts[2] as string) as BufferSource,
-    );
-    return JSON.parse(new TextDecoder().decode(plaintext)) as JsonWebKey;
+    const plaintext = await openAesGcm(await importKek(kek), stored, encoder.encode(kid));
+    if (plaintext) return JSON.parse(new TextDecoder().decode(plaintext)) as JsonWebKey;
   } catch {
     throw new SigningKeyError('ERR_KEY_DECRYPTION_FAILED', `private key ${kid} does not decrypt under this KEK`);
   }
+  throw new SigningKeyError('ERR_KEY_FORMAT', 'unknown private key ciphertext format');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * the secrets (transaction and session ids) or non-secret identifiers (user id, client id, counter key).
  * Times: machine `now` is epoch ms; the documents keep epoch seconds like the pure rules they come from.
  */
-import { defineMachine, isRecord } from '../../../../../shared/state/machine.js';
+import { defineMachine, isRecord, storeUntilExpiry } from '../../../../../shared/state/machine.js';
 import type { LoginTransaction } from './login-transaction.js';
 import { type Session, type SessionPolicy, sessionStatus, shouldTouch } from './session.js';
 import type { FailureCounter } from './throttle.js';
@@ -21,11 +21,7 @@ export const loginTransactions = defineMachine({
     typeof d.createdAt === 'number' &&
     typeof d.expiresAt === 'number',
   transitions: {
-    put: (_doc: LoginTransaction | undefined, tx: LoginTransaction) => ({
-      doc: tx,
-      result: true,
-      expiresAt: tx.expiresAt * 1000,
-    }),
+    put: storeUntilExpiry<LoginTransaction>(),
     get: (doc: LoginTransaction | undefined) => ({ doc, result: doc ?? null }),
     /** One transaction, one code: taken when the code is issued (or the request ends in an error). */
     consume: (doc: LoginTransaction | undefined) => ({ doc: undefined, result: doc ?? null }),

@@ -108,6 +108,16 @@ export async function formIsGenuine(
   return verifyCsrfToken((await c.get('services').login.keys()).csrf, form, binding, fields.get(CSRF_FIELD));
 }
 
+/** The posted form's fields when it is genuine (formIsGenuine); undefined when it is not. */
+export async function readGenuineForm(
+  c: AuthContext,
+  form: CsrfForm,
+  binding: string,
+): Promise<Map<string, string> | undefined> {
+  const fields = await readPageForm(c);
+  return (await formIsGenuine(c, fields, form, binding)) ? fields : undefined;
+}
+
 export function refusedForm(): Response {
   return showError(
     403,

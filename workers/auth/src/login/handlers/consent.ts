@@ -7,25 +7,23 @@ import { machineClient } from '../../../../../shared/state/store.js';
 import type { AuthContext } from '../../services.js';
 import { consents } from '../domain/login-state.js';
 import { consentPage } from '../pages/consent.js';
-import { newNonce } from '../pages/layout.js';
-import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage, seeOther } from './browser.js';
+import { addressOf, sendPage, seeOther } from './browser.js';
 import { loginEvent } from './events.js';
 import {
-  clientFormActions,
-  currentTransaction,
   failTransaction,
   issueCode,
-  noTransaction,
   transactionClient,
+  transactionPage,
+  transactionPost,
+  transactionSession,
 } from './flow.js';
 import { currentSession } from './sessions-store.js';
 
 export async function consentForm(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const session = await currentSession(services, c.req.header('cookie'));
-  if (!session) return seeOther('/login');
+  const started = await transactionSession(c);
+  if (started instanceof Response) return started;
+  const { tx, session } = started;
   const client = await transactionClient(c, tx);
   if (!client) return failTransaction(c, tx, 'unauthorized_client', 'the client no longer exists');
   const user = await services.users.findById(session.session.userId);
@@ -33,26 +31,22 @@ export async function consentForm(c: AuthContext): Promise<Response> {
   const meta = client.metadata;
   return sendPage(
     consentPage({
-      nonce: newNonce(),
-      csrfToken: await csrfFor(c, 'consent', tx.id),
-      action: '/consent',
+      ...(await transactionPage(c, tx, 'consent', '/consent')),
       clientName: meta.client_name ?? client.clientId,
       ...(meta.client_uri ? { clientUri: meta.client_uri } : {}),
       ...(meta.policy_uri ? { policyUri: meta.policy_uri } : {}),
       ...(meta.tos_uri ? { tosUri: meta.tos_uri } : {}),
       userEmail: user.email,
       scopes: tx.request.scopes,
-      formActions: clientFormActions(tx),
     }),
   );
 }
 
 export async function consentDecision(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'consent', tx.id))) return refusedForm();
+  const post = await transactionPost(c, 'consent');
+  if (post instanceof Response) return post;
+  const { tx, fields } = post;
   const session = await currentSession(services, c.req.header('cookie'));
   if (!session) return seeOther('/login');
   const ip = addressOf(c);

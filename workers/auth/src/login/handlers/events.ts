@@ -1,4 +1,7 @@
-/** Security events of the hosted login: who (user, client), from where (the request), what happened. */
+/**
+ * Security events of the hosted login (and, through oauth/handlers/common.ts `emit`, of the OAuth endpoints): who
+ * (user, client), from where (the request), what happened.
+ */
 import type { SecurityEventOutcome, SecurityEventType } from '../../../../../shared/events/event.js';
 import type { AuthContext } from '../../services.js';
 

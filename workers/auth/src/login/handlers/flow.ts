@@ -31,7 +31,8 @@ import {
 import { requireStepUp } from '../../mfa/handlers/step-up.js';
 import { formPostPage } from '../pages/form-post.js';
 import { formActionSource, newNonce } from '../pages/layout.js';
-import { nowSeconds, sendPage, seeOther, showError } from './browser.js';
+import type { CsrfForm } from '../domain/csrf.js';
+import { csrfFor, nowSeconds, readGenuineForm, refusedForm, sendPage, seeOther, showError } from './browser.js';
 import { type CurrentSession, currentSession } from './sessions-store.js';
 
 /** The `login` cookie naming the transaction (browser-session cookie, host-only, HttpOnly, Lax). */
@@ -64,6 +65,35 @@ export function noTransaction(): Response {
     'This sign-in has expired or was already completed. Go back to the application and start again.',
     'login_transaction_missing',
   );
+}
+
+/** A post on one of the transaction's pages: the transaction and the form's fields, or the page to answer instead. */
+export async function transactionPost(
+  c: AuthContext,
+  form: CsrfForm,
+): Promise<{ tx: LoginTransaction; fields: Map<string, string> } | Response> {
+  const tx = await currentTransaction(c);
+  if (!tx) return noTransaction();
+  const fields = await readGenuineForm(c, form, tx.id);
+  return fields ? { tx, fields } : refusedForm();
+}
+
+/** The transaction and the browser's session, for the pages after sign-in; with no session, the sign-in page. */
+export async function transactionSession(
+  c: AuthContext,
+): Promise<{ tx: LoginTransaction; session: CurrentSession } | Response> {
+  const tx = await currentTransaction(c);
+  if (!tx) return noTransaction();
+  const session = await currentSession(c.get('services'), c.req.header('cookie'));
+  return session ? { tx, session } : seeOther('/login');
+}
+
+/**
+ * What every page of the transaction carries: a fresh CSP nonce, the form's CSRF token bound to the transaction,
+ * where the form posts, and the client's origin for forms that end in a redirect to it.
+ */
+export async function transactionPage(c: AuthContext, tx: LoginTransaction, form: CsrfForm, action: string) {
+  return { nonce: newNonce(), csrfToken: await csrfFor(c, form, tx.id), action, formActions: clientFormActions(tx) };
 }
 
 /** The active client for a transaction (it may have been deleted meanwhile). */

@@ -4,45 +4,38 @@
  * so the flow goes on without asking again.
  */
 import type { AuthContext } from '../../services.js';
-import { newNonce } from '../pages/layout.js';
 import { selectAccountPage } from '../pages/select-account.js';
-import { csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage, seeOther } from './browser.js';
+import { sendPage, seeOther } from './browser.js';
 import {
-  clientFormActions,
-  currentTransaction,
-  noTransaction,
   parkTransaction,
   proceed,
   transactionClient,
+  transactionPage,
+  transactionPost,
+  transactionSession,
 } from './flow.js';
-import { currentSession } from './sessions-store.js';
 
 export async function selectAccountForm(c: AuthContext): Promise<Response> {
-  const services = c.get('services');
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const session = await currentSession(services, c.req.header('cookie'));
-  const user = session ? await services.users.findById(session.session.userId) : null;
+  const started = await transactionSession(c);
+  if (started instanceof Response) return started;
+  const { tx, session } = started;
+  const user = await c.get('services').users.findById(session.session.userId);
   if (!user) return seeOther('/login');
   const client = await transactionClient(c, tx);
   return sendPage(
     selectAccountPage({
-      nonce: newNonce(),
-      csrfToken: await csrfFor(c, 'select-account', tx.id),
-      action: '/login/select',
+      ...(await transactionPage(c, tx, 'select-account', '/login/select')),
       userEmail: user.email,
       ...(client?.metadata.client_name ? { clientName: client.metadata.client_name } : {}),
-      formActions: clientFormActions(tx),
     }),
   );
 }
 
 export async function selectAccount(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'select-account', tx.id))) return refusedForm();
+  const post = await transactionPost(c, 'select-account');
+  if (post instanceof Response) return post;
+  const { tx, fields } = post;
   if (fields.get('account') !== 'current') return seeOther('/login');
   const chosen = { ...tx, request: { ...tx.request, prompt: tx.request.prompt.filter((p) => p !== 'select_account') } };
   await parkTransaction(services, chosen);

@@ -6,36 +6,19 @@ import { machineClient } from '../../../../../shared/state/store.js';
 import type { AuthContext } from '../../services.js';
 import { clearCookie } from '../domain/cookies.js';
 import { sessions, userSessions } from '../domain/login-state.js';
-import { newNonce } from '../pages/layout.js';
 import { type SessionRow, sessionsPage } from '../pages/sessions.js';
-import {
-  addressOf,
-  csrfFor,
-  formIsGenuine,
-  readPageForm,
-  refusedForm,
-  sendPage,
-  seeOther,
-  showError,
-} from './browser.js';
+import { signedInPage, signedInPost, signedInUser, signInFirst } from './account-pages.js';
+import { addressOf, sendPage, seeOther } from './browser.js';
 import { loginEvent } from './events.js';
-import { currentSession } from './sessions-store.js';
+import { listUserSessions } from './sessions-store.js';
 
-function signInFirst(): Response {
-  return showError(
-    401,
-    'You are not signed in',
-    'Sign in to an application first; then you can manage your sessions here.',
-  );
-}
+const MANAGES = 'your sessions';
 
 export async function sessionsList(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const current = await currentSession(services, c.req.header('cookie'));
-  if (!current) return signInFirst();
-  const user = await services.users.findById(current.session.userId);
-  if (!user) return signInFirst();
-  const entries = await machineClient(services.state, userSessions).list(user.id);
+  const who = await signedInUser(c);
+  if (!who) return signInFirst(MANAGES);
+  const entries = await listUserSessions(services, who.user.id);
   const rows: SessionRow[] = [];
   for (const entry of entries) {
     const session = await machineClient(services.state, sessions).read(entry.key, services.login.sessionPolicy);
@@ -45,26 +28,17 @@ export async function sessionsList(c: AuthContext): Promise<Response> {
       ...(session.userAgent ? { userAgent: session.userAgent } : {}),
       createdAt: session.createdAt,
       lastSeenAt: session.lastSeenAt,
-      current: entry.handle === current.handle,
+      current: entry.handle === who.current.handle,
     });
   }
-  return sendPage(
-    sessionsPage({
-      nonce: newNonce(),
-      csrfToken: await csrfFor(c, 'revoke-session', current.id),
-      action: '/sessions',
-      userEmail: user.email,
-      sessions: rows,
-    }),
-  );
+  return sendPage(sessionsPage({ ...(await signedInPage(c, who, 'revoke-session', '/sessions')), sessions: rows }));
 }
 
 export async function revokeSession(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const current = await currentSession(services, c.req.header('cookie'));
-  if (!current) return signInFirst();
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'revoke-session', current.id))) return refusedForm();
+  const post = await signedInPost(c, 'revoke-session', MANAGES);
+  if (post instanceof Response) return post;
+  const { current, fields } = post;
   const handle = fields.get('session') ?? '';
   const entry = await machineClient(services.state, userSessions).remove(current.session.userId, { handle });
   if (!entry) return seeOther('/sessions');

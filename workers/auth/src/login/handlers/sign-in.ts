@@ -26,20 +26,17 @@ import {
   SIGN_IN_FAILED,
   throttleKeys,
 } from '../domain/throttle.js';
-import { newNonce } from '../pages/layout.js';
 import { signInPage } from '../pages/sign-in.js';
-import {
-  addressOf,
-  csrfFor,
-  formIsGenuine,
-  nowSeconds,
-  readPageForm,
-  refusedForm,
-  sendPage,
-  takeLoginAttempt,
-} from './browser.js';
+import { addressOf, nowSeconds, sendPage, takeLoginAttempt } from './browser.js';
 import { loginEvent } from './events.js';
-import { clientFormActions, currentTransaction, noTransaction, proceed, transactionClient } from './flow.js';
+import {
+  currentTransaction,
+  noTransaction,
+  proceed,
+  transactionClient,
+  transactionPage,
+  transactionPost,
+} from './flow.js';
 import { beginSession, currentSession } from './sessions-store.js';
 import { requireSecondFactor } from '../../mfa/handlers/login-hook.js';
 
@@ -55,15 +52,12 @@ async function renderSignIn(
   const client = await transactionClient(c, tx);
   return sendPage(
     signInPage({
-      nonce: newNonce(),
-      csrfToken: await csrfFor(c, 'sign-in', tx.id),
-      action: '/login',
+      ...(await transactionPage(c, tx, 'sign-in', '/login')),
       ...(services.config.SIGN_UP_ENABLED ? { signUpHref: '/signup' } : {}),
       ...(client?.metadata.client_name ? { clientName: client.metadata.client_name } : {}),
       ...((opts.email ?? tx.request.loginHint) !== undefined ? { email: opts.email ?? tx.request.loginHint } : {}),
       ...(opts.error ? { error: opts.error } : {}),
       ...(opts.status ? { status: opts.status } : {}),
-      formActions: clientFormActions(tx),
     }),
   );
 }
@@ -76,10 +70,9 @@ export async function signInForm(c: AuthContext): Promise<Response> {
 
 export async function signIn(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'sign-in', tx.id))) return refusedForm();
+  const post = await transactionPost(c, 'sign-in');
+  if (post instanceof Response) return post;
+  const { tx, fields } = post;
 
   const ip = addressOf(c);
   const typed = (fields.get('email') ?? '').slice(0, 1024);

@@ -7,11 +7,10 @@ import { notFound } from '../../../../../shared/errors.js';
 import { createAccount } from '../../accounts/handlers/create-account.js';
 import type { AuthContext } from '../../services.js';
 import type { LoginTransaction } from '../domain/login-transaction.js';
-import { newNonce } from '../pages/layout.js';
 import { signUpPage } from '../pages/sign-up.js';
-import { addressOf, csrfFor, formIsGenuine, readPageForm, refusedForm, sendPage, takeLoginAttempt } from './browser.js';
+import { addressOf, sendPage, takeLoginAttempt } from './browser.js';
 import { loginEvent } from './events.js';
-import { clientFormActions, currentTransaction, noTransaction } from './flow.js';
+import { currentTransaction, noTransaction, transactionPage, transactionPost } from './flow.js';
 import { signedIn } from './sign-in.js';
 
 async function renderSignUp(
@@ -21,15 +20,12 @@ async function renderSignUp(
 ): Promise<Response> {
   return sendPage(
     signUpPage({
-      nonce: newNonce(),
-      csrfToken: await csrfFor(c, 'sign-up', tx.id),
-      action: '/signup',
+      ...(await transactionPage(c, tx, 'sign-up', '/signup')),
       signInHref: '/login',
       ...(opts.email !== undefined ? { email: opts.email } : {}),
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(opts.fieldErrors ? { fieldErrors: opts.fieldErrors } : {}),
       ...(opts.status ? { status: opts.status } : {}),
-      formActions: clientFormActions(tx),
     }),
   );
 }
@@ -47,10 +43,9 @@ export async function signUpForm(c: AuthContext): Promise<Response> {
 
 export async function signUp(c: AuthContext): Promise<Response> {
   enabled(c);
-  const tx = await currentTransaction(c);
-  if (!tx) return noTransaction();
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'sign-up', tx.id))) return refusedForm();
+  const post = await transactionPost(c, 'sign-up');
+  if (post instanceof Response) return post;
+  const { tx, fields } = post;
   const email = (fields.get('email') ?? '').slice(0, 1024);
   const name = (fields.get('name') ?? '').slice(0, 1024);
   if (!(await takeLoginAttempt(c, addressOf(c)))) {

@@ -3,7 +3,13 @@
  * each user, TOTP enrolments waiting for their first code, and the second-factor step of a login transaction.
  * Machine `now` is epoch ms; documents keep epoch seconds like the login's.
  */
-import { defineMachine, isRecord } from '../../../../../shared/state/machine.js';
+import {
+  defineMachine,
+  type Expiring,
+  isRecord,
+  readUnexpired,
+  storeUntilExpiry,
+} from '../../../../../shared/state/machine.js';
 import { TOTP_PERIOD_SECONDS, TOTP_WINDOW } from './totp.js';
 
 const sec = (ms: number) => Math.floor(ms / 1000);
@@ -33,12 +39,18 @@ export const totpReplay = defineMachine({
   },
 });
 
-export interface TotpEnrolment {
+/** What the documents below have in common: the user each is for, and its end (`expiresAt`, epoch seconds). */
+interface UserDocument extends Expiring {
   userId: string;
+}
+
+function isUserDocument(d: unknown): d is Record<string, unknown> & UserDocument {
+  return isRecord(d) && typeof d.userId === 'string' && typeof d.expiresAt === 'number';
+}
+
+export interface TotpEnrolment extends UserDocument {
   /** The new secret, sealed like a stored one (secret-box.ts). */
   secretCiphertext: string;
-  /** Epoch seconds. */
-  expiresAt: number;
 }
 
 /** How long an enrolment waits for its first code. */
@@ -47,36 +59,22 @@ export const TOTP_ENROLMENT_SECONDS = 10 * 60;
 /** Keyed by the session's store key: an enrolment belongs to the signed-in browser that started it. */
 export const totpEnrolments = defineMachine({
   name: 'totp-enrolment',
-  validate: (d): d is TotpEnrolment =>
-    isRecord(d) &&
-    typeof d.userId === 'string' &&
-    typeof d.secretCiphertext === 'string' &&
-    typeof d.expiresAt === 'number',
+  validate: (d: unknown): d is TotpEnrolment => isUserDocument(d) && typeof d.secretCiphertext === 'string',
   transitions: {
-    start: (_doc: TotpEnrolment | undefined, e: TotpEnrolment) => ({
-      doc: e,
-      result: true,
-      expiresAt: e.expiresAt * 1000,
-    }),
-    get: (doc: TotpEnrolment | undefined, _args: undefined, now: number) => ({
-      doc,
-      result: doc && doc.expiresAt > sec(now) ? doc : null,
-    }),
+    start: storeUntilExpiry<TotpEnrolment>(),
+    get: readUnexpired<TotpEnrolment>(),
     finish: (doc: TotpEnrolment | undefined) => ({ doc: undefined, result: doc ?? null }),
   },
 });
 
-export interface SecondFactorChallenge {
+export interface SecondFactorChallenge extends UserDocument {
   /**
    * The key (hash) of the login transaction it belongs to: the document is stored under it and it is checked again
    * on use. Never the raw transaction id, a bearer secret of the browser's cookie.
    */
   txKey: string;
-  userId: string;
   /** What the first factor was (`pwd`). */
   amr: string[];
-  /** Epoch seconds. */
-  expiresAt: number;
 }
 
 /** How long the second-factor page waits after the password. */
@@ -85,35 +83,23 @@ export const SECOND_FACTOR_SECONDS = 5 * 60;
 /** Keyed by the login transaction's key: the password was right, the second factor is still owed. */
 export const secondFactorChallenges = defineMachine({
   name: 'second-factor',
-  validate: (d): d is SecondFactorChallenge =>
-    isRecord(d) &&
+  validate: (d: unknown): d is SecondFactorChallenge =>
+    isUserDocument(d) &&
     typeof d.txKey === 'string' &&
-    typeof d.userId === 'string' &&
     Array.isArray(d.amr) &&
-    d.amr.every((m) => typeof m === 'string') &&
-    typeof d.expiresAt === 'number',
+    d.amr.every((m) => typeof m === 'string'),
   transitions: {
-    begin: (_doc: SecondFactorChallenge | undefined, ch: SecondFactorChallenge) => ({
-      doc: ch,
-      result: true,
-      expiresAt: ch.expiresAt * 1000,
-    }),
-    get: (doc: SecondFactorChallenge | undefined, _args: undefined, now: number) => ({
-      doc,
-      result: doc && doc.expiresAt > sec(now) ? doc : null,
-    }),
+    begin: storeUntilExpiry<SecondFactorChallenge>(),
+    get: readUnexpired<SecondFactorChallenge>(),
     /** Taken once, when the second factor is accepted: one password, one session. */
     complete: (doc: SecondFactorChallenge | undefined, txKey: string, now: number) =>
       doc && doc.txKey === txKey && doc.expiresAt > sec(now) ? { doc: undefined, result: doc } : { doc, result: null },
   },
 });
 
-export interface WebAuthnChallenge {
+export interface WebAuthnChallenge extends UserDocument {
   /** base64url, as sent in the options. */
   challenge: string;
-  userId: string;
-  /** Epoch seconds. */
-  expiresAt: number;
 }
 
 export const WEBAUTHN_CHALLENGE_SECONDS = 5 * 60;
@@ -125,14 +111,9 @@ export const WEBAUTHN_CHALLENGE_SECONDS = 5 * 60;
  */
 export const webauthnChallenges = defineMachine({
   name: 'webauthn-challenge',
-  validate: (d): d is WebAuthnChallenge =>
-    isRecord(d) && typeof d.challenge === 'string' && typeof d.userId === 'string' && typeof d.expiresAt === 'number',
+  validate: (d: unknown): d is WebAuthnChallenge => isUserDocument(d) && typeof d.challenge === 'string',
   transitions: {
-    put: (_doc: WebAuthnChallenge | undefined, ch: WebAuthnChallenge) => ({
-      doc: ch,
-      result: true,
-      expiresAt: ch.expiresAt * 1000,
-    }),
+    put: storeUntilExpiry<WebAuthnChallenge>(),
     take: (doc: WebAuthnChallenge | undefined, _args: undefined, now: number) => ({
       doc: undefined,
       result: doc && doc.expiresAt > sec(now) ? doc : null,

@@ -22,32 +22,22 @@ import { base64url, base64urlDecode } from '../../../../../shared/crypto.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { transactionKey } from '../../login/domain/login-transaction.js';
 import { sessionKey } from '../../login/domain/session.js';
-import {
-  addressOf,
-  csrfFor,
-  formIsGenuine,
-  nowSeconds,
-  readPageForm,
-  refusedForm,
-  sendPage,
-} from '../../login/handlers/browser.js';
+import { addressOf, csrfFor, formIsGenuine, nowSeconds, readPageForm, sendPage } from '../../login/handlers/browser.js';
 import { loginEvent } from '../../login/handlers/events.js';
 import { html } from '../../../../../shared/html.js';
 import { layout, newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
-import { hasSecondFactor, type Passkey } from '../domain/mfa-store.js';
+import type { Passkey } from '../domain/mfa-store.js';
 import { WEBAUTHN_CHALLENGE_SECONDS, webauthnChallenges } from '../domain/mfa-state.js';
-import { recentlyVerified } from '../domain/recent-authentication.js';
 import { passkeyMethod, relyingPartyOf } from '../domain/relying-party.js';
 import { ceremonyScript, passkeyForm } from '../pages/passkey.js';
 import {
   dropOrphanBackupCodes,
-  genuineForm,
-  NEEDS_RECENT_MFA,
+  enrolmentPost,
+  removalPost,
   renderSecurity,
+  securityPost,
   showNewBackupCodes,
-  signedInUser,
-  signInFirst,
 } from './security.js';
 import { takeAttempt } from './verify-code.js';
 
@@ -64,13 +54,8 @@ function parseCredential<T>(text: string | undefined): T | undefined {
 
 export async function startPasskeyRegistration(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  if (!(await genuineForm(c, who.current))) return refusedForm();
-  const factors = await services.mfa.store.factors(who.user.id);
-  if (hasSecondFactor(factors) && !recentlyVerified(who.current.session, nowSeconds())) {
-    return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
-  }
+  const who = await enrolmentPost(c);
+  if (who instanceof Response) return who;
   const rp = relyingPartyOf(services.config);
   const options = await generateRegistrationOptions({
     rpName: rp.name,
@@ -78,7 +63,7 @@ export async function startPasskeyRegistration(c: AuthContext): Promise<Response
     userName: who.user.email,
     userID: new Uint8Array(new TextEncoder().encode(who.user.id)),
     attestationType: 'none',
-    excludeCredentials: factors.passkeys.map((p) => ({ id: p.id, transports: p.transports })),
+    excludeCredentials: who.factors.passkeys.map((p) => ({ id: p.id, transports: p.transports })),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
   });
   await machineClient(services.state, webauthnChallenges).put(`register:${await sessionKey(who.current.id)}`, {
@@ -102,10 +87,9 @@ ${passkeyForm({
 
 export async function confirmPasskeyRegistration(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  const fields = await genuineForm(c, who.current);
-  if (!fields) return refusedForm();
+  const who = await securityPost(c);
+  if (who instanceof Response) return who;
+  const { fields } = who;
   const challenge = await machineClient(services.state, webauthnChallenges).take(
     `register:${await sessionKey(who.current.id)}`,
   );
@@ -169,15 +153,10 @@ export async function confirmPasskeyRegistration(c: AuthContext): Promise<Respon
 
 export async function removePasskey(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  const fields = await genuineForm(c, who.current);
-  if (!fields) return refusedForm();
-  if (!recentlyVerified(who.current.session, nowSeconds())) {
-    return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
-  }
+  const who = await removalPost(c);
+  if (who instanceof Response) return who;
   // Only the user's own: the id of someone else's passkey matches no row of theirs.
-  const removed = await services.mfa.store.removePasskey(who.user.id, (fields.get('id') ?? '').slice(0, 512));
+  const removed = await services.mfa.store.removePasskey(who.user.id, (who.fields.get('id') ?? '').slice(0, 512));
   if (removed) {
     await dropOrphanBackupCodes(c, who.user.id);
     loginEvent(c, addressOf(c), 'mfa.removed', 'success', { userId: who.user.id }, { method: 'webauthn' });

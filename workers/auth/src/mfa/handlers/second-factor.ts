@@ -8,15 +8,8 @@
  */
 import { machineClient } from '../../../../../shared/state/store.js';
 import { transactionKey, type LoginTransaction } from '../../login/domain/login-transaction.js';
-import {
-  addressOf,
-  csrfFor,
-  formIsGenuine,
-  readPageForm,
-  refusedForm,
-  sendPage,
-} from '../../login/handlers/browser.js';
-import { clientFormActions, currentTransaction, noTransaction } from '../../login/handlers/flow.js';
+import { addressOf, readGenuineForm, refusedForm, sendPage } from '../../login/handlers/browser.js';
+import { currentTransaction, noTransaction, transactionPage } from '../../login/handlers/flow.js';
 import { signedIn } from '../../login/handlers/sign-in.js';
 import { newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
@@ -49,11 +42,8 @@ async function render(
     factors.passkeys.length > 0 ? await passkeyAuthenticationForm(c, tx.id, userId, factors.passkeys) : undefined;
   return sendPage(
     secondFactorPage({
-      nonce: newNonce(),
+      ...(await transactionPage(c, tx, 'second-factor', '/login/mfa')),
       ...(passkey ? { passkey } : {}),
-      csrfToken: await csrfFor(c, 'second-factor', tx.id),
-      action: '/login/mfa',
-      formActions: clientFormActions(tx),
       ...(error ? { error } : {}),
       ...(status ? { status } : {}),
     }),
@@ -71,8 +61,8 @@ export async function secondFactor(c: AuthContext): Promise<Response> {
   const pending = await pendingChallenge(c);
   if (!pending) return noTransaction();
   const { tx, challenge } = pending;
-  const fields = await readPageForm(c);
-  if (!(await formIsGenuine(c, fields, 'second-factor', tx.id))) return refusedForm();
+  const fields = await readGenuineForm(c, 'second-factor', tx.id);
+  if (!fields) return refusedForm();
 
   const user = await services.users.findById(challenge.userId);
   if (user?.status !== 'active') return noTransaction();

@@ -11,18 +11,17 @@
  */
 import { renderSVG } from 'uqr';
 import { machineClient } from '../../../../../shared/state/store.js';
+import * as accountPages from '../../login/handlers/account-pages.js';
 import {
   addressOf,
   csrfFor,
-  formIsGenuine,
   nowSeconds,
-  readPageForm,
+  readGenuineForm,
   refusedForm,
   sendPage,
-  showError,
 } from '../../login/handlers/browser.js';
 import { loginEvent } from '../../login/handlers/events.js';
-import { type CurrentSession, currentSession } from '../../login/handlers/sessions-store.js';
+import type { CurrentSession } from '../../login/handlers/sessions-store.js';
 import { sessionKey } from '../../login/domain/session.js';
 import { newNonce } from '../../login/pages/layout.js';
 import type { AuthContext } from '../../services.js';
@@ -37,24 +36,16 @@ import { backupCodesPage, securityPage, totpEnrolmentPage } from '../pages/secur
 import { checkTotp, takeAttempt } from './verify-code.js';
 
 export function signInFirst(): Response {
-  return showError(
-    401,
-    'You are not signed in',
-    'Sign in to an application first; then you can manage your security here.',
-  );
+  return accountPages.signInFirst('your security');
 }
 
 export const NEEDS_RECENT_MFA =
   'For your protection, sign in again with your authenticator app or a backup code before changing this.';
 
-/** The browser's session and its user, or the page to answer instead. */
+/** The browser's session and its user, when the user is active. */
 export async function signedInUser(c: AuthContext) {
-  const services = c.get('services');
-  const current = await currentSession(services, c.req.header('cookie'));
-  if (!current) return undefined;
-  const user = await services.users.findById(current.session.userId);
-  if (user?.status !== 'active') return undefined;
-  return { current, user };
+  const who = await accountPages.signedInUser(c);
+  return who?.user.status === 'active' ? who : undefined;
 }
 
 export async function renderSecurity(
@@ -78,9 +69,37 @@ export async function renderSecurity(
 }
 
 /** The form's fields when the post is genuine (our origin, the session's CSRF token); undefined otherwise. */
-export async function genuineForm(c: AuthContext, current: CurrentSession) {
-  const fields = await readPageForm(c);
-  return (await formIsGenuine(c, fields, 'security', current.id)) ? fields : undefined;
+export function genuineForm(c: AuthContext, current: CurrentSession) {
+  return readGenuineForm(c, 'security', current.id);
+}
+
+/** A post from "your security": the signed-in user and the form's fields, or the page to answer instead. */
+export async function securityPost(c: AuthContext) {
+  const who = await signedInUser(c);
+  if (!who) return signInFirst();
+  const fields = await genuineForm(c, who.current);
+  return fields ? { ...who, fields } : refusedForm();
+}
+
+/** The "confirm it is you" page unless the session presented a second factor recently; undefined when it did. */
+function unlessRecentlyVerified(c: AuthContext, who: accountPages.SignedIn): Promise<Response> | undefined {
+  if (recentlyVerified(who.current.session, nowSeconds())) return undefined;
+  return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
+}
+
+/** A post that removes a factor: it needs a recent second factor. */
+export async function removalPost(c: AuthContext) {
+  const who = await securityPost(c);
+  if (who instanceof Response) return who;
+  return unlessRecentlyVerified(c, who) ?? who;
+}
+
+/** A post that adds a factor (and the user's factors): with one enrolled already, that needs a recent one too. */
+export async function enrolmentPost(c: AuthContext) {
+  const who = await securityPost(c);
+  if (who instanceof Response) return who;
+  const factors = await c.get('services').mfa.store.factors(who.user.id);
+  return (hasSecondFactor(factors) && unlessRecentlyVerified(c, who)) || { ...who, factors };
 }
 
 export async function securityOverview(c: AuthContext): Promise<Response> {
@@ -111,13 +130,8 @@ async function renderEnrolment(
 
 export async function startTotpEnrolment(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  if (!(await genuineForm(c, who.current))) return refusedForm();
-  const factors = await services.mfa.store.factors(who.user.id);
-  if (hasSecondFactor(factors) && !recentlyVerified(who.current.session, nowSeconds())) {
-    return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
-  }
+  const who = await enrolmentPost(c);
+  if (who instanceof Response) return who;
   const secret = newTotpSecret();
   await machineClient(services.state, totpEnrolments).start(await sessionKey(who.current.id), {
     userId: who.user.id,
@@ -129,10 +143,8 @@ export async function startTotpEnrolment(c: AuthContext): Promise<Response> {
 
 export async function confirmTotpEnrolment(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  const fields = await genuineForm(c, who.current);
-  if (!fields) return refusedForm();
+  const who = await securityPost(c);
+  if (who instanceof Response) return who;
   const enrolments = machineClient(services.state, totpEnrolments);
   const key = await sessionKey(who.current.id);
   const pending = await enrolments.get(key);
@@ -145,7 +157,7 @@ export async function confirmTotpEnrolment(c: AuthContext): Promise<Response> {
   const secret = await openTotpSecret((await services.mfa.keys()).kek, who.user.id, pending.secretCiphertext);
   if (!(await takeAttempt(c, who.user.id)))
     return renderEnrolment(c, who.current, who.user.email, secret, SECOND_FACTOR_THROTTLED);
-  const code = parseTotpCode(fields.get('code') ?? '');
+  const code = parseTotpCode(who.fields.get('code') ?? '');
   const checked = code === undefined ? 'invalid' : await checkTotp(c, who.user.id, pending.secretCiphertext, code);
   if (checked !== 'ok') return renderEnrolment(c, who.current, who.user.email, secret, SECOND_FACTOR_FAILED);
   // Taken once: two tabs confirming the same enrolment store it once.
@@ -176,27 +188,19 @@ export async function showNewBackupCodes(c: AuthContext, userId: string, notice?
 
 export async function regenerateBackupCodes(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  if (!(await genuineForm(c, who.current))) return refusedForm();
+  const who = await securityPost(c);
+  if (who instanceof Response) return who;
   const factors = await services.mfa.store.factors(who.user.id);
   if (!factors.totp && factors.passkeys.length === 0) {
     return renderSecurity(c, who.current, who.user.email, { error: 'Set up an authenticator app first.', status: 400 });
   }
-  if (!recentlyVerified(who.current.session, nowSeconds())) {
-    return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
-  }
-  return showNewBackupCodes(c, who.user.id);
+  return unlessRecentlyVerified(c, who) ?? showNewBackupCodes(c, who.user.id);
 }
 
 export async function removeTotp(c: AuthContext): Promise<Response> {
   const services = c.get('services');
-  const who = await signedInUser(c);
-  if (!who) return signInFirst();
-  if (!(await genuineForm(c, who.current))) return refusedForm();
-  if (!recentlyVerified(who.current.session, nowSeconds())) {
-    return renderSecurity(c, who.current, who.user.email, { error: NEEDS_RECENT_MFA, status: 403 });
-  }
+  const who = await removalPost(c);
+  if (who instanceof Response) return who;
   const removed = await services.mfa.store.removeTotp(who.user.id);
   await dropOrphanBackupCodes(c, who.user.id);
   if (removed) loginEvent(c, addressOf(c), 'mfa.removed', 'success', { userId: who.user.id }, { method: 'totp' });

@@ -1,6 +1,7 @@
-import { alert, csrfField, field } from '../../login/pages/form.js';
+import { alert } from '../../login/pages/form.js';
 import { html, type SafeHtml } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
+import { codeForm } from './code-form.js';
 import { ceremonyScript } from './passkey.js';
 
 export interface SecondFactorPageInput {
@@ -18,18 +19,13 @@ export interface SecondFactorPageInput {
 export function secondFactorPage(p: SecondFactorPageInput): RenderedPage {
   const body = html`<h1>Two-step verification</h1>
 ${alert(p.error)}
-<form method="post" action="${p.action}" novalidate>
-${csrfField(p.csrfToken)}
-${field({
-  id: 'code',
+${codeForm({
+  action: p.action,
+  csrfToken: p.csrfToken,
   label: 'Authentication code',
-  type: 'text',
-  autocomplete: 'one-time-code',
   hint: 'The 6-digit code from your authenticator app, or one of your backup codes.',
-  autofocus: true,
+  submit: 'Verify',
 })}
-<div class="actions"><button type="submit">Verify</button></div>
-</form>
 ${p.passkey ? html`<h2>Or use a passkey</h2>${p.passkey}` : ''}`;
   return layout({
     title: 'Two-step verification',

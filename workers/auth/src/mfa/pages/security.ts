@@ -1,6 +1,7 @@
-import { alert, csrfField, field } from '../../login/pages/form.js';
+import { alert, csrfField } from '../../login/pages/form.js';
 import { html, SafeHtml } from '../../../../../shared/html.js';
 import { layout, type RenderedPage } from '../../login/pages/layout.js';
+import { codeForm } from './code-form.js';
 
 export interface SecurityPageInput {
   nonce: string;
@@ -77,18 +78,13 @@ ${alert(p.error)}
 <p>Scan this QR code with your authenticator app.</p>
 <figure role="img" aria-label="QR code of your authenticator secret">${new SafeHtml(p.qrSvg)}</figure>
 <p>Or enter this key by hand: <code id="totp-secret" data-secret="${p.secret}">${grouped}</code></p>
-<form method="post" action="/account/security/totp/confirm" novalidate>
-${csrfField(p.csrfToken)}
-${field({
-  id: 'code',
+${codeForm({
+  action: '/account/security/totp/confirm',
+  csrfToken: p.csrfToken,
   label: 'Code from the app',
-  type: 'text',
-  autocomplete: 'one-time-code',
   hint: 'Enter the 6-digit code the app shows to finish.',
-  autofocus: true,
-})}
-<div class="actions"><button type="submit">Verify and turn on</button></div>
-</form>`;
+  submit: 'Verify and turn on',
+})}`;
   return layout({ title: 'Set up an authenticator app', body, nonce: p.nonce, status: p.status });
 }
 

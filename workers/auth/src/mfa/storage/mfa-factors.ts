@@ -1,18 +1,14 @@
 /** The MFA store on Postgres: `user_totp_factors` (sealed secrets) and `user_backup_codes` (keyed hashes). */
 import { and, count, eq, isNull, sql } from 'drizzle-orm';
+import { columns } from '../../../../../shared/db/rows.js';
 import { userBackupCodes, userPasskeys, userTotpFactors } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
 import type { MfaStore, Passkey, TotpFactor, UserFactors } from '../domain/mfa-store.js';
 
 function toPasskey(row: typeof userPasskeys.$inferSelect): Passkey {
   return {
-    id: row.id,
-    userId: row.userId,
-    publicKey: row.publicKey,
-    counter: row.counter,
-    transports: row.transports,
+    ...columns(row, 'id', 'userId', 'publicKey', 'counter', 'transports', 'name'),
     deviceType: row.deviceType === 'multiDevice' ? 'multiDevice' : 'singleDevice',
-    name: row.name,
     createdAt: Math.floor(row.createdAt.getTime() / 1000),
   };
 }

@@ -5,6 +5,7 @@
 import { readFormBody, readJsonBody } from '../../../../../shared/body.js';
 import { OAuthError, PlatformError } from '../../../../../shared/errors.js';
 import type { SecurityEventOutcome, SecurityEventType } from '../../../../../shared/events/event.js';
+import { loginEvent } from '../../login/handlers/events.js';
 import type { AuthContext } from '../../services.js';
 
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
@@ -51,17 +52,5 @@ export function emit(
   clientId: string | undefined,
   details: Record<string, unknown> = {},
 ): void {
-  const ua = c.req.header('user-agent');
-  c.get('services').events.emit(
-    {
-      type,
-      outcome,
-      client_id: clientId,
-      ip,
-      user_agent: ua ? ua.slice(0, 256) : undefined,
-      request_id: c.get('requestId'),
-      details,
-    },
-    c.executionCtx,
-  );
+  loginEvent(c, ip, type, outcome, { clientId }, details);
 }

@@ -2,18 +2,14 @@
  * Query parameters of the monitor API, parsed strictly: unknown parameters, repeated ones and bad values are
  * refused with the parameter named (the handler answers 400), never ignored.
  */
+import { InputError } from '../../api/domain/input-error.js';
 import { isSeverity, type Severity } from '../../detectors/domain/finding.js';
 import type { AlertFilter } from './alert-store.js';
 import type { AlertStatus } from './deduplicate.js';
 
-export class QueryError extends Error {
+export class QueryError extends InputError {
   readonly code = 'invalid_query';
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(`${parameter}: ${message}`);
-  }
+  readonly parameter = this.at;
 }
 
 export const MAX_LIMIT = 500;

@@ -3,35 +3,20 @@
  * (`Admin_alerts_acknowledge`) and resolve (`Admin_alerts_resolve`). Status changes follow
  * alerts/domain/deduplicate.ts `transitionAlert` (resolved is final: 409).
  */
-import { conflict, notFound } from '../../../../../shared/errors.js';
-import { authorizeMonitor, isUuid, parsed } from '../../api/handlers/access.js';
+import { conflict } from '../../../../../shared/errors.js';
+import { authorizeMonitor, parsed, pathResource } from '../../api/handlers/access.js';
 import type { MonitorContext } from '../../services.js';
 import { parseAlertFilter } from '../domain/alert-query.js';
 import { type Alert, AlertTransitionError, type AlertStatus, transitionAlert } from '../domain/deduplicate.js';
+import { alertRecord } from '../storage/alert-rows.js';
 
-const iso = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString());
-
+/**
+ * An alert as the API shows it: its `alerts` record, with the event ids it kept (first and last) as one list and the
+ * count of those dropped between them; `finding_severity` stays internal.
+ */
 export function alertJson(a: Alert) {
-  return {
-    id: a.id,
-    dedup_key: a.dedupKey,
-    detector: a.detector,
-    kind: a.kind,
-    severity: a.severity,
-    status: a.status,
-    summary: a.summary,
-    subject: a.subject,
-    count: a.count,
-    first_seen: iso(a.firstSeen),
-    last_seen: iso(a.lastSeen),
-    event_ids: [...a.firstEventIds, ...a.lastEventIds],
-    event_ids_omitted: a.droppedEventIds,
-    evidence: a.evidence,
-    acknowledged_at: iso(a.acknowledgedAt),
-    acknowledged_by: a.acknowledgedBy ?? null,
-    resolved_at: iso(a.resolvedAt),
-    resolved_by: a.resolvedBy ?? null,
-  };
+  const { finding_severity: _, first_event_ids, last_event_ids, dropped_event_ids, ...shown } = alertRecord(a);
+  return { ...shown, event_ids: [...first_event_ids, ...last_event_ids], event_ids_omitted: dropped_event_ids };
 }
 
 export async function listAlerts(c: MonitorContext): Promise<Response> {
@@ -41,11 +26,8 @@ export async function listAlerts(c: MonitorContext): Promise<Response> {
   return c.json({ alerts: alerts.map(alertJson) });
 }
 
-async function load(c: MonitorContext): Promise<Alert> {
-  const id = c.req.param('id') ?? '';
-  const alert = isUuid(id) ? await c.get('services').alerts.get(id) : null;
-  if (!alert) throw notFound('no such alert');
-  return alert;
+function load(c: MonitorContext): Promise<Alert> {
+  return pathResource(c, (id) => c.get('services').alerts.get(id), 'no such alert');
 }
 
 export async function getAlert(c: MonitorContext): Promise<Response> {

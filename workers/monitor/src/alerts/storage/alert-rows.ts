@@ -55,8 +55,11 @@ export function alertFromRow(r: AlertRow): Alert {
 
 const iso = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString());
 
-/** One alert as a JSON record for `jsonb_populate_record(null::alerts, ...)`. */
-export function alertRecord(a: Alert): Record<string, unknown> {
+/**
+ * One alert as a JSON record for `jsonb_populate_record(null::alerts, ...)`; the monitor API shows alerts in the same
+ * terms (alerts/handlers/alerts.ts `alertJson`).
+ */
+export function alertRecord(a: Alert) {
   return {
     id: a.id,
     dedup_key: a.dedupKey,

@@ -4,7 +4,7 @@
  * Worker's decision, failing closed (shared/admin/authorize.ts). Also the API's query-error mapping.
  */
 import { adminRequestOf, authorizeAdmin } from '../../../../../shared/admin/authorize.js';
-import { validationFailed } from '../../../../../shared/errors.js';
+import { notFound, validationFailed } from '../../../../../shared/errors.js';
 import { QueryError } from '../../alerts/domain/alert-query.js';
 import type { MonitorContext } from '../../services.js';
 
@@ -43,6 +43,24 @@ export function parsed<T>(parse: () => T): T {
 }
 
 /** Ids in paths are UUIDs; anything else cannot exist (404 without a query). */
-export function isUuid(id: string): boolean {
+function isUuid(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+}
+
+/** The path's `:id`, or 404 `missing` when it cannot name anything. */
+export function pathId(c: MonitorContext, missing: string): string {
+  const id = c.req.param('id') ?? '';
+  if (!isUuid(id)) throw notFound(missing);
+  return id;
+}
+
+/** What the path's `:id` names, found by `find`, or 404 `missing`. */
+export async function pathResource<T>(
+  c: MonitorContext,
+  find: (id: string) => Promise<T | null>,
+  missing: string,
+): Promise<T> {
+  const found = await find(pathId(c, missing));
+  if (!found) throw notFound(missing);
+  return found;
 }

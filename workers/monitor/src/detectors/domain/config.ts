@@ -3,16 +3,12 @@
  * must have the shape of the defaults (same keys, same types); arrays are replaced whole. Unknown keys are an
  * error, so a misspelt threshold never silently leaves the default in place.
  */
+import { InputError } from '../../api/domain/input-error.js';
 import { isSeverity, type Severity } from './finding.js';
 
-export class DetectorConfigError extends Error {
+export class DetectorConfigError extends InputError {
   readonly code = 'invalid_detector_config';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`);
-  }
+  readonly path = this.at;
 }
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };

@@ -75,8 +75,8 @@ export class EventStream {
     return { entries, deleted };
   }
 
-  /** Entries never delivered to any consumer of the group. */
-  async readNew(count: number): Promise<StreamEntry[]> {
+  /** One XREADGROUP of this consumer: from `>` (entries never delivered) or `0` (its own, not acknowledged). */
+  private async readGroup(from: '>' | '0', count: number): Promise<[string, string[] | null][]> {
     const reply = (await this.call([
       'XREADGROUP',
       'GROUP',
@@ -86,9 +86,14 @@ export class EventStream {
       count,
       'STREAMS',
       this.key,
-      '>',
-    ])) as [string, [string, string[]][]][] | null;
-    return (reply?.[0]?.[1] ?? []).map(([id, fields]) => [id, fields] as const);
+      from,
+    ])) as [string, [string, string[] | null][]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /** Entries never delivered to any consumer of the group. */
+  async readNew(count: number): Promise<StreamEntry[]> {
+    return (await this.readGroup('>', count)).map(([id, fields]) => [id, fields as StreamFields] as const);
   }
 
   /**
@@ -96,20 +101,9 @@ export class EventStream {
    * once rather than after the claim idle time. Entries trimmed away meanwhile come back without fields.
    */
   async readOwnPending(count: number): Promise<{ entries: StreamEntry[]; deleted: string[] }> {
-    const reply = (await this.call([
-      'XREADGROUP',
-      'GROUP',
-      this.group,
-      this.consumer,
-      'COUNT',
-      count,
-      'STREAMS',
-      this.key,
-      '0',
-    ])) as [string, [string, string[] | null][]][] | null;
     const entries: StreamEntry[] = [];
     const deleted: string[] = [];
-    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+    for (const [id, fields] of await this.readGroup('0', count)) {
       if (fields === null || fields.length === 0) deleted.push(id);
       else entries.push([id, fields]);
     }

@@ -1,17 +1,13 @@
 /** The monitor API's webhook endpoint bodies, validated strictly (unknown fields refused). */
+import { InputError } from '../../api/domain/input-error.js';
 import { isSeverity, type Severity } from '../../detectors/domain/finding.js';
 import { checkEndpointUrl, EndpointUrlError } from './endpoint.js';
 import type { EndpointPatch } from './endpoint-store.js';
 import type { AlertWebhookType } from './payload.js';
 
-export class EndpointInputError extends Error {
+export class EndpointInputError extends InputError {
   readonly code = 'invalid_endpoint';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
+  readonly field = this.at;
 }
 
 const TYPES: readonly AlertWebhookType[] = ['alert.created', 'alert.escalated'];

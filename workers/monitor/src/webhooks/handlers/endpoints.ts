@@ -6,7 +6,7 @@
  */
 import { readJsonBody } from '../../../../../shared/body.js';
 import { conflict, dependencyUnavailable, notFound, validationFailed } from '../../../../../shared/errors.js';
-import { authorizeMonitor, isUuid } from '../../api/handlers/access.js';
+import { authorizeMonitor, pathId, pathResource } from '../../api/handlers/access.js';
 import type { MonitorContext } from '../../services.js';
 import type { Delivery } from '../domain/delivery.js';
 import { replayDeadLetter } from '../domain/delivery.js';
@@ -16,16 +16,17 @@ import { newEndpointSecret } from '../domain/signature.js';
 
 const iso = (v: number) => new Date(v).toISOString();
 
-function endpointJson(e: EndpointView) {
+/** Never the secrets, nor how many there are. */
+function endpointJson({ id, url, description, types, minSeverity, breaker, disabled, createdAt }: EndpointView) {
   return {
-    id: e.id,
-    url: e.url,
-    description: e.description,
-    types: e.types,
-    min_severity: e.minSeverity,
-    circuit: e.breaker,
-    disabled: e.disabled ? { at: iso(e.disabled.at), reason: e.disabled.reason } : null,
-    created_at: iso(e.createdAt),
+    id,
+    url,
+    description,
+    types,
+    min_severity: minSeverity,
+    circuit: breaker,
+    disabled: disabled ? { at: iso(disabled.at), reason: disabled.reason } : null,
+    created_at: iso(createdAt),
   };
 }
 
@@ -55,11 +56,8 @@ async function body<T>(c: MonitorContext, parse: (b: unknown, allowPrivate: bool
   }
 }
 
-function endpointId(c: MonitorContext): string {
-  const id = c.req.param('id') ?? '';
-  if (!isUuid(id)) throw notFound('no such webhook endpoint');
-  return id;
-}
+const NO_ENDPOINT = 'no such webhook endpoint';
+const endpointId = (c: MonitorContext) => pathId(c, NO_ENDPOINT);
 
 export async function listEndpoints(c: MonitorContext): Promise<Response> {
   await authorizeMonitor(c, 'Admin_webhooks_read', 'webhooks');
@@ -83,9 +81,7 @@ export async function createEndpoint(c: MonitorContext): Promise<Response> {
 
 export async function getEndpoint(c: MonitorContext): Promise<Response> {
   await authorizeMonitor(c, 'Admin_webhooks_read', 'webhooks');
-  const e = await c.get('services').endpoints.get(endpointId(c));
-  if (!e) throw notFound('no such webhook endpoint');
-  return c.json(endpointJson(e));
+  return c.json(endpointJson(await pathResource(c, (id) => c.get('services').endpoints.get(id), NO_ENDPOINT)));
 }
 
 export async function updateEndpoint(c: MonitorContext): Promise<Response> {
@@ -93,13 +89,13 @@ export async function updateEndpoint(c: MonitorContext): Promise<Response> {
   const id = endpointId(c);
   const patch = await body(c, parseEndpointPatch);
   const e = await c.get('services').endpoints.update(id, patch, Date.now());
-  if (!e) throw notFound('no such webhook endpoint');
+  if (!e) throw notFound(NO_ENDPOINT);
   return c.json(endpointJson(e));
 }
 
 export async function deleteEndpoint(c: MonitorContext): Promise<Response> {
   await authorizeMonitor(c, 'Admin_webhooks_delete', 'webhooks');
-  if (!(await c.get('services').endpoints.delete(endpointId(c)))) throw notFound('no such webhook endpoint');
+  if (!(await c.get('services').endpoints.delete(endpointId(c)))) throw notFound(NO_ENDPOINT);
   return c.body(null, 204);
 }
 
@@ -124,11 +120,8 @@ export async function listDeadLetters(c: MonitorContext): Promise<Response> {
   return c.json({ dead_letters: list.map(deliveryJson) });
 }
 
-async function delivery(c: MonitorContext): Promise<DeliveryView> {
-  const id = c.req.param('id') ?? '';
-  const d = isUuid(id) ? await c.get('services').endpoints.delivery(id) : null;
-  if (!d) throw notFound('no such delivery');
-  return d;
+function delivery(c: MonitorContext): Promise<DeliveryView> {
+  return pathResource(c, (id) => c.get('services').endpoints.delivery(id), 'no such delivery');
 }
 
 export async function getDelivery(c: MonitorContext): Promise<Response> {

@@ -27,6 +27,11 @@ function deliveryView(r: DeliveryRow): DeliveryView {
   return { ...deliveryFromRow(r), alertId: r.alert_id, type: r.type };
 }
 
+/** The one row a statement by id returns, mapped, or null when there is none. */
+function first<T>(map: (row: any) => T): (rows: any[]) => T | null {
+  return (rows) => (rows[0] ? map(rows[0]) : null);
+}
+
 export function postgresEndpointStore(deps: Dependencies): EndpointStore {
   const run = <T>(what: string, sql: string, params: unknown[], map: (rows: any[], count: number) => T) =>
     withPostgres(deps, what, async (db) => {
@@ -38,10 +43,7 @@ export function postgresEndpointStore(deps: Dependencies): EndpointStore {
       run('webhook endpoints list', 'SELECT * FROM webhook_endpoints ORDER BY created_at, id', [], (rows) =>
         rows.map(view),
       ),
-    get: (id) =>
-      run('webhook endpoint read', 'SELECT * FROM webhook_endpoints WHERE id = $1', [id], (rows) =>
-        rows[0] ? view(rows[0]) : null,
-      ),
+    get: (id) => run('webhook endpoint read', 'SELECT * FROM webhook_endpoints WHERE id = $1', [id], first(view)),
     create: (e) =>
       run(
         'webhook endpoint create',
@@ -72,7 +74,7 @@ export function postgresEndpointStore(deps: Dependencies): EndpointStore {
         'webhook endpoint update',
         `UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
         params,
-        (rows) => (rows[0] ? view(rows[0]) : null),
+        first(view),
       );
     },
     delete: (id) =>
@@ -98,9 +100,7 @@ export function postgresEndpointStore(deps: Dependencies): EndpointStore {
       );
     },
     delivery: (id) =>
-      run('webhook delivery read', 'SELECT * FROM webhook_deliveries WHERE id = $1', [id], (rows) =>
-        rows[0] ? deliveryView(rows[0]) : null,
-      ),
+      run('webhook delivery read', 'SELECT * FROM webhook_deliveries WHERE id = $1', [id], first(deliveryView)),
     attempts: (deliveryId) =>
       run(
         'webhook attempts list',
