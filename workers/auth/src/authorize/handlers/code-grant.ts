@@ -15,7 +15,7 @@ import { endUserOf } from '../../accounts/domain/user-store.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { BASIC_CHALLENGE } from '../../clients/domain/client-authentication.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
-import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
+import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/common.js';
 import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
 import { signIdToken } from '../../oidc/handlers/jwt.js';
 import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
@@ -96,11 +96,7 @@ async function replayed(c: AuthContext, ip: string, grant: StoredCode, key: stri
   throw invalidGrant('the code has already been used');
 }
 
-export async function authorizationCodeGrant(
-  c: AuthContext,
-  form: ReadonlyMap<string, readonly string[]>,
-  ip: string,
-): Promise<Response> {
+export const authorizationCodeGrant: TokenGrant = async (c, form, ip) => {
   const services = c.get('services');
   const config = services.config;
   const client = await grantClient(c, form, ip, 'authorization_code');
@@ -191,4 +187,4 @@ export async function authorizationCodeGrant(
     expires_in: ttl,
   });
   return c.json(body, 200, NO_STORE);
-}
+};
