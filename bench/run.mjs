@@ -5,7 +5,13 @@
 // Runs every bench/scenarios/*.mjs (or the named ones) under bare workerd, never wrangler dev: the platform as
 // `npm start` runs it (generated workerd config, Postgres and Redis bridges, the machine's real Postgres and
 // Redis), built into .bench-out/dist. Servers are pinned to one core (`taskset -c 1`, BENCH_SERVER_CPU), each load
-// generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU). Every scenario's
+// generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU).
+//
+// What runs where. Server core: the shared platform's workerd (all four Workers, the monitor's stream consumer
+// off, see BENCH_PLATFORM_ENV) with its two bridges; the references (bare workerd Workers, node-oidc-provider);
+// replicas (further platform workerd processes on the same data, each with its own bridges), among them the
+// monitor scenario's consumer process, started for that scenario only. Load core: the load generators. Redis and
+// Postgres are the machine's, unpinned. Every scenario's
 // measurements are repeated for several rounds (default 3), interleaved so machine noise hits all of them alike,
 // and medians are reported with ratios, PASS/MISS per target, and JSON in .bench-out/ (latest.json).
 //
@@ -95,15 +101,24 @@ function parseArgs(argv) {
 /**
  * Generous limits for the bench client: rate limiting stays on (leases, Durable Object) as in production, but the
  * bench must measure issuance, not refusals.
+ *
+ * The shared platform's monitor Worker serves its API but does not consume the `security-events` stream: its
+ * consumer (decoding, audit-log inserts, detectors) would otherwise run in the process under test, on the same core,
+ * and every measurement would also count the monitor's work on the events it emits. The platform still emits every
+ * event (XADD, capped by MAXLEN); the monitor scenario runs the consumer in a workerd process of its own
+ * (scenarios/monitor.mjs).
  */
-const BENCH_PLATFORM_ENV = Object.fromEntries(
-  ['TOKEN', 'INTROSPECT', 'REVOKE', 'REGISTER'].flatMap((e) => [
-    [`RATE_LIMIT_${e}_CAPACITY`, '1000000000'],
-    [`RATE_LIMIT_${e}_REFILL_PER_SECOND`, '1000000'],
-    [`RATE_LIMIT_IP_${e}_CAPACITY`, '1000000000'],
-    [`RATE_LIMIT_IP_${e}_REFILL_PER_SECOND`, '1000000'],
-  ]),
-);
+const BENCH_PLATFORM_ENV = {
+  ...Object.fromEntries(
+    ['TOKEN', 'INTROSPECT', 'REVOKE', 'REGISTER'].flatMap((e) => [
+      [`RATE_LIMIT_${e}_CAPACITY`, '1000000000'],
+      [`RATE_LIMIT_${e}_REFILL_PER_SECOND`, '1000000'],
+      [`RATE_LIMIT_IP_${e}_CAPACITY`, '1000000000'],
+      [`RATE_LIMIT_IP_${e}_REFILL_PER_SECOND`, '1000000'],
+    ]),
+  ),
+  MONITOR_CONSUMER_ENABLED: 'false',
+};
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -122,6 +137,9 @@ async function main() {
     `scenarios: ${selected.map((s) => s.name).join(', ')}; ${opts.rounds} rounds x ${opts.load.durationSec} s (+${opts.load.warmupSec} s warm-up) at ${opts.load.connections} connections; server core ${SERVER_CPU}, load core ${LOAD_CPU}`,
   );
 
+  log(
+    "what runs where: server core: the shared platform (monitor consumer off, events still emitted), its bridges, references, replicas (the monitor scenario's consumer process among them); load core: load generators",
+  );
   let platformPromise;
   const cleanups = [];
   const ctx = {

@@ -2,7 +2,7 @@
  * Bearer credentials (RFC 6750): the one parser and the one challenge every Worker uses, for admin credentials,
  * the registration access tokens, the policy decision API and the metrics endpoint.
  */
-import { timingSafeEqualStrings } from './crypto.js';
+import { sha256, timingSafeEqualBytes } from './crypto.js';
 import { unauthorized } from './errors.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -30,7 +30,19 @@ export async function requireStaticBearer(
 ): Promise<void> {
   if (!expected) return;
   const presented = bearerToken(header) ?? '';
-  if (!(await timingSafeEqualStrings(presented, expected))) throw unauthorized(detail, bearerChallenge(realm));
+  // Both sides hashed (timingSafeEqualStrings), the expected one once per isolate: one digest per request, not two.
+  const digest = await sha256(presented);
+  const wanted = expectedDigests.get(expected) ?? (await digestOf(expected));
+  if (!timingSafeEqualBytes(digest, wanted)) throw unauthorized(detail, bearerChallenge(realm));
+}
+
+/** Digests of the configured static tokens (a handful per isolate: the decision API's, the metrics endpoint's). */
+const expectedDigests = new Map<string, Uint8Array>();
+
+async function digestOf(expected: string): Promise<Uint8Array> {
+  const digest = await sha256(expected);
+  if (expectedDigests.size < 8) expectedDigests.set(expected, digest);
+  return digest;
 }
 
 /** What a resource server asks of the user's authentication (RFC 9470 §3): an `acr` among these, and/or this recent. */

@@ -2,7 +2,7 @@
 // the hosted pages read from their HTML (action, hidden fields such as csrf_token). The scenarios use it to get a
 // signed-in session, a remembered consent and authorization codes the way a browser gets them.
 import { createHash, randomBytes } from 'node:crypto';
-import { expectJson, FORM } from './oauth.mjs';
+import { expectJson, FORM, registerClient } from './oauth.mjs';
 
 /** Cookie jar of one user agent for one origin: keeps name=value of every Set-Cookie, sends them all back. */
 export function cookieJar() {
@@ -189,21 +189,22 @@ export async function codeFlowFixture(platform, { name = 'bench' } = {}) {
     'POST /admin/users',
   );
   const redirectUri = 'http://127.0.0.1:9/cb';
-  const client = await expectJson(
-    await fetch(`${auth}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.secrets.REGISTRATION_TOKEN}` },
-      body: JSON.stringify({
-        client_name: `${name} RP`,
-        application_type: 'native',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: [redirectUri],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile email',
-      }),
-    }),
-    'client registration',
-  );
-  return { discovery, user, client, redirectUri };
+  const client = await registerClient(platform, {
+    client_name: `${name} RP`,
+    application_type: 'native',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [redirectUri],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid profile email',
+  });
+  // A user agent for the user, and where its flows start (the authorization request, PKCE `challenge`).
+  const startUrl = (challenge) =>
+    authorizationUrl({
+      authorizationEndpoint: discovery.authorization_endpoint,
+      clientId: client.client_id,
+      redirectUri,
+      challenge,
+    });
+  return { discovery, user, client, redirectUri, ua: userAgent(user), startUrl };
 }

@@ -2,7 +2,7 @@
 // authorization-code flows (PKCE S256, consent, code exchange), for measurements of grant_type=refresh_token.
 import { createHash, randomBytes } from 'node:crypto';
 import { cookieJar } from './hosted-login.mjs';
-import { basicAuth, FORM } from './oauth.mjs';
+import { basicAuth, redeemForRefreshToken, refreshTokensOf } from './oauth.mjs';
 
 /**
  * One authorization-code flow against the peer; resolves to its token response ({ access_token, refresh_token }).
@@ -35,20 +35,12 @@ export async function peerCodeFlow(peer, { scope = 'offline_access read', resour
     if (target.href.startsWith(peer.redirectUri)) {
       const code = target.searchParams.get('code');
       if (!code) throw new Error(`peer authorization flow ended without a code: ${target.href}`);
-      const token = await fetch(`${peer.url}/token`, {
-        method: 'POST',
-        headers: { 'content-type': FORM, authorization: basicAuth(peer.refreshClientId, peer.refreshClientSecret) },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: peer.redirectUri,
-          code_verifier: verifier,
-        }).toString(),
-      });
-      const body = await token.json();
-      if (!token.ok || !body.refresh_token)
-        throw new Error(`peer code exchange: HTTP ${token.status} ${JSON.stringify(body)}`);
-      return body;
+      return redeemForRefreshToken(
+        `${peer.url}/token`,
+        basicAuth(peer.refreshClientId, peer.refreshClientSecret),
+        { code, redirectUri: peer.redirectUri, verifier },
+        'peer',
+      );
     }
     next = target.href;
   }
@@ -56,16 +48,6 @@ export async function peerCodeFlow(peer, { scope = 'offline_access read', resour
 }
 
 /** `n` independent refresh tokens (one grant each), from `n` authorization-code flows, a few at a time. */
-export async function peerRefreshTokens(peer, n, concurrency = 4) {
-  const out = [];
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (started < n) {
-        started += 1;
-        out.push((await peerCodeFlow(peer)).refresh_token);
-      }
-    }),
-  );
-  return out;
+export function peerRefreshTokens(peer, n, concurrency = 4) {
+  return refreshTokensOf(() => peerCodeFlow(peer), n, concurrency);
 }

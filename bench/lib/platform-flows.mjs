@@ -2,7 +2,7 @@
 // (form posts with their CSRF tokens), consent, and the authorization code redeemed with PKCE S256, for measurements
 // of grant_type=refresh_token. The user and the client are created through the platform's own APIs.
 import { createHash, randomBytes } from 'node:crypto';
-import { basicAuth, expectJson, FORM } from './oauth.mjs';
+import { basicAuth, FORM, redeemForRefreshToken, refreshTokensOf, registerClient } from './oauth.mjs';
 import { cookieJar } from './hosted-login.mjs';
 
 export const REFRESH_USER = { email: 'bench.refresh@example.com', password: 'correct horse battery staple 71' };
@@ -16,19 +16,12 @@ export async function platformRefreshClient(platform) {
     body: JSON.stringify({ ...REFRESH_USER, email_verified: true }),
   });
   if (user.status !== 201 && user.status !== 409) throw new Error(`user: HTTP ${user.status} ${await user.text()}`);
-  const client = await expectJson(
-    await fetch(`${platform.urls.auth}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.secrets.REGISTRATION_TOKEN}` },
-      body: JSON.stringify({
-        client_name: 'bench refresh',
-        redirect_uris: [REDIRECT],
-        grant_types: ['authorization_code', 'refresh_token'],
-        scope: 'openid offline_access read',
-      }),
-    }),
-    'refresh client registration',
-  );
+  const client = await registerClient(platform, {
+    client_name: 'bench refresh',
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid offline_access read',
+  });
   return { clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT };
 }
 
@@ -73,20 +66,12 @@ export async function platformCodeFlow(origin, client, user = REFRESH_USER) {
     if (next.href.startsWith(client.redirectUri)) {
       const code = next.searchParams.get('code');
       if (!code) throw new Error(`platform authorization flow ended without a code: ${next.href}`);
-      const token = await fetch(`${origin}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': FORM, authorization: basicAuth(client.clientId, client.clientSecret) },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: client.redirectUri,
-          code_verifier: verifier,
-        }).toString(),
-      });
-      const body = await token.json();
-      if (!token.ok || !body.refresh_token)
-        throw new Error(`platform code exchange: HTTP ${token.status} ${JSON.stringify(body)}`);
-      return body;
+      return redeemForRefreshToken(
+        `${origin}/oauth/token`,
+        basicAuth(client.clientId, client.clientSecret),
+        { code, redirectUri: client.redirectUri, verifier },
+        'platform',
+      );
     }
     if (next.pathname === '/login') {
       const page = await (await send(next.href)).text();
@@ -102,16 +87,6 @@ export async function platformCodeFlow(origin, client, user = REFRESH_USER) {
 }
 
 /** `n` refresh tokens of `n` independent families, from `n` code flows, a few at a time. */
-export async function platformRefreshTokens(origin, client, n, concurrency = 4) {
-  const out = [];
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (started < n) {
-        started += 1;
-        out.push((await platformCodeFlow(origin, client)).refresh_token);
-      }
-    }),
-  );
-  return out;
+export function platformRefreshTokens(origin, client, n, concurrency = 4) {
+  return refreshTokensOf(() => platformCodeFlow(origin, client), n, concurrency);
 }

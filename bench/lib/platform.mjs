@@ -221,16 +221,30 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
       logs: () => server.logs(),
       /**
        * Another workerd process on the same data, through bridges of its own (simulating a data plane `dataRttMs`
-       * away when set). Stopped with the platform.
+       * away when set), with `env` over the platform's. Stopped with the platform, or before by `stop()`.
        * @returns {Promise<{ urls, dataRttMs: number, serverPids: () => number[], restartCold(): Promise<void>,
-       *   logs(): string }>}
+       *   logs(): string, stop(): Promise<void> }>}
        */
-      async replica({ dataRttMs = 0 } = {}) {
+      async replica({ dataRttMs = 0, env: replicaEnv = {} } = {}) {
         const own = await startBridges({ ...bridgeOpts, dataRttMs });
-        stops.push(own.stop);
         const replicaSockets = await pickSockets();
-        const replica = await startServer({ outRoot, env: { ...env, ...dataPlaneEnv(own) }, sockets: replicaSockets });
-        stops.push(() => replica.stop());
+        let replica;
+        try {
+          replica = await startServer({
+            outRoot,
+            env: { ...env, ...dataPlaneEnv(own), ...replicaEnv },
+            sockets: replicaSockets,
+          });
+        } catch (err) {
+          await own.stop();
+          throw err;
+        }
+        let stopped;
+        const stopReplica = () => {
+          stopped ??= replica.stop().finally(own.stop);
+          return stopped;
+        };
+        stops.push(stopReplica);
         log(`replica up: auth ${replicaSockets.auth}, data plane RTT ${dataRttMs} ms`);
         return {
           urls: urlsOf(replicaSockets),
@@ -239,6 +253,7 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
           serverPids: () => serverPidsOf(replica, own),
           restartCold: () => replica.restartCold(),
           logs: () => replica.logs(),
+          stop: stopReplica,
         };
       },
       stop,

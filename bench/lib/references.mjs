@@ -35,6 +35,23 @@ export async function startBareWorker(name, modulePath, vars = {}, flags = []) {
 }
 
 /**
+ * The runtime ceiling (bare workerd answering `ok`, references/ok-worker.js), its stop pushed on `stops`, and its
+ * measurement (`runtime-ceiling`) with overrides.
+ */
+export async function startRuntimeCeiling(stops) {
+  const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
+  stops.push(ok.stop);
+  const measure = (overrides = {}) => ({
+    id: 'runtime-ceiling',
+    label: 'runtime ceiling: bare workerd "ok"',
+    request: { url: ok.url },
+    serverPids: [ok.pid],
+    ...overrides,
+  });
+  return { pid: ok.pid, measure };
+}
+
+/**
  * Writes the workerd config of one Worker (`modules`, `bindings`: capnp list items, embed paths relative to the
  * config's folder) listening on 127.0.0.1:`port`, with the platform's compatibility date and `flags`. Returns the
  * path.

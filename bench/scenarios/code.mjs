@@ -8,8 +8,8 @@
 // redemption request is fixed but for its `code` (the load generator's `rotate`). Minting is bounded in time
 // (codes minted first must still be valid when the run ends); if the pool runs dry before the run does, the
 // requests without a code are refused and show as non-2xx, and the target below says so.
-import { authorizationUrl, codeFlowFixture, pkcePair, userAgent } from '../lib/hosted-login.mjs';
-import { basicAuth, expectJson, formRequest, timed } from '../lib/oauth.mjs';
+import { codeFlowFixture, pkcePair } from '../lib/hosted-login.mjs';
+import { basicAuth, expectJson, formRequest, registerClient, timed } from '../lib/oauth.mjs';
 
 const POOL = Number(process.env.BENCH_CODES ?? 1500);
 const MINT_BUDGET_MS = Number(process.env.BENCH_CODE_MINT_MS ?? 35_000);
@@ -22,16 +22,10 @@ export default {
 
   async setup(ctx) {
     const platform = await ctx.platform();
-    const { discovery, user, client, redirectUri } = await codeFlowFixture(platform, { name: 'bench-code' });
+    const fixture = await codeFlowFixture(platform, { name: 'bench-code' });
+    const { discovery, client, redirectUri, ua } = fixture;
     const pkce = pkcePair();
-    const ua = userAgent(user);
-    const startUrl = () =>
-      authorizationUrl({
-        authorizationEndpoint: discovery.authorization_endpoint,
-        clientId: client.client_id,
-        redirectUri,
-        challenge: pkce.challenge,
-      });
+    const startUrl = () => fixture.startUrl(pkce.challenge);
     const auth = basicAuth(client.client_id, client.client_secret);
     const redeemBody = `grant_type=authorization_code&redirect_uri=${encodeURIComponent(redirectUri)}&code_verifier=${pkce.verifier}`;
     const redeem = formRequest(discovery.token_endpoint, auth, redeemBody);
@@ -70,22 +64,12 @@ export default {
     const minted = { last: 0 };
 
     // client_credentials on the same platform: a client of its own.
-    const cc = await expectJson(
-      await fetch(`${platform.urls.auth}/oauth/register`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${platform.secrets.REGISTRATION_TOKEN}`,
-        },
-        body: JSON.stringify({
-          client_name: 'bench-cc',
-          grant_types: ['client_credentials'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          scope: 'read',
-        }),
-      }),
-      'client registration (client_credentials)',
-    );
+    const cc = await registerClient(platform, {
+      client_name: 'bench-cc',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'read',
+    });
     const ccRequest = formRequest(
       `${platform.urls.auth}/oauth/token`,
       basicAuth(cc.client_id, cc.client_secret),

@@ -17,7 +17,7 @@ import { freePort, WORKERD_BIN } from '../../scripts/lib/platform.mjs';
 import { ROOT } from '../../scripts/lib/workers.mjs';
 import { BENCH_OUT } from '../lib/platform.mjs';
 import { SERVER_CPU, spawnPinned } from '../lib/proc.mjs';
-import { REFERENCES_DIR, startBareWorker, writeSingleWorkerConfig } from '../lib/references.mjs';
+import { startRuntimeCeiling, writeSingleWorkerConfig } from '../lib/references.mjs';
 import { median, ratio } from '../lib/report.mjs';
 import { withProcesses } from '../lib/scenario.mjs';
 
@@ -189,19 +189,13 @@ export default {
     if ((await expectDecision(ceilingDecision.url, adminDecision(0), 'decision ceiling')).decision !== 'Allow') {
       throw new Error('decision ceiling disagrees with the platform');
     }
-    const ok = await startBareWorker('runtime-ceiling', join(REFERENCES_DIR, 'ok-worker.js'));
-    stops.push(ok.stop);
+    const ok = await startRuntimeCeiling(stops);
 
     // Cedar's wasm runs in V8's baseline tier until it has been called enough to be optimised: decision
     // measurements get a longer warm-up than the default.
     const warm = { warmupSec: Math.max(3, ctx.load.warmupSec) };
     const measurements = [
-      {
-        id: 'runtime-ceiling',
-        label: 'runtime ceiling: bare workerd "ok"',
-        request: { url: ok.url },
-        serverPids: [ok.pid],
-      },
+      ok.measure(),
       {
         id: 'decision-ceiling',
         label: 'decision ceiling: engine behind a bare handler',
@@ -232,13 +226,7 @@ export default {
         serverPids: platform.serverPids,
         load: { ...warm, connections: 1 },
       },
-      {
-        id: 'runtime-1c',
-        label: 'runtime ceiling, 1 connection',
-        request: { url: ok.url },
-        serverPids: [ok.pid],
-        load: { connections: 1 },
-      },
+      ok.measure({ id: 'runtime-1c', label: 'runtime ceiling, 1 connection', load: { connections: 1 } }),
     ];
 
     return {

@@ -3,7 +3,7 @@
 // token comes from a real authorization-code flow (hosted sign-in, consent, PKCE S256: lib/platform-flows.mjs and
 // lib/peer-flows.mjs); each connection then follows its chain, presenting the refresh token of the previous answer
 // (single use: a successor per request, the family's state written once per refresh).
-import { basicAuth, expectJson, formRequest } from '../lib/oauth.mjs';
+import { basicAuth, expectJson, formRequest, registerClient } from '../lib/oauth.mjs';
 import { peerRefreshTokens } from '../lib/peer-flows.mjs';
 import { platformRefreshClient, platformRefreshTokens } from '../lib/platform-flows.mjs';
 import { startOidcPeer } from '../lib/references.mjs';
@@ -60,14 +60,11 @@ export default {
     await probe(await platformRefresh(), 'platform');
 
     // client_credentials in the same run, for scale (the token scenario measures it in depth).
-    const cc = await expectJson(
-      await fetch(`${platform.urls.auth}/oauth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.secrets.REGISTRATION_TOKEN}` },
-        body: JSON.stringify({ client_name: 'bench cc', grant_types: ['client_credentials'], scope: 'read' }),
-      }),
-      'client registration',
-    );
+    const cc = await registerClient(platform, {
+      client_name: 'bench cc',
+      grant_types: ['client_credentials'],
+      scope: 'read',
+    });
     const ccRequest = formRequest(
       `${platform.urls.auth}/oauth/token`,
       basicAuth(cc.client_id, cc.client_secret),

@@ -11,7 +11,7 @@
 // that each sign-in also ends the oldest), and every sign-in also reads the account from Postgres and records the
 // sign-in there. Many users signing in once each would spread the state writes; the CPU per sign-in is the figure
 // that carries over.
-import { authorizationUrl, codeFlowFixture, pkcePair, userAgent } from '../lib/hosted-login.mjs';
+import { codeFlowFixture, pkcePair } from '../lib/hosted-login.mjs';
 import { FORM } from '../lib/oauth.mjs';
 import { startPasswordHashWorker } from './password-hash.mjs';
 
@@ -28,16 +28,8 @@ export default {
 
   async setup(ctx) {
     const platform = await ctx.platform();
-    const { discovery, user, client, redirectUri } = await codeFlowFixture(platform, { name: 'bench-sign-in' });
-    const ua = userAgent(user);
-    const { url: pageUrl, form } = await ua.signInForm(
-      authorizationUrl({
-        authorizationEndpoint: discovery.authorization_endpoint,
-        clientId: client.client_id,
-        redirectUri,
-        challenge: pkcePair().challenge,
-      }),
-    );
+    const { user, ua, startUrl } = await codeFlowFixture(platform, { name: 'bench-sign-in' });
+    const { url: pageUrl, form } = await ua.signInForm(startUrl(pkcePair().challenge));
     const signIn = {
       url: form.action,
       method: 'POST',

@@ -71,8 +71,8 @@ export const WORKER_REDIS_GRANTS = {
     commands: [
       'PING', // /ready
       'GET', // signing-keys version, denylist rebuild lock check
-      'MGET', // client cache read (version + record)
-      'SET', // client cache fill and invalidation (EX, NX), signing-keys version, denylist rebuild lock (NX PX)
+      'MGET', // client and account cache reads (version + record)
+      'SET', // client and account cache fill and invalidation (EX, NX), signing-keys version, denylist rebuild lock (NX PX)
       'ZMSCORE', // revocation denylist read (jti and completeness marker, one command)
       'ZADD', // revocation denylist write and rebuild
       'ZREMRANGEBYSCORE', // expired denylist members
@@ -83,6 +83,8 @@ export const WORKER_REDIS_GRANTS = {
     keys: [
       'client:*',
       'client-version:*',
+      'account:*', // the account cache (accounts/storage/account-cache.ts), as the client cache
+      'account-version:*',
       'keys:version',
       'revoked', // the denylist (a sorted set with its completeness marker)
       'revoked:rebuild',

@@ -17,6 +17,7 @@
  * - at most MAX_CONCURRENT_LOOKUPS lookups per isolate are in flight (defence in depth against many addresses):
  *   beyond that 503 with Retry-After.
  */
+import { setBounded } from '../bounded-map.js';
 import { eq } from 'drizzle-orm';
 import { bearerChallenge, bearerToken } from '../bearer.js';
 import { hashSecret, timingSafeEqualStrings } from '../crypto.js';
@@ -105,12 +106,7 @@ export class AdminCredentials {
   }
 
   private remember(hash: string, principal: AdminPrincipal | null, now: number): void {
-    this.cache.delete(hash);
-    if (this.cache.size >= CACHE_MAX) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(hash, { principal, until: now + (principal ? HIT_TTL_MS : MISS_TTL_MS) });
+    setBounded(this.cache, hash, { principal, until: now + (principal ? HIT_TTL_MS : MISS_TTL_MS) }, CACHE_MAX);
   }
 
   private async lookup(hash: string, origin: CallerOrigin | undefined): Promise<AdminPrincipal | null> {

@@ -218,3 +218,21 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs: number, int
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Takes this run's database away (or gives it back): it refuses every new connection and its sessions end, so any
+ * request that needs Postgres fails. `admin`: a pool on the server's admin database.
+ */
+export function databaseBlocker(tp: TokenPlatform, admin: Awaited<ReturnType<typeof nodePool>>) {
+  const dbName = new URL(tp.platform.databaseUrl).pathname.slice(1);
+  if (!/^esp_test_[a-f0-9]+$/.test(dbName)) throw new Error(`unexpected test database name ${dbName}`);
+  return async (allow: boolean): Promise<void> => {
+    await admin.query(`alter database ${dbName} allow_connections ${allow}`);
+    if (!allow) {
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [dbName],
+      );
+    }
+  };
+}

@@ -17,6 +17,7 @@ import { createCacheSeal } from '../../workers/auth/src/clients/domain/cache-sea
 import {
   basicHeader,
   clientCredentials,
+  databaseBlocker,
   insecure,
   introspect,
   postForm,
@@ -30,27 +31,16 @@ import {
 const CACHE_TTL_MS = 200;
 let tp: TokenPlatform;
 let admin: Awaited<ReturnType<typeof nodePool>>;
-let dbName: string;
-
-async function blockDatabase(allow: boolean): Promise<void> {
-  await admin.query(`alter database ${dbName} allow_connections ${allow}`);
-  if (!allow) {
-    await admin.query(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-      [dbName],
-    );
-  }
-}
+let blockDatabase: (allow: boolean) => Promise<void>;
 
 beforeAll(async () => {
   tp = await startTokenPlatform({ CLIENT_CACHE_TTL_MS: String(CACHE_TTL_MS), SIGNING_KEY_CHECK_MS: '300' });
-  dbName = new URL(tp.platform.databaseUrl).pathname.slice(1);
-  if (!/^esp_test_[a-f0-9]+$/.test(dbName)) throw new Error(`unexpected test database name ${dbName}`);
   admin = await nodePool(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, tp.platform.pgProxy);
+  blockDatabase = databaseBlocker(tp, admin);
 }, 120_000);
 
 afterAll(async () => {
-  await blockDatabase(true).catch(() => {});
+  await blockDatabase?.(true).catch(() => {});
   await admin?.end().catch(() => {});
   await tp?.stop();
 });

@@ -196,40 +196,28 @@ function measure(w: Workload, iterations: number, withComparisons: boolean) {
     decide: timeBatches(batches, per, (i) => decide(w.set, w.stored, requests[i % n] as AuthorizationRequest)),
   };
   if (withComparisons) {
+    /** Call `i`'s Cedar call on its slice's preparsed policies and schema (or the set `policySetId`). */
+    const preparsedCall = (i: number, policySetId?: string) => {
+      const c = calls[i % n] as (typeof calls)[number];
+      return {
+        ...c.call,
+        preparsedPolicySetId: policySetId ?? c.slice.policySetId,
+        preparsedSchemaName: c.slice.schemaName,
+      };
+    };
     Object.assign(out, {
       parse: timeBatches(batches, per, (i) => parseAuthorizationRequest(JSON.parse(w.bodies[i % n] as string))),
       entities: timeBatches(batches, per, (i) => {
         const req = requests[i % n] as AuthorizationRequest;
         entitiesForRequest(w.stored, req.entities, roots(w.set, req));
       }),
-      cedar: timeBatches(batches, per, (i) => {
-        const c = calls[i % n] as (typeof calls)[number];
-        cedar.statefulIsAuthorized({
-          ...c.call,
-          preparsedPolicySetId: c.slice.policySetId,
-          preparsedSchemaName: c.slice.schemaName,
-        });
-      }),
-      cedar_empty_set: timeBatches(batches, per, (i) => {
-        const c = calls[i % n] as (typeof calls)[number];
-        cedar.statefulIsAuthorized({
-          ...c.call,
-          preparsedPolicySetId: emptyId,
-          preparsedSchemaName: c.slice.schemaName,
-        });
-      }),
+      cedar: timeBatches(batches, per, (i) => cedar.statefulIsAuthorized(preparsedCall(i))),
+      cedar_empty_set: timeBatches(batches, per, (i) => cedar.statefulIsAuthorized(preparsedCall(i, emptyId))),
       cedar_no_schema: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
         cedar.statefulIsAuthorized({ ...c.call, validateRequest: false, preparsedPolicySetId: c.slice.policySetId });
       }),
-      marshal_js: timeBatches(batches, per, (i) => {
-        const c = calls[i % n] as (typeof calls)[number];
-        JSON.stringify({
-          ...c.call,
-          preparsedPolicySetId: c.slice.policySetId,
-          preparsedSchemaName: c.slice.schemaName,
-        });
-      }),
+      marshal_js: timeBatches(batches, per, (i) => JSON.stringify(preparsedCall(i))),
       unsliced: timeBatches(batches, per, (i) => {
         const c = calls[i % n] as (typeof calls)[number];
         const req = requests[i % n] as AuthorizationRequest;

@@ -23,7 +23,8 @@ import { createStateStore } from '../../../shared/state/select.js';
 import type { StateStore } from '../../../shared/state/store.js';
 import type { UserStore } from './accounts/domain/user-store.js';
 import { PostgresUserStore } from './accounts/storage/users.js';
-import { createCacheSeal } from './clients/domain/cache-seal.js';
+import { createCacheSeal, createValueSeal } from './clients/domain/cache-seal.js';
+import { ACCOUNT_CACHE_CONTEXT } from './accounts/storage/account-cache.js';
 import type { ClientStore, TamperReport } from './clients/domain/client-store.js';
 import { PostgresClientStore } from './clients/storage/clients.js';
 import { DiscoveryDocuments } from './discovery/documents.js';
@@ -137,7 +138,7 @@ export function buildServices(env: Env): AuthServices {
       events,
     },
     discovery: new DiscoveryDocuments(config),
-    users: new PostgresUserStore(deps),
+    users: new PostgresUserStore(deps, createValueSeal(config.CLIENT_CACHE_MAC_KEY, ACCOUNT_CACHE_CONTEXT)),
     login: {
       cookies: cookieSecurityFor(config.ISSUER),
       sessionPolicy: {

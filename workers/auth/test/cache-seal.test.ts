@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ACCOUNT_CACHE_CONTEXT } from '../src/accounts/storage/account-cache.js';
 import {
+  createCacheSeal,
+  createValueSeal,
   importCacheMacKey,
   MISSING_BODY,
   openCachedEntry,
@@ -72,5 +75,23 @@ describe('sealed client cache entries', () => {
     for (const value of ['', 'v1', 'v1.1.2', 'v2.1.AAAA.{}', 'v1.x.AAAA.{}', 'v1.1.!!!.{}', 'v1.1.AAAA.{}']) {
       expect(await openCachedEntry(k, 'client-1', value, NOW)).toMatchObject({ kind: 'tampered' });
     }
+  });
+});
+
+describe('sealed entries of another cache (the account cache)', () => {
+  it('round-trips under its context, bound to the id, and never passes for a client entry or the reverse', async () => {
+    const raw = crypto.getRandomValues(new Uint8Array(32));
+    const accounts = createValueSeal(raw, ACCOUNT_CACHE_CONTEXT);
+    const clients = createCacheSeal(raw);
+    const body = JSON.stringify({ version: 'v1', user: null });
+    const sealed = await accounts.seal('user-1', body, NOW + 60);
+    expect(await accounts.open('user-1', sealed, NOW)).toEqual({ kind: 'body', body });
+    expect(await accounts.open('user-2', sealed, NOW)).toEqual({ kind: 'tampered', reason: 'mac' });
+    expect(await accounts.open('user-1', sealed, NOW + 60)).toEqual({ kind: 'expired' });
+    // Same key, other context: an account entry is not a client entry, and a client entry is not an account entry.
+    expect(await clients.open('user-1', sealed, NOW)).toEqual({ kind: 'tampered', reason: 'mac' });
+    const client = await clients.seal(record('user-1'), NOW + 60);
+    expect(await accounts.open('user-1', client, NOW)).toEqual({ kind: 'tampered', reason: 'mac' });
+    expect(() => createValueSeal(raw, 'client-cache v1')).toThrow();
   });
 });

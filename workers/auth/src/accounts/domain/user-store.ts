@@ -44,19 +44,24 @@ export interface NewUser {
 export interface UserStore {
   findByEmailKey(emailKey: string): Promise<UserRecord | null>;
   findById(id: string): Promise<UserRecord | null>;
+  /**
+   * The account while it is active (without its password hash), null when disabled or unknown: for token issuance,
+   * cached so that steady state queries no Postgres; every change to the account is seen by the next call anywhere.
+   */
+  activeUser(id: string): Promise<Omit<UserRecord, 'passwordHash'> | null>;
   /** Null when an account with this email key already exists. */
   create(user: NewUser): Promise<UserRecord | null>;
   /** Records a successful sign-in, replacing the password hash when it was re-hashed with new parameters. */
   recordSignIn(id: string, newPasswordHash?: string): Promise<void>;
   /** A page of accounts, newest first. */
   list(query: UserQuery): Promise<UserRecord[]>;
-  /** Null when there is no such account. */
+  /** Null when there is no such account. Seen by activeUser at once everywhere (503 when that cannot be ensured). */
   setStatus(id: string, status: UserStatus): Promise<UserRecord | null>;
   setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
 }
 
 /** The account as OpenID Connect claims see it. */
-export function endUserOf(user: UserRecord): EndUser {
+export function endUserOf(user: Omit<UserRecord, 'passwordHash'>): EndUser {
   const out: EndUser = { id: user.id, email: user.email, emailVerified: user.emailVerified, updatedAt: user.updatedAt };
   if (user.name) out.name = user.name;
   return out;

@@ -2,7 +2,9 @@
 import { and, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
 import { users } from '../../../../../shared/db/schema.js';
 import { type Dependencies, withPostgres } from '../../../../../shared/dependencies.js';
+import type { ValueSeal } from '../../clients/domain/cache-seal.js';
 import type { NewUser, UserQuery, UserRecord, UserStatus, UserStore } from '../domain/user-store.js';
+import { type ActiveAccount, AccountCache } from './account-cache.js';
 
 type Row = typeof users.$inferSelect;
 
@@ -24,7 +26,26 @@ function toRecord(row: Row): UserRecord {
 }
 
 export class PostgresUserStore implements UserStore {
-  constructor(private readonly deps: Dependencies) {}
+  private readonly accounts: AccountCache;
+
+  /** `seal`: for the account entries cached in Redis (account-cache.ts). */
+  constructor(
+    private readonly deps: Dependencies,
+    seal: ValueSeal,
+  ) {
+    this.accounts = new AccountCache(deps, (id) => this.loadActive(id), seal);
+  }
+
+  private async loadActive(id: string): Promise<ActiveAccount | null> {
+    const user = await this.findById(id);
+    if (user?.status !== 'active') return null;
+    const { passwordHash: _, ...account } = user;
+    return account;
+  }
+
+  activeUser(id: string): Promise<ActiveAccount | null> {
+    return this.accounts.activeUser(id);
+  }
 
   findByEmailKey(emailKey: string): Promise<UserRecord | null> {
     return withPostgres(this.deps, 'user lookup', async (db) => {
@@ -90,15 +111,17 @@ export class PostgresUserStore implements UserStore {
     });
   }
 
-  setStatus(id: string, status: UserStatus): Promise<UserRecord | null> {
-    return withPostgres(this.deps, 'user status', async (db) => {
+  async setStatus(id: string, status: UserStatus): Promise<UserRecord | null> {
+    const record = await withPostgres(this.deps, 'user status', async (db) => {
       const rows = await db.update(users).set({ status, updatedAt: sql`now()` }).where(eq(users.id, id)).returning();
       return rows[0] ? toRecord(rows[0]) : null;
     });
+    if (record) await this.accounts.invalidate(id);
+    return record;
   }
 
-  setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
-    return withPostgres(this.deps, 'password change', async (db) => {
+  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    const changed = await withPostgres(this.deps, 'password change', async (db) => {
       const rows = await db
         .update(users)
         .set({ passwordHash, failedLoginAttempts: 0, lockedUntil: null, updatedAt: sql`now()` })
@@ -106,5 +129,8 @@ export class PostgresUserStore implements UserStore {
         .returning({ id: users.id });
       return rows.length === 1;
     });
+    // updated_at (an ID token claim) moved.
+    if (changed) await this.accounts.invalidate(id);
+    return changed;
   }
 }

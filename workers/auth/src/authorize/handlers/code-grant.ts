@@ -15,7 +15,7 @@ import { endUserOf } from '../../accounts/domain/user-store.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { BASIC_CHALLENGE } from '../../clients/domain/client-authentication.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
-import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
+import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/common.js';
 import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
 import { signIdToken } from '../../oidc/handlers/jwt.js';
 import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
@@ -60,6 +60,20 @@ export async function tokenClient(
   return authenticateClient(c, form, endpoint, ip);
 }
 
+/** The calling client (tokenClient), which must be allowed `grantType` (`unauthorized_client` otherwise). */
+export async function grantClient(
+  c: AuthContext,
+  form: ReadonlyMap<string, readonly string[]>,
+  ip: string,
+  grantType: 'authorization_code' | 'refresh_token',
+): Promise<ClientRecord> {
+  const client = await tokenClient(c, form, ip);
+  if (!client.metadata.grant_types.includes(grantType)) {
+    throw new OAuthError('unauthorized_client', `this client may not use the ${grantType} grant`);
+  }
+  return client;
+}
+
 async function revokeIssued(services: AuthServices, grant: StoredCode, tokenIds: readonly string[]): Promise<void> {
   const exp = Math.floor(Date.now() / 1000) + services.config.ACCESS_TOKEN_MAX_TTL_SECONDS;
   for (const jti of tokenIds) {
@@ -82,17 +96,10 @@ async function replayed(c: AuthContext, ip: string, grant: StoredCode, key: stri
   throw invalidGrant('the code has already been used');
 }
 
-export async function authorizationCodeGrant(
-  c: AuthContext,
-  form: ReadonlyMap<string, readonly string[]>,
-  ip: string,
-): Promise<Response> {
+export const authorizationCodeGrant: TokenGrant = async (c, form, ip) => {
   const services = c.get('services');
   const config = services.config;
-  const client = await tokenClient(c, form, ip);
-  if (!client.metadata.grant_types.includes('authorization_code')) {
-    throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
-  }
+  const client = await grantClient(c, form, ip, 'authorization_code');
   const key = await codeKey(param(form, 'code'));
   if (key === undefined) throw invalidGrant('the code is not valid');
   const codes = machineClient(services.state, authorizationCodes);
@@ -116,8 +123,9 @@ export async function authorizationCodeGrant(
   if (consumed.replay) return replayed(c, ip, consumed.grant, key);
   const grant = consumed.grant;
 
-  const user = await services.users.findById(grant.userId);
-  if (user?.status !== 'active') throw invalidGrant('the account is not active');
+  // Cached (no Postgres in steady state); disabling the account is seen here at once, in every isolate.
+  const user = await services.users.activeUser(grant.userId);
+  if (user === null) throw invalidGrant('the account is not active');
 
   const aud = requestedAudience(form, client, config);
   const ttl = accessTokenLifetime(client, config);
@@ -184,4 +192,4 @@ export async function authorizationCodeGrant(
     expires_in: ttl,
   });
   return c.json(body, 200, NO_STORE);
-}
+};

@@ -34,44 +34,35 @@ export function importCacheMacKey(raw: Uint8Array): Promise<CryptoKey> {
   ]);
 }
 
-function macInput(clientId: string, expiresAt: number, body: string): Uint8Array {
-  return encoder.encode(`${CONTEXT}\0${clientId}\0${expiresAt}\0${body}`);
+function macInput(context: string, id: string, expiresAt: number, body: string): Uint8Array {
+  return encoder.encode(`${context}\0${id}\0${expiresAt}\0${body}`);
 }
 
-async function seal(key: CryptoKey, clientId: string, expiresAt: number, body: string): Promise<string> {
-  const mac = await crypto.subtle.sign('HMAC', key, macInput(clientId, expiresAt, body) as BufferSource);
+async function seal(key: CryptoKey, context: string, id: string, expiresAt: number, body: string): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', key, macInput(context, id, expiresAt, body) as BufferSource);
   return `${FORMAT}.${expiresAt}.${base64url(new Uint8Array(mac))}.${body}`;
 }
 
 /** The cached form of a client record, valid until `expiresAt` (epoch seconds). */
 export function sealRecord(key: CryptoKey, record: ClientRecord, expiresAt: number): Promise<string> {
-  return seal(key, record.clientId, expiresAt, JSON.stringify(record));
+  return seal(key, CONTEXT, record.clientId, expiresAt, JSON.stringify(record));
 }
 
 /** The cached form of "no such client". */
 export function sealMissing(key: CryptoKey, clientId: string, expiresAt: number): Promise<string> {
-  return seal(key, clientId, expiresAt, MISSING_BODY);
+  return seal(key, CONTEXT, clientId, expiresAt, MISSING_BODY);
 }
 
-function isRecordFor(value: unknown, clientId: string): value is ClientRecord {
-  if (value === null || typeof value !== 'object') return false;
-  const r = value as Record<string, unknown>;
-  return (
-    r.clientId === clientId &&
-    (r.status === 'active' || r.status === 'deleted') &&
-    typeof r.version === 'number' &&
-    typeof r.metadata === 'object' &&
-    r.metadata !== null
-  );
-}
+type OpenedBody = { kind: 'body'; body: string } | Exclude<OpenedEntry, { kind: 'record' } | { kind: 'missing' }>;
 
-/** Verifies and reads a cached value for `clientId` at `now` (epoch seconds). */
-export async function openCachedEntry(
+/** Verifies a sealed value of `context` for `id` at `now` (epoch seconds) and gives its body. */
+async function openSealed(
   key: CryptoKey,
-  clientId: string,
+  context: string,
+  id: string,
   value: string,
   now: number,
-): Promise<OpenedEntry> {
+): Promise<OpenedBody> {
   const first = value.indexOf('.');
   const second = value.indexOf('.', first + 1);
   const third = value.indexOf('.', second + 1);
@@ -93,10 +84,35 @@ export async function openCachedEntry(
     'HMAC',
     key,
     mac as BufferSource,
-    macInput(clientId, expiresAt, body) as BufferSource,
+    macInput(context, id, expiresAt, body) as BufferSource,
   );
   if (!valid) return { kind: 'tampered', reason: 'mac' };
   if (expiresAt <= now) return { kind: 'expired' };
+  return { kind: 'body', body };
+}
+
+function isRecordFor(value: unknown, clientId: string): value is ClientRecord {
+  if (value === null || typeof value !== 'object') return false;
+  const r = value as Record<string, unknown>;
+  return (
+    r.clientId === clientId &&
+    (r.status === 'active' || r.status === 'deleted') &&
+    typeof r.version === 'number' &&
+    typeof r.metadata === 'object' &&
+    r.metadata !== null
+  );
+}
+
+/** Verifies and reads a cached value for `clientId` at `now` (epoch seconds). */
+export async function openCachedEntry(
+  key: CryptoKey,
+  clientId: string,
+  value: string,
+  now: number,
+): Promise<OpenedEntry> {
+  const opened = await openSealed(key, CONTEXT, clientId, value, now);
+  if (opened.kind !== 'body') return opened;
+  const body = opened.body;
   if (body === MISSING_BODY) return { kind: 'missing' };
   let parsed: unknown;
   try {
@@ -108,17 +124,38 @@ export async function openCachedEntry(
   return isRecordFor(parsed, clientId) ? { kind: 'record', record: parsed } : { kind: 'tampered', reason: 'content' };
 }
 
+/** Sealed strings of one kind of cached entry (its `context`), each bound to an id (accounts/storage/account-cache.ts). */
+export interface ValueSeal {
+  seal(id: string, body: string, expiresAt: number): Promise<string>;
+  open(id: string, value: string, now: number): Promise<OpenedBody>;
+}
+
+/** Imports the key on first use and keeps the CryptoKey (see createCacheSeal). */
+function lazyKey(keyBytes: Uint8Array): () => Promise<CryptoKey> {
+  let key: CryptoKey | undefined;
+  return async () => {
+    if (!key) key = await importCacheMacKey(keyBytes);
+    return key;
+  };
+}
+
+/** A seal for another cache than the clients', under the same key: `context` keeps one kind from passing as another. */
+export function createValueSeal(keyBytes: Uint8Array, context: string): ValueSeal {
+  if (context === CONTEXT) throw new Error("the client cache context is the client seal's own");
+  const cryptoKey = lazyKey(keyBytes);
+  return {
+    seal: async (id, body, expiresAt) => seal(await cryptoKey(), context, id, expiresAt, body),
+    open: async (id, value, now) => openSealed(await cryptoKey(), context, id, value, now),
+  };
+}
+
 /**
  * The seal the clients store uses, under one key (CLIENT_CACHE_MAC_KEY). The key is imported on first use and the
  * CryptoKey kept (not the promise: workerd does not let one request wait on another's pending work; concurrent first
  * requests may each import it, which is harmless).
  */
 export function createCacheSeal(keyBytes: Uint8Array): CacheSeal {
-  let key: CryptoKey | undefined;
-  const cryptoKey = async () => {
-    if (!key) key = await importCacheMacKey(keyBytes);
-    return key;
-  };
+  const cryptoKey = lazyKey(keyBytes);
   return {
     seal: async (record, expiresAt) => sealRecord(await cryptoKey(), record, expiresAt),
     sealMissing: async (clientId, expiresAt) => sealMissing(await cryptoKey(), clientId, expiresAt),

@@ -21,6 +21,7 @@
  */
 import { and, desc, eq, ilike, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { setBounded } from '../../../../../shared/bounded-map.js';
 import { oauthClients } from '../../../../../shared/db/schema.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
 import { type Dependencies, logError, tryRedis, withPostgres } from '../../../../../shared/dependencies.js';
@@ -80,12 +81,7 @@ export class PostgresClientStore implements ClientStore {
   }
 
   private remember(clientId: string, entry: Entry): void {
-    this.cache.delete(clientId);
-    if (this.cache.size >= ISOLATE_CACHE_MAX) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(clientId, entry);
+    setBounded(this.cache, clientId, entry, ISOLATE_CACHE_MAX);
   }
 
   /**

@@ -39,6 +39,13 @@ export async function readOAuthJson(c: AuthContext): Promise<unknown> {
 }
 
 /** A parameter that may appear at most once (duplicates were already rejected by the form reader). */
+/** A grant of `POST /oauth/token` (tokens/handlers/token.ts dispatches): the form read, the client address known. */
+export type TokenGrant = (
+  c: AuthContext,
+  form: ReadonlyMap<string, readonly string[]>,
+  ip: string,
+) => Promise<Response>;
+
 export function param(form: ReadonlyMap<string, readonly string[]>, name: string): string | undefined {
   return form.get(name)?.[0];
 }

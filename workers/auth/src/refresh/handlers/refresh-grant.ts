@@ -17,11 +17,11 @@
 import { logError } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
-import { tokenClient } from '../../authorize/handlers/code-grant.js';
-import { emit, NO_STORE, param } from '../../oauth/handlers/common.js';
+import { grantClient } from '../../authorize/handlers/code-grant.js';
+import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/common.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { userSessions } from '../../login/domain/login-state.js';
-import type { AuthContext, AuthServices } from '../../services.js';
+import type { AuthServices } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { formatScope, parseScope, ScopeSyntaxError } from '../../tokens/domain/scope.js';
 import { accessTokenLifetime } from '../../tokens/handlers/access-token-terms.js';
@@ -34,18 +34,11 @@ async function sessionIsLive(services: AuthServices, userId: string, sid: string
 
 const invalidGrant = () => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
 
-export async function refreshTokenGrant(
-  c: AuthContext,
-  form: ReadonlyMap<string, readonly string[]>,
-  ip: string,
-): Promise<Response> {
+export const refreshTokenGrant: TokenGrant = async (c, form, ip) => {
   const services = c.get('services');
   const config = services.config;
   // Confidential clients by their registered method, public ones by client_id (their tokens always rotate, as all do).
-  const client = await tokenClient(c, form, ip);
-  if (!client.metadata.grant_types.includes('refresh_token')) {
-    throw new OAuthError('unauthorized_client', 'this client may not use the refresh_token grant');
-  }
+  const client = await grantClient(c, form, ip, 'refresh_token');
   const presented = param(form, 'refresh_token');
   if (presented === undefined || presented === '') throw new OAuthError('invalid_request', 'refresh_token is required');
   let scope: string[] | undefined;
@@ -148,4 +141,4 @@ export async function refreshTokenGrant(
   };
   if (scopeOut !== '') body.scope = scopeOut;
   return c.json(body, 200, NO_STORE);
-}
+};
