@@ -128,8 +128,13 @@ describe('rotation and honest retries', () => {
     expect(claimsOf(r1.body.access_token).rfid).toBe(claimsOf(t0.access_token).rfid);
     expect(claimsOf(r1.body.access_token).sub).toBe(claimsOf(t0.access_token).sub);
     expect(r1.body.scope).toBe('openid offline_access read write');
+    // The same sign-in as the first access token (RFC 9068 §2.2.1), so a step-up check (RFC 9470) sees it.
+    expect(claimsOf(t0.access_token).amr).toEqual(['pwd']);
+    expect(claimsOf(r1.body.access_token).amr).toEqual(['pwd']);
+    expect(claimsOf(r1.body.access_token).auth_time).toBe(claimsOf(t0.access_token).auth_time);
     const r2 = await refresh(origin, web, r1.body.refresh_token);
     expect(r2.status).toBe(200);
+    expect(claimsOf(r2.body.access_token).auth_time).toBe(claimsOf(t0.access_token).auth_time);
     expect(await active(r2.body.access_token)).toBe(true);
   });
 

@@ -52,6 +52,18 @@ export function describeRefreshFamilies(name: string, store: StateStore) {
       expect(familyKey).toBe(await familyKeyOf(parseRefreshToken(t1)?.familySecret as string));
     });
 
+    it('every rotation carries the sign-in the family came from (auth_time, amr, acr); a family without one, none', async () => {
+      const authn = { authTime: 1_700_000_000, amr: ['pwd', 'otp', 'mfa'], acr: 'urn:edge-security:acr:mfa' };
+      const { refreshToken: t1 } = await families.start({ ...FAMILY, authn });
+      const r1 = await families.refresh(t1, { clientId: 'app' });
+      expect(r1.outcome === 'rotated' && r1.grant.authn).toEqual(authn);
+      const r2 = await families.refresh(tokenOf(r1), { clientId: 'app' });
+      expect(r2.outcome === 'rotated' && r2.grant.authn).toEqual(authn);
+      const { refreshToken: m1 } = await families.start(FAMILY);
+      const m = await families.refresh(m1, { clientId: 'app' });
+      expect(m.outcome === 'rotated' && 'authn' in m.grant).toBe(false);
+    });
+
     it('an honest retry within the window gets the same successor again, without a write', async () => {
       const { refreshToken: t1, familyKey } = await families.start(FAMILY);
       const first = await families.refresh(t1, { clientId: 'app' });

@@ -20,7 +20,7 @@ import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
 import { signIdToken } from '../../oidc/handlers/jwt.js';
 import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
 import type { AuthContext, AuthServices } from '../../services.js';
-import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
+import { type AccessTokenClaims, authenticationClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { accessTokenLifetime, requestedAudience } from '../../tokens/handlers/access-token-terms.js';
 import { familyOfMember } from '../../tokens/domain/denylist.js';
 import { formatScope } from '../../tokens/domain/scope.js';
@@ -145,11 +145,7 @@ export const authorizationCodeGrant: TokenGrant = async (c, form, ip) => {
   };
   if (scope !== '') claims.scope = scope;
   if (extra.familyKey !== undefined) claims.rfid = extra.familyKey;
-  Object.assign(
-    claims,
-    { amr: grant.amr, auth_time: grant.authTime },
-    grant.acr !== undefined ? { acr: grant.acr } : {},
-  );
+  Object.assign(claims, authenticationClaims(grant));
   const accessToken = await signAccessToken(claims, signingKey);
 
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };

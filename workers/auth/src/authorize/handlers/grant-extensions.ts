@@ -46,6 +46,11 @@ export async function extraTokenFields(c: AuthContext, issued: IssuedFromCode): 
     scope: [...issued.scopes],
     aud: Array.isArray(issued.aud) ? [...issued.aud] : [issued.aud],
     sid: issued.grant.sessionId,
+    authn: {
+      authTime: issued.grant.authTime,
+      amr: [...issued.grant.amr],
+      ...(issued.grant.acr !== undefined ? { acr: issued.grant.acr } : {}),
+    },
     ...familyLifetimes(issued.client.metadata, services.config),
   });
   return { fields: { refresh_token: refreshToken }, tokenIds: [familyMember(familyKey)], familyKey };

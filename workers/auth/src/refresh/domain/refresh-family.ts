@@ -39,6 +39,16 @@ export interface PreviousToken {
   sealed: string;
 }
 
+/**
+ * The sign-in the family came from (RFC 9068 §2.2.1, OIDC Core §12.2): a refreshed access token reports the same
+ * authentication event as the first one, so a resource server's step-up check (RFC 9470) sees it.
+ */
+export interface FamilyAuthentication {
+  authTime: number;
+  amr: string[];
+  acr?: string;
+}
+
 export interface RefreshFamily {
   clientId: string;
   /** The resource owner the family acts for (the user's id; the client id for first-party machine families). */
@@ -49,6 +59,7 @@ export interface RefreshFamily {
   aud: string[];
   /** The sign-in session the family came from, when there is one. */
   sid?: string;
+  authn?: FamilyAuthentication;
   createdAt: number;
   absoluteExpiresAt: number;
   idleMs: number;
@@ -66,6 +77,7 @@ export interface StartFamily {
   scope: string[];
   aud: string[];
   sid?: string;
+  authn?: FamilyAuthentication;
   /** SHA-256 of the first token. */
   tokenHash: string;
   idleMs: number;
@@ -95,6 +107,7 @@ export interface FamilyGrant {
   scope: string[];
   aud: string[];
   sid?: string;
+  authn?: FamilyAuthentication;
   generation: number;
 }
 
@@ -121,6 +134,10 @@ function isPrevious(v: unknown): v is PreviousToken {
   return isRecord(v) && isString(v.hash) && isTime(v.at) && isString(v.sealed);
 }
 
+function isAuthentication(v: unknown): v is FamilyAuthentication {
+  return isRecord(v) && isTime(v.authTime) && isStrings(v.amr) && (v.acr === undefined || isString(v.acr));
+}
+
 function isFamily(d: unknown): d is RefreshFamily {
   return (
     isRecord(d) &&
@@ -129,6 +146,7 @@ function isFamily(d: unknown): d is RefreshFamily {
     isStrings(d.scope) &&
     isStrings(d.aud) &&
     (d.sid === undefined || isString(d.sid)) &&
+    (d.authn === undefined || isAuthentication(d.authn)) &&
     isTime(d.createdAt) &&
     isTime(d.absoluteExpiresAt) &&
     isTime(d.idleMs) &&
@@ -145,6 +163,7 @@ const expiryOf = (family: RefreshFamily, lastUse: number) =>
 function grantOf(family: RefreshFamily, scope: string[], aud: string[], generation: number): FamilyGrant {
   const grant: FamilyGrant = { clientId: family.clientId, sub: family.sub, scope, aud, generation };
   if (family.sid !== undefined) grant.sid = family.sid;
+  if (family.authn !== undefined) grant.authn = family.authn;
   return grant;
 }
 
@@ -173,6 +192,7 @@ export const refreshFamilies = defineMachine({
         current: args.tokenHash,
       };
       if (args.sid !== undefined) family.sid = args.sid;
+      if (args.authn !== undefined) family.authn = { ...args.authn, amr: [...args.authn.amr] };
       return { doc: family, result: true, expiresAt: expiryOf(family, now) };
     },
 

@@ -22,7 +22,7 @@ import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/com
 import { machineClient } from '../../../../../shared/state/store.js';
 import { userSessions } from '../../login/domain/login-state.js';
 import type { AuthServices } from '../../services.js';
-import { type AccessTokenClaims, signAccessToken } from '../../tokens/domain/access-token.js';
+import { type AccessTokenClaims, authenticationClaims, signAccessToken } from '../../tokens/domain/access-token.js';
 import { formatScope, parseScope, ScopeSyntaxError } from '../../tokens/domain/scope.js';
 import { accessTokenLifetime } from '../../tokens/handlers/access-token-terms.js';
 
@@ -121,6 +121,8 @@ export const refreshTokenGrant: TokenGrant = async (c, form, ip) => {
     rfid: result.familyKey,
   };
   if (scopeOut !== '') claims.scope = scopeOut;
+  // The authentication event the family came from, as on the first access token (RFC 9068 §2.2.1).
+  if (grant.authn !== undefined) Object.assign(claims, authenticationClaims(grant.authn));
   const accessToken = await signAccessToken(claims, key);
   emit(c, ip, 'token.issued', 'success', client.clientId, {
     grant_type: 'refresh_token',

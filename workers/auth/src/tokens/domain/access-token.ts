@@ -32,11 +32,20 @@ export interface AccessTokenClaims {
   rfid?: string;
   /**
    * How the user authenticated (RFC 9068 §2.2.1), for a resource server that needs more (RFC 9470): set on tokens
-   * from an authorization code; absent on refreshed ones, which such a resource server then challenges.
+   * from an authorization code and on those refreshed from them (the same sign-in); absent on machine tokens.
    */
   acr?: string;
   amr?: string[];
   auth_time?: number;
+}
+
+/** The authentication claims of a user's access token (RFC 9068 §2.2.1), from the sign-in it descends from. */
+export function authenticationClaims(authn: {
+  authTime: number;
+  amr: string[];
+  acr?: string | undefined;
+}): Pick<AccessTokenClaims, 'acr' | 'amr' | 'auth_time'> {
+  return { amr: authn.amr, auth_time: authn.authTime, ...(authn.acr !== undefined ? { acr: authn.acr } : {}) };
 }
 
 export interface SigningKey {
