@@ -1,7 +1,7 @@
 // `esp users …`: end users (list, get, create, disable, enable, reset-password) and their sessions.
 import { UsageError } from './errors.mjs';
 import { group, listing, target } from './command.mjs';
-import { api, enc } from './http.mjs';
+import { api, enc, query } from './http.mjs';
 import { need, one, readStdinLine } from './input.mjs';
 import { fields, table } from './output.mjs';
 
@@ -24,6 +24,7 @@ const ACTIONS = {
   'reset-password': ['POST', '/password-reset'],
   sessions: ['GET', '/sessions'],
   'revoke-sessions': ['POST', '/sessions/revoke'],
+  'revoke-refresh-tokens': ['POST', '/refresh-tokens/revoke'],
 };
 
 /** How a sub-command's answer reads for people (the rest print the user). */
@@ -38,6 +39,8 @@ const PRINT = {
       ['user_agent', 'user agent'],
     ]),
   'revoke-sessions': (r) => `revoked ${r.sessions_revoked} session(s)`,
+  'revoke-refresh-tokens': (r) =>
+    `revoked ${r.families_revoked} refresh token famil${r.families_revoked === 1 ? 'y' : 'ies'}`,
 };
 
 export const users = group(
@@ -59,6 +62,15 @@ export const users = group(
       const handle = need(positional, 2, 'session handle');
       await api(conn, 'DELETE', `/v1/users/${userId}/sessions/${enc(handle)}`);
       return out.json ? out({ revoked: handle }) : out(`revoked session ${handle}`);
+    },
+    async 'remove-mfa'(conn, { positional, flags }, out) {
+      const userId = enc(need(positional, 1, 'user id'));
+      const factor = need(positional, 2, 'factor (totp, backup-codes, passkeys or all)');
+      const result = await api(conn, 'DELETE', `/v1/users/${userId}/mfa/${enc(factor)}${query(flags, ['name'])}`);
+      if (out.json) return out(result);
+      return out(
+        `removed ${result.removed.join(', ') || 'nothing'}; ${result.second_factor ? 'a second factor is left' : 'no second factor left: sign-in asks for the password only'}`,
+      );
     },
   },
   async (conn, args, out, sub) => {

@@ -1,7 +1,8 @@
 /**
- * `/v1/users`: end-user accounts and their sessions. The auth Worker owns accounts (its users store) and sessions
- * (keyed state), with the handlers in workers/auth/src/accounts/handlers/admin-users.ts; these routes validate,
- * authorize and audit, then call it over the AUTH binding with the operator's credential (authorized there again).
+ * `/v1/users`: end-user accounts, their sessions, second factors and refresh-token families. The auth Worker owns
+ * all of them (users store, keyed state, MFA store), with the handlers in workers/auth/src/accounts/handlers/
+ * (admin-users.ts, admin-user-credentials.ts); these routes validate, authorize and audit, then call it over the
+ * AUTH binding with the operator's credential (authorized there again).
  */
 import { z } from '@hono/zod-openapi';
 import { type AdminApi, adminProxy } from '../../api.js';
@@ -51,7 +52,7 @@ export function registerUserRoutes(api: AdminApi): void {
     tag: 'users',
     upstream: 'auth',
     prefix: '/admin',
-    params: { id: z.string().uuid(), handle: Handle },
+    params: { id: z.string().uuid(), handle: Handle, factor: z.enum(['totp', 'backup-codes', 'passkeys', 'all']) },
     answer: json('The user', User),
     target: ({ id }) => ({ user_id: id }),
   });
@@ -98,5 +99,24 @@ export function registerUserRoutes(api: AdminApi): void {
     summary: 'Revoke one session of a user (by its handle)',
     responses: { 204: { description: 'Ended' } },
     audit: ({ param }) => ({ session: param.handle }),
+  });
+  route('Admin_users_mfa_remove', 'delete', '/v1/users/{id}/mfa/{factor}', {
+    summary: "Remove a user's second factors: totp, backup-codes, passkeys (only the one named by ?name=) or all",
+    query: z.object({
+      name: z.string().min(1).max(256).optional().describe('The passkey to remove (factor passkeys)'),
+    }),
+    responses: {
+      200: json(
+        'What was removed, and whether a second factor is left (without one, sign-in asks for the password only)',
+        z.object({ user_id: z.string(), removed: z.array(z.string()), second_factor: z.boolean() }),
+      ),
+    },
+    audit: ({ param, query }) => ({ factor: param.factor, passkey: query.name }),
+  });
+  route('Admin_users_refresh_revoke', 'post', '/v1/users/{id}/refresh-tokens/revoke', {
+    summary: 'Revoke every refresh-token family of a user (their access tokens go inactive at introspection)',
+    responses: {
+      200: json('How many families ended', z.object({ user_id: z.string(), families_revoked: z.number().int() })),
+    },
   });
 }
