@@ -14,6 +14,7 @@ import { type CodeFlowClient, refresh, startFamily } from './refresh-helpers.js'
 import {
   basicHeader,
   eventually,
+  introspect,
   type RegisteredClient,
   register,
   securityEvents,
@@ -119,6 +120,7 @@ const state = {
   alertId: '',
   webhookId: '',
   refreshToken: '',
+  accessToken: '',
 };
 let refreshClient: CodeFlowClient;
 
@@ -199,6 +201,8 @@ async function startOpsFamily(): Promise<void> {
   const rotated = await refresh(tp.platform.urls.auth, refreshClient, first.body.refresh_token);
   expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
   state.refreshToken = rotated.body.refresh_token;
+  state.accessToken = rotated.body.access_token;
+  expect((await introspect(tp, webClient, state.accessToken)).body.active).toBe(true);
 }
 
 const POLICY_TEXT = `permit (principal is Admin, action == Action::"Admin_keys_read", resource is AdminEndpoint)
@@ -572,8 +576,16 @@ const ROUTES: Row[] = [
       expect(a.body).toEqual({ user_id: state.userId, removed: ['totp', 'backup_codes'], second_factor: false });
       // Sign-in asks for the password only again.
       await signInOpsUser(NEW_PASSWORD);
-      const none = await call('DELETE', `/v1/users/${state.userId}/mfa/passkeys?name=lost%20phone`, creds.root);
-      expect(none.status).toBe(404);
+      // A passkey by its name (stored as the passkey enrolment would; its removal is the store's own).
+      await tp.sql(
+        "insert into user_passkeys (id, user_id, public_key, device_type, name) values ('cred-ops-1', $1, 'pk', 'singleDevice', 'lost phone')",
+        [state.userId],
+      );
+      const other = await call('DELETE', `/v1/users/${state.userId}/mfa/passkeys?name=desk%20key`, creds.root);
+      expect(other.status).toBe(404);
+      const named = await call('DELETE', `/v1/users/${state.userId}/mfa/passkeys?name=lost%20phone`, creds.root);
+      expect(named.body).toEqual({ user_id: state.userId, removed: ['passkey:lost phone'], second_factor: false });
+      expect(await tp.sql('select 1 from user_passkeys where user_id = $1', [state.userId])).toHaveLength(0);
       expect((await call('DELETE', `/v1/users/${state.userId}/mfa/sms`, creds.root)).status).toBe(400);
     },
   },
@@ -591,6 +603,13 @@ const ROUTES: Row[] = [
       expect(refused.status).toBe(400);
       expect(refused.body.error).toBe('invalid_grant');
       expect(await browserSignedIn()).toBe(true);
+      // The family's access tokens are denylisted with it.
+      expect(
+        await eventually(
+          async () => (await introspect(tp, webClient, state.accessToken)).body.active === false,
+          10_000,
+        ),
+      ).toBe(true);
     },
   },
   // ---- alerts, audit log, webhooks (the monitor Worker's API) ----
