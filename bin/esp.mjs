@@ -36,6 +36,7 @@ const USAGE = `usage: esp <command> [options]
   users get <user_id> | users create --email <e> [--name <n>] (password: $ESP_USER_PASSWORD or stdin)
   users disable|enable|reset-password <user_id>
   users sessions <user_id> | users revoke-session <user_id> <handle> | users revoke-sessions <user_id>
+  users remove-mfa <user_id> totp|backup-codes|passkeys|all [--name <passkey>] | users revoke-refresh-tokens <user_id>
   alerts [--status open,acknowledged,resolved] [--severity <s>] [--detector <d>] [--limit <n>]
   alerts get|acknowledge|resolve <alert_id>
   audit [--type <t>] [--actor <a>] [--client-id <c>] [--user-id <u>] [--outcome <o>] [--since <t>] [--limit <n>]

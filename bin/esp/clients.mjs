@@ -1,14 +1,15 @@
 // `esp clients …`: OAuth clients (list, get, create, update, rotate-secret, disable, enable, delete).
 import { UsageError } from './errors.mjs';
-import { api, enc, query } from './http.mjs';
-import { need, one } from './input.mjs';
-import { fields, table } from './output.mjs';
+import { group, listing, target } from './command.mjs';
+import { api } from './http.mjs';
+import { one } from './input.mjs';
+import { fields } from './output.mjs';
 
 const CLIENT_COLUMNS = [
   ['client_id', 'client id'],
   ['client_name', 'name'],
-  ['status', 'status'],
-  ['scope', 'scope'],
+  'status',
+  'scope',
   ['first_party', 'first party'],
   [(c) => (c.rate_limit ? `${c.rate_limit.capacity}/${c.rate_limit.refill_per_second}` : null), 'rate limit'],
 ];
@@ -25,10 +26,8 @@ const CLIENT_FIELDS = [
   'version',
 ];
 
-/** sub-command → [method, path after /v1/clients/<id>] */
+/** sub-command → [method, path after /v1/clients/<id>] (besides get) */
 const ACTIONS = {
-  get: ['GET', ''],
-  show: ['GET', ''],
   update: ['PATCH', ''],
   'rotate-secret': ['POST', '/secret'],
   disable: ['POST', '/disable'],
@@ -62,23 +61,21 @@ function clientBody(flags) {
   return body;
 }
 
-export async function clients(conn, args, out) {
-  const [sub] = args.positional;
-  const { flags } = args;
-  if (sub === undefined || sub === 'list') {
-    const result = await api(conn, 'GET', `/v1/clients${query(flags, ['search', 'status', 'limit', 'offset'])}`);
-    return out.json ? out(result) : out(table(result.clients, CLIENT_COLUMNS));
-  }
-  if (sub === 'create') {
-    const result = await api(conn, 'POST', '/v1/clients', clientBody(flags));
+export const clients = group(
+  'clients',
+  {
+    list: listing('/v1/clients', 'clients', CLIENT_COLUMNS, ['search', 'status', 'limit', 'offset']),
+    async create(conn, { flags }, out) {
+      const result = await api(conn, 'POST', '/v1/clients', clientBody(flags));
+      return out.json ? out(result) : printClient(out, result);
+    },
+  },
+  async (conn, args, out, sub) => {
+    const { id, method, path } = target(args, '/v1/clients', 'client id', ACTIONS);
+    const body = sub === 'update' ? clientBody(args.flags) : undefined;
+    if (sub === 'update' && Object.keys(body).length === 0) throw new UsageError('nothing to update');
+    const result = await api(conn, method, path, body);
+    if (sub === 'delete') return out.json ? out({ deleted: id }) : out(`deleted ${id}`);
     return out.json ? out(result) : printClient(out, result);
-  }
-  const clientId = need(args.positional, 1, 'client id');
-  const action = ACTIONS[sub];
-  if (!action) throw new UsageError(`unknown clients command "${sub}"`);
-  const body = sub === 'update' ? clientBody(flags) : undefined;
-  if (sub === 'update' && Object.keys(body).length === 0) throw new UsageError('nothing to update');
-  const result = await api(conn, action[0], `/v1/clients/${enc(clientId)}${action[1]}`, body);
-  if (sub === 'delete') return out.json ? out({ deleted: clientId }) : out(`deleted ${clientId}`);
-  return out.json ? out(result) : printClient(out, result);
-}
+  },
+);

@@ -16,8 +16,9 @@ export function cell(value) {
   return String(value);
 }
 
-/** columns: [key or (row) => value, title][] */
-export function table(rows, columns) {
+/** columns: (key | [key or (row) => value, title])[]; a key alone is its own title. */
+export function table(rows, specs) {
+  const columns = specs.map((c) => (typeof c === 'string' ? [c, c] : c));
   if (rows.length === 0) return '(none)';
   const widths = columns.map(([, title]) => title.length);
   const cells = rows.map((row) =>

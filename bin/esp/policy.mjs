@@ -1,34 +1,21 @@
 // `esp policy …`: Cedar policy versions (list, show, publish, activate / roll back, diff).
 import { readFileSync } from 'node:fs';
-import { UsageError } from './errors.mjs';
+import { group, listing } from './command.mjs';
 import { api, enc } from './http.mjs';
 import { need, one } from './input.mjs';
-import { cell, table } from './output.mjs';
+import { cell } from './output.mjs';
 
-export async function policy(conn, args, out) {
-  const [sub] = args.positional;
-  const { flags } = args;
-  if (sub === undefined || sub === 'list') {
-    const result = await api(conn, 'GET', '/v1/policies/versions');
-    return out.json
-      ? out(result)
-      : out(
-          table(result.versions, [
-            ['version', 'version'],
-            ['active', 'active'],
-            ['created_by', 'by'],
-            ['created_at', 'created'],
-            ['comment', 'comment'],
-          ]),
-        );
-  }
-  if (sub === 'show') {
+const VERSION_COLUMNS = ['version', 'active', ['created_by', 'by'], ['created_at', 'created'], 'comment'];
+
+export const policy = group('policy', {
+  list: listing('/v1/policies/versions', 'versions', VERSION_COLUMNS),
+  async show(conn, args, out) {
     const v = need(args.positional, 1, 'version');
     const result = await api(conn, 'GET', `/v1/policies/versions/${enc(v)}`);
     return out.json ? out(result) : out(result.policies);
-  }
-  if (sub === 'publish') {
-    const file = need(args.positional, 1, 'policies file');
+  },
+  async publish(conn, { positional, flags }, out) {
+    const file = need(positional, 1, 'policies file');
     const body = { policies: readFileSync(file, 'utf8') };
     const schema = one(flags, 'schema');
     if (schema !== undefined) body.schema = readFileSync(String(schema), 'utf8');
@@ -37,15 +24,15 @@ export async function policy(conn, args, out) {
     if (one(flags, 'activate') === true) body.activate = true;
     const result = await api(conn, 'POST', '/v1/policies/versions', body);
     return out.json ? out(result) : out(`published version ${result.version}${result.active ? ' (active)' : ''}`);
-  }
-  if (sub === 'activate') {
+  },
+  async activate(conn, args, out) {
     const v = need(args.positional, 1, 'version');
     const result = await api(conn, 'POST', `/v1/policies/versions/${enc(v)}/activate`);
     return out.json
       ? out(result)
       : out(`active version ${result.active_version} (was ${cell(result.previous_version)})`);
-  }
-  if (sub === 'diff') {
+  },
+  async diff(conn, args, out) {
     const from = need(args.positional, 1, 'from version');
     const to = need(args.positional, 2, 'to version');
     const result = await api(conn, 'GET', `/v1/policies/diff?from=${enc(from)}&to=${enc(to)}`);
@@ -55,7 +42,5 @@ export async function policy(conn, args, out) {
       out(`--- ${part} v${from}\n+++ ${part} v${to}  (+${d.added} -${d.removed})`);
       for (const l of d.lines) out(`${l.op}${l.line}`);
     }
-    return;
-  }
-  throw new UsageError(`unknown policy command "${sub}"`);
-}
+  },
+});

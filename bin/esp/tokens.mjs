@@ -1,26 +1,15 @@
 // `esp tokens …`: operator API tokens (list, create, revoke).
+import { group, listing } from './command.mjs';
 import { UsageError } from './errors.mjs';
 import { api, enc } from './http.mjs';
 import { need, one } from './input.mjs';
 import { table } from './output.mjs';
 
-const TOKEN_COLUMNS = [
-  ['id', 'id'],
-  ['name', 'name'],
-  ['principal', 'principal'],
-  ['scopes', 'scopes'],
-  ['status', 'status'],
-  ['expires_at', 'expires'],
-];
+const TOKEN_COLUMNS = ['id', 'name', 'principal', 'scopes', 'status', ['expires_at', 'expires']];
 
-export async function tokens(conn, args, out) {
-  const [sub] = args.positional;
-  const { flags } = args;
-  if (sub === undefined || sub === 'list') {
-    const result = await api(conn, 'GET', '/v1/tokens');
-    return out.json ? out(result) : out(table(result.tokens, TOKEN_COLUMNS));
-  }
-  if (sub === 'create') {
+export const tokens = group('tokens', {
+  list: listing('/v1/tokens', 'tokens', TOKEN_COLUMNS),
+  async create(conn, { flags }, out) {
     const name = one(flags, 'name');
     const scopes = (flags.scope ?? []).flatMap((s) => String(s).split(',')).filter(Boolean);
     const ttl = Number(one(flags, 'ttl'));
@@ -33,11 +22,10 @@ export async function tokens(conn, args, out) {
     if (out.json) return out(result);
     out(table([result], TOKEN_COLUMNS));
     return out(`\ntoken  ${result.token}\n(shown once: store it now)`);
-  }
-  if (sub === 'revoke') {
+  },
+  async revoke(conn, args, out) {
     const id = need(args.positional, 1, 'token id');
     const result = await api(conn, 'DELETE', `/v1/tokens/${enc(id)}`);
     return out.json ? out(result) : out(`revoked ${result.id}`);
-  }
-  throw new UsageError(`unknown tokens command "${sub}"`);
-}
+  },
+});

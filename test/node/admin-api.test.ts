@@ -8,10 +8,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCredential } from './security-helpers.js';
-import { authorizeUrl, Browser, completeLogin, pkce } from './oidc-helpers.js';
+import * as OTPAuth from 'otpauth';
+import { authorizeUrl, Browser, completeLogin, csrfOf, pkce } from './oidc-helpers.js';
+import { type CodeFlowClient, refresh, startFamily } from './refresh-helpers.js';
 import {
   basicHeader,
   eventually,
+  introspect,
   type RegisteredClient,
   register,
   securityEvents,
@@ -116,7 +119,10 @@ const state = {
   guessedClient: '',
   alertId: '',
   webhookId: '',
+  refreshToken: '',
+  accessToken: '',
 };
+let refreshClient: CodeFlowClient;
 
 const OPS_USER = { email: 'ops.user@example.com', password: 'a long and unusual passphrase 42' };
 const NEW_PASSWORD = 'another long unusual passphrase 77';
@@ -154,9 +160,49 @@ interface Row {
   method: string;
   path: () => string;
   body?: () => unknown;
+  /** What the happy path needs first (the route's effect is then checked against it). */
+  before?: () => Promise<void>;
   ok: number;
   change: boolean;
   check?: (a: Answer) => void | Promise<void>;
+}
+
+/** The ops user enrols TOTP on "your security" page (backup codes come with it); sign-in then asks for a code. */
+async function enrolOpsTotp(): Promise<void> {
+  const overview = await (await opsBrowser.get('/account/security')).text();
+  const page = await (await opsBrowser.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
+  const secret = /data-secret="([A-Z2-7]+)"/.exec(page)?.[1];
+  if (!secret) throw new Error('no TOTP secret on the enrolment page');
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+  const confirmed = await opsBrowser.post('/account/security/totp/confirm', {
+    csrf_token: csrfOf(page),
+    code: totp.generate(),
+  });
+  expect(confirmed.status).toBe(200);
+  await expect(signInOpsUser(NEW_PASSWORD)).rejects.toThrow('/login/mfa');
+}
+
+/** A client of the code flow allowed refresh tokens, and the ops user's family with it (refreshed once: it works). */
+async function startOpsFamily(): Promise<void> {
+  const reg = await register(tp, {
+    client_name: 'Ops mobile',
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid offline_access',
+  });
+  refreshClient = { client_id: reg.client_id, client_secret: reg.client_secret, redirect_uri: REDIRECT };
+  const first = await startFamily(
+    tp.platform.urls.auth,
+    refreshClient,
+    { email: OPS_USER.email, password: NEW_PASSWORD },
+    'openid offline_access',
+  );
+  expect(first.status, JSON.stringify(first.body)).toBe(200);
+  const rotated = await refresh(tp.platform.urls.auth, refreshClient, first.body.refresh_token);
+  expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+  state.refreshToken = rotated.body.refresh_token;
+  state.accessToken = rotated.body.access_token;
+  expect((await introspect(tp, webClient, state.accessToken)).body.active).toBe(true);
 }
 
 const POLICY_TEXT = `permit (principal is Admin, action == Action::"Admin_keys_read", resource is AdminEndpoint)
@@ -519,6 +565,53 @@ const ROUTES: Row[] = [
       await signInOpsUser(NEW_PASSWORD);
     },
   },
+  {
+    action: 'Admin_users_mfa_remove',
+    method: 'DELETE',
+    path: () => `/v1/users/${state.userId}/mfa/all`,
+    before: enrolOpsTotp,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body).toEqual({ user_id: state.userId, removed: ['totp', 'backup_codes'], second_factor: false });
+      // Sign-in asks for the password only again.
+      await signInOpsUser(NEW_PASSWORD);
+      // A passkey by its name (stored as the passkey enrolment would; its removal is the store's own).
+      await tp.sql(
+        "insert into user_passkeys (id, user_id, public_key, device_type, name) values ('cred-ops-1', $1, 'pk', 'singleDevice', 'lost phone')",
+        [state.userId],
+      );
+      const other = await call('DELETE', `/v1/users/${state.userId}/mfa/passkeys?name=desk%20key`, creds.root);
+      expect(other.status).toBe(404);
+      const named = await call('DELETE', `/v1/users/${state.userId}/mfa/passkeys?name=lost%20phone`, creds.root);
+      expect(named.body).toEqual({ user_id: state.userId, removed: ['passkey:lost phone'], second_factor: false });
+      expect(await tp.sql('select 1 from user_passkeys where user_id = $1', [state.userId])).toHaveLength(0);
+      expect((await call('DELETE', `/v1/users/${state.userId}/mfa/sms`, creds.root)).status).toBe(400);
+    },
+  },
+  {
+    action: 'Admin_users_refresh_revoke',
+    method: 'POST',
+    path: () => `/v1/users/${state.userId}/refresh-tokens/revoke`,
+    before: startOpsFamily,
+    ok: 200,
+    change: true,
+    check: async (a) => {
+      expect(a.body).toEqual({ user_id: state.userId, families_revoked: 1 });
+      // The user's session is still live, but the family is over.
+      const refused = await refresh(tp.platform.urls.auth, refreshClient, state.refreshToken);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toBe('invalid_grant');
+      expect(await browserSignedIn()).toBe(true);
+      // The family's access tokens are denylisted with it.
+      expect(
+        await eventually(
+          async () => (await introspect(tp, webClient, state.accessToken)).body.active === false,
+          10_000,
+        ),
+      ).toBe(true);
+    },
+  },
   // ---- alerts, audit log, webhooks (the monitor Worker's API) ----
   {
     action: 'Admin_alerts_read',
@@ -711,6 +804,7 @@ describe('every admin API route', () => {
       });
 
       it(`happy path: ${row.ok}${row.change ? ', audited with the actor' : ''}`, async () => {
+        await row.before?.();
         const a = await call(row.method, row.path(), creds.root, row.body?.());
         expect(a.status, JSON.stringify(a.body)).toBe(row.ok);
         await row.check?.(a);
@@ -743,6 +837,7 @@ describe('every admin API route', () => {
             .replace('/entities/User/u-1', '/entities/{type}/{id}')
             .replace(state.tokenId, '{id}')
             .replace(new RegExp(`/sessions/${state.handle || 'no handle'}$`), '/sessions/{handle}')
+            .replace(/\/mfa\/[a-z-]+$/, '/mfa/{factor}')
             .replace(/\/(users|alerts|webhooks|operators)\/[0-9a-f-]{36}/, '/$1/{id}');
           return `${r.method} ${path} ${r.action}`;
         }),

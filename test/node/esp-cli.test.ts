@@ -154,7 +154,7 @@ describe('esp', () => {
     expect((await esp(['tokens', 'revoke', id])).stdout).toContain(`revoked ${id}`);
   });
 
-  it('manages users: create, list, sessions, disable, enable, one-time password reset', async () => {
+  it('manages users: create, list, sessions, disable, enable, one-time password reset, second factors, refresh tokens', async () => {
     const created = await esp(['users', 'create', '--email', 'cli.user@example.com', '--name', 'Cli User', '--json'], {
       ESP_USER_PASSWORD: 'a long and unusual passphrase 42',
     });
@@ -171,6 +171,18 @@ describe('esp', () => {
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(/reset_token {2}[A-Za-z0-9_-]{43}\n\(shown once/);
     expect((await esp(['users', 'revoke-session', user.id, 'no-such-handle'])).code).toBe(1);
+    // Second factors and refresh tokens (their effect on sign-in and refresh: admin-api.test.ts).
+    const mfa = await esp(['users', 'remove-mfa', user.id, 'all', '--json']);
+    expect(mfa.code, mfa.stderr).toBe(0);
+    expect(JSON.parse(mfa.stdout)).toEqual({ user_id: user.id, removed: [], second_factor: false });
+    expect((await esp(['users', 'remove-mfa', user.id, 'totp'])).stdout).toContain('removed nothing; no second factor');
+    const passkey = await esp(['users', 'remove-mfa', user.id, 'passkeys', '--name', 'lost phone']);
+    expect(passkey.code).toBe(1);
+    expect(passkey.stderr).toContain('404');
+    expect((await esp(['users', 'remove-mfa', user.id])).code).toBe(2);
+    const families = await esp(['users', 'revoke-refresh-tokens', user.id]);
+    expect(families.code, families.stderr).toBe(0);
+    expect(families.stdout).toContain('revoked 0 refresh token families');
     expect((await esp(['users', 'get', 'not-a-uuid'])).code).toBe(1);
   });
 

@@ -16,6 +16,8 @@ export const ADMIN_API_ACTIONS = [
   'Admin_users_reset_password',
   'Admin_users_sessions_read',
   'Admin_users_sessions_revoke',
+  'Admin_users_mfa_remove',
+  'Admin_users_refresh_revoke',
   'Admin_alerts_read',
   'Admin_alerts_acknowledge',
   'Admin_alerts_resolve',

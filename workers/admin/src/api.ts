@@ -9,6 +9,9 @@
  * - `audit(...)`: every change is an `admin.action` event naming the actor and the credential it used.
  * - `forward(...)`: the other Workers' APIs are called with the operator's own credential, so they authenticate and
  *   authorize it again (one copy of their logic, and no credential of the admin Worker's own to steal).
+ * - `adminProxy(api, area)`: the one pattern of a route another Worker answers, built from the three above: the
+ *   Cedar guard, the schemas, the call over the service binding, the upstream's answer (or problem+json) as it is,
+ *   and for every change that succeeded an audit event naming the actor.
  */
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -21,6 +24,7 @@ import type { PolicyDecision } from '../../../shared/policy-client.js';
 import type { AdminApiAction } from './actions.js';
 import type { Env } from './env.js';
 import type { AdminServices } from './services.js';
+import { jsonBody, pathParams } from './schemas.js';
 import type { Upstream } from './upstream.js';
 
 export type AdminApiEnv = {
@@ -163,4 +167,95 @@ export async function forward(
   });
   if (init.audit && res.ok) audit(c, init.audit);
   return res;
+}
+
+/** The validated request, as a proxied route's callbacks see it. */
+export interface ProxyInput {
+  param: Record<string, string | number>;
+  query: Record<string, unknown>;
+  body: Record<string, unknown>;
+}
+
+/** One route another Worker answers: its document, its request schemas, and what differs from the defaults. */
+export interface ProxySpec {
+  summary: string;
+  description?: string;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Its answers (default: 200 with the area's resource). */
+  responses?: RouteConfig['responses'];
+  /** The upstream path, `{name}` standing for a path parameter (default: the route's path under the area's prefix). */
+  to?: string;
+  /** The body passed on (default: the validated JSON body). */
+  send?: (input: ProxyInput) => unknown;
+  /** What a change's audit event names besides the area's target; `answer` is the upstream's JSON answer. */
+  audit?: (input: ProxyInput, answer: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** An area of the admin API that another Worker owns. */
+export interface ProxyArea {
+  /** The Cedar resource: `AdminEndpoint::"<area>"`. */
+  area: string;
+  tag: string;
+  upstream: 'auth' | 'policy' | 'monitor';
+  /** What stands for `/v1` in the upstream's paths (default: `/v1`, the same path). */
+  prefix?: string;
+  /** The schemas of the path parameters, by name; each route takes those its path names. */
+  params?: Record<string, z.ZodType>;
+  /** The answer of a route that answers with the area's resource (read one, change its state). */
+  answer?: RouteConfig['responses'][number];
+  /** What the audit event of every change in the area names, from the path parameters. */
+  target?: (param: ProxyInput['param']) => Record<string, unknown>;
+}
+
+/** The JSON object of an upstream's answer, read from a copy (`{}` when there is none). */
+async function jsonOf(res: Response): Promise<Record<string, unknown>> {
+  try {
+    return await res.clone().json();
+  } catch {
+    return {};
+  }
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** `{name}` in `template` replaced by the (encoded) path parameter, and the validated query appended. */
+function upstreamPath(template: string, input: ProxyInput): string {
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(input.param[name])));
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(input.query)) if (v !== undefined) qs.set(k, String(v));
+  return qs.size ? `${path}?${qs}` : path;
+}
+
+/**
+ * Declares the routes of an area another Worker answers: `route(action, method, path, spec)` guards the route with
+ * `action` (adminRoute), validates it, calls the area's upstream with the operator's credential, and answers with
+ * the upstream's response. A change (any method but GET) that the upstream accepted is audited with the area's
+ * target and the spec's own details.
+ */
+export function adminProxy(api: AdminApi, area: ProxyArea) {
+  return (action: AdminApiAction, method: Method, path: string, spec: ProxySpec): void => {
+    const { to, send, audit: details, query, body, ...doc } = spec;
+    const responses = spec.responses ?? (area.answer && { 200: area.answer });
+    if (!responses) throw new Error(`${method} ${path} declares no answer`);
+    const names = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name as string);
+    const params = names.length
+      ? pathParams(Object.fromEntries(names.map((n) => [n, area.params?.[n] ?? z.string()])))
+      : undefined;
+    const request = { ...(params && { params }), ...(query && { query }), ...(body && { body: jsonBody(body) }) };
+    const template = to ?? `${area.prefix ?? '/v1'}${path.slice('/v1'.length)}`;
+    const route = adminRoute(action, area.area, { method, path, tags: [area.tag], ...doc, request, responses });
+    api.openapi(route, async (c) => {
+      const valid = c.req.valid.bind(c.req) as (target: string) => Record<string, never> | undefined;
+      const input: ProxyInput = { param: valid('param') ?? {}, query: valid('query') ?? {}, body: valid('json') ?? {} };
+      const res = await forward(c as never, c.get('services')[area.upstream], upstreamPath(template, input), {
+        body: send ? send(input) : body && input.body,
+      });
+      if (method !== 'get' && res.ok) {
+        const answer = details ? await jsonOf(res) : {};
+        audit(c as never, { ...area.target?.(input.param), ...details?.(input, answer) });
+      }
+      return res;
+    });
+  };
 }

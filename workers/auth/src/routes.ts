@@ -10,6 +10,7 @@ import {
   revokeUserSessions,
   setUserStatus,
 } from './accounts/handlers/admin-users.js';
+import { removeUserFactors, revokeUserRefreshTokens } from './accounts/handlers/admin-user-credentials.js';
 import { passwordResetForm, redeemPasswordReset } from './accounts/handlers/password-reset.js';
 import { authorizationEndpoint } from './authorize/handlers/authorize.js';
 import { appsList, revokeApp } from './login/handlers/apps-page.js';
@@ -125,6 +126,8 @@ app.post('/admin/users/:id/password-reset', resetUserPassword);
 app.get('/admin/users/:id/sessions', listSessionsOfUser);
 app.post('/admin/users/:id/sessions/revoke', revokeUserSessions);
 app.delete('/admin/users/:id/sessions/:handle', revokeSessionOfUser);
+app.delete('/admin/users/:id/mfa/:factor', removeUserFactors);
+app.post('/admin/users/:id/refresh-tokens/revoke', revokeUserRefreshTokens);
 app.get('/password-reset', passwordResetForm);
 app.post('/password-reset', redeemPasswordReset);
 

@@ -8,11 +8,13 @@ import { authorizationCodes } from './authorize/domain/code-machine.js';
 import { LOGIN_MACHINES } from './login/domain/login-state.js';
 import { MFA_MACHINES } from './mfa/domain/mfa-state.js';
 import { refreshFamilies } from './refresh/domain/refresh-family.js';
+import { userRefreshFamilies } from './refresh/domain/user-families.js';
 
 export const AUTH_MACHINES: readonly AnyMachine[] = [
   authorizationCodes,
   ...LOGIN_MACHINES,
   refreshFamilies,
+  userRefreshFamilies,
   ...MFA_MACHINES,
   passwordResets,
 ];

@@ -24,6 +24,7 @@ import {
   sealSuccessor,
   tokenHashOf,
 } from './domain/refresh-token.js';
+import { type FamilyEntry, userRefreshFamilies } from './domain/user-families.js';
 
 export type StartArgs = Omit<StartFamily, 'tokenHash'>;
 
@@ -38,12 +39,15 @@ export type RevokeResult = (RevokeOutcome & { familyKey: string }) | { outcome: 
 
 export class RefreshFamilies {
   private readonly families: MachineClient<typeof refreshFamilies>;
+  /** Each user's families, for the operator's "revoke all" (revokeUser). */
+  private readonly byUser: MachineClient<typeof userRefreshFamilies>;
 
   constructor(
     store: StateStore,
     private readonly settings: { retryWindowMs: number },
   ) {
     this.families = machineClient(store, refreshFamilies);
+    this.byUser = machineClient(store, userRefreshFamilies);
   }
 
   /** Starts a family; returns its first refresh token and its key (the `rfid` claim). */
@@ -55,6 +59,9 @@ export class RefreshFamilies {
     if (!(await this.families.start(familyKey, { ...args, tokenHash }))) {
       throw new Error('refresh family key collision');
     }
+    const entry = { key: familyKey, clientId: args.clientId, endsAt: Date.now() + args.absoluteMs };
+    for (const old of await this.byUser.add(args.sub, entry))
+      await this.families.revoke(old.key, { reason: 'too_many' });
     return { refreshToken, familyKey };
   }
 
@@ -93,6 +100,20 @@ export class RefreshFamilies {
   /** Ends the family with key `familyKey`: the server's own decision (a replayed authorization code, say). */
   async revokeKey(familyKey: string, reason: string): Promise<RevokeOutcome> {
     return this.families.revoke(familyKey, { reason });
+  }
+
+  /**
+   * Ends every live family of the user `sub` (an operator's decision); answers those that were live, so their
+   * access tokens can be denylisted.
+   */
+  async revokeUser(sub: string, reason: string): Promise<FamilyEntry[]> {
+    const entries = await this.byUser.clear(sub, undefined);
+    const ended: FamilyEntry[] = [];
+    for (const entry of entries) {
+      const result = await this.families.revoke(entry.key, { reason });
+      if (result.outcome === 'revoked' && !result.already) ended.push(entry);
+    }
+    return ended;
   }
 
   /** Ends the family of `presented` (any of its tokens). `clientId` undefined: the server's own decision. */

@@ -192,5 +192,28 @@ export function describeRefreshFamilies(name: string, store: StateStore) {
         'unknown',
       );
     });
+
+    it("an operator's revokeUser ends every live family of the user, and nobody else's", async () => {
+      const sub = `user-${Math.random()}`;
+      const web = await families.start({ ...FAMILY, sub });
+      const mobile = await families.start({ ...FAMILY, sub, clientId: 'mobile' });
+      const other = await families.start({ ...FAMILY, sub: `${sub}-other` });
+      const rotated = tokenOf(await families.refresh(web.refreshToken, { clientId: 'app' }));
+      const ended = await families.revokeUser(sub, 'admin');
+      expect(ended.map((e) => [e.key, e.clientId]).sort()).toEqual(
+        [
+          [web.familyKey, 'app'],
+          [mobile.familyKey, 'mobile'],
+        ].sort(),
+      );
+      expect(await families.refresh(rotated, { clientId: 'app' })).toMatchObject({
+        outcome: 'revoked',
+        reason: 'admin',
+      });
+      expect((await families.refresh(mobile.refreshToken, { clientId: 'mobile' })).outcome).toBe('revoked');
+      expect((await families.refresh(other.refreshToken, { clientId: 'app' })).outcome).toBe('rotated');
+      // The index is empty now: a second call ends nothing.
+      expect(await families.revokeUser(sub, 'admin')).toEqual([]);
+    });
   });
 }

@@ -4,7 +4,8 @@
  * Worker checks too, on top of `Admin_keys_rotate` (so a token for it needs both scopes).
  */
 import { z } from '@hono/zod-openapi';
-import { type AdminApi, adminRoute, forward } from '../../api.js';
+import { type AdminApi, adminProxy } from '../../api.js';
+import { json } from '../../schemas.js';
 
 const Key = z
   .object({
@@ -31,57 +32,23 @@ const Rotation = z
   .openapi('KeyRotation');
 
 export function registerKeyRoutes(api: AdminApi): void {
-  api.openapi(
-    adminRoute('Admin_keys_read', 'keys', {
-      method: 'get',
-      path: '/v1/keys',
-      tags: ['keys'],
-      summary: 'List signing keys with their status',
-      responses: {
-        200: {
-          description: 'Every stored key',
-          content: { 'application/json': { schema: z.object({ keys: z.array(Key) }) } },
-        },
-      },
-    }),
-    (c) => forward(c, c.get('services').auth, '/admin/keys'),
-  );
-
-  api.openapi(
-    adminRoute('Admin_keys_rotate', 'keys', {
-      method: 'post',
-      path: '/v1/keys/rotate',
-      tags: ['keys'],
-      summary: 'Rotate: publish a new key now; it signs after the publication lead',
-      responses: { 200: { description: 'What changed', content: { 'application/json': { schema: Rotation } } } },
-    }),
-    (c) => forward(c, c.get('services').auth, '/admin/keys/rotate', { body: {}, audit: { emergency: false } }),
-  );
-
-  api.openapi(
-    adminRoute('Admin_keys_emergency_rotate', 'keys', {
-      method: 'post',
-      path: '/v1/keys/emergency-rotate',
-      tags: ['keys'],
-      summary: 'Emergency rotation (suspected compromise): a new key signs at once, every other key is revoked',
-      request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({ reason: z.string().min(3).max(500).describe('Recorded in the audit event') }).strict(),
-            },
-          },
-        },
-      },
-      responses: { 200: { description: 'What changed', content: { 'application/json': { schema: Rotation } } } },
-    }),
-    (c) => {
-      const { reason } = c.req.valid('json');
-      return forward(c, c.get('services').auth, '/admin/keys/rotate', {
-        body: { immediate: true },
-        audit: { emergency: true, reason },
-      });
-    },
-  );
+  const route = adminProxy(api, { area: 'keys', tag: 'keys', upstream: 'auth', prefix: '/admin' });
+  route('Admin_keys_read', 'get', '/v1/keys', {
+    summary: 'List signing keys with their status',
+    responses: { 200: json('Every stored key', z.object({ keys: z.array(Key) })) },
+  });
+  route('Admin_keys_rotate', 'post', '/v1/keys/rotate', {
+    summary: 'Rotate: publish a new key now; it signs after the publication lead',
+    responses: { 200: json('What changed', Rotation) },
+    send: () => ({}),
+    audit: () => ({ emergency: false }),
+  });
+  route('Admin_keys_emergency_rotate', 'post', '/v1/keys/emergency-rotate', {
+    summary: 'Emergency rotation (suspected compromise): a new key signs at once, every other key is revoked',
+    body: z.object({ reason: z.string().min(3).max(500).describe('Recorded in the audit event') }).strict(),
+    responses: { 200: json('What changed', Rotation) },
+    to: '/admin/keys/rotate',
+    send: () => ({ immediate: true }),
+    audit: ({ body }) => ({ emergency: true, reason: body.reason }),
+  });
 }

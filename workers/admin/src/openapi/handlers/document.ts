@@ -180,26 +180,22 @@ function declareOAuth(api: AdminApi): void {
       503: oauthError('temporarily_unavailable'),
     },
   });
-  r.registerPath({
-    method: 'post',
-    path: '/oauth/introspect',
-    servers,
-    tags: ['oauth'],
-    summary: 'Token introspection (RFC 7662)',
-    security: [{ clientBasic: [] }],
-    request: { body: form(z.object({ token: z.string(), token_type_hint: z.string().optional() })) },
-    responses: { 200: anyJson('Introspection response'), 401: oauthError('invalid_client') },
-  });
-  r.registerPath({
-    method: 'post',
-    path: '/oauth/revoke',
-    servers,
-    tags: ['oauth'],
-    summary: 'Token revocation (RFC 7009)',
-    security: [{ clientBasic: [] }],
-    request: { body: form(z.object({ token: z.string(), token_type_hint: z.string().optional() })) },
-    responses: { 200: { description: 'Revoked (or unknown)' }, 401: oauthError('invalid_client') },
-  });
+  // Introspection and revocation take the same form: a token and a hint of its type.
+  for (const [path, summary, ok] of [
+    ['/oauth/introspect', 'Token introspection (RFC 7662)', anyJson('Introspection response')],
+    ['/oauth/revoke', 'Token revocation (RFC 7009)', { description: 'Revoked (or unknown)' }],
+  ] as const) {
+    r.registerPath({
+      method: 'post',
+      path,
+      servers,
+      tags: ['oauth'],
+      summary,
+      security: [{ clientBasic: [] }],
+      request: { body: form(z.object({ token: z.string(), token_type_hint: z.string().optional() })) },
+      responses: { 200: ok, 401: oauthError('invalid_client') },
+    });
+  }
   r.registerPath({
     method: 'post',
     path: '/oauth/register',

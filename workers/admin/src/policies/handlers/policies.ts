@@ -5,13 +5,11 @@
  */
 import { z } from '@hono/zod-openapi';
 import { identityOf } from '../../../../../shared/app.js';
-import { type AdminApi, adminRoute, audit, forward } from '../../api.js';
+import { type AdminApi, adminProxy, adminRoute } from '../../api.js';
+import { json } from '../../schemas.js';
 import { diffText } from '../domain/diff.js';
 
 const Version = z.coerce.number().int().min(1).max(999_999_999);
-const VersionParam = z.object({
-  version: Version.openapi({ param: { name: 'version', in: 'path' }, type: 'integer' }),
-});
 
 const VersionSummary = z
   .object({ version: z.number().int(), active: z.boolean(), checksum: z.string(), comment: z.string().nullable() })
@@ -38,136 +36,81 @@ const Entity = z
   .passthrough()
   .openapi('PolicyEntity');
 
-const EntityParams = z.object({
-  type: z
-    .string()
-    .min(1)
-    .max(128)
-    .openapi({ param: { name: 'type', in: 'path' } }),
-  id: z
-    .string()
-    .min(1)
-    .max(512)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-
-const json = (description: string, schema: z.ZodType) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const DiffLine = z.object({ op: z.enum([' ', '+', '-']), line: z.string() });
 const TextDiff = z.object({ added: z.number().int(), removed: z.number().int(), lines: z.array(DiffLine) });
 
+const Publish = z
+  .object({
+    policies: z
+      .string()
+      .min(1)
+      .max(512 * 1024),
+    schema: z
+      .string()
+      .max(512 * 1024)
+      .optional(),
+    comment: z.string().max(1000).optional(),
+    activate: z.boolean().optional().describe('Also activate it (needs Admin_policy_activate too)'),
+  })
+  .strict();
+
+const EntityWrite = z
+  .object({
+    attrs: z.record(z.string(), z.unknown()).optional(),
+    parents: z.array(z.object({ type: z.string(), id: z.string() })).optional(),
+  })
+  .strict();
+
 export function registerPolicyRoutes(api: AdminApi): void {
-  api.openapi(
-    adminRoute('Admin_policy_read', 'policy', {
-      method: 'get',
-      path: '/v1/policies/versions',
-      tags: ['policies'],
-      summary: 'List policy versions',
-      responses: {
-        200: json(
-          'Versions of the policy set',
-          z
-            .object({
-              policy_set: z.string(),
-              active_version: z.number().int().nullable(),
-              versions: z.array(VersionSummary),
-            })
-            .passthrough(),
-        ),
-      },
-    }),
-    (c) => forward(c, c.get('services').policy, '/v1/policies/versions'),
-  );
-
-  api.openapi(
-    adminRoute('Admin_policy_read', 'policy', {
-      method: 'get',
-      path: '/v1/policies/active',
-      tags: ['policies'],
-      summary: 'Read the active version',
-      responses: { 200: json('The active version', PolicyVersion) },
-    }),
-    (c) => forward(c, c.get('services').policy, '/v1/policies/active'),
-  );
-
-  api.openapi(
-    adminRoute('Admin_policy_read', 'policy', {
-      method: 'get',
-      path: '/v1/policies/versions/{version}',
-      tags: ['policies'],
-      summary: 'Read one version',
-      request: { params: VersionParam },
-      responses: { 200: json('The version', PolicyVersion) },
-    }),
-    (c) => forward(c, c.get('services').policy, `/v1/policies/versions/${c.req.valid('param').version}`),
-  );
-
-  api.openapi(
-    adminRoute('Admin_policy_publish', 'policy', {
-      method: 'post',
-      path: '/v1/policies/versions',
-      tags: ['policies'],
-      summary: 'Publish a new version (validated by Cedar against the schema; 400 with its messages)',
-      request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  policies: z
-                    .string()
-                    .min(1)
-                    .max(512 * 1024),
-                  schema: z
-                    .string()
-                    .max(512 * 1024)
-                    .optional(),
-                  comment: z.string().max(1000).optional(),
-                  activate: z.boolean().optional().describe('Also activate it (needs Admin_policy_activate too)'),
-                })
-                .strict(),
-            },
-          },
-        },
-      },
-      responses: { 201: json('The published version', z.object({ version: z.number().int() }).passthrough()) },
-    }),
-    async (c) => {
-      const body = c.req.valid('json');
-      const res = await forward(c, c.get('services').policy, '/v1/policies/versions', { body });
-      if (res.status === 201) {
-        const { version } = (await res.clone().json()) as { version: number };
-        audit(c, { version, activate: body.activate ?? false, comment: body.comment });
-      }
-      return res;
+  const route = adminProxy(api, {
+    area: 'policy',
+    tag: 'policies',
+    upstream: 'policy',
+    params: {
+      version: Version.openapi({ type: 'integer' }),
+      type: z.string().min(1).max(128),
+      id: z.string().min(1).max(512),
     },
-  );
-
-  api.openapi(
-    adminRoute('Admin_policy_activate', 'policy', {
-      method: 'post',
-      path: '/v1/policies/versions/{version}/activate',
-      tags: ['policies'],
-      summary: 'Activate a version (an older one: roll back)',
-      request: { params: VersionParam },
-      responses: {
-        200: json(
-          'The activation',
-          z.object({ active_version: z.number().int(), previous_version: z.number().int().nullable() }).passthrough(),
-        ),
-      },
-    }),
-    (c) => {
-      const { version } = c.req.valid('param');
-      return forward(c, c.get('services').policy, `/v1/policies/versions/${version}/activate`, {
-        audit: { version },
-      });
+    target: ({ version, type, id }) => (type === undefined ? { version } : { entity: `${type}::"${id}"` }),
+  });
+  route('Admin_policy_read', 'get', '/v1/policies/versions', {
+    summary: 'List policy versions',
+    responses: {
+      200: json(
+        'Versions of the policy set',
+        z
+          .object({
+            policy_set: z.string(),
+            active_version: z.number().int().nullable(),
+            versions: z.array(VersionSummary),
+          })
+          .passthrough(),
+      ),
     },
-  );
+  });
+  route('Admin_policy_read', 'get', '/v1/policies/active', {
+    summary: 'Read the active version',
+    responses: { 200: json('The active version', PolicyVersion) },
+  });
+  route('Admin_policy_read', 'get', '/v1/policies/versions/{version}', {
+    summary: 'Read one version',
+    responses: { 200: json('The version', PolicyVersion) },
+  });
+  route('Admin_policy_publish', 'post', '/v1/policies/versions', {
+    summary: 'Publish a new version (validated by Cedar against the schema; 400 with its messages)',
+    body: Publish,
+    responses: { 201: json('The published version', z.object({ version: z.number().int() }).passthrough()) },
+    audit: ({ body }, { version }) => ({ version, activate: body.activate ?? false, comment: body.comment }),
+  });
+  route('Admin_policy_activate', 'post', '/v1/policies/versions/{version}/activate', {
+    summary: 'Activate a version (an older one: roll back)',
+    responses: {
+      200: json(
+        'The activation',
+        z.object({ active_version: z.number().int(), previous_version: z.number().int().nullable() }).passthrough(),
+      ),
+    },
+  });
 
   api.openapi(
     adminRoute('Admin_policy_read', 'policy', {
@@ -199,87 +142,26 @@ export function registerPolicyRoutes(api: AdminApi): void {
     },
   );
 
-  api.openapi(
-    adminRoute('Admin_entities_read', 'policy', {
-      method: 'get',
-      path: '/v1/policies/entities',
-      tags: ['policies'],
-      summary: 'List the stored Cedar entities, in (type, id) order',
-      request: {
-        query: z.object({
-          type: z.string().max(128).optional(),
-          after_type: z.string().max(128).optional(),
-          after_id: z.string().max(512).optional(),
-          limit: z.coerce.number().int().min(1).max(1000).optional(),
-        }),
-      },
-      responses: { 200: json('Stored entities', z.object({ entities: z.array(Entity) }).passthrough()) },
+  route('Admin_entities_read', 'get', '/v1/policies/entities', {
+    summary: 'List the stored Cedar entities, in (type, id) order',
+    query: z.object({
+      type: z.string().max(128).optional(),
+      after_type: z.string().max(128).optional(),
+      after_id: z.string().max(512).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
     }),
-    (c) => {
-      const query = new URLSearchParams();
-      for (const [k, v] of Object.entries(c.req.valid('query'))) if (v !== undefined) query.set(k, String(v));
-      const qs = query.toString();
-      return forward(c, c.get('services').policy, `/v1/entities${qs ? `?${qs}` : ''}`);
-    },
-  );
-
-  api.openapi(
-    adminRoute('Admin_entities_write', 'policy', {
-      method: 'put',
-      path: '/v1/policies/entities/{type}/{id}',
-      tags: ['policies'],
-      summary: 'Store an entity (attributes and parents)',
-      request: {
-        params: EntityParams,
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  attrs: z.record(z.string(), z.unknown()).optional(),
-                  parents: z.array(z.object({ type: z.string(), id: z.string() })).optional(),
-                })
-                .strict(),
-            },
-          },
-        },
-      },
-      responses: { 200: json('The stored entity', Entity) },
-    }),
-    (c) => {
-      const { type, id } = c.req.valid('param');
-      return forward(
-        c,
-        c.get('services').policy,
-        `/v1/entities/${encodeURIComponent(type)}/${encodeURIComponent(id)}`,
-        {
-          body: c.req.valid('json'),
-          audit: { entity: `${type}::"${id}"` },
-        },
-      );
-    },
-  );
-
-  api.openapi(
-    adminRoute('Admin_entities_write', 'policy', {
-      method: 'delete',
-      path: '/v1/policies/entities/{type}/{id}',
-      tags: ['policies'],
-      summary: 'Delete a stored entity',
-      request: { params: EntityParams },
-      responses: { 204: { description: 'Deleted' } },
-    }),
-    (c) => {
-      const { type, id } = c.req.valid('param');
-      return forward(
-        c,
-        c.get('services').policy,
-        `/v1/entities/${encodeURIComponent(type)}/${encodeURIComponent(id)}`,
-        {
-          audit: { entity: `${type}::"${id}"` },
-        },
-      );
-    },
-  );
+    responses: { 200: json('Stored entities', z.object({ entities: z.array(Entity) }).passthrough()) },
+    to: '/v1/entities',
+  });
+  route('Admin_entities_write', 'put', '/v1/policies/entities/{type}/{id}', {
+    summary: 'Store an entity (attributes and parents)',
+    body: EntityWrite,
+    responses: { 200: json('The stored entity', Entity) },
+    to: '/v1/entities/{type}/{id}',
+  });
+  route('Admin_entities_write', 'delete', '/v1/policies/entities/{type}/{id}', {
+    summary: 'Delete a stored entity',
+    responses: { 204: { description: 'Deleted' } },
+    to: '/v1/entities/{type}/{id}',
+  });
 }

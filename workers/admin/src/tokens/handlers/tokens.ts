@@ -7,6 +7,7 @@ import { randomToken, hashSecret } from '../../../../../shared/crypto.js';
 import { notFound, validationFailed } from '../../../../../shared/errors.js';
 import { ADMIN_API_ACTIONS } from '../../actions.js';
 import { type AdminApi, adminRoute, audit } from '../../api.js';
+import { json, jsonBody, pathParams } from '../../schemas.js';
 import { ApiTokenError, planApiToken } from '../domain/api-token.js';
 import type { ApiToken } from '../domain/token-store.js';
 
@@ -28,6 +29,15 @@ const ApiTokenView = z
   })
   .openapi('ApiToken');
 
+const NewApiToken = z
+  .object({
+    name: z.string().min(1).max(100),
+    scopes: z.array(z.enum(ADMIN_API_ACTIONS)).min(1),
+    roles: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
+    expires_in: z.number().int().min(60).describe('Lifetime in seconds'),
+  })
+  .strict();
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function view(t: ApiToken, now = Date.now()): z.infer<typeof ApiTokenView> {
@@ -48,12 +58,7 @@ function view(t: ApiToken, now = Date.now()): z.infer<typeof ApiTokenView> {
   };
 }
 
-const TokenId = z.object({
-  id: z
-    .string()
-    .regex(/^tok_[A-Za-z0-9_-]{8,64}$/)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+const TokenId = pathParams({ id: z.string().regex(/^tok_[A-Za-z0-9_-]{8,64}$/) });
 
 export function registerTokenRoutes(api: AdminApi): void {
   api.openapi(
@@ -63,12 +68,7 @@ export function registerTokenRoutes(api: AdminApi): void {
       tags: ['tokens'],
       summary: 'List operator API tokens (never the tokens themselves)',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-      responses: {
-        200: {
-          description: 'Tokens, newest first',
-          content: { 'application/json': { schema: z.object({ tokens: z.array(ApiTokenView) }) } },
-        },
-      },
+      responses: { 200: json('Tokens, newest first', z.object({ tokens: z.array(ApiTokenView) })) },
     }),
     async (c) => {
       const { limit } = c.req.valid('query');
@@ -83,28 +83,9 @@ export function registerTokenRoutes(api: AdminApi): void {
       path: '/v1/tokens',
       tags: ['tokens'],
       summary: 'Create a scoped, expiring API token acting for the caller (shown once)',
-      request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({
-                  name: z.string().min(1).max(100),
-                  scopes: z.array(z.enum(ADMIN_API_ACTIONS)).min(1),
-                  roles: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
-                  expires_in: z.number().int().min(60).describe('Lifetime in seconds'),
-                })
-                .strict(),
-            },
-          },
-        },
-      },
+      request: { body: jsonBody(NewApiToken) },
       responses: {
-        201: {
-          description: 'The token (in this answer only) and its record',
-          content: { 'application/json': { schema: ApiTokenView.extend({ token: z.string() }) } },
-        },
+        201: json('The token (in this answer only) and its record', ApiTokenView.extend({ token: z.string() })),
       },
     }),
     async (c) => {
@@ -149,12 +130,10 @@ export function registerTokenRoutes(api: AdminApi): void {
       summary: 'Revoke an API token and the tokens made from it (other isolates stop accepting them within 5 s)',
       request: { params: TokenId },
       responses: {
-        200: {
-          description: 'The revoked token, and how many tokens made from it were revoked with it',
-          content: {
-            'application/json': { schema: ApiTokenView.extend({ revoked_descendants: z.number().int() }) },
-          },
-        },
+        200: json(
+          'The revoked token, and how many tokens made from it were revoked with it',
+          ApiTokenView.extend({ revoked_descendants: z.number().int() }),
+        ),
       },
     }),
     async (c) => {

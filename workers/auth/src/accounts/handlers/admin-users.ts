@@ -14,6 +14,7 @@
  *   as its hash, 24 h) redeemed at `POST /password-reset`; the user's sessions end.
  * - `GET /admin/users/:id/sessions` (`Admin_users_sessions_read`), `DELETE /admin/users/:id/sessions/:handle`
  *   (`Admin_users_sessions_revoke`): the user's sessions by their public handle (never the session id).
+ * - Second factors and refresh tokens: admin-user-credentials.ts.
  *
  * The admin API (workers/admin) calls these with the operator's own credential; they are authorized here again.
  */
@@ -21,6 +22,7 @@ import { adminRequestOf, authorizeAdmin } from '../../../../../shared/admin/auth
 import { readJsonBody } from '../../../../../shared/body.js';
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { conflict, notFound, validationFailed } from '../../../../../shared/errors.js';
+import type { SecurityEventType } from '../../../../../shared/events/event.js';
 import { endAllSessions, endUserSession, listUserSessions } from '../../login/handlers/sessions-store.js';
 import { emit } from '../../oauth/handlers/common.js';
 import { hashSecret, randomToken } from '../../../../../shared/crypto.js';
@@ -69,23 +71,34 @@ export async function createUser(c: AuthContext): Promise<Response> {
   return c.json(userView(user), 201);
 }
 
-export async function revokeUserSessions(c: AuthContext): Promise<Response> {
+/**
+ * The start of every route on one user: the admin credential and the policy's decision for `action`, then the user
+ * the path names (404 unless it exists).
+ */
+export async function authorizeOnUser(c: AuthContext, action: string) {
   const services = c.get('services');
-  const { principal } = await authorizeAdmin(
-    services.admin,
-    adminRequestOf(c),
-    'Admin_users_sessions_revoke',
-    USERS_ENDPOINT,
-  );
+  const { principal } = await authorizeAdmin(services.admin, adminRequestOf(c), action, USERS_ENDPOINT);
   const id = c.req.param('id') ?? '';
-  await userOr404(services, id);
+  const user = await userOr404(services, id);
+  return { services, admin: principal.id, id, user };
+}
+
+/** The security event of an operator's change to a user, naming the operator. */
+export function userChanged(
+  c: AuthContext,
+  type: SecurityEventType,
+  admin: string,
+  userId: string,
+  details: Record<string, unknown>,
+): void {
+  const ip = clientAddress(c.req.raw, c.get('services').config.TRUST_PROXY_HEADERS);
+  emit(c, ip, type, 'success', undefined, { user_id: userId, by: 'admin', admin, ...details });
+}
+
+export async function revokeUserSessions(c: AuthContext): Promise<Response> {
+  const { services, admin, id } = await authorizeOnUser(c, 'Admin_users_sessions_revoke');
   const ended = await endAllSessions(services, id);
-  emit(c, clientAddress(c.req.raw, services.config.TRUST_PROXY_HEADERS), 'session.revoked', 'success', undefined, {
-    user_id: id,
-    by: 'admin',
-    admin: principal.id,
-    sessions: ended,
-  });
+  userChanged(c, 'session.revoked', admin, id, { sessions: ended });
   return c.json({ user_id: id, sessions_revoked: ended });
 }
 
@@ -134,9 +147,7 @@ export async function listUsers(c: AuthContext): Promise<Response> {
 }
 
 export async function readUser(c: AuthContext): Promise<Response> {
-  const services = c.get('services');
-  await authorizeAdmin(services.admin, adminRequestOf(c), 'Admin_users_read_one', USERS_ENDPOINT);
-  const user = await userOr404(services, c.req.param('id') ?? '');
+  const { services, user } = await authorizeOnUser(c, 'Admin_users_read_one');
   const factors = await services.mfa.store.factors(user.id);
   return c.json({ ...userView(user), mfa: factorsView(factors) });
 }
@@ -158,52 +169,24 @@ function factorsView(factors: UserFactors) {
 /** `disable` / `enable`: disabling also ends every session, so the account is out at once. */
 export function setUserStatus(status: UserStatus) {
   return async (c: AuthContext): Promise<Response> => {
-    const services = c.get('services');
-    const { principal } = await authorizeAdmin(
-      services.admin,
-      adminRequestOf(c),
-      'Admin_users_disable',
-      USERS_ENDPOINT,
-    );
-    const id = c.req.param('id') ?? '';
-    await userOr404(services, id);
+    const { services, admin, id } = await authorizeOnUser(c, 'Admin_users_disable');
     const user = await services.users.setStatus(id, status);
     if (!user) throw notFound('no such user');
     if (status === 'disabled') {
       const ended = await endAllSessions(services, id);
-      emit(c, clientAddress(c.req.raw, services.config.TRUST_PROXY_HEADERS), 'session.revoked', 'success', undefined, {
-        user_id: id,
-        by: 'admin',
-        admin: principal.id,
-        reason: 'account_disabled',
-        sessions: ended,
-      });
+      userChanged(c, 'session.revoked', admin, id, { reason: 'account_disabled', sessions: ended });
     }
     return c.json(userView(user));
   };
 }
 
 export async function resetUserPassword(c: AuthContext): Promise<Response> {
-  const services = c.get('services');
-  const { principal } = await authorizeAdmin(
-    services.admin,
-    adminRequestOf(c),
-    'Admin_users_reset_password',
-    USERS_ENDPOINT,
-  );
-  const id = c.req.param('id') ?? '';
-  await userOr404(services, id);
+  const { services, admin, id } = await authorizeOnUser(c, 'Admin_users_reset_password');
   const token = randomToken();
   const expiresAt = Math.floor(Date.now() / 1000) + PASSWORD_RESET_SECONDS;
   await machineClient(services.state, passwordResets).issue(await hashSecret(token), { userId: id, expiresAt });
   const ended = await endAllSessions(services, id);
-  emit(c, clientAddress(c.req.raw, services.config.TRUST_PROXY_HEADERS), 'session.revoked', 'success', undefined, {
-    user_id: id,
-    by: 'admin',
-    admin: principal.id,
-    reason: 'password_reset',
-    sessions: ended,
-  });
+  userChanged(c, 'session.revoked', admin, id, { reason: 'password_reset', sessions: ended });
   return c.json({
     user_id: id,
     reset_token: token,
@@ -214,10 +197,7 @@ export async function resetUserPassword(c: AuthContext): Promise<Response> {
 }
 
 export async function listSessionsOfUser(c: AuthContext): Promise<Response> {
-  const services = c.get('services');
-  await authorizeAdmin(services.admin, adminRequestOf(c), 'Admin_users_sessions_read', USERS_ENDPOINT);
-  const id = c.req.param('id') ?? '';
-  await userOr404(services, id);
+  const { services, id } = await authorizeOnUser(c, 'Admin_users_sessions_read');
   const entries = await listUserSessions(services, id);
   return c.json({
     user_id: id,
@@ -231,22 +211,9 @@ export async function listSessionsOfUser(c: AuthContext): Promise<Response> {
 }
 
 export async function revokeSessionOfUser(c: AuthContext): Promise<Response> {
-  const services = c.get('services');
-  const { principal } = await authorizeAdmin(
-    services.admin,
-    adminRequestOf(c),
-    'Admin_users_sessions_revoke',
-    USERS_ENDPOINT,
-  );
-  const id = c.req.param('id') ?? '';
-  await userOr404(services, id);
+  const { services, admin, id } = await authorizeOnUser(c, 'Admin_users_sessions_revoke');
   const handle = c.req.param('handle') ?? '';
   if (!(await endUserSession(services, id, handle))) throw notFound('no such session');
-  emit(c, clientAddress(c.req.raw, services.config.TRUST_PROXY_HEADERS), 'session.revoked', 'success', undefined, {
-    user_id: id,
-    by: 'admin',
-    admin: principal.id,
-    sessions: 1,
-  });
+  userChanged(c, 'session.revoked', admin, id, { sessions: 1 });
   return c.body(null, 204);
 }
