@@ -49,7 +49,8 @@ export interface FamilyAuthentication {
   acr?: string;
 }
 
-export interface RefreshFamily {
+/** What a family grants: fixed when it starts, the same in every token it issues. */
+export interface FamilyTerms {
   clientId: string;
   /** The resource owner the family acts for (the user's id; the client id for first-party machine families). */
   sub: string;
@@ -60,6 +61,9 @@ export interface RefreshFamily {
   /** The sign-in session the family came from, when there is one. */
   sid?: string;
   authn?: FamilyAuthentication;
+}
+
+export interface RefreshFamily extends FamilyTerms {
   createdAt: number;
   absoluteExpiresAt: number;
   idleMs: number;
@@ -71,13 +75,7 @@ export interface RefreshFamily {
   revoked?: { at: number; reason: string };
 }
 
-export interface StartFamily {
-  clientId: string;
-  sub: string;
-  scope: string[];
-  aud: string[];
-  sid?: string;
-  authn?: FamilyAuthentication;
+export interface StartFamily extends FamilyTerms {
   /** SHA-256 of the first token. */
   tokenHash: string;
   idleMs: number;
@@ -99,15 +97,11 @@ export interface RotateRequest {
   retryWindowMs: number;
 }
 
-/** What a refresh is allowed to issue (the handler signs the access token from it). */
-export interface FamilyGrant {
-  clientId: string;
-  sub: string;
-  /** The access token's scope and audience: the requested narrowing, or the family's. */
-  scope: string[];
-  aud: string[];
-  sid?: string;
-  authn?: FamilyAuthentication;
+/**
+ * What a refresh is allowed to issue (the handler signs the access token from it): the family's terms, with the
+ * access token's scope and audience narrowed as requested.
+ */
+export interface FamilyGrant extends FamilyTerms {
   generation: number;
 }
 
