@@ -26,8 +26,15 @@ export async function reachClient(page: Page, origin: string, act: () => Promise
   const request = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
   await act();
   const url = new URL((await request).url());
-  // Let that navigation finish (the routed page, or an error page when the route is not consulted for a redirect).
-  await page.waitForURL((u) => !u.href.startsWith(origin), { waitUntil: 'commit' }).catch(() => {});
+  // Let that navigation finish: the routed page, or an error page when the route is not consulted for a redirect.
+  // Waiting for either one loaded (not merely for leaving `origin`) keeps a late error page from interrupting the
+  // caller's next navigation.
+  await page
+    .waitForURL((u) => !u.href.startsWith(origin) && (u.href.startsWith(REDIRECT) || u.protocol === 'chrome-error:'), {
+      waitUntil: 'load',
+      timeout: 10_000,
+    })
+    .catch(() => {});
   return url;
 }
 
