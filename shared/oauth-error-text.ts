@@ -37,3 +37,10 @@ export function toErrorDescription(text: string): string {
   if (out.length > MAX_ERROR_DESCRIPTION_LENGTH) out = `${out.slice(0, MAX_ERROR_DESCRIPTION_LENGTH - 3)}...`;
   return out;
 }
+
+/**
+ * The `access_denied` description of a sign-in that the policy allows only with a second factor, for a user who has
+ * none (auth Worker, mfa/domain/step-up.ts). One text for both ends: the platform's own dashboard tells this refusal
+ * from the others by it, to show the operator how to enrol a factor.
+ */
+export const SECOND_FACTOR_MISSING = 'a second factor is required and none is enrolled';

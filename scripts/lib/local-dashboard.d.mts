@@ -1,5 +1,6 @@
 // Types for scripts/lib/local-dashboard.mjs, so TypeScript tests can import it.
 export const LOCAL_OPERATOR_EMAIL: string;
+export const DASHBOARD_CLIENT_SCOPE: string;
 
 export interface LocalOperator {
   email: string;

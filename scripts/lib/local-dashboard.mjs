@@ -1,15 +1,19 @@
 // `npm start`'s dashboard, working out of the box (local runs only, never a deployment):
 // - the admin Worker is registered as a confidential, first-party OpenID Connect client of the auth Worker
-//   (authorization_code, client_secret_basic, the loopback redirect http://127.0.0.1:<admin port>/dashboard/callback)
-//   and given DASHBOARD_ISSUER / DASHBOARD_CLIENT_ID / DASHBOARD_CLIENT_SECRET;
+//   (authorization_code, client_secret_basic, the loopback redirect http://127.0.0.1:<admin port>/dashboard/callback,
+//   scope `openid email admin`: the dashboard asks for `admin`, which the shipped policy allows only with a second
+//   factor) and given DASHBOARD_ISSUER / DASHBOARD_CLIENT_ID / DASHBOARD_CLIENT_SECRET;
 // - a local operator account (operator@local.test) is created with a generated password and made an operator
 //   (superadmin) through the admin API's `PUT /v1/operators/{id}`, with the bootstrap token: audited like any grant.
+//   Its second factor is the operator's own to enrol (at <auth>/account/security): the banner says how.
 // The client and the password are kept in .data/local-secrets.json (0600) with the other local secrets, so a restart
 // reuses them; they are checked against the running platform each time (a reset database gets new ones). Settings
 // the caller gave (DASHBOARD_CLIENT_ID ...) are left alone. Nothing here has a default password: it is generated.
 import { randomBytes } from 'node:crypto';
 
 export const LOCAL_OPERATOR_EMAIL = 'operator@local.test';
+/** The dashboard client's scope: the dashboard's sign-in asks for all of it (workers/admin/src/dashboard). */
+export const DASHBOARD_CLIENT_SCOPE = 'openid email admin';
 
 /** The dashboard settings kept from an earlier run, for the first start of workerd (checked after it is up). */
 export function keptDashboardEnv(secrets, issuer) {
@@ -63,8 +67,9 @@ function expectStatus(answer, status, what) {
 }
 
 /**
- * Whether the kept client still is the dashboard's: present, active, first-party, with this redirect URI, and the
- * secret still authenticates it (the token endpoint tells a wrong secret, 401 invalid_client, from a bogus code,
+ * Whether the kept client still is the dashboard's: present, active, first-party, with this redirect URI and the
+ * dashboard's scope (a client kept from before the `admin` scope is registered again), and the secret still
+ * authenticates it (the token endpoint tells a wrong secret, 401 invalid_client, from a bogus code,
  * 400 invalid_grant).
  */
 async function clientWorks({ urls, admin, callback }, id, secret) {
@@ -73,6 +78,8 @@ async function clientWorks({ urls, admin, callback }, id, secret) {
   if (client.status !== 200) return false;
   const c = client.body;
   if (c.status !== 'active' || !c.first_party || !c.redirect_uris?.includes(callback)) return false;
+  const scope = String(c.scope ?? '').split(' ');
+  if (!DASHBOARD_CLIENT_SCOPE.split(' ').every((s) => scope.includes(s))) return false;
   const basic = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
   const probe = await fetch(`${urls.auth}/oauth/token`, {
     method: 'POST',
@@ -97,7 +104,7 @@ async function registerClient({ urls, admin, callback, env }) {
         redirect_uris: [callback],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid email',
+        scope: DASHBOARD_CLIENT_SCOPE,
         ...(privileged ? { first_party: true } : {}),
       },
     }),
@@ -201,6 +208,8 @@ export function dashboardNotice(urls, operator) {
   return [
     `  dashboard: ${urls.admin}/dashboard  (use 127.0.0.1, the registered redirect URI's host)`,
     `    ${how}`,
+    '    operators sign in with a second factor (a first sign-in without one says so): set one up at',
+    `    ${urls.auth}/account/security (an authenticator app or a passkey), then sign in again`,
     `    make another user an operator: PUT ${urls.admin}/v1/operators/<user id> {"roles":[...]} with an admin credential`,
   ].join('\n');
 }

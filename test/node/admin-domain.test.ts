@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_API_ACTIONS } from '../../workers/admin/src/actions.js';
 import {
+  authenticationOf,
   checkCallback,
   csrfTokenFor,
   decodeTransaction,
   encodeTransaction,
+  grantsAdmin,
   pkceChallenge,
   sameOriginPost,
 } from '../../workers/admin/src/dashboard/domain/sign-in.js';
@@ -220,6 +222,30 @@ describe('the dashboard sign-in rules', () => {
     expect(checkCallback(q('error=access_denied&state=st'), tx, issuer)).toMatchObject({ reason: 'denied' });
     expect(checkCallback(q('state=st'), tx, issuer)).toMatchObject({ reason: 'no_code' });
     expect(checkCallback(q('code=c&state=st'), null, issuer)).toMatchObject({ reason: 'no_transaction' });
+  });
+
+  it("tells the policy's missing-second-factor refusal from other refusals, for this browser's request only", () => {
+    const missing = 'error=access_denied&error_description=a+second+factor+is+required+and+none+is+enrolled';
+    expect(checkCallback(new URLSearchParams(`${missing}&state=st`), tx, issuer)).toMatchObject({
+      reason: 'second_factor_missing',
+    });
+    expect(checkCallback(new URLSearchParams(`${missing}&state=other`), tx, issuer)).toMatchObject({
+      reason: 'state_mismatch',
+    });
+    const other = 'error=access_denied&error_description=the+policy+does+not+allow+this+sign-in&state=st';
+    expect(checkCallback(new URLSearchParams(other), tx, issuer)).toMatchObject({ reason: 'denied' });
+  });
+
+  it('starts a session only on a token response granting admin, and records how the operator authenticated', () => {
+    expect(grantsAdmin('openid email admin')).toBe(true);
+    expect(grantsAdmin('openid email')).toBe(false);
+    expect(grantsAdmin('openid administrator')).toBe(false);
+    expect(grantsAdmin(undefined)).toBe(false);
+    expect(authenticationOf({ amr: ['pwd', 'otp', 'mfa'], acr: 'urn:edge-security:acr:mfa' })).toEqual({
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:edge-security:acr:mfa',
+    });
+    expect(authenticationOf({ amr: 'pwd', acr: 3 })).toEqual({ amr: [] });
   });
 
   it('derives PKCE S256 (RFC 7636 appendix B) and a CSRF token bound to the session', async () => {

@@ -1,19 +1,22 @@
 /**
  * The dashboard in headless Chromium (Debian chromium + playwright-core) against the real platform (workerd,
  * Postgres, Redis): an operator signs in through the platform's own hosted login (OIDC code flow with PKCE, the
- * admin Worker a confidential client), creates a client and sees its secret once, publishes and activates a policy
- * version, acknowledges an alert raised by a real attack, revokes a user's session (which is then gone for the
- * user's browser), and signs out. Every page is screenshotted to .test-out/artifacts/ and checked with axe-core:
- * a finding of serious or critical impact fails the test. The CSP must block nothing the pages need.
+ * admin Worker a confidential client asking for the `admin` scope, which the shipped policy allows only with a
+ * second factor: refused without one and told where to enrol it, then password and TOTP, codes from otpauth),
+ * creates a client and sees its secret once, publishes and activates a policy version, acknowledges an alert raised
+ * by a real attack, revokes a user's session (which is then gone for the user's browser), and signs out. Every page
+ * is screenshotted to .test-out/artifacts/ and checked with axe-core: a finding of serious or critical impact fails
+ * the test. The CSP must block nothing the pages need.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrolTotpInBrowser } from '../../scripts/lib/totp-browser.mjs';
 import { ROOT } from '../../scripts/lib/workers.mjs';
-import * as OTPAuth from 'otpauth';
-import { authorizeUrl, Browser as HttpBrowser, completeLogin, csrfOf, pkce } from './oidc-helpers.js';
+import type * as OTPAuth from 'otpauth';
+import { authorizeUrl, Browser as HttpBrowser, completeLogin, enrolTotp, pkce } from './oidc-helpers.js';
 import { adminCredential } from './security-helpers.js';
 import {
   basicHeader,
@@ -38,6 +41,8 @@ let rp: RegisteredClient;
 let memberId = '';
 let operatorId = '';
 let guessed = '';
+/** The operator's authenticator app, once enrolled. */
+let operatorTotp: OTPAuth.TOTP;
 const accessibility: Record<string, string[]> = {};
 
 async function v1(method: string, path: string, body?: unknown) {
@@ -62,6 +67,31 @@ async function audit(name: string): Promise<void> {
   expect(accessibility[name], `axe on ${name}`).toEqual([]);
   const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
   expect(violations, `CSP violations on ${name}`).toEqual([]);
+}
+
+/**
+ * The hosted login, from its sign-in page: the password, then (when `totp` is given) the second factor the policy
+ * asks for, and consent when shown (the test's dashboard client is not first-party); ends back at the dashboard.
+ */
+async function signIn(p: Page, who: { email: string; password: string }, totp?: OTPAuth.TOTP): Promise<void> {
+  const auth = tp.platform.urls.auth;
+  await p.waitForURL((u) => u.origin === auth && u.pathname === '/login');
+  await p.getByLabel('Email').fill(who.email);
+  await p.getByLabel('Password').fill(who.password);
+  await p.getByRole('button', { name: /sign in/i }).click();
+  await p.waitForURL((u) => u.origin !== auth || u.pathname !== '/login', { timeout: 20_000 });
+  if (totp) {
+    expect(new URL(p.url()).pathname).toBe('/login/mfa');
+    await p.fill('#code', totp.generate());
+    await p.click('button:has-text("Verify")');
+    await p.waitForURL((u) => u.pathname !== '/login/mfa', { timeout: 20_000 });
+  }
+  if (new URL(p.url()).pathname === '/consent') await p.getByRole('button', { name: 'Allow' }).click();
+  await p
+    .waitForURL((u) => u.origin === admin, { timeout: 20_000 })
+    .catch(async (err) => {
+      throw new Error(`${err}\nat ${p.url()}: ${(await p.locator('body').textContent())?.slice(0, 500)}`);
+    });
 }
 
 const memberAuthorize = () =>
@@ -100,7 +130,7 @@ beforeAll(async () => {
     client_name: 'Edge Security dashboard',
     redirect_uris: [`${admin}/dashboard/callback`],
     grant_types: ['authorization_code'],
-    scope: 'openid email',
+    scope: 'openid email admin',
   });
   rp = await register(tp, {
     client_name: 'Member app',
@@ -159,25 +189,46 @@ describe('the dashboard in Chromium', () => {
     await audit('sign-in');
   });
 
-  it("signs the operator in through the platform's hosted login (code flow with PKCE)", async () => {
+  it('an operator without a second factor is refused, and told where to set one up', async () => {
+    const auth = tp.platform.urls.auth;
     await page.getByRole('link', { name: 'Sign in with Edge Security' }).click();
-    await page.waitForURL((u) => u.origin === tp.platform.urls.auth && u.pathname === '/login');
-    await page.getByLabel('Email').fill(OPERATOR.email);
-    await page.getByLabel('Password').fill(OPERATOR.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
-    // The consent screen, once (a first-party dashboard client skips it).
-    await page
-      .waitForURL((u) => u.pathname === '/consent' || u.pathname === '/dashboard', { timeout: 20_000 })
-      .catch(async (err) => {
-        throw new Error(`${err}\nat ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 500)}`);
-      });
-    if (page.url().includes('/consent')) await page.getByRole('button', { name: 'Allow' }).click();
+    await signIn(page, OPERATOR);
+    expect(new URL(page.url()).pathname).toBe('/dashboard/callback');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Second factor needed');
+    const text = ((await page.locator('main p').textContent()) ?? '').replace(/\s+/g, ' ');
+    expect(text).toBe(
+      `Operators sign in with a second factor. Set one up under ${auth}/account/security ` +
+        '(you are signed in there now), then sign in again.',
+    );
+    expect((await page.context().cookies()).find((c) => c.name === 'esp_dashboard')).toBeUndefined();
+    await audit('second-factor-needed');
+    // The link: "your security", where that sign-in left the operator signed in. TOTP from the page's secret.
+    await page.getByRole('link', { name: `${auth}/account/security` }).click();
+    await page.waitForURL(`${auth}/account/security`);
+    ({ totp: operatorTotp } = await enrolTotpInBrowser(page));
+    await expect(page.locator('h1').textContent()).resolves.toBe('Your backup codes');
+  });
+
+  it("signs the operator in through the platform's hosted login, password then TOTP (code flow, PKCE)", async () => {
+    // A fresh browser session: the whole sign-in again.
+    await page.context().clearCookies();
+    await page.goto(`${admin}/dashboard`);
+    await page.getByRole('link', { name: 'Sign in with Edge Security' }).click();
+    await signIn(page, OPERATOR, operatorTotp);
     await page.waitForURL(`${admin}/dashboard`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
     await expect(page.locator('header').textContent()).resolves.toContain(OPERATOR.email);
     const session = (await page.context().cookies()).find((c) => c.name === 'esp_dashboard');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
     await audit('overview');
+    // The session's audit event says how the operator authenticated (the ID token's amr and acr).
+    const signedIn = await eventually(async () => {
+      const a = await v1('GET', `/v1/audit?type=admin.action&actor=user:${operatorId}&limit=100`);
+      return (a.body.events as { details: Record<string, unknown> }[]).find(
+        (e) => e.details.action === 'dashboard_sign_in',
+      );
+    }, 20_000);
+    expect(signedIn!.details).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], acr: 'urn:edge-security:acr:mfa' });
   });
 
   it("overview figures are the monitor's counts of the audit log: the attack's failed authentications", async () => {
@@ -385,15 +436,7 @@ describe('the dashboard in Chromium', () => {
     // The user enrols an authenticator app on their own security page: the dashboard shows it, and no secret.
     const user = new HttpBrowser(tp.platform.urls.auth);
     await completeLogin(user, memberAuthorize(), { email: 'second.operator@example.com', password: SECOND_PASSWORD });
-    const overview = await (await user.get('/account/security')).text();
-    const started = await (await user.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
-    const secret = /data-secret="([A-Z2-7]+)"/.exec(started)![1]!;
-    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
-    const confirmed = await user.post('/account/security/totp/confirm', {
-      csrf_token: csrfOf(started),
-      code: totp.generate(),
-    });
-    expect(confirmed.status).toBe(200);
+    const { secret } = await enrolTotp(user);
     await page.goto(`${admin}/dashboard/users/${userId}`);
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toMatch(/Authenticator app \(TOTP\): enrolled \d{4}-/);
@@ -500,16 +543,15 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('a signed-in user who is not an operator is refused', async () => {
+    // With a second factor (the policy's condition for the admin scope), so the refusal is the dashboard's own.
+    const member = new HttpBrowser(tp.platform.urls.auth);
+    await completeLogin(member, memberAuthorize(), MEMBER);
+    const { totp } = await enrolTotp(member);
     // A fresh browser (the operator's hosted-login session would sign them straight back in).
     page = await (await browser.newContext()).newPage();
     const res = await page.goto(`${admin}/dashboard/login`);
     expect(res).toBeTruthy();
-    await page.waitForURL((u) => u.origin === tp.platform.urls.auth && u.pathname === '/login');
-    await page.getByLabel('Email').fill(MEMBER.email);
-    await page.getByLabel('Password').fill(MEMBER.password);
-    await page.getByRole('button', { name: /sign in/i }).click();
-    await page.waitForURL(/\/consent/);
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await signIn(page, MEMBER, totp);
     await page.waitForURL(/\/dashboard\/callback/);
     await expect(page.locator('.problem').textContent()).resolves.toContain('is not an operator');
   });

@@ -5,7 +5,8 @@
  * real workerd with the generated platform config against this run's own database and Redis prefix.
  * The dashboard works out of the box: `startWithDashboard` (scripts/lib/local-dashboard.mjs, what start.mjs runs)
  * registers the admin Worker as a first-party confidential client, restarts the Workers with it, and seeds a local
- * operator whose printed credentials sign in to the dashboard through the hosted login.
+ * operator whose printed credentials sign in to the dashboard through the hosted login, with the second factor the
+ * policy wants for the `admin` scope: refused without one (and told where to enrol it), then password and TOTP.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ import {
 import { localWorkerEnv, registrationNotice } from '../../scripts/lib/local-env.mjs';
 import { generatedSecrets, platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { startTestDataPlane, type TestDataPlane } from './harness.js';
-import { Browser, completeLogin } from './oidc-helpers.js';
+import { Browser, completeLogin, enrolTotp } from './oidc-helpers.js';
 
 const REGISTRATION_TOKEN = randomBytes(24).toString('base64url');
 const secrets = {
@@ -151,6 +152,10 @@ describe('npm start passes Worker settings by their documented names', () => {
       expect(dashboardNotice(urls, operator)).toContain(
         `sign in as ${LOCAL_OPERATOR_EMAIL} with password ${operator.password}`,
       );
+      expect(dashboardNotice(urls, operator)).toContain('operators sign in with a second factor');
+      expect(dashboardNotice(urls, operator)).toContain(
+        `${urls.auth}/account/security (an authenticator app or a passkey)`,
+      );
       const admin = (path: string) =>
         fetch(`${urls.admin}${path}`, { headers: { authorization: `Bearer ${secrets.ADMIN_BOOTSTRAP_TOKEN}` } });
       const client = (await (await admin(`/v1/clients/${started.client!.id}`)).json()) as Record<string, unknown>;
@@ -158,19 +163,38 @@ describe('npm start passes Worker settings by their documented names', () => {
         first_party: true,
         token_endpoint_auth_method: 'client_secret_basic',
         redirect_uris: [`${urls.admin}/dashboard/callback`],
+        scope: 'openid email admin',
       });
       const operators = (await (await admin('/v1/operators')).json()) as { operators: Record<string, unknown>[] };
       expect(operators.operators).toContainEqual(
         expect.objectContaining({ user_id: operator.userId, roles: ['superadmin'], granted_by: 'bootstrap' }),
       );
 
-      // The banner's credentials sign in: the dashboard's login, the hosted login (no consent: first-party), back.
+      // The banner's credentials alone: the policy wants a second factor for the dashboard's `admin` scope, the
+      // operator has none, so the dashboard says where to set one up (signed in there by this sign-in).
       const dashboard = new Browser(urls.admin);
+      const hosted = new Browser(urls.auth);
+      const creds = { email: operator.email, password: operator.password! };
+      const first = await dashboard.get('/dashboard/login');
+      expect(first.status).toBe(302);
+      expect(new URL(first.headers.get('location')!).searchParams.get('scope')).toBe('openid email admin');
+      const refusal = await completeLogin(hosted, first.headers.get('location')!, creds);
+      expect(refusal.searchParams.get('error')).toBe('access_denied');
+      const refused = await dashboard.get(refusal.href);
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain(
+        `Set one up under <a href="${urls.auth}/account/security">${urls.auth}/account/security</a>`,
+      );
+      expect(dashboard.jar.cookies.has('esp_dashboard')).toBe(false);
+      const { totp } = await enrolTotp(hosted);
+
+      // Enrolled: the banner's credentials and a code sign in (the dashboard's login, the hosted login with its
+      // second step, no consent: first-party, back).
       const login = await dashboard.get('/dashboard/login');
       expect(login.status).toBe(302);
       const callback = await completeLogin(new Browser(urls.auth), login.headers.get('location')!, {
-        email: operator.email,
-        password: operator.password!,
+        ...creds,
+        secondFactor: () => totp.generate(),
       });
       expect(`${callback.origin}${callback.pathname}`).toBe(`${urls.admin}/dashboard/callback`);
       const signedIn = await dashboard.get(callback.href);

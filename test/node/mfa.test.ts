@@ -484,6 +484,21 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
       expect(redirect.origin).toBe('https://rp.example');
       expect(redirect.searchParams.get('error')).toBe('access_denied');
     });
+
+    it('a password sign-in refused for want of a factor keeps its session: the user can enrol one at once', async () => {
+      const email = 'gina@example.com';
+      await createUser(email);
+      const browser = new Browser(origin);
+      await authorizeAdmin(browser);
+      const redirect = location(await postPassword(browser, email), origin);
+      expect(redirect.origin).toBe('https://rp.example');
+      expect(redirect.searchParams.get('error')).toBe('access_denied');
+      expect(redirect.searchParams.get('error_description')).toBe('a second factor is required and none is enrolled');
+      expect(browser.cookies.has('session')).toBe(true);
+      const security = await browser.get('/account/security');
+      expect(security.status).toBe(200);
+      expect(await security.text()).toContain('Set up an authenticator app');
+    });
   });
 
   describe('RFC 9470: the resource server asks for a stronger sign-in', { timeout: 120_000 }, () => {

@@ -4,6 +4,7 @@
  * automatically so each step can be checked).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import * as OTPAuth from 'otpauth';
 
 export class CookieJar {
   readonly cookies = new Map<string, { value: string; attributes: string }>();
@@ -98,13 +99,13 @@ export function location(res: Response, origin: string): URL {
 }
 
 /**
- * Runs sign-in (and consent when asked) after GET /oauth/authorize; answers the final redirect to the client.
- * `signUp` creates the account on the sign-up page instead of signing in.
+ * Runs sign-in (the second factor's code when asked, and consent) after GET /oauth/authorize; answers the final
+ * redirect to the client. `signUp` creates the account on the sign-up page instead of signing in.
  */
 export async function completeLogin(
   browser: Browser,
   authorize: string,
-  creds: { email: string; password: string; signUp?: boolean; name?: string },
+  creds: { email: string; password: string; signUp?: boolean; name?: string; secondFactor?: () => string },
 ): Promise<URL> {
   let res = await browser.get(authorize);
   for (let step = 0; step < 6; step++) {
@@ -121,9 +122,31 @@ export async function completeLogin(
     } else if (next.pathname === '/consent') {
       const page = await (await browser.get('/consent')).text();
       res = await browser.post('/consent', { csrf_token: csrfOf(page), decision: 'allow' });
+    } else if (next.pathname === '/login/mfa' && creds.secondFactor) {
+      const page = await (await browser.get('/login/mfa')).text();
+      res = await browser.post('/login/mfa', { csrf_token: csrfOf(page), code: creds.secondFactor() });
     } else {
       throw new Error(`unexpected step ${next.pathname}`);
     }
   }
   throw new Error('the login did not finish');
+}
+
+/**
+ * Enrols TOTP on the signed-in browser's "your security" page; answers the authenticator (otpauth, fed the page's
+ * secret) and the secret. The enrolment uses the previous time step's code (accepted, ±1), so a sign-in right after
+ * can use the current one: each step is used once.
+ */
+export async function enrolTotp(browser: Browser): Promise<{ totp: OTPAuth.TOTP; secret: string }> {
+  const overview = await (await browser.get('/account/security')).text();
+  const started = await (await browser.post('/account/security/totp', { csrf_token: csrfOf(overview) })).text();
+  const secret = /data-secret="([A-Z2-7]+)"/.exec(started)?.[1];
+  if (!secret) throw new Error(`no TOTP enrolment in page: ${started.slice(0, 300)}`);
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+  const confirmed = await browser.post('/account/security/totp/confirm', {
+    csrf_token: csrfOf(started),
+    code: totp.generate({ timestamp: Date.now() - 30_000 }),
+  });
+  if (confirmed.status !== 200) throw new Error(`TOTP enrolment refused: ${confirmed.status}`);
+  return { totp, secret };
 }

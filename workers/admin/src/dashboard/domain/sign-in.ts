@@ -4,6 +4,15 @@
  * the auth Worker's JWKS); its claims are checked here.
  */
 import { base64url, sha256 } from '../../../../../shared/crypto.js';
+import { SECOND_FACTOR_MISSING } from '../../../../../shared/oauth-error-text.js';
+
+/**
+ * What the dashboard asks for. `admin` makes the policy Worker decide the operator's authentication (Cedar's
+ * `User_sign_in`; the shipped policy forbids it without a second factor, so the auth Worker steps the sign-in up):
+ * the dashboard holds no rule of its own about it, and a token response granting `admin` is the policy's yes.
+ */
+export const ADMIN_SCOPE = 'admin';
+export const DASHBOARD_SCOPES: readonly string[] = ['openid', 'email', ADMIN_SCOPE];
 
 export interface SignInTransaction {
   state: string;
@@ -47,7 +56,10 @@ export function decodeTransaction(value: string | undefined, now: number): SignI
 
 export type CallbackOutcome =
   | { ok: true; code: string }
-  | { ok: false; reason: 'no_transaction' | 'state_mismatch' | 'issuer_mismatch' | 'denied' | 'no_code' };
+  | {
+      ok: false;
+      reason: 'no_transaction' | 'state_mismatch' | 'issuer_mismatch' | 'denied' | 'second_factor_missing' | 'no_code';
+    };
 
 /** RFC 6749 §10.12 (state), RFC 9207 (iss): the callback belongs to this browser's request and this issuer. */
 export function checkCallback(params: URLSearchParams, tx: SignInTransaction | null, issuer: string): CallbackOutcome {
@@ -55,10 +67,26 @@ export function checkCallback(params: URLSearchParams, tx: SignInTransaction | n
   if (params.get('state') !== tx.state) return { ok: false, reason: 'state_mismatch' };
   const iss = params.get('iss');
   if (iss !== null && iss !== issuer) return { ok: false, reason: 'issuer_mismatch' };
-  if (params.get('error')) return { ok: false, reason: 'denied' };
+  const error = params.get('error');
+  if (error === 'access_denied' && params.get('error_description') === SECOND_FACTOR_MISSING) {
+    return { ok: false, reason: 'second_factor_missing' };
+  }
+  if (error) return { ok: false, reason: 'denied' };
   const code = params.get('code');
   if (!code) return { ok: false, reason: 'no_code' };
   return { ok: true, code };
+}
+
+/** Whether the token response's `scope` (RFC 6749 §5.1) grants `admin`. */
+export function grantsAdmin(scope: unknown): boolean {
+  return typeof scope === 'string' && scope.split(' ').includes(ADMIN_SCOPE);
+}
+
+/** How the operator authenticated, from the verified ID token: `amr` (RFC 8176) and `acr`, for the audit log. */
+export function authenticationOf(claims: { amr?: unknown; acr?: unknown }): { amr: string[]; acr?: string } {
+  const listed: unknown[] = Array.isArray(claims.amr) ? claims.amr : [];
+  const amr = listed.filter((m): m is string => typeof m === 'string').slice(0, 16);
+  return typeof claims.acr === 'string' ? { amr, acr: claims.acr } : { amr };
 }
 
 /** The CSRF token of a dashboard session: bound to its (HttpOnly) session token, so a page elsewhere cannot know it. */

@@ -1,20 +1,28 @@
-/** Sign-in: the OpenID Connect code flow with PKCE (S256) against the auth Worker, then a session for an operator. */
+/**
+ * Sign-in: the OpenID Connect code flow with PKCE (S256) against the auth Worker, asking for the `admin` scope so
+ * the policy Worker decides how strongly an operator must authenticate (domain/sign-in.ts); then a session.
+ */
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { identityOf } from '../../../../../shared/app.js';
 import { hashSecret, randomToken } from '../../../../../shared/crypto.js';
 import { dependencyUnavailable } from '../../../../../shared/errors.js';
+import { html } from '../../../../../shared/html.js';
 import { callService, ServiceUnavailableError } from '../../../../../shared/service-client.js';
 import { ADMIN_API_ACTIONS } from '../../actions.js';
 import type { AdminContext } from '../../services.js';
 import { operatorPrincipal } from '../../operators/domain/operator-store.js';
 import {
+  authenticationOf,
   checkCallback,
+  DASHBOARD_SCOPES,
   decodeTransaction,
   encodeTransaction,
+  grantsAdmin,
   pkceChallenge,
   TRANSACTION_SECONDS,
 } from '../domain/sign-in.js';
-import { configured, type Dashboard, dashboardOrigin, isSecure } from './page.js';
+import { dashboardPage } from '../pages/layout.js';
+import { configured, type Dashboard, dashboardOrigin, isSecure, send } from './page.js';
 import { cookie, encodeSession, readCookies, SESSION_COOKIE, TX_COOKIE } from './session.js';
 
 /** The auth Worker over its binding; no answer is a 503 (never a 500). */
@@ -48,7 +56,7 @@ export function registerSignIn(d: Dashboard): void {
       response_type: 'code',
       client_id: cfg.clientId,
       redirect_uri: `${dashboardOrigin(c)}/dashboard/callback`,
-      scope: 'openid email',
+      scope: DASHBOARD_SCOPES.join(' '),
       state: tx.state,
       nonce: tx.nonce,
       code_challenge: await pkceChallenge(tx.verifier),
@@ -77,6 +85,11 @@ export function registerSignIn(d: Dashboard): void {
       return res;
     };
     const outcome = checkCallback(params, tx, cfg.issuer);
+    if (!outcome.ok && outcome.reason === 'second_factor_missing') {
+      const res = secondFactorNeeded(cfg.issuer);
+      res.headers.append('set-cookie', clearTx);
+      return res;
+    }
     if (!outcome.ok) return refused(`Sign-in failed (${outcome.reason}). Start again.`);
     // The code for tokens, over the AUTH binding, authenticated with the dashboard's client secret.
     const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
@@ -96,14 +109,17 @@ export function registerSignIn(d: Dashboard): void {
     const tokens = (await tokenRes.json().catch(() => ({}))) as {
       id_token?: string;
       access_token?: string;
+      scope?: unknown;
       error?: string;
     };
     if (!tokenRes.ok || !tokens.id_token)
       return refused(`Sign-in failed at the token endpoint (${tokens.error ?? tokenRes.status}).`, 502);
+    // The policy's yes to this operator's authentication: without `admin` granted, no session.
+    if (!grantsAdmin(tokens.scope)) return refused('Sign-in failed: the admin scope was not granted.', 403);
     const jwksRes = await callAuth(c, '/.well-known/jwks.json', {
       method: 'GET',
     });
-    let claims: { sub?: string; nonce?: unknown; email?: unknown; name?: unknown };
+    let claims: { sub?: string; nonce?: unknown; email?: unknown; name?: unknown; amr?: unknown; acr?: unknown };
     try {
       const jwks = createLocalJWKSet((await jwksRes.json()) as Parameters<typeof createLocalJWKSet>[0]);
       ({ payload: claims } = await jwtVerify(tokens.id_token, jwks, { issuer: cfg.issuer, audience: cfg.clientId }));
@@ -159,6 +175,7 @@ export function registerSignIn(d: Dashboard): void {
           credential: operator.credentialId,
           action: 'dashboard_sign_in',
           token_id: tokenId,
+          ...authenticationOf(claims),
         },
       },
       c.executionCtx,
@@ -176,4 +193,20 @@ export function registerSignIn(d: Dashboard): void {
     );
     return new Response(null, { status: 303, headers });
   });
+}
+
+/** The policy wants a second factor and the operator has none: where to enrol one (signed in there already). */
+function secondFactorNeeded(issuer: string): Response {
+  const security = `${issuer}/account/security`;
+  return send(
+    dashboardPage(
+      {},
+      {
+        title: 'Second factor needed',
+        status: 403,
+        body: html`<p>Operators sign in with a second factor. Set one up under <a href="${security}">${security}</a>
+(you are signed in there now), then <a href="/dashboard/login">sign in again</a>.</p>`,
+      },
+    ),
+  );
 }

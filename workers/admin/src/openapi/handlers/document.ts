@@ -73,8 +73,8 @@ function declareOperational(api: AdminApi): void {
 /** The dashboard's pages and forms (dashboard/handlers/, one module per area): HTML for browsers, not an API. */
 const DASHBOARD_ROUTES: [method: 'get' | 'post', path: string, summary: string][] = [
   ['get', '/dashboard', 'Overview: tokens issued, failed authentications, denied requests, open alerts, keys'],
-  ['get', '/dashboard/login', 'Start the OpenID Connect sign-in (302 to the auth Worker, PKCE S256)'],
-  ['get', '/dashboard/callback', 'The sign-in callback (code, state, iss)'],
+  ['get', '/dashboard/login', 'Start the OpenID Connect sign-in (302 to the auth Worker, PKCE S256, scope with admin)'],
+  ['get', '/dashboard/callback', 'The sign-in callback (code, state, iss; no second factor: where to enrol one)'],
   ['post', '/dashboard/logout', 'Sign out (revokes the session token)'],
   ['get', '/dashboard/clients', 'Clients'],
   ['post', '/dashboard/clients', 'Create a client (its secret shown in this answer only)'],

@@ -124,16 +124,21 @@ export function respondToClient(
   return new Response(null, { status: 303, headers });
 }
 
-/** Ends the transaction with an error sent back to the client (its redirect URI was validated at the start). */
+/**
+ * Ends the transaction with an error sent back to the client (its redirect URI was validated at the start).
+ * `cookies` go out with it (a session started by this sign-in).
+ */
 export async function failTransaction(
   c: AuthContext,
   tx: LoginTransaction,
   error: string,
   description: string,
+  cookies: readonly string[] = [],
 ): Promise<Response> {
   const services = c.get('services');
   await machineClient(services.state, loginTransactions).consume(await transactionKey(tx.id));
   return respondToClient(services, tx.request, { error, error_description: description }, [
+    ...cookies,
     clearCookie('login', services.login.cookies),
   ]);
 }
@@ -170,7 +175,9 @@ export async function proceed(
   // --- MFA step-up hook (mfa/handlers/step-up.ts): acr_values asking for MFA gets the second factor first. ---
   const stepUp = await requireStepUp(c, tx, session, cookies);
   if (stepUp instanceof Response) return stepUp;
-  if (stepUp) return failTransaction(c, tx, stepUp.error, stepUp.description);
+  // The sign-in itself stands, as after a refused consent: its session goes with the refusal, so a user told that a
+  // second factor is needed can enrol one at /account/security at once.
+  if (stepUp) return failTransaction(c, tx, stepUp.error, stepUp.description, cookies);
   // --- end of MFA step-up hook ---
 
   const client = await transactionClient(c, tx);

@@ -11,6 +11,7 @@
  *
  * With `prompt=none` no page may be shown: `interaction_required`.
  */
+import { SECOND_FACTOR_MISSING } from '../../../../../shared/oauth-error-text.js';
 import { ACR_MFA } from './authentication-context.js';
 
 export type StepUpDecision =
@@ -36,7 +37,7 @@ export function decideStepUp(input: StepUpInput): StepUpDecision {
   const clientWantsMfa = input.acrValues.includes(ACR_MFA) && !hasMfa;
   if (!policyWantsMfa && !(clientWantsMfa && input.userHasFactor)) return { action: 'continue' };
   if (!input.userHasFactor) {
-    return { action: 'error', error: 'access_denied', description: 'a second factor is required and none is enrolled' };
+    return { action: 'error', error: 'access_denied', description: SECOND_FACTOR_MISSING };
   }
   if (input.prompt.includes('none')) {
     return { action: 'error', error: 'interaction_required', description: 'a second factor is required' };
