@@ -1,7 +1,7 @@
 /**
  * Step-up at a resource server (RFC 9470), with the policy hook of the login (handlers/step-up.ts): a valid access
  * token whose user authentication the policy no longer finds enough for its client and scopes (say the policy now
- * wants MFA for them, and the token came from a password-only sign-in, or from a refresh, which carries no `acr`)
+ * wants MFA for them, and the token descends from a password-only sign-in; a refreshed token carries its family's)
  * is answered with the `insufficient_user_authentication` challenge naming ACR_MFA. The client then asks
  * /oauth/authorize with those `acr_values`, the login steps the session up, and the new token passes.
  */
