@@ -5,7 +5,9 @@
 // Runs every bench/scenarios/*.mjs (or the named ones) under bare workerd, never wrangler dev: the platform as
 // `npm start` runs it (generated workerd config, Postgres and Redis bridges, the machine's real Postgres and
 // Redis), built into .bench-out/dist. Servers are pinned to one core (`taskset -c 1`, BENCH_SERVER_CPU), each load
-// generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU).
+// generator (autocannon in a child process) to the other (`taskset -c 0`, BENCH_LOAD_CPU). The bridges go with the
+// servers unless BENCH_DATA_CPU names other cores (the token scenario also measures one replica with its bridges
+// on the load core, for the record).
 //
 // What runs where. Server core: the shared platform's workerd (all four Workers, the monitor's stream consumer
 // off, see BENCH_PLATFORM_ENV) with its two bridges; the references (bare workerd Workers, node-oidc-provider);

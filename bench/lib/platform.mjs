@@ -25,7 +25,7 @@ import { deleteRedisKeys } from '../../scripts/lib/redis-keys.mjs';
 import { platformEnvName, ROOT, WORKERS } from '../../scripts/lib/workers.mjs';
 import { writeWorkerdConfigs } from '../../scripts/workerd-config.mjs';
 import { redisServerPids } from './cpu.mjs';
-import { pinned, SERVER_CPU, spawnPinned, waitForHttp, waitForPort } from './proc.mjs';
+import { DATA_CPU, pinned, SERVER_CPU, spawnPinned, waitForHttp, waitForPort } from './proc.mjs';
 
 export const BENCH_OUT = join(ROOT, '.bench-out');
 
@@ -44,11 +44,12 @@ function hostPort(url) {
 }
 
 /**
- * The two bridges of one workerd process, pinned to the server core.
+ * The two bridges of one workerd process, pinned to the server core (`cpu`, default DATA_CPU, which is the server
+ * core unless BENCH_DATA_CPU says otherwise).
  * @param {{ outRoot: string, adminUrl: string, redisUrl: string, redisPrefix: string,
- *   redisTokens: Record<string,string>, dataRttMs?: number }} opts
+ *   redisTokens: Record<string,string>, dataRttMs?: number, cpu?: string }} opts
  */
-async function startBridges({ outRoot, adminUrl, redisUrl, redisPrefix, redisTokens, dataRttMs = 0 }) {
+async function startBridges({ outRoot, adminUrl, redisUrl, redisPrefix, redisTokens, dataRttMs = 0, cpu = DATA_CPU }) {
   const stops = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => {});
@@ -57,26 +58,21 @@ async function startBridges({ outRoot, adminUrl, redisUrl, redisPrefix, redisTok
     const redisPort = await freePort();
     const pgPort = await freePort();
     const rtt = String(dataRttMs);
-    const redisBridge = spawnPinned(
-      SERVER_CPU,
-      process.execPath,
-      [join(outRoot, 'dataplane', 'main-redis-bridge.mjs')],
-      {
-        cwd: ROOT,
-        env: {
-          REDIS_BRIDGE_LISTEN: `127.0.0.1:${redisPort}`,
-          REDIS_URL: redisUrl,
-          REDIS_BRIDGE_KEY_PREFIX: redisPrefix,
-          REDIS_BRIDGE_SIMULATED_RTT_MS: rtt,
-          ...Object.fromEntries(
-            WORKERS.map(({ name }) => [`REDIS_BRIDGE_TOKEN_${name.toUpperCase()}`, redisTokens[name]]),
-          ),
-          LOG_LEVEL: 'warn',
-        },
+    const redisBridge = spawnPinned(cpu, process.execPath, [join(outRoot, 'dataplane', 'main-redis-bridge.mjs')], {
+      cwd: ROOT,
+      env: {
+        REDIS_BRIDGE_LISTEN: `127.0.0.1:${redisPort}`,
+        REDIS_URL: redisUrl,
+        REDIS_BRIDGE_KEY_PREFIX: redisPrefix,
+        REDIS_BRIDGE_SIMULATED_RTT_MS: rtt,
+        ...Object.fromEntries(
+          WORKERS.map(({ name }) => [`REDIS_BRIDGE_TOKEN_${name.toUpperCase()}`, redisTokens[name]]),
+        ),
+        LOG_LEVEL: 'warn',
       },
-    );
+    });
     stops.push(() => redisBridge.stop());
-    const pgBridge = spawnPinned(SERVER_CPU, process.execPath, [join(outRoot, 'dataplane', 'main-pg-bridge.mjs')], {
+    const pgBridge = spawnPinned(cpu, process.execPath, [join(outRoot, 'dataplane', 'main-pg-bridge.mjs')], {
       cwd: ROOT,
       env: {
         PG_BRIDGE_LISTEN: `127.0.0.1:${pgPort}`,
@@ -221,12 +217,13 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
       logs: () => server.logs(),
       /**
        * Another workerd process on the same data, through bridges of its own (simulating a data plane `dataRttMs`
-       * away when set), with `env` over the platform's. Stopped with the platform, or before by `stop()`.
-       * @returns {Promise<{ urls, dataRttMs: number, serverPids: () => number[], restartCold(): Promise<void>,
+       * away when set; pinned to `dataCpu` when set, e.g. off the server core), with `env` over the platform's. Stopped with the platform, or before by `stop()`.
+       * @returns {Promise<{ urls, dataRttMs: number, redis: { url: string }, serverPids: () => number[],
+       *   restartCold(): Promise<void>,
        *   logs(): string, stop(): Promise<void> }>}
        */
-      async replica({ dataRttMs = 0, env: replicaEnv = {} } = {}) {
-        const own = await startBridges({ ...bridgeOpts, dataRttMs });
+      async replica({ dataRttMs = 0, dataCpu, env: replicaEnv = {} } = {}) {
+        const own = await startBridges({ ...bridgeOpts, dataRttMs, cpu: dataCpu });
         const replicaSockets = await pickSockets();
         let replica;
         try {
@@ -249,6 +246,8 @@ export async function startPlatform({ outRoot, env: extra = {}, log = () => {} }
         return {
           urls: urlsOf(replicaSockets),
           dataRttMs,
+          // Its own Redis bridge (same tokens and prefix as the platform's): what one Redis round trip costs there.
+          redis: { url: own.redisRestUrl },
           // A restart changes workerd's pid: read it when a measurement starts.
           serverPids: () => serverPidsOf(replica, own),
           restartCold: () => replica.restartCold(),

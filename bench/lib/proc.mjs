@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 
 export const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 export const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? '0';
+export const DATA_CPU = process.env.BENCH_DATA_CPU ?? SERVER_CPU;
 
 /** `taskset -c CPU` prefix, or none when taskset is unavailable (then results are not comparable: say so). */
 export function pinned(cpu) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denylistAnswer, familyMember } from '../src/tokens/domain/denylist.js';
-import { COMPLETE_MARKER } from '../src/tokens/storage/revocations.js';
+import { COMPLETE_MARKER, holdBeforeSending } from '../src/tokens/storage/revocations.js';
 
 describe('reading the revocation denylist', () => {
   it('a scored jti is revoked, whatever the marker says', () => {
@@ -27,5 +27,20 @@ describe('reading the revocation denylist', () => {
     expect(member).toContain(':'); // jtis are base64url: never a colon
     expect(member).not.toBe(COMPLETE_MARKER);
     expect(member.startsWith(':')).toBe(false);
+  });
+});
+
+describe('when a batch of denylist lookups is sent', () => {
+  it('at once when nothing is in flight, or when Redis is far (the wire, not the isolate, is the cost)', () => {
+    expect(holdBeforeSending(false, 1)).toBe(0);
+    expect(holdBeforeSending(true, 40)).toBe(0);
+    // Not yet timed: treated as far.
+    expect(holdBeforeSending(true, Number.POSITIVE_INFINITY)).toBe(0);
+  });
+
+  it('after a moment, to gather more lookups, while a round trip to a near Redis is in flight', () => {
+    expect(holdBeforeSending(true, 0)).toBe(1);
+    expect(holdBeforeSending(true, 4)).toBe(1);
+    expect(holdBeforeSending(true, 5)).toBe(0);
   });
 });
