@@ -207,6 +207,37 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
     }
   });
 
+  it('with Redis far away each lookup goes out alone, at once, and still sees a revocation acknowledged before it', async () => {
+    let roundTrips = 0;
+    // The real Redis, 10 ms further away: every round trip waits before it is sent.
+    const far = {
+      ...plane.deps,
+      redis: {
+        ...plane.deps.redis,
+        pipeline: async (commands: readonly (readonly string[])[]) => {
+          roundTrips++;
+          await new Promise((r) => setTimeout(r, 10));
+          return plane.deps.redis.pipeline(commands);
+        },
+      },
+    };
+    const store = new RevocationState(new PostgresRevocationStore(far, versionKey()));
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const revoked = `jti-far-${++n}`;
+    await store.revoke({ jti: revoked, clientId: 'c', exp });
+    await store.rebuild();
+    // The first round trip tells the isolate how far Redis is.
+    expect((await store.state(revoked, ctx)).revoked).toBe(true);
+    roundTrips = 0;
+    const jtis = [revoked, ...Array.from({ length: 4 }, () => `jti-far-${++n}`)];
+    const answers = await Promise.all(jtis.map((jti) => store.state(jti, ctx)));
+    expect(answers.map((a) => a.revoked)).toEqual([true, false, false, false, false]);
+    expect(roundTrips).toBe(5);
+    const late = `jti-far-late-${++n}`;
+    await store.revoke({ jti: late, clientId: 'c', exp });
+    expect((await store.state(late, ctx)).revoked).toBe(true);
+  });
+
   it('a rebuild re-asserts every unexpired revocation and drops expired members', async () => {
     const store = new PostgresRevocationStore(plane.deps, versionKey());
     const denylist = plane.deps.redis.key('revoked');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denylistAnswer, familyMember } from '../src/tokens/domain/denylist.js';
-import { COMPLETE_MARKER, holdBeforeSending } from '../src/tokens/storage/revocations.js';
+import { COMPLETE_MARKER, howToSend, nextRoundTripEstimate } from '../src/tokens/storage/revocations.js';
 
 describe('reading the revocation denylist', () => {
   it('a scored jti is revoked, whatever the marker says', () => {
@@ -30,17 +30,32 @@ describe('reading the revocation denylist', () => {
   });
 });
 
-describe('when a batch of denylist lookups is sent', () => {
-  it('at once when nothing is in flight, or when Redis is far (the wire, not the isolate, is the cost)', () => {
-    expect(holdBeforeSending(false, 1)).toBe(0);
-    expect(holdBeforeSending(true, 40)).toBe(0);
-    // Not yet timed: treated as far.
-    expect(holdBeforeSending(true, Number.POSITIVE_INFINITY)).toBe(0);
+describe('how a denylist lookup goes out', () => {
+  it('before any round trip was timed: in a batch, on the next turn', () => {
+    expect(howToSend(false, Number.POSITIVE_INFINITY)).toEqual({ coalesce: true, waitMs: 0 });
+    expect(howToSend(true, Number.POSITIVE_INFINITY)).toEqual({ coalesce: true, waitMs: 0 });
   });
 
-  it('after a moment, to gather more lookups, while a round trip to a near Redis is in flight', () => {
-    expect(holdBeforeSending(true, 0)).toBe(1);
-    expect(holdBeforeSending(true, 4)).toBe(1);
-    expect(holdBeforeSending(true, 5)).toBe(0);
+  it('to a near Redis: in a batch, which waits a moment to grow while another round trip is in flight', () => {
+    expect(howToSend(false, 1)).toEqual({ coalesce: true, waitMs: 0 });
+    expect(howToSend(true, 0)).toEqual({ coalesce: true, waitMs: 1 });
+    expect(howToSend(true, 4.9)).toEqual({ coalesce: true, waitMs: 1 });
+  });
+
+  it('to a far Redis: alone and at once, in flight or not', () => {
+    expect(howToSend(false, 5)).toEqual({ coalesce: false });
+    expect(howToSend(true, 40)).toEqual({ coalesce: false });
+  });
+
+  it("the round-trip estimate follows a faster sample at once and a slower one slowly, so a busy isolate's queueing does not read as distance", () => {
+    expect(nextRoundTripEstimate(Number.POSITIVE_INFINITY, 42)).toBe(42);
+    expect(nextRoundTripEstimate(42, 1)).toBe(1);
+    // One slow reply (queued behind other requests) leaves a near Redis near.
+    expect(nextRoundTripEstimate(1, 30)).toBeCloseTo(3.9);
+    expect(howToSend(false, nextRoundTripEstimate(1, 30)).coalesce).toBe(true);
+    // A link that really is far is far after a few round trips.
+    let estimate = 1;
+    for (let i = 0; i < 10; i++) estimate = nextRoundTripEstimate(estimate, 40);
+    expect(howToSend(false, estimate).coalesce).toBe(false);
   });
 });
