@@ -130,6 +130,17 @@ describe('ClientStore conformance: Postgres, cached in Redis and the isolate', (
 
 describe('RevocationStore conformance: Postgres, with the Redis denylist', () => {
   const versionKey = () => plane.deps.redis.key('keys', 'version');
+  /** The same real Redis, with `before` run ahead of every pipelined round trip (to count them, or to delay them). */
+  const beforeEachRoundTrip = (before: () => unknown) => ({
+    ...plane.deps,
+    redis: {
+      ...plane.deps.redis,
+      pipeline: async (commands: readonly (readonly string[])[]) => {
+        await before();
+        return plane.deps.redis.pipeline(commands);
+      },
+    },
+  });
 
   it('reports a revoked token revoked, to every isolate, and prunes records of expired tokens', async () => {
     const a = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
@@ -173,16 +184,9 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
 
   it('lookups asked together share one round trip, each gets its own answer, and a revocation made while a round trip is in flight is seen by every lookup asked after it', async () => {
     let roundTrips = 0;
-    const counted = {
-      ...plane.deps,
-      redis: {
-        ...plane.deps.redis,
-        pipeline: (commands: readonly (readonly string[])[]) => {
-          roundTrips++;
-          return plane.deps.redis.pipeline(commands);
-        },
-      },
-    };
+    const counted = beforeEachRoundTrip(() => {
+      roundTrips++;
+    });
     const store = new RevocationState(new PostgresRevocationStore(counted, versionKey()));
     const exp = Math.floor(Date.now() / 1000) + 600;
     const jtis = Array.from({ length: 30 }, () => `jti-batch-${++n}`);
@@ -210,17 +214,10 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
   it('with Redis far away each lookup goes out alone, at once, and still sees a revocation acknowledged before it', async () => {
     let roundTrips = 0;
     // The real Redis, 10 ms further away: every round trip waits before it is sent.
-    const far = {
-      ...plane.deps,
-      redis: {
-        ...plane.deps.redis,
-        pipeline: async (commands: readonly (readonly string[])[]) => {
-          roundTrips++;
-          await new Promise((r) => setTimeout(r, 10));
-          return plane.deps.redis.pipeline(commands);
-        },
-      },
-    };
+    const far = beforeEachRoundTrip(async () => {
+      roundTrips++;
+      await new Promise((r) => setTimeout(r, 10));
+    });
     const store = new RevocationState(new PostgresRevocationStore(far, versionKey()));
     const exp = Math.floor(Date.now() / 1000) + 600;
     const revoked = `jti-far-${++n}`;
