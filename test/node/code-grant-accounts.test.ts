@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redeemCode } from './refresh-helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_DATABASE_URL,
@@ -20,7 +21,6 @@ import {
 } from '../../scripts/lib/platform.mjs';
 import { authorizeUrl, Browser, completeLogin, location, pkce } from './oidc-helpers.js';
 import {
-  basicHeader,
   databaseBlocker,
   type RegisteredClient,
   register,
@@ -59,21 +59,8 @@ async function code(): Promise<{ code: string; verifier: string }> {
   return { code: value, verifier };
 }
 
-async function redeemAt(base: string, c: { code: string; verifier: string }) {
-  const res = await fetch(`${base}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(client.client_id, client.client_secret),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: c.code,
-      redirect_uri: REDIRECT,
-      code_verifier: c.verifier,
-    }).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
+function redeemAt(base: string, c: { code: string; verifier: string }) {
+  return redeemCode(base, { ...client, redirect_uri: REDIRECT }, c);
 }
 
 beforeAll(async () => {

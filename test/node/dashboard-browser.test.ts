@@ -11,7 +11,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolTotpInBrowser } from '../../scripts/lib/totp-browser.mjs';
 import { ROOT } from '../../scripts/lib/workers.mjs';
@@ -158,10 +159,7 @@ beforeAll(async () => {
     });
     await res.body?.cancel();
   }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    chromiumSandbox: false,
-  });
+  browser = await launchChromium();
   const context = await browser.newContext();
   page = await context.newPage();
   await page.addInitScript(() => {

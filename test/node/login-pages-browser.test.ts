@@ -4,7 +4,8 @@
  * that run script, for anything the CSP had to block, for keyboard use, and for working without JavaScript.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafeHtml } from '../../shared/html.js';
 import { layout, type RenderedPage } from '../../workers/auth/src/login/pages/layout.js';
@@ -15,10 +16,7 @@ const ORIGIN = 'https://auth.example.test';
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    chromiumSandbox: false,
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -4,7 +4,8 @@
  */
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { basicHeader, decodeJwt } from './token-helpers.js';
+import { redeemCode } from './refresh-helpers.js';
+import { decodeJwt } from './token-helpers.js';
 
 export const REDIRECT = 'https://rp.example/cb';
 
@@ -45,19 +46,7 @@ export async function idTokenClaims(
   code: string,
   verifier: string,
 ) {
-  const res = await fetch(`${origin}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(client.client_id, client.client_secret),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  });
+  const res = await redeemCode(origin, { ...client, redirect_uri: REDIRECT }, { code, verifier });
   expect(res.status).toBe(200);
-  return decodeJwt(((await res.json()) as { id_token: string }).id_token).claims;
+  return decodeJwt(res.body.id_token as string).claims;
 }

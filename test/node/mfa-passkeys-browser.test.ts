@@ -9,7 +9,8 @@
  * from the enrolment page, codes from an independent implementation (otpauth), a sign-in, the code replayed refused.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkce } from './mfa-browser.js';
@@ -113,10 +114,7 @@ beforeAll(async () => {
     });
     expect(res.status).toBe(201);
   }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    chromiumSandbox: false,
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
-import { type Browser, chromium, type Page, type Route } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { pkce } from './mfa-browser.js';
@@ -78,10 +79,7 @@ beforeAll(async () => {
     body: JSON.stringify({ ...user, email_verified: true }),
   });
   expect(res.status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    chromiumSandbox: false,
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

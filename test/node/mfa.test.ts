@@ -6,6 +6,7 @@
  * guessing past the per-user budget, removing the factor from a session that never passed it.
  */
 import * as OTPAuth from 'otpauth';
+import { redeemCode } from './refresh-helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, csrfOf, location, pkce } from './mfa-browser.js';
 import {
@@ -85,22 +86,9 @@ async function postMfaCode(browser: Browser, code: string): Promise<Response> {
 
 /** The tokens for a code of `rp`: the access token, and the ID token's claims. */
 async function tokensOf(rp: RegisteredClient, code: string, verifier: string) {
-  const res = await fetch(`${origin}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicHeader(rp.client_id, rp.client_secret),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  });
+  const res = await redeemCode(origin, { ...rp, redirect_uri: REDIRECT }, { code, verifier });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { access_token: string; id_token: string };
-  return { accessToken: body.access_token, claims: decodeJwt(body.id_token).claims };
+  return { accessToken: res.body.access_token as string, claims: decodeJwt(res.body.id_token as string).claims };
 }
 
 async function redeem(code: string, verifier: string) {

@@ -13,7 +13,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty, type RelyingParty } from '../../examples/rp/relying-party.mjs';
 import { freePort } from '../../scripts/lib/platform.mjs';
@@ -62,10 +63,7 @@ beforeAll(async () => {
     log: (m) => rpLog.push(m),
   });
   rpServer = await rp.listen(rpPort, '127.0.0.1');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    chromiumSandbox: false,
-  });
+  browser = await launchChromium();
   context = await browser.newContext();
   context.setDefaultTimeout(30_000);
   page = await context.newPage();

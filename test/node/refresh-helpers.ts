@@ -75,14 +75,21 @@ export async function startFamily(
   user: { email: string; password: string },
   scope = 'openid offline_access read write',
 ): Promise<TokenAnswer> {
-  const { code, verifier } = await authorizationCode(origin, client, user, scope);
-  return tokenRequest(origin, client, {
+  return redeemCode(origin, client, await authorizationCode(origin, client, user, scope));
+}
+
+/** The authorization_code grant (PKCE) as `client`, at its registered redirect URI. */
+export const redeemCode = (
+  origin: string,
+  client: CodeFlowClient,
+  { code, verifier }: { code: string; verifier: string },
+) =>
+  tokenRequest(origin, client, {
     grant_type: 'authorization_code',
     code,
     code_verifier: verifier,
     redirect_uri: client.redirect_uri,
   });
-}
 
 export const refresh = (origin: string, client: CodeFlowClient, token: string, extra: Record<string, string> = {}) =>
   tokenRequest(origin, client, { grant_type: 'refresh_token', refresh_token: token, ...extra });
