@@ -32,9 +32,9 @@
 //         id: 'token',                      // unique within the scenario
 //         label: 'platform: POST /oauth/token',
 //         // A load measurement: one HTTP request, sent at ctx.load.connections for the duration. Either fixed,
-//         // or an async function called before every run (to mint single-use credentials, say); `rotate` in it:
-//         // lib/load-worker.mjs.
-//         request: { url, method?, headers?, body?, rotate?, okStatus? } | async () => request,
+//         // or an async function called before every run (to mint single-use credentials, say); `rotate` (single-use
+//         // credentials) and `cycle` (reusable ones in turn) in it: lib/load-worker.mjs.
+//         request: { url, method?, headers?, body?, rotate?, cycle?, okStatus? } | async () => request,
 //         // Or a single-request measurement: called once per round, it resolves to the latency of what it timed
 //         // (a first request after a restart, say). Reported as the median and the worst of the rounds.
 //         sample?: async () => ({ ms: number, ok: boolean, cpuMs?: number, detail?: string }),

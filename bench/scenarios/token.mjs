@@ -3,13 +3,19 @@
 // answering `ok`), the token-endpoint ceiling (bare workerd doing only the unavoidable work) and the peer
 // (node-oidc-provider configured for speed, references/oidc-peer.mjs), all on the server core.
 //
+// The introspection target sends one token over and over. For the record, introspection is also measured with a
+// different token each request (a pool of distinct tokens in turn), which an isolate's cache of answers per token
+// cannot carry unless it holds the whole pool, and on a replica with the revocation lease off (REVOCATION_LEASE_MS=0:
+// a Redis read per introspection).
+//
 // Two more workerd processes run on the same data plane (lib/platform.mjs replicas):
 // - a local one: revocation through the first process must be seen by it at once (a check), and its first
 //   requests after a restart give the cold-isolate latency;
 // - a distant one (unless --rtt 0): its bridges delay every Postgres and Redis round trip by the RTT (default
 //   40 ms), as an edge location far from the database region sees them. Token issuance must not notice (no remote
-//   round trip on its steady-state path); introspection may cost one round trip, measured beside it as a bare
-//   client's round trip through the same link.
+//   round trip on its steady-state path); introspection may cost at most one round trip (under the revocation lease
+//   it costs none for a token the isolate has seen), measured beside it as a bare client's round trip through the
+//   same link.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { basicAuth, expectJson, formRequest, registerClient, timed } from '../lib/oauth.mjs';
@@ -21,6 +27,9 @@ import { withProcesses } from '../lib/scenario.mjs';
 
 const JWT_RESOURCE = 'https://api.example.com/jwt';
 const OPAQUE_RESOURCE = 'https://api.example.com/opaque';
+/** Distinct tokens the distinct-token introspection cycles through, issued this many at a time. */
+const DISTINCT_TOKENS = Number(process.env.BENCH_INTROSPECT_TOKENS ?? 2000);
+const ISSUE_BATCH = 50;
 
 export default {
   name: 'token',
@@ -80,6 +89,17 @@ async function setupScenario(ctx, stops) {
     return { active: JSON.parse(r.text).active === true, ms: r.ms };
   };
   if (!(await introspectOnce(platform.urls.auth)(await issue())).active) throw new Error('platform introspection');
+  // A fresh pool before every run: tokens live ACCESS_TOKEN_TTL_SECONDS (600 s by default), less than a long bench.
+  const introspectDistinctAt = (base) => async () => {
+    const tokens = [];
+    for (let i = 0; i < DISTINCT_TOKENS; i += ISSUE_BATCH) {
+      const n = Math.min(ISSUE_BATCH, DISTINCT_TOKENS - i);
+      tokens.push(...(await Promise.all(Array.from({ length: n }, () => issue()))));
+    }
+    if (new Set(tokens).size !== tokens.length) throw new Error('distinct-token introspection: repeated tokens');
+    if (!(await introspectOnce(base)(tokens.at(-1))).active) throw new Error('distinct-token introspection: inactive');
+    return { ...formRequest(`${base}/oauth/introspect`, auth, ''), cycle: { param: 'token', values: tokens } };
+  };
   const activeAnswer = (status, text) => status === 200 && JSON.parse(text).active === true;
 
   // Reference 1: runtime ceiling.
@@ -109,6 +129,9 @@ async function setupScenario(ctx, stops) {
   // the Worker's core. For the record, one replica with its bridges on the load core instead (INFO only: the targets
   // keep the bridges on the server core, and this replica's data plane shares a core with the load generator).
   const offCore = await platform.replica({ dataCpu: LOAD_CPU });
+  // For the record, one replica without the revocation lease: every introspection reads Redis (one round trip,
+  // batched with the isolate's other lookups), as the platform did before the lease.
+  const leaseOff = await platform.replica({ env: { REVOCATION_LEASE_MS: '0' } });
 
   const measurements = [
     ok.measure(),
@@ -137,7 +160,21 @@ async function setupScenario(ctx, stops) {
       serverPids: platform.serverPids,
       compare: ['peer-introspect', 'runtime-ceiling'],
     },
+    {
+      id: 'introspect-distinct',
+      label: 'platform: POST /oauth/introspect, a different token each request',
+      request: introspectDistinctAt(platform.urls.auth),
+      serverPids: platform.serverPids,
+      compare: ['introspect', 'peer-introspect'],
+    },
   ];
+  measurements.push({
+    id: 'introspect-lease-off',
+    label: 'platform: POST /oauth/introspect, revocation lease off (REVOCATION_LEASE_MS=0)',
+    request: introspectAt(leaseOff.urls.auth),
+    serverPids: leaseOff.serverPids,
+    compare: ['introspect', 'peer-introspect'],
+  });
   measurements.push({
     id: 'introspect-data-offcore',
     label: 'platform: POST /oauth/introspect, bridges off the server core',
@@ -313,6 +350,25 @@ function tokenTargets(r, rtt) {
       detail: `${ms(i.p99)} vs ${ms(pi.p99)} = ${x(ratio(i.p99, pi.p99))}`,
     },
   ];
+  const d = r['introspect-distinct'];
+  if (d) {
+    out.push({
+      // How often each token comes round again tells whether a per-token cache could still have answered.
+      label: 'introspection with a different token each request (for the record) vs one token over and over, and peer',
+      info: true,
+      pass: true,
+      detail: `${Math.round(d.rps)} vs ${Math.round(i.rps)} req/s = ${x(ratio(d.rps, i.rps))}, vs peer ${Math.round(pi.rps)} = ${x(ratio(d.rps, pi.rps))}; p99 ${ms(d.p99)} vs ${ms(i.p99)} = ${x(ratio(d.p99, i.p99))}, vs peer ${ms(pi.p99)} = ${x(ratio(d.p99, pi.p99))}; ${DISTINCT_TOKENS} tokens in turn, each again every ${ms((DISTINCT_TOKENS / d.rps) * 1000)}; ${errorsOf(d)} errors`,
+    });
+  }
+  const lo = r['introspect-lease-off'];
+  if (lo) {
+    out.push({
+      label: 'introspection with the revocation lease off (for the record: a Redis read per introspection) vs peer',
+      info: true,
+      pass: true,
+      detail: `${Math.round(lo.rps)} vs ${Math.round(pi.rps)} req/s = ${x(ratio(lo.rps, pi.rps))}; p99 ${ms(lo.p99)} vs ${ms(pi.p99)} = ${x(ratio(lo.p99, pi.p99))}; with the lease ${Math.round(i.rps)} req/s`,
+    });
+  }
   const off = r['introspect-data-offcore'];
   if (off) {
     out.push({
@@ -394,6 +450,6 @@ function distantIntrospectionTarget(label, m, link, rtt, local) {
   return {
     label,
     pass: m.p50 <= linkP50 + 2 && errorsOf(m) === 0 && linkErrors === 0,
-    detail: `p50 ${ms(m.p50)} vs one round trip ${ms(linkP50)} + 2 ms = ${ms(linkP50 + 2)} (nominal RTT ${rtt} ms: +${ms(m.p50 - rtt)}); p99 ${ms(m.p99)}${local ? ` (local ${ms(local.p99)})` : ''}; ${Math.round(m.rps)} req/s; ${errorsOf(m)} errors`,
+    detail: `p50 ${ms(m.p50)} vs one round trip ${ms(linkP50)} + 2 ms = ${ms(linkP50 + 2)} (nominal RTT ${rtt} ms: ${m.p50 >= rtt ? '+' : '-'}${ms(Math.abs(m.p50 - rtt))}); p99 ${ms(m.p99)}${local ? ` (local ${ms(local.p99)})` : ''}; ${Math.round(m.rps)} req/s; ${errorsOf(m)} errors`,
   };
 }

@@ -76,7 +76,9 @@ export const WORKER_REDIS_GRANTS = {
       'ZMSCORE', // revocation denylist read (jti and completeness marker, one command)
       'ZADD', // revocation denylist write and rebuild
       'ZREMRANGEBYSCORE', // expired denylist members
-      'XADD', // security events (MAXLEN ~)
+      'XADD', // security events (MAXLEN ~), the denylist's change log (MAXLEN ~)
+      'XRANGE', // the denylist's change log from the isolate's cursor
+      'XREVRANGE', // its tip, on an isolate's first read
       'EVALSHA', // rate limiter and keyed state (EVALSHA, then EVAL on NOSCRIPT)
       'EVAL',
     ],
@@ -87,6 +89,7 @@ export const WORKER_REDIS_GRANTS = {
       'account-version:*',
       'keys:version',
       'revoked', // the denylist (a sorted set with its completeness marker)
+      'revoked:log', // its change log (a stream: the revocation lease, tokens/domain/revocation-lease.ts)
       'revoked:rebuild',
       'rate-limit:*',
       SECURITY_EVENTS,

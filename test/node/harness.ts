@@ -65,6 +65,8 @@ export const TEST_REDIS_GRANT: RedisGrant = {
     ...['GET', 'SET', 'EXISTS', 'PTTL', 'DEL', 'XRANGE', 'SCAN', 'EVALSHA', 'EVAL', 'HSET', 'HGET'],
     // The revocation denylist (a sorted set): tests remove members and read scores behind the Worker's back.
     ...['ZADD', 'ZREM', 'ZMSCORE'],
+    // Its change log (a stream): tests append an anchor to a log they deleted.
+    'XADD',
   ],
   keys: ['*'],
   scripts: [REDIS_SCRIPTS.tokenBucket],

@@ -267,6 +267,7 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
 
   it('a token revoked through one replica is inactive at introspection through the other, at once', async () => {
     const c = await register();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     for (const [first, second] of [
       [replicaA, replicaB],
       [replicaB, replicaA],
@@ -274,12 +275,30 @@ describe('Kubernetes fallback: two auth replicas behind a round-robin proxy', ()
       const issued = await issue(first.url, c);
       expect(issued.status).toBe(200);
       const token = issued.body.access_token as string;
-      expect((await introspect(second.url, c, token)).body.active).toBe(true);
+      // The attack: the other replica introspects the token all along, so that its isolate answers from memory
+      // (renewed under the revocation lease) while the first replica revokes it. From the moment the revocation is
+      // acknowledged, every introspection through the other replica must say inactive.
+      const answers: { startedAt: number; status: number; active: unknown }[] = [];
+      let stop = false;
+      const watching = (async () => {
+        while (!stop) {
+          const startedAt = performance.now();
+          const r = await introspect(second.url, c, token);
+          answers.push({ startedAt, status: r.status, active: r.body.active });
+          await sleep(5);
+        }
+      })();
+      await sleep(300);
       expect((await revoke(first.url, c, token)).status).toBe(200);
-      // No wait: the denylist entry is in the Redis both replicas use, the row in the Postgres both use.
-      const after = await introspect(second.url, c, token);
-      expect(after.status).toBe(200);
-      expect(after.body).toEqual({ active: false });
+      const acknowledged = performance.now();
+      await sleep(300);
+      stop = true;
+      await watching;
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(answers.filter((a) => a.startedAt < acknowledged).some((a) => a.active === true)).toBe(true);
+      const after = answers.filter((a) => a.startedAt >= acknowledged);
+      expect(after.length).toBeGreaterThan(3);
+      expect(after.filter((a) => a.active !== false)).toEqual([]);
     }
   });
 

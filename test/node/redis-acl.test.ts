@@ -83,6 +83,10 @@ describe('the documented Redis ACL user of the bridge', () => {
     expect(await auth.zremrangebyscore(`${PREFIX}revoked`, '-inf', 1)).toBe(1);
     expect(await auth.set(`${PREFIX}revoked:rebuild`, 'x', { nx: true, px: 1000 })).toBe('OK');
     expect(await auth.xadd(`${PREFIX}security-events`, '*', { type: 'x' })).toMatch(/^\d+-\d+$/);
+    // The denylist's change log: appended by a revocation, read from a cursor, and its tip on a first read.
+    const logged = await auth.xadd(`${PREFIX}revoked:log`, '*', { m: 'j' });
+    expect(await auth.xrange(`${PREFIX}revoked:log`, logged, '+')).toEqual({ [logged]: { m: 'j' } });
+    expect(Object.keys(await auth.xrevrange(`${PREFIX}revoked:log`, '+', '-', 1))).toEqual([logged]);
     const bucket = auth.createScript<unknown[]>(TOKEN_BUCKET_LUA);
     const reply = await bucket.exec([`${PREFIX}rate-limit:k`], ['acquire', '10', '1', '1', '0', '0', '', '']);
     expect(reply[0]).toBe(1);

@@ -13,6 +13,7 @@ import type { KeyChanges } from '../../../workers/auth/src/keys/domain/key-store
 import { PostgresSigningKeyStore } from '../../../workers/auth/src/keys/storage/signing-keys.js';
 import { RevocationState } from '../../../workers/auth/src/tokens/revocation-state.js';
 import { PostgresRevocationStore } from '../../../workers/auth/src/tokens/storage/revocations.js';
+import { revokedTokens } from '../../../shared/db/schema.js';
 import { useDataPlane } from './setup.js';
 
 const plane = useDataPlane('auth');
@@ -142,9 +143,15 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
     },
   });
 
+  /** One isolate's revocation state, as the composition root builds it (`leaseMs`: REVOCATION_LEASE_MS). */
+  const isolate = (deps: typeof plane.deps, leaseMs: number) =>
+    new RevocationState(new PostgresRevocationStore(deps, versionKey(), leaseMs), leaseMs);
+  /** The default REVOCATION_LEASE_MS. */
+  const LEASE_MS = 200;
+
   it('reports a revoked token revoked, to every isolate, and prunes records of expired tokens', async () => {
-    const a = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
-    const b = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
+    const a = isolate(plane.deps, LEASE_MS);
+    const b = isolate(plane.deps, LEASE_MS);
     const jti = `jti-${++n}`;
     expect((await a.state(jti, ctx)).revoked).toBe(false);
     await a.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600, reason: 'test' });
@@ -160,7 +167,7 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
   });
 
   it('a miss is final only once the denylist is marked complete; without the marker Postgres answers', async () => {
-    const store = new RevocationState(new PostgresRevocationStore(plane.deps, versionKey()));
+    const store = isolate(plane.deps, 0);
     const denylist = plane.deps.redis.key('revoked');
     const jti = `jti-lost-${++n}`;
     await store.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });
@@ -187,7 +194,7 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
     const counted = beforeEachRoundTrip(() => {
       roundTrips++;
     });
-    const store = new RevocationState(new PostgresRevocationStore(counted, versionKey()));
+    const store = isolate(counted, 0);
     const exp = Math.floor(Date.now() / 1000) + 600;
     const jtis = Array.from({ length: 30 }, () => `jti-batch-${++n}`);
     for (const jti of jtis.slice(0, 10)) await store.revoke({ jti, clientId: 'c', exp });
@@ -218,7 +225,7 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
       roundTrips++;
       await new Promise((r) => setTimeout(r, 10));
     });
-    const store = new RevocationState(new PostgresRevocationStore(far, versionKey()));
+    const store = isolate(far, 0);
     const exp = Math.floor(Date.now() / 1000) + 600;
     const revoked = `jti-far-${++n}`;
     await store.revoke({ jti: revoked, clientId: 'c', exp });
@@ -235,8 +242,154 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
     expect((await store.state(late, ctx)).revoked).toBe(true);
   });
 
+  describe('under the revocation lease', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const logKey = () => plane.deps.redis.key('revoked', 'log');
+    const exp = () => Math.floor(Date.now() / 1000) + 600;
+    /** A complete denylist with a change log to continue from (the rebuild writes the marker and the log's anchor). */
+    const complete = async () => {
+      await plane.dp.redis.del(plane.deps.redis.key('revoked', 'rebuild'));
+      await isolate(plane.deps, 0).rebuild();
+    };
+    let roundTrips = 0;
+    /** The real Redis, counting round trips. */
+    const counting = () =>
+      beforeEachRoundTrip(() => {
+        roundTrips++;
+      });
+
+    it('the attack: a token revoked through one isolate is inactive in another from the moment the revocation is acknowledged, though that isolate answers it from memory until then', async () => {
+      await complete();
+      const a = isolate(plane.deps, LEASE_MS);
+      const b = isolate(counting(), LEASE_MS);
+      const jti = `jti-lease-${++n}`;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      // B introspects the token all along (renewing its lease in the background) while A revokes it.
+      const answers: { startedAt: number; revoked: boolean }[] = [];
+      let stop = false;
+      roundTrips = 0;
+      const introspecting = (async () => {
+        while (!stop) {
+          const startedAt = performance.now();
+          answers.push({ startedAt, revoked: (await b.state(jti, ctx)).revoked });
+          await sleep(2);
+        }
+      })();
+      await sleep(3 * LEASE_MS);
+      const revokeStarted = performance.now();
+      await a.revoke({ jti, clientId: 'c', exp: exp(), reason: 'test' });
+      const acknowledged = performance.now();
+      await sleep(LEASE_MS);
+      stop = true;
+      await introspecting;
+      const after = answers.filter((x) => x.startedAt >= acknowledged);
+      expect(after.length).toBeGreaterThan(10);
+      expect(after.filter((x) => x.revoked === false)).toEqual([]);
+      expect(acknowledged - revokeStarted).toBeGreaterThanOrEqual(LEASE_MS - 1);
+      // B's memory answered most of them: round trips were only its lease's renewals (and its first read after the
+      // revocation reached the log).
+      expect(roundTrips).toBeLessThan(answers.length / 4);
+    });
+
+    it('what the wait is for: a revocation not yet acknowledged may still be answered from memory, and is seen once the lease has passed', async () => {
+      await complete();
+      const b = isolate(counting(), LEASE_MS);
+      const jti = `jti-unacked-${++n}`;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      // Straight to the store: in Postgres and Redis, but not acknowledged (RevocationState.revoke would wait).
+      await new PostgresRevocationStore(plane.deps, versionKey(), LEASE_MS).revoke({ jti, clientId: 'c', exp: exp() });
+      roundTrips = 0;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      expect(roundTrips).toBe(0);
+      await sleep(LEASE_MS);
+      expect((await b.state(jti, ctx)).revoked).toBe(true);
+    });
+
+    it('a token from a family revoked through another isolate is inactive once the revocation is acknowledged', async () => {
+      await complete();
+      const a = isolate(plane.deps, LEASE_MS);
+      const b = isolate(counting(), LEASE_MS);
+      const jti = `jti-family-${++n}`;
+      const rfid = `family-${n}`;
+      expect((await b.state(jti, ctx, rfid)).revoked).toBe(false);
+      expect((await b.state(jti, ctx, rfid)).revoked).toBe(false);
+      await a.revokeFamily(rfid, 'c', exp(), 'test');
+      expect((await b.state(jti, ctx, rfid)).revoked).toBe(true);
+      // The same token without its family (as no introspection asks it) is not itself on the denylist.
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+    });
+
+    it('answers from memory without a round trip, and renews its lease in the background once half of it is used', async () => {
+      const lease = 1_000;
+      await complete();
+      // The real Redis, counting round trips, and holding them while `held` is set.
+      let held: Promise<void> | undefined;
+      const b = isolate(
+        beforeEachRoundTrip(() => {
+          roundTrips++;
+          return held;
+        }),
+        lease,
+      );
+      const jti = `jti-renew-${++n}`;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      roundTrips = 0;
+      const renewals: Promise<unknown>[] = [];
+      const collect = { waitUntil: (p: Promise<unknown>) => void renewals.push(p) };
+      for (let i = 0; i < 50; i++) expect((await b.state(jti, collect)).revoked).toBe(false);
+      expect(roundTrips).toBe(0);
+      expect(renewals).toHaveLength(0);
+      await sleep(lease / 2 + 50);
+      expect((await b.state(jti, collect)).revoked).toBe(false);
+      expect(renewals).toHaveLength(1);
+      await Promise.all(renewals);
+      expect(roundTrips).toBe(1);
+      // Past the end of the first lease, the renewed one still answers: with every round trip held, the lookup
+      // returns at once (and starts the next renewal, which waits for Redis).
+      await sleep(lease / 2 + 50);
+      let release = () => {};
+      held = new Promise((r) => {
+        release = r;
+      });
+      expect((await b.state(jti, collect)).revoked).toBe(false);
+      expect(renewals).toHaveLength(2);
+      release();
+      await Promise.all(renewals);
+    });
+
+    it('forgets everything it learned when the change log loses its cursor (flushed or trimmed past it)', async () => {
+      await complete();
+      const b = isolate(counting(), LEASE_MS);
+      const jti = `jti-lost-log-${++n}`;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      // The log is lost, and the token revoked without an entry B could read (a rebuild re-adding a member).
+      await plane.dp.redis.del(logKey());
+      await plane.dp.redis.zadd(plane.deps.redis.key('revoked'), { score: exp(), member: jti });
+      await plane.dp.redis.xadd(logKey(), '*', { anchor: '1' });
+      // B's next round trip (for another token) finds its cursor gone: it must not keep its answer for the first.
+      expect((await b.state(`jti-other-${++n}`, ctx)).revoked).toBe(false);
+      roundTrips = 0;
+      expect((await b.state(jti, ctx)).revoked).toBe(true);
+      expect(roundTrips).toBe(1);
+    });
+
+    it('forgets everything it learned when the denylist loses its completeness marker', async () => {
+      await complete();
+      const b = isolate(counting(), LEASE_MS);
+      const jti = `jti-lost-marker-${++n}`;
+      expect((await b.state(jti, ctx)).revoked).toBe(false);
+      // A durable record that never reached Redis, and the denylist gone: only Postgres can answer.
+      await plane.deps.pg.withDb((db) =>
+        db.insert(revokedTokens).values({ jti, clientId: 'c', expiresAt: new Date(exp() * 1000), reason: 'test' }),
+      );
+      await plane.dp.redis.del(plane.deps.redis.key('revoked'), plane.deps.redis.key('revoked', 'rebuild'));
+      expect((await b.state(`jti-other-${++n}`, ctx)).revoked).toBe(false);
+      expect((await b.state(jti, ctx)).revoked).toBe(true);
+    });
+  });
+
   it('a rebuild re-asserts every unexpired revocation and drops expired members', async () => {
-    const store = new PostgresRevocationStore(plane.deps, versionKey());
+    const store = new PostgresRevocationStore(plane.deps, versionKey(), 0);
     const denylist = plane.deps.redis.key('revoked');
     const jti = `jti-removed-${++n}`;
     await store.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });

@@ -118,7 +118,10 @@ export function buildServices(env: Env): AuthServices {
     ),
     keys: new KeyRing(signingKeys, config),
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
-    revocations: new RevocationState(new PostgresRevocationStore(deps, signingKeys.versionKey())),
+    revocations: new RevocationState(
+      new PostgresRevocationStore(deps, signingKeys.versionKey(), config.REVOCATION_LEASE_MS),
+      config.REVOCATION_LEASE_MS,
+    ),
     verifiedTokens: new VerifiedTokens(),
     state,
     refreshFamilies: new RefreshFamilies(state, { retryWindowMs: config.REFRESH_TOKEN_RETRY_WINDOW_SECONDS * 1000 }),

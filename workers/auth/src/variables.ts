@@ -156,6 +156,12 @@ export const variables = {
   JWKS_MAX_AGE_SECONDS: int({ default: 600, min: 0, max: 86_400 }),
   /** How often an isolate asks Redis whether the key set changed (`keys:version`). */
   SIGNING_KEY_CHECK_MS: int({ default: 5_000, min: 100, max: 300_000 }),
+  /**
+   * The revocation lease (tokens/domain/revocation-lease.ts): a revocation, an emergency key rotation or a refresh
+   * token's reuse is acknowledged this long after it reaches Redis, and an isolate answers introspection from memory
+   * while its last full read of the denylist's change log is younger than this. 0: every introspection reads Redis.
+   */
+  REVOCATION_LEASE_MS: int({ default: 200, min: 0, max: 2_000 }),
   /** Bound on how long an isolate serves a cached client record before re-checking its Redis version key. */
   CLIENT_CACHE_TTL_MS: int({ default: 1_000, min: 0, max: 60_000 }),
   /** Initial access token for RFC 7591 registration (a secret). When set, registration requires it. */

@@ -8,7 +8,8 @@
  * reads it in the same round trip as the denylist: `reloadIfChanged`), or (e) it holds no usable key.
  *
  * Emergency rotation: the rotating isolate reloads at once; every other isolate's introspection distrusts the
- * revoked keys at its next call ((d): one reload per isolate per change). Signing and the JWKS follow within
+ * revoked keys at its next call ((d): one reload per isolate per change), since the rotation answers only after the
+ * revocation lease (tokens/domain/revocation-lease.ts). Signing and the JWKS follow within
  * SIGNING_KEY_CHECK_MS ((a)), so for at most that long another isolate may still sign with the revoked key; those
  * tokens fail introspection everywhere that has reloaded. Relying parties that cached the JWKS keep the revoked key
  * until their cache expires (JWKS_MAX_AGE_SECONDS at most): introspection is the authoritative check meanwhile.
@@ -20,6 +21,7 @@ import { logError } from '../../../../shared/dependencies.js';
 import { dependencyUnavailable } from '../../../../shared/errors.js';
 import type { AuthConfig } from '../env.js';
 import { decodeProtectedHeader, type SigningKey, type VerificationKey } from '../tokens/domain/access-token.js';
+import { acknowledgeAfterLease } from '../tokens/domain/revocation-lease.js';
 import { kekNamed } from './domain/key-encryption-keys.js';
 import type { KeyChanges, NewStoredKey, SigningKeyStore } from './domain/key-store.js';
 import {
@@ -48,6 +50,7 @@ type KeyConfig = Pick<
   | 'KEK_ID'
   | 'KEY_ENCRYPTION_KEYS_RETIRED'
   | 'SIGNING_ALG'
+  | 'REVOCATION_LEASE_MS'
 >;
 
 /** Margin added to the retention of a retired key: clock skew plus isolates that still sign with it briefly. */
@@ -169,6 +172,8 @@ export class KeyRing {
     const { plan, created } = await this.maintain(now, options);
     const ring = await this.load(now);
     this.ring = ring;
+    // A key revoked is a revocation too: introspection everywhere distrusts it once this answers (the lease).
+    if (plan.update.some((u) => u.status === 'revoked')) await acknowledgeAfterLease(this.config.REVOCATION_LEASE_MS);
     return {
       changed: !planIsEmpty(plan),
       created,

@@ -1,4 +1,5 @@
 /** Revoked access tokens, as the token handlers use them. Implemented by storage/revocations.ts. */
+import type { WaitUntil } from '../../clients/domain/client-store.js';
 
 export interface Revocation {
   /** The access token's jti, or a refresh-token family's member (denylist.ts familyMember). */
@@ -30,14 +31,18 @@ export interface TokenState {
 }
 
 export interface RevocationStore {
-  /** Records the revocation durably and in the fast denylist; resolves only when both hold. */
+  /**
+   * Records the revocation durably and in the fast denylist; resolves only when both hold (the caller then waits out
+   * the revocation lease before acknowledging it).
+   */
   revoke(revocation: Revocation, now?: number): Promise<void>;
   /**
-   * One Redis round trip, possibly shared with the isolate's other lookups of the moment (domain/denylist.ts reads
-   * the answer); undefined when Redis did not answer. `family`: the token's refresh-token family member, looked up
-   * in the same ZMSCORE.
+   * One Redis round trip, possibly shared with the isolate's other lookups of the moment, or none under the
+   * revocation lease (revocation-lease.ts; `ctx` carries the lease's renewal in the background). domain/denylist.ts
+   * reads the answer; undefined when Redis did not answer. `family`: the token's refresh-token family member, looked
+   * up in the same ZMSCORE.
    */
-  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined>;
+  lookup(jti: string, family: string | undefined, ctx: WaitUntil): Promise<DenylistLookup | undefined>;
   /** The durable record (Postgres) of the jti or the family; a failure throws (503). */
   isRevokedDurably(jti: string, family?: string): Promise<boolean>;
   /**

@@ -3,17 +3,29 @@
  * denylist introspection reads, with its completeness marker inside the same key (../domain/denylist.ts), so no
  * flush, restart or eviction can make a revoked token look active again.
  *
- * - revoke: Postgres first, then ZADD of the jti (scored by the token's expiry). Never the marker.
- * - lookup (`DenylistReader`, below): ZMSCORE of the jti and the marker, and GET of the key set's version, in one
- *   pipelined round trip shared by the isolate's lookups of the same tick.
+ * - revoke: Postgres first, then ZADD of the jti (scored by the token's expiry), then XADD of the jti to the change
+ *   log `revoked:log` (in that order, so that every member the log names is already in the set). Never the marker.
+ * - lookup (`DenylistReader`, below): the change log from the isolate's cursor, ZMSCORE of the jti and the marker,
+ *   and GET of the key set's version, in one pipelined round trip shared by the isolate's lookups of the same tick;
+ *   or no round trip at all, under the revocation lease (../domain/revocation-lease.ts).
  * - rebuild: under a short lock (`revoked:rebuild`, SET NX PX), stream the unexpired rows in pages, ZADD them, drop
- *   expired members (ZREMRANGEBYSCORE), then ZADD the marker.
+ *   expired members (ZREMRANGEBYSCORE), then ZADD the marker and append an anchor to the log (a log to continue
+ *   from, even before the first revocation).
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
 import { revokedTokens } from '../../../../../shared/db/schema.js';
 import { type Dependencies, logError, withPostgres, withRedis } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
+import type { WaitUntil } from '../../clients/domain/client-store.js';
+import {
+  compareLogIds,
+  LOG_MEMBER_FIELD,
+  leaseCovers,
+  readTail,
+  refreshDue,
+  type TailReading,
+} from '../domain/revocation-lease.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
@@ -28,9 +40,18 @@ const REBUILD_LOCK_MS = 30_000;
 export interface TokenStateKeys {
   /** The denylist sorted set. */
   denylist: string;
+  /** The denylist's change log (a stream: one entry per revocation, and a rebuild's anchor). */
+  log: string;
   /** The signing keys' change counter (keys/storage/signing-keys.ts). */
   keySetVersion: string;
 }
+
+/** Entries the change log keeps (MAXLEN ~): an isolate that falls further behind starts again (a new epoch). */
+const LOG_MAX_LEN = '10000';
+/** Log entries one round trip reads at most; an isolate further behind catches up over several, without a lease. */
+const TAIL_LIMIT = 256;
+/** Members an isolate remembers at most; past that it forgets them all and starts again. */
+const MAX_KNOWN = 50_000;
 
 /** Lookups in one pipeline at most (a ZMSCORE of this many jtis is ~6 KiB); more start another. */
 const MAX_BATCH = 256;
@@ -81,16 +102,35 @@ interface Waiter {
   resolve: (found: DenylistLookup | undefined) => void;
 }
 
+/** What the isolate's last read covering its whole log taught it beyond the members (see DenylistReader.lease). */
+interface Lease {
+  /** When that read was sent (Date.now() before the send). */
+  sentAt: number;
+  keySetVersion: string | null;
+}
+
 /**
- * The Redis round trip of introspection, coalesced when Redis is near (howToSend): every lookup of the isolate made
- * during one turn of the event loop goes out in ONE pipelined request (a ZMSCORE of all their jtis and the marker, and GET of the key set's
- * version), with a plain fetch. A lookup is only ever answered by a round trip sent after it was asked, so a
- * revocation acknowledged before an introspection began is always seen (never an answer from an earlier read).
- * Undefined when Redis did not answer (the caller then asks Postgres).
+ * The isolate's reading of the denylist: its Redis round trips, and what they taught it (domain/revocation-lease.ts).
  *
- * Each joiner keeps a timer of its own (JOIN_DEADLINE_MS): besides bounding the wait, it is pending work in the
- * joiner's request context. Without it workerd sees a request waiting only on another request's I/O and cancels
- * it as hung ("would never generate a response").
+ * Every round trip is one pipelined request: the change log from the isolate's cursor, a ZMSCORE of the asked jtis
+ * and the completeness marker, and GET of the key set's version, with a plain fetch. Its answers go to the lookups
+ * that asked, and stay in `known` (member → revoked?). The change log keeps `known` true: a member it names is marked
+ * revoked, so an answer kept in memory holds until the log names its member.
+ *
+ * A lookup is answered from `known` with no I/O while the lease covers it (a round trip that read the whole log was
+ * sent less than REVOCATION_LEASE_MS before the lookup began); such a lookup renews the lease in the background once
+ * half of it is used. Otherwise it takes a round trip of its own, sent after it was asked:
+ *
+ * - Redis near (round trips under NEAR_ROUND_TRIP_MS): batched, because every round trip costs the isolate a
+ *   subrequest however many lookups it carries (howToSend). Each joiner keeps a timer of its own (JOIN_DEADLINE_MS):
+ *   besides bounding the wait, it is pending work in the joiner's request context; without it workerd sees a request
+ *   waiting only on another request's I/O and cancels it as hung ("would never generate a response").
+ * - Redis far: alone, at once.
+ *
+ * What the isolate learned is forgotten (`forget`: a new epoch) when the log was flushed or trimmed past the cursor,
+ * when the marker is gone, and when `known` grows past MAX_KNOWN. A round trip sent before that may still mark
+ * members revoked (always true), but neither moves the cursor, nor keeps answers, nor renews the lease.
+ * Undefined when Redis did not answer (the caller then asks Postgres).
  */
 export class DenylistReader {
   private pending: Waiter[] | null = null;
@@ -105,13 +145,27 @@ export class DenylistReader {
    * read as distance.
    */
   private roundTripMs = Number.POSITIVE_INFINITY;
+  /** Member (jti or family member) → revoked, as this epoch's round trips and the change log taught it. */
+  private readonly known = new Map<string, boolean>();
+  /** The last change-log entry applied (null: none yet; the next read starts at the log's tip). */
+  private cursor: string | null = null;
+  private epoch = 0;
+  /** The newest round trip of this epoch that read the whole log (null: none: every lookup takes a round trip). */
+  private lease: Lease | null = null;
 
   constructor(
     private readonly deps: Dependencies,
     private readonly keys: TokenStateKeys,
+    private readonly leaseMs: number,
   ) {}
 
-  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined> {
+  lookup(jti: string, family: string | undefined, ctx: WaitUntil): Promise<DenylistLookup | undefined> {
+    const startedAt = Date.now();
+    const remembered = this.fromMemory(jti, family, startedAt);
+    if (remembered) {
+      this.renewInBackground(startedAt, ctx);
+      return Promise.resolve(remembered);
+    }
     const sending = howToSend(this.roundTripInFlight(), this.roundTripMs);
     if (!sending.coalesce) {
       const alone: Waiter[] = [];
@@ -133,6 +187,32 @@ export class DenylistReader {
     if (batch.length >= MAX_BATCH) this.pending = null;
     if (first) return answer;
     return joinWithin(answer, JOIN_DEADLINE_MS, () => this.read([{ jti, family }]).then((all) => all?.[0]));
+  }
+
+  /** The answer memory gives under the lease, or undefined when the lookup needs a round trip. */
+  private fromMemory(jti: string, family: string | undefined, startedAt: number): DenylistLookup | undefined {
+    const lease = this.lease;
+    if (lease === null || !leaseCovers(lease.sentAt, startedAt, this.leaseMs)) return undefined;
+    const jtiRevoked = this.known.get(jti);
+    if (jtiRevoked === undefined) return undefined;
+    const found: DenylistLookup = {
+      jtiScore: jtiRevoked ? 1 : null,
+      markerScore: COMPLETE_MARKER_SCORE,
+      keySetVersion: lease.keySetVersion,
+    };
+    if (family !== undefined) {
+      const familyRevoked = this.known.get(family);
+      if (familyRevoked === undefined) return undefined;
+      found.familyScore = familyRevoked ? 1 : null;
+    }
+    return found;
+  }
+
+  /** Sends a round trip of no lookups (the log, the marker, the key set's version) when the lease is half used. */
+  private renewInBackground(now: number, ctx: WaitUntil): void {
+    if (this.lease === null || this.roundTripInFlight()) return;
+    if (!refreshDue(this.lease.sentAt, now, this.leaseMs, this.roundTripMs)) return;
+    ctx.waitUntil(this.flush([]));
   }
 
   private async flush(batch: Waiter[]): Promise<void> {
@@ -158,8 +238,16 @@ export class DenylistReader {
   /** One round trip for the given lookups (duplicates allowed); undefined when Redis did not answer. */
   private async read(asked: readonly { jti: string; family?: string }[]): Promise<DenylistLookup[] | undefined> {
     const unique = [...new Set(asked.flatMap((a) => (a.family === undefined ? [a.jti] : [a.jti, a.family])))];
+    const sentAt = Date.now();
+    const epoch = this.epoch;
+    const cursor = this.cursor;
+    const tailCommand =
+      cursor === null
+        ? ['XREVRANGE', this.keys.log, '+', '-', 'COUNT', '1']
+        : ['XRANGE', this.keys.log, cursor, '+', 'COUNT', String(TAIL_LIMIT)];
     try {
-      const [scores, version] = await this.deps.redis.pipeline([
+      const [tailReply, scores, version] = await this.deps.redis.pipeline([
+        tailCommand,
         ['ZMSCORE', this.keys.denylist, COMPLETE_MARKER, ...unique],
         ['GET', this.keys.keySetVersion],
       ]);
@@ -167,6 +255,14 @@ export class DenylistReader {
       const markerScore = scores[0] ?? null;
       const keySetVersion = typeof version === 'string' ? version : null;
       const byMember = new Map(unique.map((member, i) => [member, scores[i + 1] ?? null]));
+      this.learn({
+        sentAt,
+        epoch,
+        tail: readTail(cursor, tailReply, TAIL_LIMIT),
+        markerScore,
+        keySetVersion,
+        byMember,
+      });
       return asked.map(({ jti, family }) => {
         const found: DenylistLookup = { jtiScore: byMember.get(jti) ?? null, markerScore, keySetVersion };
         if (family !== undefined) found.familyScore = byMember.get(family) ?? null;
@@ -177,18 +273,72 @@ export class DenylistReader {
       return undefined;
     }
   }
+
+  /** What one round trip teaches the isolate (see the class comment for why each step is safe). */
+  private learn(read: {
+    sentAt: number;
+    epoch: number;
+    tail: TailReading;
+    markerScore: unknown;
+    keySetVersion: string | null;
+    byMember: Map<string, unknown>;
+  }): void {
+    const { tail } = read;
+    // Revoked is final: whatever else this read says, these members stay revoked.
+    for (const member of tail.revoked) this.known.set(member, true);
+    if (read.markerScore === null || read.markerScore === undefined) {
+      // The denylist is not known to be complete (flushed, restarted): nothing it said before can be kept.
+      this.forget(null);
+      return;
+    }
+    if (read.epoch !== this.epoch) return;
+    if (!tail.continues) {
+      // A first read, or the log lost the cursor's entry: start again from this read, whose ZMSCORE ran after it.
+      this.forget(tail.end);
+      for (const member of tail.revoked) this.known.set(member, true);
+    } else if (this.cursor !== null && tail.end !== null && compareLogIds(tail.end, this.cursor) > 0) {
+      this.cursor = tail.end;
+    }
+    for (const [member, score] of read.byMember) {
+      if (score !== null && score !== undefined) this.known.set(member, true);
+      else if (!this.known.has(member)) this.known.set(member, false);
+    }
+    if (this.known.size > MAX_KNOWN) {
+      this.forget(this.cursor);
+      return;
+    }
+    // An empty log gives no cursor to continue from (a rebuild writes its first entry): no lease until it has one.
+    if (!tail.complete || this.cursor === null) return;
+    if (this.lease === null || read.sentAt > this.lease.sentAt) {
+      this.lease = { sentAt: read.sentAt, keySetVersion: read.keySetVersion };
+    }
+  }
+
+  /** Starts a new epoch from `cursor`: nothing learned before is kept, and round trips sent before teach nothing. */
+  private forget(cursor: string | null): void {
+    this.epoch++;
+    this.known.clear();
+    this.lease = null;
+    this.cursor = cursor;
+  }
 }
 
 export class PostgresRevocationStore implements RevocationStore {
   private readonly keys: TokenStateKeys;
   private readonly reader: DenylistReader;
 
+  /** `leaseMs`: REVOCATION_LEASE_MS (domain/revocation-lease.ts). */
   constructor(
     private readonly deps: Dependencies,
     keySetVersionKey: string,
+    leaseMs: number,
   ) {
-    this.keys = { denylist: deps.redis.key('revoked'), keySetVersion: keySetVersionKey };
-    this.reader = new DenylistReader(deps, this.keys);
+    this.keys = {
+      denylist: deps.redis.key('revoked'),
+      log: deps.redis.key('revoked', 'log'),
+      keySetVersion: keySetVersionKey,
+    };
+    this.reader = new DenylistReader(deps, this.keys, leaseMs);
   }
 
   /** Records the revocation durably, then in the Redis denylist. Both must succeed for the caller to report success. */
@@ -205,13 +355,16 @@ export class PostgresRevocationStore implements RevocationStore {
         .onConflictDoNothing(),
     );
     if (revocation.exp * 1000 <= now) return;
-    await withRedis(this.deps, 'denylist write', (redis) =>
-      redis.zadd(this.keys.denylist, { score: revocation.exp, member: revocation.jti }),
+    await withRedis(this.deps, 'denylist write', () =>
+      this.deps.redis.pipeline([
+        ['ZADD', this.keys.denylist, String(revocation.exp), revocation.jti],
+        ['XADD', this.keys.log, 'MAXLEN', '~', LOG_MAX_LEN, '*', LOG_MEMBER_FIELD, revocation.jti],
+      ]),
     );
   }
 
-  lookup(jti: string, family?: string): Promise<DenylistLookup | undefined> {
-    return this.reader.lookup(jti, family);
+  lookup(jti: string, family: string | undefined, ctx: WaitUntil): Promise<DenylistLookup | undefined> {
+    return this.reader.lookup(jti, family, ctx);
   }
 
   isRevokedDurably(jti: string, family?: string): Promise<boolean> {
@@ -259,12 +412,12 @@ export class PostgresRevocationStore implements RevocationStore {
     // before that are gone too, and the set must not be marked complete.
     const stillOurs = await withRedis(this.deps, 'denylist rebuild check', (redis) => redis.get<string>(lockKey));
     if (stillOurs !== holder) throw new Error('the rebuild lock was lost; the denylist stays incomplete');
-    await withRedis(this.deps, 'denylist rebuild completion', (redis) =>
-      redis
-        .pipeline()
-        .zremrangebyscore(this.keys.denylist, '-inf', nowSeconds - 1)
-        .zadd(this.keys.denylist, { score: COMPLETE_MARKER_SCORE, member: COMPLETE_MARKER })
-        .exec(),
+    await withRedis(this.deps, 'denylist rebuild completion', () =>
+      this.deps.redis.pipeline([
+        ['ZREMRANGEBYSCORE', this.keys.denylist, '-inf', String(nowSeconds - 1)],
+        ['ZADD', this.keys.denylist, String(COMPLETE_MARKER_SCORE), COMPLETE_MARKER],
+        ['XADD', this.keys.log, 'MAXLEN', '~', LOG_MAX_LEN, '*', 'anchor', '1'],
+      ]),
     );
     return count;
   }
