@@ -11,6 +11,7 @@ import { approvalOf } from '../../../workers/auth/src/clients/domain/registratio
 import { PostgresClientStore } from '../../../workers/auth/src/clients/storage/clients.js';
 import type { KeyChanges } from '../../../workers/auth/src/keys/domain/key-store.js';
 import { PostgresSigningKeyStore } from '../../../workers/auth/src/keys/storage/signing-keys.js';
+import { revocationLease } from '../../../workers/auth/src/tokens/domain/revocation-lease.js';
 import { RevocationState } from '../../../workers/auth/src/tokens/revocation-state.js';
 import { PostgresRevocationStore } from '../../../workers/auth/src/tokens/storage/revocations.js';
 import { revokedTokens } from '../../../shared/db/schema.js';
@@ -145,7 +146,10 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
 
   /** One isolate's revocation state, as the composition root builds it (`leaseMs`: REVOCATION_LEASE_MS). */
   const isolate = (deps: typeof plane.deps, leaseMs: number) =>
-    new RevocationState(new PostgresRevocationStore(deps, versionKey(), leaseMs), leaseMs);
+    new RevocationState(
+      new PostgresRevocationStore(deps, versionKey(), revocationLease(leaseMs)),
+      revocationLease(leaseMs),
+    );
   /** The default REVOCATION_LEASE_MS. */
   const LEASE_MS = 200;
 
@@ -297,7 +301,11 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
       const jti = `jti-unacked-${++n}`;
       expect((await b.state(jti, ctx)).revoked).toBe(false);
       // Straight to the store: in Postgres and Redis, but not acknowledged (RevocationState.revoke would wait).
-      await new PostgresRevocationStore(plane.deps, versionKey(), LEASE_MS).revoke({ jti, clientId: 'c', exp: exp() });
+      await new PostgresRevocationStore(plane.deps, versionKey(), revocationLease(LEASE_MS)).revoke({
+        jti,
+        clientId: 'c',
+        exp: exp(),
+      });
       roundTrips = 0;
       expect((await b.state(jti, ctx)).revoked).toBe(false);
       expect(roundTrips).toBe(0);
@@ -389,7 +397,7 @@ describe('RevocationStore conformance: Postgres, with the Redis denylist', () =>
   });
 
   it('a rebuild re-asserts every unexpired revocation and drops expired members', async () => {
-    const store = new PostgresRevocationStore(plane.deps, versionKey(), 0);
+    const store = new PostgresRevocationStore(plane.deps, versionKey(), revocationLease(0));
     const denylist = plane.deps.redis.key('revoked');
     const jti = `jti-removed-${++n}`;
     await store.revoke({ jti, clientId: 'c', exp: Math.floor(Date.now() / 1000) + 600 });

@@ -39,6 +39,7 @@ import type { MfaStore } from './mfa/domain/mfa-store.js';
 import { type MfaKeys, mfaKeys } from './mfa/mfa-keys.js';
 import { PostgresMfaStore } from './mfa/storage/mfa-factors.js';
 import { allEndpointLimits, type EndpointLimits, type RateLimitedEndpoint } from './rate-limit/domain/limits.js';
+import { revocationLease as leaseOf } from './tokens/domain/revocation-lease.js';
 import { RevocationState } from './tokens/revocation-state.js';
 import { PostgresRevocationStore } from './tokens/storage/revocations.js';
 import { VerifiedTokens } from './tokens/verified-tokens.js';
@@ -94,6 +95,7 @@ export function buildServices(env: Env): AuthServices {
   const config = readAuthConfig(env);
   const { deps, events } = coreServices(config, 'auth');
   const signingKeys = new PostgresSigningKeyStore(deps);
+  const revocationLease = leaseOf(config.REVOCATION_LEASE_MS);
   const limiter = createLimiter(config, deps, env.RATE_LIMITER);
   const state = createStateStore(config, deps.redis, env.STATE);
   const reportTampering: TamperReport = (clientId, reason, ctx) =>
@@ -119,8 +121,8 @@ export function buildServices(env: Env): AuthServices {
     keys: new KeyRing(signingKeys, config),
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
     revocations: new RevocationState(
-      new PostgresRevocationStore(deps, signingKeys.versionKey(), config.REVOCATION_LEASE_MS),
-      config.REVOCATION_LEASE_MS,
+      new PostgresRevocationStore(deps, signingKeys.versionKey(), revocationLease),
+      revocationLease,
     ),
     verifiedTokens: new VerifiedTokens(),
     state,

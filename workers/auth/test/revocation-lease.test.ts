@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  acknowledgeAfterLease,
-  compareLogIds,
-  leaseCovers,
-  readTail,
-  refreshDue,
-} from '../src/tokens/domain/revocation-lease.js';
+import { acknowledgeAfterLease, leaseCovers, refreshDue } from '../src/tokens/domain/revocation-lease.js';
+import { compareLogIds, readTail } from '../src/tokens/storage/denylist-log.js';
 
 describe('the revocation lease', () => {
   it('a read answers an introspection only if it was sent less than the lease before the introspection began', () => {

@@ -12,7 +12,7 @@
 import { logError } from '../../../../shared/dependencies.js';
 import type { WaitUntil } from '../clients/domain/client-store.js';
 import { denylistAnswer, familyMember } from './domain/denylist.js';
-import { acknowledgeAfterLease } from './domain/revocation-lease.js';
+import type { RevocationLease } from './domain/revocation-lease.js';
 import type { Revocation, RevocationStore, TokenState } from './domain/revocation-store.js';
 
 /** An isolate that found the denylist incomplete starts at most one rebuild per this interval. */
@@ -21,15 +21,15 @@ const REBUILD_RETRY_MS = 5_000;
 export class RevocationState {
   private nextRebuildAt = 0;
 
-  /** `leaseMs`: REVOCATION_LEASE_MS, the same value the store's reader answers under. */
+  /** `lease`: the revocation lease, the same one the store's reader answers under. */
   constructor(
     private readonly store: RevocationStore,
-    private readonly leaseMs: number,
+    private readonly lease: RevocationLease,
   ) {}
 
   async revoke(revocation: Revocation): Promise<void> {
     await this.store.revoke(revocation);
-    await acknowledgeAfterLease(this.leaseMs);
+    await this.lease.acknowledge();
   }
 
   /** `rfid`: the token's refresh-token family, when it came from one (its revocation revokes the token too). */

@@ -18,8 +18,11 @@
  * What a read teaches the isolate is the denylist's change log (`revoked:log`, a Redis stream that every revocation
  * appends its member to, after adding it to the denylist): each read fetches the log from the last entry the isolate
  * applied, so the isolate knows every member revoked since it last looked, and every answer it keeps stays true
- * until the log names its member. L = 0 turns the cache off: every introspection waits for a read sent after it
- * began, which is how introspection worked before the lease.
+ * until the log names its member (../storage/revocations.ts, ../storage/denylist-log.ts). L = 0 turns the memory
+ * off: every introspection waits for a read sent after it began, which is how introspection worked before the lease.
+ *
+ * The composition root builds one RevocationLease from REVOCATION_LEASE_MS and hands the same one to the revoking
+ * side and to the reading side (the store), so the two halves cannot disagree on L.
  */
 
 /** Whether a read sent at `readSentAt` may answer an introspection that began at `startedAt` (all ms, one clock). */
@@ -43,58 +46,22 @@ export function acknowledgeAfterLease(leaseMs: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, leaseMs));
 }
 
-/** A Redis stream entry as XRANGE returns it: its id and its flat field/value list. */
-export type LogEntry = [id: string, fields: string[]];
-
-/** The field of a log entry that names the revoked member; other entries (the anchor a rebuild writes) name none. */
-export const LOG_MEMBER_FIELD = 'm';
-
-/** Orders two stream ids (`<ms>-<seq>`): negative, zero or positive. */
-export function compareLogIds(a: string, b: string): number {
-  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
-  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
-  return aMs - bMs || aSeq - bSeq;
+/** Both halves of the rule for one lease length, as the revoking and the reading side use them. */
+export interface RevocationLease {
+  readonly ms: number;
+  /** leaseCovers under this lease. */
+  covers(readSentAt: number, startedAt: number): boolean;
+  /** refreshDue under this lease. */
+  renewalDue(readSentAt: number, now: number, roundTripMs: number): boolean;
+  /** acknowledgeAfterLease under this lease. */
+  acknowledge(): Promise<void>;
 }
 
-/** What one read of the log tells the isolate. */
-export interface TailReading {
-  /**
-   * Whether the reading continues the isolate's log from its cursor (the cursor's own entry came back first), so that
-   * the isolate has now seen every entry up to `end`. False for a first read (no cursor: the isolate starts from the
-   * log's tip) and when the cursor's entry is gone (the log was flushed or trimmed past it): then the isolate must
-   * forget what it learned before, and start again from `end`.
-   */
-  continues: boolean;
-  /** Members the reading names as revoked (always true, whatever else the reading says). */
-  revoked: string[];
-  /** The last entry's id, or null when the log is empty. */
-  end: string | null;
-  /** False when the reading stopped at `limit` entries and the log may go on. */
-  complete: boolean;
-}
-
-/**
- * Reads the reply to the log read the isolate sent with `cursor`: XRANGE from the cursor's own id (inclusive) with
- * COUNT `limit`, or with no cursor, XREVRANGE of the tip alone.
- */
-export function readTail(cursor: string | null, reply: unknown, limit: number): TailReading {
-  if (!Array.isArray(reply)) throw new Error('malformed log reply');
-  const entries = reply as LogEntry[];
-  const last = entries[entries.length - 1];
-  const end = last ? last[0] : null;
-  if (cursor === null) return { continues: false, revoked: [], end, complete: true };
-  const continues = entries.length > 0 && entries[0]?.[0] === cursor;
-  const revoked: string[] = [];
-  for (const entry of continues ? entries.slice(1) : entries) {
-    const member = memberOf(entry);
-    if (member !== undefined) revoked.push(member);
-  }
-  return { continues, revoked, end, complete: entries.length < limit };
-}
-
-function memberOf(entry: LogEntry): string | undefined {
-  const fields = entry[1];
-  if (!Array.isArray(fields)) return undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === LOG_MEMBER_FIELD) return String(fields[i + 1]);
-  return undefined;
+export function revocationLease(ms: number): RevocationLease {
+  return {
+    ms,
+    covers: (readSentAt, startedAt) => leaseCovers(readSentAt, startedAt, ms),
+    renewalDue: (readSentAt, now, roundTripMs) => refreshDue(readSentAt, now, ms, roundTripMs),
+    acknowledge: () => acknowledgeAfterLease(ms),
+  };
 }

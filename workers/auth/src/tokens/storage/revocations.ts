@@ -18,15 +18,9 @@ import { type Dependencies, logError, withPostgres, withRedis } from '../../../.
 import { randomToken } from '../../../../../shared/crypto.js';
 import { joinWithin } from '../../../../../shared/deadline.js';
 import type { WaitUntil } from '../../clients/domain/client-store.js';
-import {
-  compareLogIds,
-  LOG_MEMBER_FIELD,
-  leaseCovers,
-  readTail,
-  refreshDue,
-  type TailReading,
-} from '../domain/revocation-lease.js';
+import type { RevocationLease } from '../domain/revocation-lease.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
+import { compareLogIds, LOG_MEMBER_FIELD, readTail, type TailReading } from './denylist-log.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
 export const COMPLETE_MARKER = ':complete';
@@ -151,12 +145,12 @@ export class DenylistReader {
   private cursor: string | null = null;
   private epoch = 0;
   /** The newest round trip of this epoch that read the whole log (null: none: every lookup takes a round trip). */
-  private lease: Lease | null = null;
+  private leased: Lease | null = null;
 
   constructor(
     private readonly deps: Dependencies,
     private readonly keys: TokenStateKeys,
-    private readonly leaseMs: number,
+    private readonly lease: RevocationLease,
   ) {}
 
   lookup(jti: string, family: string | undefined, ctx: WaitUntil): Promise<DenylistLookup | undefined> {
@@ -191,14 +185,14 @@ export class DenylistReader {
 
   /** The answer memory gives under the lease, or undefined when the lookup needs a round trip. */
   private fromMemory(jti: string, family: string | undefined, startedAt: number): DenylistLookup | undefined {
-    const lease = this.lease;
-    if (lease === null || !leaseCovers(lease.sentAt, startedAt, this.leaseMs)) return undefined;
+    const leased = this.leased;
+    if (leased === null || !this.lease.covers(leased.sentAt, startedAt)) return undefined;
     const jtiRevoked = this.known.get(jti);
     if (jtiRevoked === undefined) return undefined;
     const found: DenylistLookup = {
       jtiScore: jtiRevoked ? 1 : null,
       markerScore: COMPLETE_MARKER_SCORE,
-      keySetVersion: lease.keySetVersion,
+      keySetVersion: leased.keySetVersion,
     };
     if (family !== undefined) {
       const familyRevoked = this.known.get(family);
@@ -210,8 +204,8 @@ export class DenylistReader {
 
   /** Sends a round trip of no lookups (the log, the marker, the key set's version) when the lease is half used. */
   private renewInBackground(now: number, ctx: WaitUntil): void {
-    if (this.lease === null || this.roundTripInFlight()) return;
-    if (!refreshDue(this.lease.sentAt, now, this.leaseMs, this.roundTripMs)) return;
+    if (this.leased === null || this.roundTripInFlight()) return;
+    if (!this.lease.renewalDue(this.leased.sentAt, now, this.roundTripMs)) return;
     ctx.waitUntil(this.flush([]));
   }
 
@@ -309,8 +303,8 @@ export class DenylistReader {
     }
     // An empty log gives no cursor to continue from (a rebuild writes its first entry): no lease until it has one.
     if (!tail.complete || this.cursor === null) return;
-    if (this.lease === null || read.sentAt > this.lease.sentAt) {
-      this.lease = { sentAt: read.sentAt, keySetVersion: read.keySetVersion };
+    if (this.leased === null || read.sentAt > this.leased.sentAt) {
+      this.leased = { sentAt: read.sentAt, keySetVersion: read.keySetVersion };
     }
   }
 
@@ -318,7 +312,7 @@ export class DenylistReader {
   private forget(cursor: string | null): void {
     this.epoch++;
     this.known.clear();
-    this.lease = null;
+    this.leased = null;
     this.cursor = cursor;
   }
 }
@@ -327,18 +321,18 @@ export class PostgresRevocationStore implements RevocationStore {
   private readonly keys: TokenStateKeys;
   private readonly reader: DenylistReader;
 
-  /** `leaseMs`: REVOCATION_LEASE_MS (domain/revocation-lease.ts). */
+  /** `lease`: the revocation lease (domain/revocation-lease.ts), the same one the revoking side waits out. */
   constructor(
     private readonly deps: Dependencies,
     keySetVersionKey: string,
-    leaseMs: number,
+    lease: RevocationLease,
   ) {
     this.keys = {
       denylist: deps.redis.key('revoked'),
       log: deps.redis.key('revoked', 'log'),
       keySetVersion: keySetVersionKey,
     };
-    this.reader = new DenylistReader(deps, this.keys, leaseMs);
+    this.reader = new DenylistReader(deps, this.keys, lease);
   }
 
   /** Records the revocation durably, then in the Redis denylist. Both must succeed for the caller to report success. */
