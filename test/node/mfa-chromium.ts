@@ -21,9 +21,9 @@ export const PLATFORM_AUTHENTICATOR = {
 
 /**
  * Does `act` (a click that ends in the redirect to the relying party) and answers the callback's URL, read from the
- * request itself.
+ * request itself: whether the browser shows the routed page or an error page for it does not matter.
  */
-export async function reachClient(page: Page, origin: string, act: () => Promise<unknown>): Promise<URL> {
+export async function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
   const request = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
   await act();
   const url = new URL((await request).url());

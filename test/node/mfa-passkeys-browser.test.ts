@@ -14,7 +14,7 @@ import { launchChromium } from './chromium.js';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkce } from './mfa-browser.js';
-import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient as reachClientAt } from './mfa-chromium.js';
+import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient } from './mfa-chromium.js';
 import {
   eventually,
   type RegisteredClient,
@@ -71,10 +71,6 @@ async function signInWithPassword(page: Page, email = EMAIL): Promise<string> {
   // The next page loaded (its passkey script attached), not merely the click done.
   await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('button[type=submit]')]);
   return verifier;
-}
-
-function reachClient(page: Page, act: () => Promise<unknown>): Promise<URL> {
-  return reachClientAt(page, origin, act);
 }
 
 const usePasskey = (page: Page) => () => page.click('#passkey-form button[type=submit]');

@@ -13,7 +13,7 @@ import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformConfigPath, platformSockets, startWorkerd } from '../../scripts/lib/platform.mjs';
 import { pkce } from './mfa-browser.js';
-import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient as reachClientAt } from './mfa-chromium.js';
+import { idTokenClaims, PLATFORM_AUTHENTICATOR, REDIRECT, reachClient } from './mfa-chromium.js';
 import { register, startTokenPlatform, type TokenPlatform } from './token-helpers.js';
 
 const user = { email: 'replicas@example.com', password: 'correct horse battery staple' };
@@ -106,7 +106,6 @@ async function signIn(page: Page): Promise<string> {
   return verifier;
 }
 
-const reachClient = (page: Page, act: () => Promise<unknown>) => reachClientAt(page, origin, act);
 const amrOf = async (callback: URL, verifier: string) =>
   (
     await idTokenClaims(
