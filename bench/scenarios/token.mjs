@@ -271,11 +271,11 @@ async function setupScenario(ctx, stops) {
     );
   }
 
-  // Every load measurement here follows seconds in which its server sat idle while the others ran. A workerd
-  // isolate takes longer than the default 1 s warm-up to return to steady state after that: over three runs, the
-  // platform's introspection of one token had a worse p99 than the same path measured next with distinct tokens in
-  // each of nine rounds (1.1-3.7x), and not with a 3 s warm-up. So every measurement, references included, warms up
-  // for 3 s (as the policy scenario does for Cedar).
+  // Every load measurement here follows seconds in which its server sat idle while the others ran, and 1 s (the
+  // default warm-up) is not always enough to return to steady state after that: over three runs, the platform's
+  // introspection of one token had a worse p99 than the same path measured next with distinct tokens in each of nine
+  // rounds (1.1-3.7x); with a 3 s warm-up, in two rounds of eight. So every measurement, references included, warms
+  // up for 3 s (as the policy scenario does for Cedar).
   for (const m of measurements) {
     if (!m.sample) m.load = { warmupSec: Math.max(3, ctx.load.warmupSec), ...m.load };
   }
