@@ -313,6 +313,13 @@ async function setupScenario(ctx, stops) {
 const x = (v) => `${Number.isFinite(v) ? v.toFixed(2) : 'n/a'}x`;
 const ms = (v) => `${Number.isFinite(v) ? v.toFixed(2) : 'n/a'} ms`;
 const errorsOf = (m) => m.errors + m.timeouts + m.non2xx;
+/** A difference in ms with its sign. */
+const signedMs = (v) => `${v >= 0 ? '+' : '-'}${ms(Math.abs(v))}`;
+/** Throughput and p99 of measurement `a` against `b`, with their ratios. */
+const against = (a, b) =>
+  `${Math.round(a.rps)} vs ${Math.round(b.rps)} req/s = ${x(ratio(a.rps, b.rps))}; p99 ${ms(a.p99)} vs ${ms(b.p99)} = ${x(ratio(a.p99, b.p99))}`;
+/** A line for the record (INFO): never PASS/MISS. */
+const info = (label, detail) => ({ label, info: true, pass: true, detail });
 
 function tokenTargets(r, rtt) {
   const t = r.token;
@@ -360,32 +367,32 @@ function tokenTargets(r, rtt) {
     },
   ];
   const d = r['introspect-distinct'];
+  // How often each token comes round again tells whether a per-token cache could still have answered.
   if (d) {
-    out.push({
-      // How often each token comes round again tells whether a per-token cache could still have answered.
-      label: 'introspection with a different token each request (for the record) vs one token over and over, and peer',
-      info: true,
-      pass: true,
-      detail: `${Math.round(d.rps)} vs ${Math.round(i.rps)} req/s = ${x(ratio(d.rps, i.rps))}, vs peer ${Math.round(pi.rps)} = ${x(ratio(d.rps, pi.rps))}; p99 ${ms(d.p99)} vs ${ms(i.p99)} = ${x(ratio(d.p99, i.p99))}, vs peer ${ms(pi.p99)} = ${x(ratio(d.p99, pi.p99))}; ${DISTINCT_TOKENS} tokens in turn, each again every ${ms((DISTINCT_TOKENS / d.rps) * 1000)}; ${errorsOf(d)} errors`,
-    });
+    out.push(
+      info(
+        'introspection with a different token each request (for the record) vs one token over and over, and peer',
+        `${against(d, i)}; vs peer: ${against(d, pi)}; ${DISTINCT_TOKENS} tokens in turn, each again every ${ms((DISTINCT_TOKENS / d.rps) * 1000)}; ${errorsOf(d)} errors`,
+      ),
+    );
   }
   const lo = r['introspect-lease-off'];
   if (lo) {
-    out.push({
-      label: 'introspection with the revocation lease off (for the record: a Redis read per introspection) vs peer',
-      info: true,
-      pass: true,
-      detail: `${Math.round(lo.rps)} vs ${Math.round(pi.rps)} req/s = ${x(ratio(lo.rps, pi.rps))}; p99 ${ms(lo.p99)} vs ${ms(pi.p99)} = ${x(ratio(lo.p99, pi.p99))}; with the lease ${Math.round(i.rps)} req/s`,
-    });
+    out.push(
+      info(
+        'introspection with the revocation lease off (for the record: a Redis read per introspection) vs peer',
+        `${against(lo, pi)}; with the lease ${Math.round(i.rps)} req/s`,
+      ),
+    );
   }
   const off = r['introspect-data-offcore'];
   if (off) {
-    out.push({
-      label: "introspection with the bridges off the server core, as deployed (for the record) vs peer's req/s",
-      info: true,
-      pass: true,
-      detail: `${Math.round(off.rps)} vs ${Math.round(pi.rps)} req/s = ${x(ratio(off.rps, pi.rps))}; p99 ${ms(off.p99)} vs ${ms(pi.p99)}; workerd CPU ${Math.round(off.cpuUsPerRequest)} us/req (with the bridges on the core: ${Math.round(i.cpuUsPerRequest)} us/req, bridges and Redis included)`,
-    });
+    out.push(
+      info(
+        "introspection with the bridges off the server core, as deployed (for the record) vs peer's req/s",
+        `${against(off, pi)}; workerd CPU ${Math.round(off.cpuUsPerRequest)} us/req (with the bridges on the core: ${Math.round(i.cpuUsPerRequest)} us/req, bridges and Redis included)`,
+      ),
+    );
   }
   for (const [id, base] of [
     ['peer-untuned-token', 'peer-token'],
@@ -408,7 +415,7 @@ function tokenTargets(r, rtt) {
       {
         label: `distant data plane (${rtt} ms RTT): token issuance p50 rises < 1 ms over local`,
         pass: td.p50 - t.p50 < 1 && errorsOf(td) === 0,
-        detail: `p50 ${ms(td.p50)} vs ${ms(t.p50)} local = +${ms(td.p50 - t.p50)}; p99 ${ms(td.p99)} (local ${ms(t.p99)}); ${Math.round(td.rps)} req/s; ${errorsOf(td)} errors`,
+        detail: `p50 ${ms(td.p50)} vs ${ms(t.p50)} local = ${signedMs(td.p50 - t.p50)}; p99 ${ms(td.p99)} (local ${ms(t.p99)}); ${Math.round(td.rps)} req/s; ${errorsOf(td)} errors`,
       },
       // "One RTT" is what one Redis round trip through the simulated link costs a bare client in this run (the
       // link measurement beside it): the simulator's own timers and the bridge add about 2 ms to the nominal RTT,
@@ -435,7 +442,7 @@ function tokenTargets(r, rtt) {
       });
     }
   } else {
-    out.push({ label: 'distant data plane', info: true, pass: true, detail: 'not measured (--rtt 0)' });
+    out.push(info('distant data plane', 'not measured (--rtt 0)'));
   }
   for (const where of ['local', 'distant']) {
     const ct = r[`cold-token-${where}`];
@@ -459,6 +466,6 @@ function distantIntrospectionTarget(label, m, link, rtt, local) {
   return {
     label,
     pass: m.p50 <= linkP50 + 2 && errorsOf(m) === 0 && linkErrors === 0,
-    detail: `p50 ${ms(m.p50)} vs one round trip ${ms(linkP50)} + 2 ms = ${ms(linkP50 + 2)} (nominal RTT ${rtt} ms: ${m.p50 >= rtt ? '+' : '-'}${ms(Math.abs(m.p50 - rtt))}); p99 ${ms(m.p99)}${local ? ` (local ${ms(local.p99)})` : ''}; ${Math.round(m.rps)} req/s; ${errorsOf(m)} errors`,
+    detail: `p50 ${ms(m.p50)} vs one round trip ${ms(linkP50)} + 2 ms = ${ms(linkP50 + 2)} (nominal RTT ${rtt} ms: ${signedMs(m.p50 - rtt)}); p99 ${ms(m.p99)}${local ? ` (local ${ms(local.p99)})` : ''}; ${Math.round(m.rps)} req/s; ${errorsOf(m)} errors`,
   };
 }

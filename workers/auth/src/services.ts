@@ -118,7 +118,7 @@ export function buildServices(env: Env): AuthServices {
       createCacheSeal(config.CLIENT_CACHE_MAC_KEY),
       reportTampering,
     ),
-    keys: new KeyRing(signingKeys, config),
+    keys: new KeyRing(signingKeys, config, revocationLease),
     // The denylist lookup reads the key set's version in the same round trip (introspection's key-ring check).
     revocations: new RevocationState(
       new PostgresRevocationStore(deps, signingKeys.versionKey(), revocationLease),

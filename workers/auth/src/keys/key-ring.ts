@@ -21,7 +21,7 @@ import { logError } from '../../../../shared/dependencies.js';
 import { dependencyUnavailable } from '../../../../shared/errors.js';
 import type { AuthConfig } from '../env.js';
 import { decodeProtectedHeader, type SigningKey, type VerificationKey } from '../tokens/domain/access-token.js';
-import { acknowledgeAfterLease } from '../tokens/domain/revocation-lease.js';
+import type { RevocationLease } from '../tokens/domain/revocation-lease.js';
 import { kekNamed } from './domain/key-encryption-keys.js';
 import type { KeyChanges, NewStoredKey, SigningKeyStore } from './domain/key-store.js';
 import {
@@ -50,7 +50,6 @@ type KeyConfig = Pick<
   | 'KEK_ID'
   | 'KEY_ENCRYPTION_KEYS_RETIRED'
   | 'SIGNING_ALG'
-  | 'REVOCATION_LEASE_MS'
 >;
 
 /** Margin added to the retention of a retired key: clock skew plus isolates that still sign with it briefly. */
@@ -91,9 +90,11 @@ export class KeyRing {
   private nextVersionCheckAt = 0;
   private lastLoadAt = 0;
 
+  /** `lease`: the revocation lease an emergency rotation waits out before it answers (tokens/revocation-state.ts). */
   constructor(
     private readonly store: SigningKeyStore,
     private readonly config: KeyConfig,
+    private readonly lease: RevocationLease,
   ) {}
 
   private async load(now: number): Promise<Ring> {
@@ -173,7 +174,7 @@ export class KeyRing {
     const ring = await this.load(now);
     this.ring = ring;
     // A key revoked is a revocation too: introspection everywhere distrusts it once this answers (the lease).
-    if (plan.update.some((u) => u.status === 'revoked')) await acknowledgeAfterLease(this.config.REVOCATION_LEASE_MS);
+    if (plan.update.some((u) => u.status === 'revoked')) await this.lease.acknowledge();
     return {
       changed: !planIsEmpty(plan),
       created,

@@ -48,7 +48,6 @@ export function acknowledgeAfterLease(leaseMs: number): Promise<void> {
 
 /** Both halves of the rule for one lease length, as the revoking and the reading side use them. */
 export interface RevocationLease {
-  readonly ms: number;
   /** leaseCovers under this lease. */
   covers(readSentAt: number, startedAt: number): boolean;
   /** refreshDue under this lease. */
@@ -59,7 +58,6 @@ export interface RevocationLease {
 
 export function revocationLease(ms: number): RevocationLease {
   return {
-    ms,
     covers: (readSentAt, startedAt) => leaseCovers(readSentAt, startedAt, ms),
     renewalDue: (readSentAt, now, roundTripMs) => refreshDue(readSentAt, now, ms, roundTripMs),
     acknowledge: () => acknowledgeAfterLease(ms),

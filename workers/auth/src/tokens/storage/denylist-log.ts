@@ -4,11 +4,33 @@
  * cursor in every round trip (revocations.ts); this module reads those replies.
  */
 
+/** Entries the log keeps (MAXLEN ~): an isolate that falls further behind starts again (a new epoch). */
+const LOG_MAX_LEN = '10000';
+/** Log entries one round trip reads at most; an isolate further behind catches up over several, without a lease. */
+export const TAIL_LIMIT = 256;
+
+/** XADD of a revoked member (a jti or a family member). */
+export function appendRevoked(log: string, member: string): string[] {
+  return ['XADD', log, 'MAXLEN', '~', LOG_MAX_LEN, '*', LOG_MEMBER_FIELD, member];
+}
+
+/** XADD of an anchor (no member): a rebuild leaves one, so that an isolate has an entry to continue from. */
+export function appendAnchor(log: string): string[] {
+  return ['XADD', log, 'MAXLEN', '~', LOG_MAX_LEN, '*', 'anchor', '1'];
+}
+
+/** The log read of one round trip: from the cursor's own entry on (readTail), or the tip alone without a cursor. */
+export function tailCommand(log: string, cursor: string | null): string[] {
+  return cursor === null
+    ? ['XREVRANGE', log, '+', '-', 'COUNT', '1']
+    : ['XRANGE', log, cursor, '+', 'COUNT', String(TAIL_LIMIT)];
+}
+
 /** A Redis stream entry as XRANGE returns it: its id and its flat field/value list. */
 export type LogEntry = [id: string, fields: string[]];
 
 /** The field of a log entry that names the revoked member; other entries (the anchor a rebuild writes) name none. */
-export const LOG_MEMBER_FIELD = 'm';
+const LOG_MEMBER_FIELD = 'm';
 
 /** Orders two stream ids (`<ms>-<seq>`): negative, zero or positive. */
 export function compareLogIds(a: string, b: string): number {

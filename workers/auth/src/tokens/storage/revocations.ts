@@ -20,7 +20,15 @@ import { joinWithin } from '../../../../../shared/deadline.js';
 import type { WaitUntil } from '../../clients/domain/client-store.js';
 import type { RevocationLease } from '../domain/revocation-lease.js';
 import type { DenylistLookup, Revocation, RevocationStore } from '../domain/revocation-store.js';
-import { compareLogIds, LOG_MEMBER_FIELD, readTail, type TailReading } from './denylist-log.js';
+import {
+  appendAnchor,
+  appendRevoked,
+  compareLogIds,
+  readTail,
+  TAIL_LIMIT,
+  type TailReading,
+  tailCommand,
+} from './denylist-log.js';
 
 /** Member that marks the set complete. A colon never occurs in the base64url jtis this server issues. */
 export const COMPLETE_MARKER = ':complete';
@@ -40,10 +48,6 @@ export interface TokenStateKeys {
   keySetVersion: string;
 }
 
-/** Entries the change log keeps (MAXLEN ~): an isolate that falls further behind starts again (a new epoch). */
-const LOG_MAX_LEN = '10000';
-/** Log entries one round trip reads at most; an isolate further behind catches up over several, without a lease. */
-const TAIL_LIMIT = 256;
 /** Members an isolate remembers at most; past that it forgets them all and starts again. */
 const MAX_KNOWN = 50_000;
 
@@ -96,7 +100,7 @@ interface Waiter {
   resolve: (found: DenylistLookup | undefined) => void;
 }
 
-/** What the isolate's last read covering its whole log taught it beyond the members (see DenylistReader.lease). */
+/** What the isolate's last read covering its whole log taught it beyond the members (see DenylistReader.leased). */
 interface Lease {
   /** When that read was sent (Date.now() before the send). */
   sentAt: number;
@@ -235,13 +239,9 @@ export class DenylistReader {
     const sentAt = Date.now();
     const epoch = this.epoch;
     const cursor = this.cursor;
-    const tailCommand =
-      cursor === null
-        ? ['XREVRANGE', this.keys.log, '+', '-', 'COUNT', '1']
-        : ['XRANGE', this.keys.log, cursor, '+', 'COUNT', String(TAIL_LIMIT)];
     try {
       const [tailReply, scores, version] = await this.deps.redis.pipeline([
-        tailCommand,
+        tailCommand(this.keys.log, cursor),
         ['ZMSCORE', this.keys.denylist, COMPLETE_MARKER, ...unique],
         ['GET', this.keys.keySetVersion],
       ]);
@@ -352,7 +352,7 @@ export class PostgresRevocationStore implements RevocationStore {
     await withRedis(this.deps, 'denylist write', () =>
       this.deps.redis.pipeline([
         ['ZADD', this.keys.denylist, String(revocation.exp), revocation.jti],
-        ['XADD', this.keys.log, 'MAXLEN', '~', LOG_MAX_LEN, '*', LOG_MEMBER_FIELD, revocation.jti],
+        appendRevoked(this.keys.log, revocation.jti),
       ]),
     );
   }
@@ -410,7 +410,7 @@ export class PostgresRevocationStore implements RevocationStore {
       this.deps.redis.pipeline([
         ['ZREMRANGEBYSCORE', this.keys.denylist, '-inf', String(nowSeconds - 1)],
         ['ZADD', this.keys.denylist, String(COMPLETE_MARKER_SCORE), COMPLETE_MARKER],
-        ['XADD', this.keys.log, 'MAXLEN', '~', LOG_MAX_LEN, '*', 'anchor', '1'],
+        appendAnchor(this.keys.log),
       ]),
     );
     return count;
