@@ -307,9 +307,9 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
   app.get('/ready', (c) =>
     readinessHandler(c, () => servicesFor(c.env), { service, metrics, policy: options.readiness }),
   );
-  app.get('/metrics', async (c) => {
+  app.get('/metrics', (c) => {
     const token = c.get('services').config.METRICS_TOKEN;
-    await requireStaticBearer(c.req.header('authorization'), token, 'metrics', 'metrics require a bearer token');
+    requireStaticBearer(c.req.header('authorization'), token, 'metrics', 'metrics require a bearer token');
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
 

@@ -2,7 +2,7 @@
  * Bearer credentials (RFC 6750): the one parser and the one challenge every Worker uses, for admin credentials,
  * the registration access tokens, the policy decision API and the metrics endpoint.
  */
-import { sha256, timingSafeEqualBytes } from './crypto.js';
+import { timingSafeEqualToSecret } from './crypto.js';
 import { unauthorized } from './errors.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -19,30 +19,32 @@ export function bearerChallenge(realm: string, error?: 'invalid_token' | 'invali
 }
 
 /**
- * Requires `expected` as the bearer token (constant-time comparison). Throws a 401 problem with the challenge
- * otherwise. An unset `expected` requires nothing.
+ * Requires `expected` as the bearer token, compared in constant time (timingSafeEqualToSecret). Throws a 401 problem
+ * with the challenge otherwise. An unset `expected` requires nothing. Synchronous: it guards every decision request.
  */
-export async function requireStaticBearer(
+export function requireStaticBearer(
   header: string | undefined | null,
   expected: string | undefined,
   realm: string,
   detail: string,
-): Promise<void> {
+): void {
   if (!expected) return;
-  const presented = bearerToken(header) ?? '';
-  // Both sides hashed (timingSafeEqualStrings), the expected one once per isolate: one digest per request, not two.
-  const digest = await sha256(presented);
-  const wanted = expectedDigests.get(expected) ?? (await digestOf(expected));
-  if (!timingSafeEqualBytes(digest, wanted)) throw unauthorized(detail, bearerChallenge(realm));
+  const presented = encoder.encode(bearerToken(header) ?? '');
+  if (!timingSafeEqualToSecret(presented, bytesOf(expected))) throw unauthorized(detail, bearerChallenge(realm));
 }
 
-/** Digests of the configured static tokens (a handful per isolate: the decision API's, the metrics endpoint's). */
-const expectedDigests = new Map<string, Uint8Array>();
+const encoder = new TextEncoder();
 
-async function digestOf(expected: string): Promise<Uint8Array> {
-  const digest = await sha256(expected);
-  if (expectedDigests.size < 8) expectedDigests.set(expected, digest);
-  return digest;
+/** The configured static tokens' bytes (a handful per isolate: the decision API's, the metrics endpoint's). */
+const expectedBytes = new Map<string, Uint8Array>();
+
+function bytesOf(expected: string): Uint8Array {
+  let bytes = expectedBytes.get(expected);
+  if (!bytes) {
+    bytes = encoder.encode(expected);
+    if (expectedBytes.size < 8) expectedBytes.set(expected, bytes);
+  }
+  return bytes;
 }
 
 /** What a resource server asks of the user's authentication (RFC 9470 §3): an `acr` among these, and/or this recent. */

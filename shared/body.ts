@@ -24,8 +24,8 @@ function decodeUtf8(bytes: Uint8Array | ArrayBuffer): string {
 export async function readBodyText(req: Request, limit: number): Promise<string> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw bodyTooLarge(limit);
-  if (!req.body) return '';
-  // With a declared length within the limit, HTTP framing already bounds what arrives: read it in one call.
+  // With a declared length within the limit, HTTP framing already bounds what arrives: read it in one call (without
+  // touching req.body, whose stream object is only worth making when the body has to be streamed).
   if (declared !== null && /^\d+$/.test(declared)) {
     let bytes: ArrayBuffer;
     try {
@@ -33,8 +33,9 @@ export async function readBodyText(req: Request, limit: number): Promise<string>
     } catch (err) {
       throw brokenFraming(err);
     }
-    return decodeUtf8(bytes);
+    return bytes.byteLength === 0 ? '' : decodeUtf8(bytes);
   }
+  if (!req.body) return '';
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

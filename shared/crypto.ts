@@ -11,6 +11,18 @@ export async function timingSafeEqualStrings(a: string, b: string): Promise<bool
   return timingSafeEqualBytes(ha, hb);
 }
 
+/**
+ * Whether `presented` equals `secret`, in time that depends only on the secret's length. Every byte of the secret is
+ * compared whatever was presented (a missing byte reads as 0 and the lengths are compared too), so the time shows
+ * neither where the values differ nor how long the presented one is. Synchronous: for a configured static token
+ * checked on every request, where hashing both sides (timingSafeEqualStrings) would cost a digest and a promise.
+ */
+export function timingSafeEqualToSecret(presented: Uint8Array, secret: Uint8Array): boolean {
+  let diff = presented.byteLength ^ secret.byteLength;
+  for (let i = 0; i < secret.byteLength; i++) diff |= (secret[i] as number) ^ ((presented[i] as number) | 0);
+  return diff === 0;
+}
+
 export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   let diff = 0;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { base64url, base64urlDecode, hashSecret, randomToken, timingSafeEqualStrings } from '../crypto.js';
+import {
+  base64url,
+  base64urlDecode,
+  hashSecret,
+  randomToken,
+  timingSafeEqualStrings,
+  timingSafeEqualToSecret,
+} from '../crypto.js';
 
 describe('crypto helpers', () => {
   it('compares strings in constant time and gets the answer right', async () => {
@@ -7,6 +14,20 @@ describe('crypto helpers', () => {
     expect(await timingSafeEqualStrings('secret', 'secreT')).toBe(false);
     expect(await timingSafeEqualStrings('secret', 'secret-longer')).toBe(false);
     expect(await timingSafeEqualStrings('', '')).toBe(true);
+  });
+
+  it("compares a presented value with a secret over the secret's length, and rejects every near miss", () => {
+    const bytes = (s: string) => new TextEncoder().encode(s);
+    const secret = bytes('s3cret-token');
+    expect(timingSafeEqualToSecret(bytes('s3cret-token'), secret)).toBe(true);
+    for (const presented of ['s3cret-tokeN', 's3cret-toke', 's3cret-token!', '', 'S3cret-token']) {
+      expect(timingSafeEqualToSecret(bytes(presented), secret), presented).toBe(false);
+    }
+    // A missing byte reads as 0, so a secret ending in NUL must still not match the value without it.
+    const withNul = new Uint8Array([1, 2, 0]);
+    expect(timingSafeEqualToSecret(new Uint8Array([1, 2]), withNul)).toBe(false);
+    expect(timingSafeEqualToSecret(new Uint8Array([1, 2, 0]), withNul)).toBe(true);
+    expect(timingSafeEqualToSecret(new Uint8Array(), new Uint8Array())).toBe(true);
   });
 
   it('makes 256-bit random tokens that are base64url', () => {

@@ -94,6 +94,11 @@ export class ActivePolicy {
     }
   }
 
+  /** The snapshot, when it was verified less than REFRESH_MS ago: the decision path's answer without a promise. */
+  fresh(): ActiveSnapshot | undefined {
+    return this.snapshot && Date.now() - this.verifiedAt < REFRESH_MS ? this.snapshot : undefined;
+  }
+
   /** The snapshot decisions use now (see the module comment for the freshness rules). */
   async current(): Promise<ActiveSnapshot> {
     const now = Date.now();

@@ -4,7 +4,7 @@
  */
 import { createServiceApp } from '../../../shared/app.js';
 import type { Env } from './env.js';
-import { authorizeBatch, authorizeOne, BATCH_BODY_LIMIT, requireCaller } from './handlers/authorize.js';
+import { authorizeBatch, authorizeOne, BATCH_BODY_LIMIT } from './handlers/authorize.js';
 import { deleteStoredEntity, listStoredEntities, putStoredEntity } from './handlers/entities.js';
 import {
   activatePolicyVersion,
@@ -21,9 +21,7 @@ export const { app } = createServiceApp<Env, PolicyServices>({
   bodyLimits: { '/v1/authorize/batch': BATCH_BODY_LIMIT },
 });
 
-// Decision point (service bindings; bearer POLICY_API_TOKEN when configured).
-app.use('/v1/authorize', requireCaller);
-app.use('/v1/authorize/*', requireCaller);
+// Decision point (service bindings; bearer POLICY_API_TOKEN when configured, checked by both handlers).
 app.post('/v1/authorize', authorizeOne);
 app.post('/v1/authorize/batch', authorizeBatch);
 

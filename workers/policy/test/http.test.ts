@@ -41,6 +41,17 @@ describe('caller authentication (POLICY_API_TOKEN configured)', () => {
       expect(res.status).toBe(401);
     }
   });
+
+  it('401 for near misses of the token: a prefix, an extension, one character changed', async () => {
+    // The comparison runs over the configured token's length: a presented prefix must not match on the bytes it has.
+    const nearMisses = [TOKEN.slice(0, -1), `${TOKEN}x`, `${TOKEN.slice(0, -1)}S`, TOKEN.slice(0, 1)];
+    for (const token of nearMisses) {
+      const res = await post('/v1/authorize', request(), { authorization: `Bearer ${token}` });
+      expect(res.status, token).toBe(401);
+    }
+    // The store is unreachable here: the right token gets past authentication to the fail-closed 503.
+    expect((await post('/v1/authorize', request())).status).toBe(503);
+  });
 });
 
 describe('body handling', () => {
@@ -196,11 +207,16 @@ describe('fail closed', () => {
     expect(publish.status).toBe(401);
   });
 
-  it('unknown routes are 404 and wrong methods 405 (after caller authentication)', async () => {
+  it('unknown routes are 404 and wrong methods 405; only a decision request needs the caller token', async () => {
     expect((await SELF.fetch('https://policy.internal/v1/nope')).status).toBe(404);
-    const get = () =>
-      SELF.fetch('https://policy.internal/v1/authorize', { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect((await get()).status).toBe(405);
-    expect((await SELF.fetch('https://policy.internal/v1/authorize')).status).toBe(401);
+    // The decision handlers check the token themselves (no middleware hop), so a wrong method is routed first: the
+    // 405 names the methods of a documented route and decides nothing.
+    for (const authorization of [`Bearer ${TOKEN}`, '']) {
+      const get = await SELF.fetch('https://policy.internal/v1/authorize', { headers: { authorization } });
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    }
+    expect((await post('/v1/authorize', request(), { authorization: '' })).status).toBe(401);
+    expect((await post('/v1/authorize/batch', { requests: [request()] }, { authorization: '' })).status).toBe(401);
   });
 });

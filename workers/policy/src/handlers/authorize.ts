@@ -8,22 +8,23 @@ import { readJson } from './common.js';
 
 /**
  * When POLICY_API_TOKEN is configured, decisions require it as a bearer token. Service-binding callers pass
- * it (shared/policy-client.ts); without it the decision point must only be reachable through bindings.
+ * it (shared/policy-client.ts); without it the decision point must only be reachable through bindings. Called first
+ * by both decision handlers rather than as middleware: a middleware layer is another async hop on every decision.
  */
-export async function requireCaller(c: PolicyContext, next: () => Promise<void>): Promise<void> {
+function requireCaller(c: PolicyContext): void {
   const token = c.get('services').config.POLICY_API_TOKEN;
-  // Awaited only when a token is configured: the decision path takes no extra hop otherwise.
   if (token) {
     const detail = 'the decision API requires the POLICY_API_TOKEN bearer token';
-    await requireStaticBearer(c.req.header('authorization'), token, 'policy', detail);
+    requireStaticBearer(c.req.header('authorization'), token, 'policy', detail);
   }
-  await next();
 }
 
 export async function authorizeOne(c: PolicyContext) {
+  requireCaller(c);
   // Parse (and reject) before touching the store: an invalid request costs no I/O.
   const request = parseAuthorizationRequest(await readJson(c));
-  const snapshot = await c.get('services').active.current();
+  const active = c.get('services').active;
+  const snapshot = active.fresh() ?? (await active.current());
   return c.json(decisionBody(snapshot, request, c.get('requestId')));
 }
 
@@ -31,7 +32,9 @@ export async function authorizeOne(c: PolicyContext) {
 export const BATCH_BODY_LIMIT = { bytes: LIMITS.max_batch_request_bytes, name: 'max_batch_request_bytes' } as const;
 
 export async function authorizeBatch(c: PolicyContext) {
+  requireCaller(c);
   const items = parseBatch(await readJson(c, BATCH_BODY_LIMIT));
-  const snapshot = items.some((i) => 'request' in i) ? await c.get('services').active.current() : undefined;
+  const active = c.get('services').active;
+  const snapshot = items.some((i) => 'request' in i) ? (active.fresh() ?? (await active.current())) : undefined;
   return c.json(batchBody(snapshot, items));
 }

@@ -32,11 +32,11 @@ export async function readJson(c: PolicyContext, own?: { bytes: number; name: st
     if (err instanceof ProblemError && err.status === 413) throw bodyTooLarge(limit.bytes, limit.name);
     throw err;
   }
-  if (text.trim() === '') throw malformedBody('request body is empty');
   try {
     return JSON.parse(text);
   } catch {
-    throw malformedBody('request body is not valid JSON');
+    // Only a body that did not parse is looked at twice: an empty one gets its own message.
+    throw malformedBody(text.trim() === '' ? 'request body is empty' : 'request body is not valid JSON');
   }
 }
 
