@@ -33,9 +33,8 @@ function fields(type, extra = {}) {
     request_id: randomUUID(),
     ...extra,
   };
-  const out = [];
-  for (const [k, v] of Object.entries(event)) out.push(k, typeof v === 'string' ? v : JSON.stringify(v));
-  return out;
+  // As the platform's sink writes it: one field, `event`, holding the event's JSON (shared/events/event.ts).
+  return ['event', JSON.stringify(event)];
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

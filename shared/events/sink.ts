@@ -15,7 +15,7 @@ import {
   SECURITY_EVENTS_STREAM,
   type SecurityEvent,
   type SecurityEventInput,
-  toStreamFields,
+  toStreamEntry,
 } from './event.js';
 
 /** The part of an ExecutionContext a sink needs: work that may outlive the response. */
@@ -42,11 +42,15 @@ export function redisEventSink(client: RedisClient, service: string): EventSink 
   let flushScheduled = false;
   let dropped = 0;
   const maxLen = String(SECURITY_EVENTS_MAXLEN);
-  const xadd = (event: SecurityEvent): string[] => {
-    const command = ['XADD', stream, 'MAXLEN', '~', maxLen, '*'];
-    for (const [field, value] of Object.entries(toStreamFields(event))) command.push(field, value);
-    return command;
-  };
+  const xadd = (event: SecurityEvent): string[] => [
+    'XADD',
+    stream,
+    'MAXLEN',
+    '~',
+    maxLen,
+    '*',
+    ...toStreamEntry(event),
+  ];
 
   const write = async (events: SecurityEvent[]): Promise<void> => {
     if (events.length === 0) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecurityEvent, fromStreamFields, toStreamFields } from '../events/event.js';
+import { buildSecurityEvent, EVENT_FIELD, fromStreamFields, toStreamEntry, toStreamFields } from '../events/event.js';
 import { EventSampler } from '../events/sink.js';
 import { MetricsRegistry } from '../metrics.js';
 
@@ -40,6 +40,10 @@ describe('security events', () => {
     expect(typeof fields.details).toBe('string');
     expect(fields.user_id).toBeUndefined();
     expect(fromStreamFields(fields)).toEqual(event);
+    // The form the sink writes: one field holding the event's JSON.
+    const [field, value] = toStreamEntry(event);
+    expect(field).toBe(EVENT_FIELD);
+    expect(fromStreamFields({ [field]: value })).toEqual(event);
   });
 });
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Platform, startPlatform } from './harness.js';
+import { fromStreamFields, toStreamFields } from '../../shared/events/event.js';
 
 const REGISTRATION_TOKEN = randomBytes(32).toString('base64url');
 
@@ -78,7 +79,8 @@ async function securityEvents(p: Platform): Promise<Record<string, string>[]> {
   return raw.map(([, fields]) => {
     const event: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) event[fields[i] as string] = fields[i + 1] as string;
-    return event;
+    // One field per property, whichever form the entry was written in.
+    return toStreamFields(fromStreamFields(event));
   });
 }
 

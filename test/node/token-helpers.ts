@@ -6,6 +6,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { nodePool } from '../../scripts/lib/platform.mjs';
+import { fromStreamFields, toStreamFields } from '../../shared/events/event.js';
 import { type DataPlaneServers, type Platform, startPlatform } from './harness.js';
 
 export interface TokenPlatform {
@@ -185,6 +186,9 @@ export function decodeJwt(token: string): { header: Record<string, any>; claims:
   };
 }
 
+/** An entry's fields, one per property, whichever form it was written in (shared/events/event.ts). */
+const flatFields = (fields: Record<string, string>) => toStreamFields(fromStreamFields(fields));
+
 /** Every entry of this run's `security-events` stream, oldest first, as flat string records. */
 export async function securityEvents(tp: TokenPlatform): Promise<Record<string, string>[]> {
   const key = `${tp.platform.redisPrefix}security-events`;
@@ -195,12 +199,16 @@ export async function securityEvents(tp: TokenPlatform): Promise<Record<string, 
     for (const [, fields] of raw as [string, string[]][]) {
       const record: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
-      out.push(record);
+      out.push(flatFields(record));
     }
   } else {
     for (const fields of Object.values(raw as Record<string, Record<string, unknown>>)) {
       out.push(
-        Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+        flatFields(
+          Object.fromEntries(
+            Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+          ),
+        ),
       );
     }
   }

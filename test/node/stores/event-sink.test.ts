@@ -3,7 +3,7 @@
  * events queued together leave in one flush (one waitUntil, one pipeline), each with its own id, in order.
  */
 import { describe, expect, it } from 'vitest';
-import { fromStreamFields } from '../../../shared/events/event.js';
+import { EVENT_FIELD, fromStreamFields } from '../../../shared/events/event.js';
 import { redisEventSink } from '../../../shared/events/sink.js';
 import { redisClientOf, useDataPlane } from './setup.js';
 
@@ -24,6 +24,8 @@ describe('security-event sink', () => {
       string,
       string[],
     ][];
+    // One field per entry, the event's JSON (shared/events/event.ts): one XADD argument pair, not one per property.
+    expect(raw.map(([, fields]) => fields.length === 2 && fields[0] === EVENT_FIELD)).toEqual([true, true, true]);
     const events = raw.map(([, fields]) => {
       const record: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecurityEvent, type SecurityEventType, toStreamFields } from '../../../shared/events/event.js';
+import {
+  buildSecurityEvent,
+  EVENT_FIELD,
+  fromStreamFields,
+  type SecurityEventType,
+  toStreamEntry,
+  toStreamFields,
+} from '../../../shared/events/event.js';
 import {
   DECODE_LIMITS,
   decodeStreamEntries,
@@ -61,6 +68,40 @@ describe('decoding stream entries', () => {
       const r = decodeStreamEntry('5-1', toStreamFields(e));
       expect(r.ok, type).toBe(true);
     }
+  });
+
+  it('decodes the one-field form the sink writes exactly as the field-per-property form', () => {
+    const compact = Object.fromEntries([toStreamEntry(fromStreamFields(valid()))]);
+    expect(Object.keys(compact)).toEqual([EVENT_FIELD]);
+    expect(decodeStreamEntry('1780315200123-0', compact)).toEqual(decodeStreamEntry('1780315200123-0', valid()));
+    expect(decodeStreamEntry('1-0', [EVENT_FIELD, compact[EVENT_FIELD] as string]).ok).toBe(true);
+    // Coordinates may arrive as JSON numbers.
+    const located = JSON.stringify({ ...JSON.parse(compact[EVENT_FIELD] as string), latitude: 52.5, longitude: 13.4 });
+    const r = decodeStreamEntry('1-0', { [EVENT_FIELD]: located, geo_source: 'cf' });
+    expect(r.ok).toBe(false); // a second field next to EVENT_FIELD is not the compact form: event_id is missing
+    const withSource = JSON.stringify({ ...JSON.parse(located), geo_source: 'cf' });
+    const geo = decodeStreamEntry('1-0', { [EVENT_FIELD]: withSource });
+    expect(geo.ok && geo.event.location).toMatchObject({ latitude: 52.5, longitude: 13.4, source: 'cf' });
+  });
+
+  it('holds the one-field form to the same rules, with stable codes', () => {
+    const event = JSON.parse(toStreamEntry(fromStreamFields(valid()))[1]) as Record<string, unknown>;
+    const compact = (value: unknown) => ({ [EVENT_FIELD]: typeof value === 'string' ? value : JSON.stringify(value) });
+    expect(malformed(compact('{not json'))).toMatchObject({ code: 'invalid_field', field: EVENT_FIELD });
+    expect(malformed(compact([event]))).toMatchObject({ code: 'invalid_field', field: EVENT_FIELD });
+    expect(malformed(compact({ ...event, user_id: { nested: true } }))).toMatchObject({
+      code: 'invalid_field',
+      field: 'user_id',
+    });
+    expect(malformed(compact({ ...event, event_id: undefined }))).toMatchObject({
+      code: 'missing_field',
+      field: 'event_id',
+    });
+    expect(malformed(compact({ ...event, details: 'not an object' }))).toMatchObject({ code: 'invalid_details' });
+    const many = Object.fromEntries(Array.from({ length: DECODE_LIMITS.maxFields + 1 }, (_, i) => [`f${i}`, 'x']));
+    expect(malformed(compact({ ...event, ...many }))).toMatchObject({ code: 'too_many_fields' });
+    const huge = { ...event, user_agent: 'a'.repeat(DECODE_LIMITS.maxEntryChars) };
+    expect(malformed(compact(huge))).toMatchObject({ code: 'entry_too_large' });
   });
 
   it('keeps unknown event types, marked unknown, and tolerates unknown field names', () => {

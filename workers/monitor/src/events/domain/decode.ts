@@ -4,6 +4,7 @@
  * and of event types it does not know (decoded, marked `known: false`, ignored by detectors). A bad entry
  * becomes a `MalformedEntry` with a stable code; decoding never throws.
  */
+import { EVENT_FIELD } from '../../../../../shared/events/event.js';
 import { isKnownEventType, type KnownSecurityEventType } from './event-types.js';
 import { canonicalIp } from './ip-address.js';
 import { type Location, parseCoordinate, parseCountry } from './location.js';
@@ -157,10 +158,43 @@ function fieldObject(raw: StreamFields): Record<string, string> {
   return out;
 }
 
+/**
+ * Emitters write an event as one field, EVENT_FIELD, holding its JSON (shared/events/event.ts); older ones wrote one
+ * field per property. A compact entry is expanded into those fields here, so both forms pass the same checks below.
+ */
+function expandCompact(fields: Record<string, string>): Record<string, string> {
+  const names = Object.keys(fields);
+  if (names.length !== 1 || names[0] !== EVENT_FIELD) return fields;
+  const text = fields[EVENT_FIELD];
+  if (typeof text !== 'string') throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} is not a string`);
+  if (text.length > DECODE_LIMITS.maxEntryChars)
+    throw new Malformed('entry_too_large', undefined, `entry exceeds ${DECODE_LIMITS.maxEntryChars} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} is not JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} must be a JSON object`);
+  const properties = Object.entries(value);
+  if (properties.length > DECODE_LIMITS.maxFields)
+    throw new Malformed('too_many_fields', undefined, `more than ${DECODE_LIMITS.maxFields} fields`);
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, v] of properties) {
+    // details are checked as text (size, depth) like a flat entry's; a coordinate may be a JSON number.
+    if (name === 'details') out[name] = JSON.stringify(v);
+    else if (typeof v === 'string') out[name] = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) out[name] = String(v);
+    else throw new Malformed('invalid_field', name.slice(0, 32), `${name.slice(0, 32)} is not a string`);
+  }
+  return out;
+}
+
 function decodeFields(entryId: string, raw: StreamFields): MonitorEvent {
   if (typeof entryId !== 'string' || !ENTRY_ID.test(entryId))
     throw new Malformed('invalid_entry_id', undefined, 'stream entry id is not <ms>-<seq>');
-  const fields = fieldObject(raw);
+  const fields = expandCompact(fieldObject(raw));
   const names = Object.keys(fields);
   if (names.length > DECODE_LIMITS.maxFields)
     throw new Malformed('too_many_fields', undefined, `more than ${DECODE_LIMITS.maxFields} fields`);
