@@ -5,6 +5,8 @@
 import { timingSafeEqualToSecret } from './crypto.js';
 import { unauthorized } from './errors.js';
 
+const encoder = new TextEncoder();
+
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /** The token of an `Authorization: Bearer <b64token>` header (RFC 6750 §2.1), or undefined. */
@@ -30,21 +32,9 @@ export function requireStaticBearer(
 ): void {
   if (!expected) return;
   const presented = encoder.encode(bearerToken(header) ?? '');
-  if (!timingSafeEqualToSecret(presented, bytesOf(expected))) throw unauthorized(detail, bearerChallenge(realm));
-}
-
-const encoder = new TextEncoder();
-
-/** The configured static tokens' bytes (a handful per isolate: the decision API's, the metrics endpoint's). */
-const expectedBytes = new Map<string, Uint8Array>();
-
-function bytesOf(expected: string): Uint8Array {
-  let bytes = expectedBytes.get(expected);
-  if (!bytes) {
-    bytes = encoder.encode(expected);
-    if (expectedBytes.size < 8) expectedBytes.set(expected, bytes);
+  if (!timingSafeEqualToSecret(presented, encoder.encode(expected))) {
+    throw unauthorized(detail, bearerChallenge(realm));
   }
-  return bytes;
 }
 
 /** What a resource server asks of the user's authentication (RFC 9470 §3): an `acr` among these, and/or this recent. */

@@ -33,7 +33,7 @@ export async function readBodyText(req: Request, limit: number): Promise<string>
     } catch (err) {
       throw brokenFraming(err);
     }
-    return bytes.byteLength === 0 ? '' : decodeUtf8(bytes);
+    return decodeUtf8(bytes);
   }
   if (!req.body) return '';
   const reader = req.body.getReader();

@@ -95,15 +95,16 @@ export class ActivePolicy {
   }
 
   /** The snapshot, when it was verified less than REFRESH_MS ago: the decision path's answer without a promise. */
-  fresh(): ActiveSnapshot | undefined {
-    return this.snapshot && Date.now() - this.verifiedAt < REFRESH_MS ? this.snapshot : undefined;
+  fresh(now = Date.now()): ActiveSnapshot | undefined {
+    return this.snapshot && now - this.verifiedAt < REFRESH_MS ? this.snapshot : undefined;
   }
 
   /** The snapshot decisions use now (see the module comment for the freshness rules). */
   async current(): Promise<ActiveSnapshot> {
     const now = Date.now();
+    const fresh = this.fresh(now);
+    if (fresh) return fresh;
     const current = this.snapshot;
-    if (current && now - this.verifiedAt < REFRESH_MS) return current;
     if (
       current &&
       this.refreshingSince !== null &&
