@@ -232,6 +232,8 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
     const email = 'alice@example.com';
     let userId: string;
     let totp: OTPAuth.TOTP;
+    /** The TOTP code the password-then-TOTP sign-in used, which the replay test presents again. */
+    let signedInWith: string;
     let backupCodes: string[];
     let enrolling: Browser;
     let freshCodes: string[];
@@ -298,7 +300,8 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
       // Skipping the second page: consent and a fresh authorization request both lead back to the sign-in page.
       expect(location(await browser.get('/consent'), origin).pathname).toBe('/login');
 
-      const res = await postMfaCode(browser, nextCode(totp));
+      signedInWith = nextCode(totp);
+      const res = await postMfaCode(browser, signedInWith);
       const redirect = await finish(browser, res);
       const code = redirect.searchParams.get('code')!;
       const claims = await redeem(code, verifier);
@@ -311,7 +314,8 @@ describe.each(['durable-object', 'redis'] as const)('STATE_BACKEND=%s', (backend
       const browser = new Browser(origin);
       await authorize(browser);
       await postPassword(browser, email);
-      const replay = await postMfaCode(browser, nextCode(totp));
+      // The very code the sign-in above used: generating it again would give a new code if a 30 s step ended between.
+      const replay = await postMfaCode(browser, signedInWith);
       expect(replay.status).toBe(401);
       expect(browser.cookies.has('session')).toBe(false);
       const events = await eventually(async () => {
