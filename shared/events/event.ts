@@ -2,7 +2,7 @@
  * Security events: what happened, in the one schema every Worker writes. The batched sink (./sink.ts) appends them
  * to the Redis stream `security-events` after the response; the monitor Worker consumes the stream.
  *
- * Event schema (stream entry fields, all strings):
+ * Event schema (an event's properties; a stream entry holds a batch of events, EVENTS_FIELD below):
  *   event_id    UUID of the event
  *   time        ISO-8601 time it happened
  *   type        one of SecurityEventType
@@ -17,7 +17,10 @@
  */
 
 export const SECURITY_EVENTS_STREAM = 'security-events';
-/** The stream is trimmed to about this many entries so Redis memory stays bounded if the monitor falls behind. */
+/**
+ * The stream is trimmed to about this many events (streamMaxLenFor) so Redis memory stays bounded if the monitor
+ * falls behind.
+ */
 export const SECURITY_EVENTS_MAXLEN = 100_000;
 
 export type SecurityEventType =
@@ -92,15 +95,38 @@ export function buildSecurityEvent(service: string, input: SecurityEventInput): 
 }
 
 /**
- * The one field a stream entry carries its event in, as the event's JSON. One field instead of one per property: under
- * load every token writes an event, and each XADD argument costs the Redis REST bridge and Redis (measured: a token
- * used 24 µs of bridge CPU with one field per property, 18 with one field).
+ * The field a stream entry carries its events in: a JSON array of up to MAX_EVENTS_PER_ENTRY events, the events of
+ * one flush of an emitter's sink in the order they happened. Several events per entry rather than one: every XADD
+ * is a command to pay for (Upstash bills per command), to parse in the Redis REST bridge and to store in Redis, and
+ * under load one token's event was the largest cost the token endpoint caused outside its isolate.
  */
+export const EVENTS_FIELD = 'events';
+/**
+ * The most events one entry holds (the sink starts another entry past it), so an entry stays small enough for the
+ * monitor to decode in one piece (its own limit, DECODE_LIMITS.maxEventsPerEntry, is larger).
+ */
+export const MAX_EVENTS_PER_ENTRY = 64;
+/** The form emitters wrote before EVENTS_FIELD: one event per entry, as its JSON. The monitor still decodes it. */
 export const EVENT_FIELD = 'event';
 
-/** The entry's field and value for XADD. */
-export function toStreamEntry(event: SecurityEvent): [field: string, value: string] {
-  return [EVENT_FIELD, JSON.stringify(event)];
+/** The events of one flush as stream entries (EVENTS_FIELD's value, and how many events it holds), in order. */
+export function toStreamEntries(events: readonly SecurityEvent[]): { value: string; count: number }[] {
+  const entries: { value: string; count: number }[] = [];
+  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_ENTRY) {
+    const batch = events.slice(i, i + MAX_EVENTS_PER_ENTRY);
+    entries.push({ value: JSON.stringify(batch), count: batch.length });
+  }
+  return entries;
+}
+
+/**
+ * The MAXLEN (in entries) an XADD of `count` events trims the stream to: about SECURITY_EVENTS_MAXLEN events while
+ * entries are alike in size, whatever their size. Every emitter trims on every write; since an entry of n events
+ * trims to SECURITY_EVENTS_MAXLEN / n entries, a mix of entry sizes can keep somewhat more events than that, never
+ * more entries.
+ */
+export function streamMaxLenFor(count: number): number {
+  return Math.ceil(SECURITY_EVENTS_MAXLEN / Math.max(1, count));
 }
 
 /**
@@ -116,13 +142,17 @@ export function toStreamFields(event: SecurityEvent): Record<string, string> {
   return fields;
 }
 
-/** An entry's event, written in either form (EVENT_FIELD, or one field per property). Trusts its input: tests and tools. */
-export function fromStreamFields(fields: Record<string, string>): SecurityEvent {
+/**
+ * An entry's events, written in any form (EVENTS_FIELD, EVENT_FIELD, or one field per property). Trusts its input:
+ * tests and tools; the monitor decodes strictly (workers/monitor/src/events/domain/decode.ts).
+ */
+export function fromStreamEntry(fields: Record<string, string>): SecurityEvent[] {
+  const withDetails = (event: SecurityEvent): SecurityEvent => ({ ...event, details: event.details ?? {} });
+  const only = Object.keys(fields).length === 1;
+  const batch = fields[EVENTS_FIELD];
+  if (batch !== undefined && only) return (JSON.parse(batch) as SecurityEvent[]).map(withDetails);
   const compact = fields[EVENT_FIELD];
-  if (compact !== undefined && Object.keys(fields).length === 1) {
-    const event = JSON.parse(compact) as SecurityEvent;
-    return { ...event, details: event.details ?? {} };
-  }
+  if (compact !== undefined && only) return [withDetails(JSON.parse(compact) as SecurityEvent)];
   const { details, ...rest } = fields;
-  return { ...(rest as unknown as SecurityEvent), details: details ? JSON.parse(details) : {} };
+  return [{ ...(rest as unknown as SecurityEvent), details: details ? JSON.parse(details) : {} }];
 }

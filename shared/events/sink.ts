@@ -3,19 +3,21 @@
  *
  * Events are written after the response, batched per sink (one per Worker and env): the first event of a batch
  * schedules one flush (in its request's `waitUntil`) FLUSH_MS later, and every event queued meanwhile rides along
- * in the same Redis pipeline. One XADD round trip per token was the largest cost of the token endpoint under load;
- * this makes it one per batch. Each event keeps its own id and time. The queue is bounded: past MAX_QUEUED the
+ * in the same Redis pipeline, in as few stream entries as MAX_EVENTS_PER_ENTRY allows (event.ts). One XADD round
+ * trip per token was the largest cost of the token endpoint under load; this makes it one per batch, and one XADD
+ * per MAX_EVENTS_PER_ENTRY events. Each event keeps its own id and time. The queue is bounded: past MAX_QUEUED the
  * oldest are dropped (and counted in the log) rather than growing the isolate's memory. A failed write is logged,
  * never thrown: an event must not fail the request it describes.
  */
 import type { RedisClient } from '../redis.js';
 import {
   buildSecurityEvent,
-  SECURITY_EVENTS_MAXLEN,
+  EVENTS_FIELD,
   SECURITY_EVENTS_STREAM,
   type SecurityEvent,
   type SecurityEventInput,
-  toStreamEntry,
+  streamMaxLenFor,
+  toStreamEntries,
 } from './event.js';
 
 /** The part of an ExecutionContext a sink needs: work that may outlive the response. */
@@ -41,22 +43,24 @@ export function redisEventSink(client: RedisClient, service: string): EventSink 
   let queued: SecurityEvent[] = [];
   let flushScheduled = false;
   let dropped = 0;
-  const maxLen = String(SECURITY_EVENTS_MAXLEN);
-  const xadd = (event: SecurityEvent): string[] => [
-    'XADD',
-    stream,
-    'MAXLEN',
-    '~',
-    maxLen,
-    '*',
-    ...toStreamEntry(event),
-  ];
+  // Each XADD trims for the size of its own entry (streamMaxLenFor).
+  const xadds = (events: SecurityEvent[]): string[][] =>
+    toStreamEntries(events).map(({ value, count }) => [
+      'XADD',
+      stream,
+      'MAXLEN',
+      '~',
+      String(streamMaxLenFor(count)),
+      '*',
+      EVENTS_FIELD,
+      value,
+    ]);
 
   const write = async (events: SecurityEvent[]): Promise<void> => {
     if (events.length === 0) return;
     try {
       // Plain REST pipeline (shared/redis.ts): the client library's per-command objects cost more than the XADDs.
-      await client.pipeline(events.map(xadd));
+      await client.pipeline(xadds(events));
     } catch (err) {
       logError(service, 'security event write failed', { count: events.length, error: (err as Error).message });
     }

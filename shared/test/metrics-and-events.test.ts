@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecurityEvent, EVENT_FIELD, fromStreamFields, toStreamEntry, toStreamFields } from '../events/event.js';
+import {
+  buildSecurityEvent,
+  EVENT_FIELD,
+  EVENTS_FIELD,
+  fromStreamEntry,
+  MAX_EVENTS_PER_ENTRY,
+  SECURITY_EVENTS_MAXLEN,
+  streamMaxLenFor,
+  toStreamEntries,
+  toStreamFields,
+} from '../events/event.js';
 import { EventSampler } from '../events/sink.js';
 import { MetricsRegistry } from '../metrics.js';
 
@@ -39,11 +49,25 @@ describe('security events', () => {
     const fields = toStreamFields(event);
     expect(typeof fields.details).toBe('string');
     expect(fields.user_id).toBeUndefined();
-    expect(fromStreamFields(fields)).toEqual(event);
-    // The form the sink writes: one field holding the event's JSON.
-    const [field, value] = toStreamEntry(event);
-    expect(field).toBe(EVENT_FIELD);
-    expect(fromStreamFields({ [field]: value })).toEqual(event);
+    expect(fromStreamEntry(fields)).toEqual([event]);
+    // The form written before batches: one field holding the event's JSON.
+    expect(fromStreamEntry({ [EVENT_FIELD]: JSON.stringify(event) })).toEqual([event]);
+    // The form the sink writes: a batch of events in one field.
+    const [entry] = toStreamEntries([event, { ...event, event_id: 'second' }]);
+    expect(entry?.count).toBe(2);
+    expect(fromStreamEntry({ [EVENTS_FIELD]: entry?.value as string })).toEqual([
+      event,
+      { ...event, event_id: 'second' },
+    ]);
+  });
+
+  it('trims the stream to about SECURITY_EVENTS_MAXLEN events whatever the entries hold', () => {
+    expect(streamMaxLenFor(1)).toBe(SECURITY_EVENTS_MAXLEN);
+    expect(streamMaxLenFor(0)).toBe(SECURITY_EVENTS_MAXLEN);
+    expect(streamMaxLenFor(MAX_EVENTS_PER_ENTRY) * MAX_EVENTS_PER_ENTRY).toBeGreaterThanOrEqual(SECURITY_EVENTS_MAXLEN);
+    expect(streamMaxLenFor(MAX_EVENTS_PER_ENTRY) * MAX_EVENTS_PER_ENTRY).toBeLessThan(
+      SECURITY_EVENTS_MAXLEN + MAX_EVENTS_PER_ENTRY,
+    );
   });
 });
 

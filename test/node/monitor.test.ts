@@ -17,7 +17,13 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SecurityEvent, toStreamFields } from '../../shared/events/event.js';
+import {
+  EVENTS_FIELD,
+  fromStreamEntry,
+  type SecurityEvent,
+  toStreamEntries,
+  toStreamFields,
+} from '../../shared/events/event.js';
 import { nodePool } from '../../scripts/lib/platform.mjs';
 import { adminCredential, type Pool } from './security-helpers.js';
 import {
@@ -112,6 +118,15 @@ async function xadd(entries: Record<string, string>[]): Promise<string[]> {
   for (const fields of entries) pipe.xadd(stream, '*', ...Object.entries(fields).flat());
   await pipe.exec();
   return entries.map((e) => e.event_id as string);
+}
+
+/** As the Workers' sinks write them: a batch of events per entry, MAX_EVENTS_PER_ENTRY at most. */
+async function xaddBatches(entries: Record<string, string>[]): Promise<string[]> {
+  const events = entries.flatMap((fields) => fromStreamEntry(fields));
+  const pipe = redis.pipeline();
+  for (const { value } of toStreamEntries(events)) pipe.xadd(stream, '*', EVENTS_FIELD, value);
+  await pipe.exec();
+  return events.map((e) => e.event_id);
 }
 
 async function auditCount(ids: readonly string[]): Promise<number> {
@@ -309,13 +324,15 @@ describe('monitor: detection from the stream', () => {
 
 describe('monitor: crash recovery', () => {
   it('workerd SIGKILLed mid-backlog and restarted: every event processed once, no alert duplicated', async () => {
-    // 150 accounts under brute force (12 failures each), interleaved: 1,800 events, one alert per account.
+    // 150 accounts under brute force (12 failures each), interleaved: 1,800 events, one alert per account. Written
+    // as the sinks write them, 64 events per entry: each read holds more events than one batch (MONITOR_BATCH_SIZE
+    // 200), so a read is processed in several transactions, and the kill can land between two of them.
     const accounts = 150;
     const specs: Spec[] = [];
     for (let round = 0; round < 12; round++)
       for (let a = 0; a < accounts; a++)
         specs.push({ type: 'user.login_failed', user_id: `crash-${a}`, ip: ip(7, (a % 200) + 1) });
-    const ids = await xadd(specs.map((s) => entry(s)));
+    const ids = await xaddBatches(specs.map((s) => entry(s)));
     // Kill it mid-batch: as soon as the group has entries delivered but not acknowledged (a batch read, its
     // transaction running or committed, its XACK not sent). A kill that lands between batches is retried.
     const pendingNow = async () => ((await redis.xpending(stream, 'monitor')) as [number])[0];

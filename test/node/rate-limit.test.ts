@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Platform, startPlatform } from './harness.js';
-import { fromStreamFields, toStreamFields } from '../../shared/events/event.js';
+import { fromStreamEntry, toStreamFields } from '../../shared/events/event.js';
 
 const REGISTRATION_TOKEN = randomBytes(32).toString('base64url');
 
@@ -76,11 +76,11 @@ async function expectRefusal(res: Response, limit: number): Promise<void> {
 async function securityEvents(p: Platform): Promise<Record<string, string>[]> {
   // Raw XRANGE reply (the harness client does not deserialize): [[id, [field, value, ...]], ...]
   const raw = (await p.redis.xrange(`${p.redisPrefix}security-events`, '-', '+')) as unknown as [string, string[]][];
-  return raw.map(([, fields]) => {
-    const event: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) event[fields[i] as string] = fields[i + 1] as string;
-    // One field per property, whichever form the entry was written in.
-    return toStreamFields(fromStreamFields(event));
+  return raw.flatMap(([, fields]) => {
+    const entry: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) entry[fields[i] as string] = fields[i + 1] as string;
+    // Each event with one field per property, whichever form the entry was written in.
+    return fromStreamEntry(entry).map(toStreamFields);
   });
 }
 

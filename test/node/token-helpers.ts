@@ -6,7 +6,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { nodePool } from '../../scripts/lib/platform.mjs';
-import { fromStreamFields, toStreamFields } from '../../shared/events/event.js';
+import { fromStreamEntry, toStreamFields } from '../../shared/events/event.js';
 import { type DataPlaneServers, type Platform, startPlatform } from './harness.js';
 
 export interface TokenPlatform {
@@ -186,10 +186,10 @@ export function decodeJwt(token: string): { header: Record<string, any>; claims:
   };
 }
 
-/** An entry's fields, one per property, whichever form it was written in (shared/events/event.ts). */
-const flatFields = (fields: Record<string, string>) => toStreamFields(fromStreamFields(fields));
+/** An entry's events, each as one field per property, whichever form it was written in (shared/events/event.ts). */
+const flatEvents = (fields: Record<string, string>) => fromStreamEntry(fields).map(toStreamFields);
 
-/** Every entry of this run's `security-events` stream, oldest first, as flat string records. */
+/** Every event of this run's `security-events` stream, oldest first, as flat string records. */
 export async function securityEvents(tp: TokenPlatform): Promise<Record<string, string>[]> {
   const key = `${tp.platform.redisPrefix}security-events`;
   const raw = (await tp.platform.redis.xrange(key, '-', '+')) as unknown;
@@ -199,12 +199,12 @@ export async function securityEvents(tp: TokenPlatform): Promise<Record<string, 
     for (const [, fields] of raw as [string, string[]][]) {
       const record: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
-      out.push(flatFields(record));
+      out.push(...flatEvents(record));
     }
   } else {
     for (const fields of Object.values(raw as Record<string, Record<string, unknown>>)) {
       out.push(
-        flatFields(
+        ...flatEvents(
           Object.fromEntries(
             Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
           ),

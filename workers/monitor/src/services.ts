@@ -89,6 +89,7 @@ export function buildServices(env: Env): MonitorServices {
       stream,
       store: postgresBatchStore(deps, config.MONITOR_GROUP),
       service: 'monitor',
+      readSizing: { eventsPerEntry: 1 },
       settings: {
         batchSize: config.MONITOR_BATCH_SIZE,
         batchesPerTick: config.MONITOR_BATCHES_PER_TICK,

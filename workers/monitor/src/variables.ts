@@ -40,7 +40,10 @@ export const variables = {
    * test of another Worker that counts Postgres sessions and must not see the audit log's writes).
    */
   MONITOR_CONSUMER_ENABLED: bool({ default: true }),
-  /** Entries read per batch (XREADGROUP / XAUTOCLAIM COUNT). */
+  /**
+   * Events per batch: one Postgres transaction each. Reads (XREADGROUP / XAUTOCLAIM COUNT) ask for as many entries
+   * as hold about this many events, going by the last read (an entry holds one emitter flush's events).
+   */
   MONITOR_BATCH_SIZE: int({ default: 500, min: 1, max: 5000 }),
   /** Batches per alarm tick at most, so one tick stays well inside the Worker's time limits. */
   MONITOR_BATCHES_PER_TICK: int({ default: 10, min: 1, max: 1000 }),
@@ -53,7 +56,10 @@ export const variables = {
   MONITOR_CONSUMER: optionalStr({ minLength: 1 }),
   /** Pending entries idle this long belonged to a consumer that died: XAUTOCLAIM takes them over. */
   MONITOR_CLAIM_IDLE_MS: int({ default: 60_000, min: 100, max: 3_600_000 }),
-  /** The stream is trimmed to about this many entries (XTRIM MAXLEN ~) after each batch. */
+  /**
+   * The stream is trimmed to about this many entries (XTRIM MAXLEN ~) after each batch. Each emitter also trims it on
+   * every write, to about SECURITY_EVENTS_MAXLEN events (shared/events/event.ts).
+   */
   MONITOR_STREAM_MAXLEN: int({ default: 100_000, min: 1000, max: 100_000_000 }),
   /** Audit-log retention: events older than this are pruned (in slices, at most once a minute). */
   MONITOR_EVENT_RETENTION_DAYS: int({ default: 90, min: 1, max: 3650 }),

@@ -2,17 +2,21 @@ import { describe, expect, it } from 'vitest';
 import {
   buildSecurityEvent,
   EVENT_FIELD,
-  fromStreamFields,
+  EVENTS_FIELD,
+  fromStreamEntry,
+  MAX_EVENTS_PER_ENTRY,
   type SecurityEventType,
-  toStreamEntry,
+  toStreamEntries,
   toStreamFields,
 } from '../../../shared/events/event.js';
 import {
   DECODE_LIMITS,
+  type DecodeResult,
   decodeStreamEntries,
   decodeStreamEntry,
   detailCount,
   detailString,
+  type StreamFields,
 } from '../src/events/domain/decode.js';
 import { isKnownEventType, SECURITY_EVENT_TYPES } from '../src/events/domain/event-types.js';
 
@@ -31,15 +35,28 @@ const valid = (): Record<string, string> =>
     details: { reason: 'wrong_password', suppressed: 3 },
   });
 
+/** The one result of an entry that holds one event (every form but a batch). */
+function one(id: string, fields: StreamFields): DecodeResult {
+  const results = decodeStreamEntry(id, fields);
+  expect(results).toHaveLength(1);
+  return results[0] as DecodeResult;
+}
+
+/** The one-field form of an event given as flat fields: [EVENT_FIELD, its JSON]. */
+const compactOf = (fields: Record<string, string>): [string, string] => [
+  EVENT_FIELD,
+  JSON.stringify(fromStreamEntry(fields)[0]),
+];
+
 function malformed(fields: Record<string, string> | string[], id = '1-0') {
-  const r = decodeStreamEntry(id, fields);
+  const r = one(id, fields);
   if (r.ok) throw new Error('expected a malformed entry');
   return r.malformed;
 }
 
 describe('decoding stream entries', () => {
   it('decodes what the shared emitter writes, canonicalising the address', () => {
-    const r = decodeStreamEntry('1780315200123-0', valid());
+    const r = one('1780315200123-0', valid());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.event).toMatchObject({
@@ -65,27 +82,27 @@ describe('decoding stream entries', () => {
     const types: SecurityEventType[] = ['token.issued', 'key.rotated', 'policy.activated', 'rate_limit.exceeded'];
     for (const type of types) {
       const e = buildSecurityEvent('policy', { type, outcome: 'success', ip: '203.0.113.9', details: { a: 1 } });
-      const r = decodeStreamEntry('5-1', toStreamFields(e));
+      const r = one('5-1', toStreamFields(e));
       expect(r.ok, type).toBe(true);
     }
   });
 
-  it('decodes the one-field form the sink writes exactly as the field-per-property form', () => {
-    const compact = Object.fromEntries([toStreamEntry(fromStreamFields(valid()))]);
+  it('decodes the one-field form (written before batches) exactly as the field-per-property form', () => {
+    const compact = Object.fromEntries([compactOf(valid())]);
     expect(Object.keys(compact)).toEqual([EVENT_FIELD]);
-    expect(decodeStreamEntry('1780315200123-0', compact)).toEqual(decodeStreamEntry('1780315200123-0', valid()));
-    expect(decodeStreamEntry('1-0', [EVENT_FIELD, compact[EVENT_FIELD] as string]).ok).toBe(true);
+    expect(one('1780315200123-0', compact)).toEqual(one('1780315200123-0', valid()));
+    expect(one('1-0', [EVENT_FIELD, compact[EVENT_FIELD] as string]).ok).toBe(true);
     // Coordinates may arrive as JSON numbers.
     const located = JSON.stringify({ ...JSON.parse(compact[EVENT_FIELD] as string), latitude: 52.5, longitude: 13.4 });
-    const r = decodeStreamEntry('1-0', { [EVENT_FIELD]: located, geo_source: 'cf' });
+    const r = one('1-0', { [EVENT_FIELD]: located, geo_source: 'cf' });
     expect(r.ok).toBe(false); // a second field next to EVENT_FIELD is not the compact form: event_id is missing
     const withSource = JSON.stringify({ ...JSON.parse(located), geo_source: 'cf' });
-    const geo = decodeStreamEntry('1-0', { [EVENT_FIELD]: withSource });
+    const geo = one('1-0', { [EVENT_FIELD]: withSource });
     expect(geo.ok && geo.event.location).toMatchObject({ latitude: 52.5, longitude: 13.4, source: 'cf' });
   });
 
   it('holds the one-field form to the same rules, with stable codes', () => {
-    const event = JSON.parse(toStreamEntry(fromStreamFields(valid()))[1]) as Record<string, unknown>;
+    const event = JSON.parse(compactOf(valid())[1]) as Record<string, unknown>;
     const compact = (value: unknown) => ({ [EVENT_FIELD]: typeof value === 'string' ? value : JSON.stringify(value) });
     expect(malformed(compact('{not json'))).toMatchObject({ code: 'invalid_field', field: EVENT_FIELD });
     expect(malformed(compact([event]))).toMatchObject({ code: 'invalid_field', field: EVENT_FIELD });
@@ -104,16 +121,86 @@ describe('decoding stream entries', () => {
     expect(malformed(compact(huge))).toMatchObject({ code: 'entry_too_large' });
   });
 
+  it('decodes a batch entry (what the sink writes) into its events, in order, each as its flat form decodes', () => {
+    const flats = ['req-1', 'req-2', 'req-3'].map((id, i) => ({
+      ...valid(),
+      event_id: `event-${i}`,
+      request_id: id,
+    }));
+    const [entry, ...more] = toStreamEntries(flats.map((f) => fromStreamEntry(f)[0] as never));
+    expect(more).toEqual([]);
+    expect(entry?.count).toBe(3);
+    const results = decodeStreamEntry('7-0', { [EVENTS_FIELD]: entry?.value as string });
+    expect(results).toEqual(flats.map((f) => one('7-0', f)));
+    expect(results.map((r) => r.ok && r.event.requestId)).toEqual(['req-1', 'req-2', 'req-3']);
+    // The flat [name, value] list some clients return, too.
+    expect(decodeStreamEntry('7-0', [EVENTS_FIELD, entry?.value as string])).toEqual(results);
+  });
+
+  it('splits a flush into entries of at most MAX_EVENTS_PER_ENTRY events, each decoding in full', () => {
+    const events = Array.from({ length: 2 * MAX_EVENTS_PER_ENTRY + 1 }, (_, i) =>
+      buildSecurityEvent('auth', { type: 'token.issued', outcome: 'success', client_id: `c${i}` }),
+    );
+    const entries = toStreamEntries(events);
+    expect(entries.map((e) => e.count)).toEqual([MAX_EVENTS_PER_ENTRY, MAX_EVENTS_PER_ENTRY, 1]);
+    const { events: decoded, malformed: bad } = decodeStreamEntries(
+      entries.map((e, i) => [`${i + 1}-0`, { [EVENTS_FIELD]: e.value }] as const),
+    );
+    expect(bad).toEqual([]);
+    expect(decoded.map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
+    expect(MAX_EVENTS_PER_ENTRY).toBeLessThanOrEqual(DECODE_LIMITS.maxEventsPerEntry);
+  });
+
+  it('holds a batch to the same rules: a bad event is malformed alone, with its index; a bad batch as a whole', () => {
+    const event = JSON.parse(compactOf(valid())[1]) as Record<string, unknown>;
+    const batch = (value: unknown) => ({ [EVENTS_FIELD]: typeof value === 'string' ? value : JSON.stringify(value) });
+    const mixed = decodeStreamEntry('9-0', batch([event, { ...event, outcome: 'maybe' }, 'text', { ...event }]));
+    expect(mixed.map((r) => r.ok)).toEqual([true, false, false, true]);
+    expect(mixed[1]).toEqual({
+      ok: false,
+      malformed: { entryId: '9-0', index: 1, code: 'invalid_field', field: 'outcome', message: expect.any(String) },
+    });
+    expect(mixed[2]).toMatchObject({ ok: false, malformed: { index: 2, code: 'invalid_field', field: EVENTS_FIELD } });
+    const whole = (value: unknown) => {
+      const results = decodeStreamEntry('9-0', batch(value));
+      expect(results).toHaveLength(1);
+      const [r] = results;
+      if (!r || r.ok) throw new Error('expected a malformed entry');
+      expect(r.malformed.index).toBeUndefined();
+      return r.malformed;
+    };
+    expect(whole('{not json')).toMatchObject({ code: 'invalid_field', field: EVENTS_FIELD });
+    expect(whole(event)).toMatchObject({ code: 'invalid_field', field: EVENTS_FIELD });
+    expect(whole([])).toMatchObject({ code: 'invalid_field', field: EVENTS_FIELD });
+    expect(whole(Array.from({ length: DECODE_LIMITS.maxEventsPerEntry + 1 }, () => event))).toMatchObject({
+      code: 'entry_too_large',
+    });
+    const huge = 'x'.repeat(DECODE_LIMITS.maxEventsPerEntry * DECODE_LIMITS.maxEntryChars);
+    expect(whole([{ ...event, user_agent: huge }])).toMatchObject({ code: 'entry_too_large' });
+    // Each event keeps its own size limit inside a batch.
+    const big = decodeStreamEntry(
+      '9-0',
+      batch([event, { ...event, user_agent: 'a'.repeat(DECODE_LIMITS.maxEntryChars) }]),
+    );
+    expect(big.map((r) => r.ok)).toEqual([true, false]);
+    expect(big[1]).toMatchObject({ ok: false, malformed: { index: 1, code: 'entry_too_large' } });
+    // A second field next to EVENTS_FIELD is not a batch: decoded as the flat form, where event_id is missing.
+    expect(one('9-0', { ...batch([event]), geo_source: 'cf' })).toMatchObject({
+      ok: false,
+      malformed: { code: 'missing_field', field: 'event_id' },
+    });
+  });
+
   it('keeps unknown event types, marked unknown, and tolerates unknown field names', () => {
     const f = { ...valid(), type: 'webauthn.assertion_failed', future_field: 'x' };
-    const r = decodeStreamEntry('1-0', f);
+    const r = one('1-0', f);
     expect(r.ok && r.event.known).toBe(false);
     expect(r.ok && r.event.type).toBe('webauthn.assertion_failed');
   });
 
   it('accepts the flat [name, value, ...] field list some clients return', () => {
     const flat = Object.entries(valid()).flat();
-    const r = decodeStreamEntry('1-0', flat);
+    const r = one('1-0', flat);
     expect(r.ok).toBe(true);
     expect(malformed(['a', 'b', 'a', 'c']).code).toBe('invalid_field');
     expect(malformed(['a']).code).toBe('invalid_field');
@@ -168,22 +255,22 @@ describe('decoding stream entries', () => {
     expect(malformed(valid(), 'abc').code).toBe('invalid_entry_id');
     const junk: unknown[] = [null, 42, 'text', [1, 2], { time: 5 }, { event_id: {} }];
     for (const j of junk) {
-      const r = decodeStreamEntry('1-0', j as Record<string, string>);
+      const r = one('1-0', j as Record<string, string>);
       expect(r.ok).toBe(false);
     }
-    expect(decodeStreamEntry(undefined as unknown as string, valid()).ok).toBe(false);
+    expect(one(undefined as unknown as string, valid()).ok).toBe(false);
   });
 
   it('treats __proto__ and friends as ordinary unknown fields', () => {
     const f = JSON.parse(`{"__proto__": "x", "constructor": "y", ${JSON.stringify(valid()).slice(1)}`);
-    const r = decodeStreamEntry('1-0', f);
+    const r = one('1-0', f);
     expect(r.ok).toBe(true);
-    expect(decodeStreamEntry('1-0', ['__proto__', 'x', ...Object.entries(valid()).flat()]).ok).toBe(true);
+    expect(one('1-0', ['__proto__', 'x', ...Object.entries(valid()).flat()]).ok).toBe(true);
   });
 
   it('reads location fields strictly', () => {
     const loc = { latitude: '52.52', longitude: '13.405', country: 'de', geo_source: 'cf' };
-    const r = decodeStreamEntry('1-0', { ...valid(), ...loc });
+    const r = one('1-0', { ...valid(), ...loc });
     expect(r.ok && r.event.location).toEqual({ latitude: 52.52, longitude: 13.405, country: 'DE', source: 'cf' });
     expect(malformed({ ...valid(), ...loc, latitude: '91' }).field).toBe('latitude');
     expect(malformed({ ...valid(), ...loc, longitude: 'east' }).field).toBe('longitude');
@@ -191,14 +278,25 @@ describe('decoding stream entries', () => {
     expect(malformed({ ...valid(), ...loc, country: 'Germany' }).field).toBe('country');
   });
 
-  it('splits a batch into events and malformed entries, in order', () => {
+  it('splits what was read into events and malformed entries, in order', () => {
+    const second = { ...fromStreamEntry(valid())[0], event_id: 'second' };
     const { events, malformed: bad } = decodeStreamEntries([
       ['1-0', valid()],
       ['2-0', { ...valid(), outcome: 'maybe' }],
-      ['3-0', valid()],
+      [
+        '3-0',
+        { [EVENTS_FIELD]: JSON.stringify([second, { ...second, event_id: '' }, { ...second, event_id: 'third' }]) },
+      ],
     ]);
-    expect(events.map((e) => e.entryId)).toEqual(['1-0', '3-0']);
-    expect(bad).toEqual([{ entryId: '2-0', code: 'invalid_field', field: 'outcome', message: expect.any(String) }]);
+    expect(events.map((e) => [e.entryId, e.eventId])).toEqual([
+      ['1-0', '8a6e0804-2bd0-4672-b79d-d97027f9071e'],
+      ['3-0', 'second'],
+      ['3-0', 'third'],
+    ]);
+    expect(bad).toEqual([
+      { entryId: '2-0', code: 'invalid_field', field: 'outcome', message: expect.any(String) },
+      { entryId: '3-0', index: 1, code: 'missing_field', field: 'event_id', message: expect.any(String) },
+    ]);
   });
 });
 

@@ -1,13 +1,16 @@
 /**
  * The stream consumer: one call drains up to MONITOR_BATCHES_PER_TICK batches of the `security-events` stream
- * through the consumer group. Per batch:
+ * through the consumer group. A batch is about MONITOR_BATCH_SIZE events: an entry holds a batch of events of one
+ * emitter's flush (shared/events/event.ts), so each read asks for as many entries as the last read's entries
+ * held events for. Per batch:
  *
  *   1. this consumer's own unacknowledged entries (XREADGROUP `0`: a batch that failed), XAUTOCLAIM of entries
  *      idle for MONITOR_CLAIM_IDLE_MS (delivered to a consumer that died), then new ones (XREADGROUP `>`);
- *   2. decode them (malformed entries are logged, counted and acknowledged: they would never decode);
- *   3. one Postgres transaction (consumer/storage/batch-store.ts): lock the group's state row, add the events to
- *      the audit log (ON CONFLICT DO NOTHING), run the detectors over the events actually inserted, join or open
- *      alerts, queue webhook messages, save the detectors' state; commit;
+ *   2. decode them (malformed events are logged, counted and acknowledged: they would never decode);
+ *   3. one Postgres transaction per MONITOR_BATCH_SIZE events (consumer/storage/batch-store.ts; one, unless the
+ *      read held more events than foreseen): lock the group's state row, add the events to the audit log (ON
+ *      CONFLICT DO NOTHING), run the detectors over the events actually inserted, join or open alerts, queue webhook
+ *      messages, save the detectors' state; commit;
  *   4. XACK, then trim the stream (MAXLEN ~).
  *
  * At least once from Redis, exactly once in effect: a consumer killed before the commit left nothing behind, and
@@ -55,6 +58,8 @@ export interface ConsumerDeps {
   service: string;
   /** Called with every batch's timing (metrics). */
   observe?: (report: TickReport, seconds: number) => void;
+  /** Events per entry in the last read, which sizes the next read (isolate state; starts at 1). */
+  readSizing: { eventsPerEntry: number };
 }
 
 /** Stream entry ids compare as (ms, seq) pairs. */
@@ -72,10 +77,33 @@ function entryIdMax(ids: readonly string[]): string | undefined {
   return text;
 }
 
+/** Entries to read for about `batchSize` events, going by what the last read's entries held. */
+function entriesToRead(deps: ConsumerDeps): number {
+  return Math.max(1, Math.floor(deps.settings.batchSize / deps.readSizing.eventsPerEntry));
+}
+
 async function processEntries(deps: ConsumerDeps, entries: readonly StreamEntry[], report: TickReport, now: number) {
   const { events, malformed } = decodeStreamEntries(entries);
+  deps.readSizing.eventsPerEntry = Math.max(1, (events.length + malformed.length) / entries.length);
   for (const m of malformed) logError(deps.service, 'malformed security event', new Error(m.message), { ...m });
   report.malformed += malformed.length;
+  const { batchSize } = deps.settings;
+  // One transaction per batchSize events; the last one also records the read's last entry (malformed ones too).
+  for (let i = 0; i === 0 || i < events.length; i += batchSize) {
+    const slice = events.slice(i, i + batchSize);
+    const last = i + batchSize >= events.length;
+    const lastEntryId = last ? entryIdMax(entries.map(([id]) => id)) : slice.at(-1)?.entryId;
+    await processEvents(deps, slice, lastEntryId, report, now);
+  }
+}
+
+async function processEvents(
+  deps: ConsumerDeps,
+  events: readonly MonitorEvent[],
+  lastEntryId: string | undefined,
+  report: TickReport,
+  now: number,
+) {
   const { settings } = deps;
   const outcome = await deps.store.transaction(async (tx) => {
     const stored = await tx.lockDetectorState();
@@ -102,7 +130,7 @@ async function processEntries(deps: ConsumerDeps, entries: readonly StreamEntry[
       for (const c of result.changes) c.action === 'created' ? created++ : updated++;
       messages = result.messages.length;
     }
-    await tx.saveDetectorState(states, entryIdMax(entries.map(([id]) => id)));
+    await tx.saveDetectorState(states, lastEntryId);
     return { fresh: fresh.length, findings: findings.length, created, updated, messages };
   });
   report.processed += outcome.fresh;
@@ -131,18 +159,19 @@ export async function consumeStream(deps: ConsumerDeps, now: () => number = Date
   await stream.ensureGroup();
   for (let i = 0; i < settings.batchesPerTick; i++) {
     const started = performance.now();
+    const want = entriesToRead(deps);
     // First this consumer's own unacknowledged entries (once per tick), then those of consumers that died.
-    const own = i === 0 ? await stream.readOwnPending(settings.batchSize) : { entries: [], deleted: [] };
-    const room0 = settings.batchSize - own.entries.length;
+    const own = i === 0 ? await stream.readOwnPending(want) : { entries: [], deleted: [] };
+    const room0 = want - own.entries.length;
     const stale = room0 > 0 ? await stream.claimStale(settings.claimIdleMs, room0) : { entries: [], deleted: [] };
     const claimed = { entries: [...own.entries, ...stale.entries], deleted: [...own.deleted, ...stale.deleted] };
     // Entries trimmed away while pending cannot be read any more: acknowledge them so they leave the pending list.
     await stream.ack(claimed.deleted);
-    const room = settings.batchSize - claimed.entries.length;
+    const room = want - claimed.entries.length;
     const fresh = room > 0 ? await stream.readNew(room) : [];
     const entries = [...claimed.entries, ...fresh];
     report.claimed += claimed.entries.length;
-    report.backlog = entries.length >= settings.batchSize;
+    report.backlog = entries.length >= want;
     if (entries.length === 0) break;
     report.entries += entries.length;
     await processEntries(deps, entries, report, now());

@@ -4,7 +4,7 @@
  * and of event types it does not know (decoded, marked `known: false`, ignored by detectors). A bad entry
  * becomes a `MalformedEntry` with a stable code; decoding never throws.
  */
-import { EVENT_FIELD } from '../../../../../shared/events/event.js';
+import { EVENT_FIELD, EVENTS_FIELD } from '../../../../../shared/events/event.js';
 import { isKnownEventType, type KnownSecurityEventType } from './event-types.js';
 import { canonicalIp } from './ip-address.js';
 import { type Location, parseCoordinate, parseCountry } from './location.js';
@@ -42,6 +42,8 @@ export type MalformedCode =
 
 export interface MalformedEntry {
   entryId: string;
+  /** The event's position in its entry, for an entry holding a batch (EVENTS_FIELD). */
+  index?: number;
   code: MalformedCode;
   field?: string;
   message: string;
@@ -51,7 +53,10 @@ export type DecodeResult = { ok: true; event: MonitorEvent } | { ok: false; malf
 
 export const DECODE_LIMITS = {
   maxFields: 32,
+  /** Of one event (a batch entry may hold maxEventsPerEntry of them). */
   maxEntryChars: 16_384,
+  /** Emitters write at most MAX_EVENTS_PER_ENTRY (shared/events/event.ts); room for a newer emitter's larger batches. */
+  maxEventsPerEntry: 256,
   maxFieldChars: 256,
   maxDetailsChars: 8_192,
   maxDetailsDepth: 4,
@@ -159,24 +164,12 @@ function fieldObject(raw: StreamFields): Record<string, string> {
 }
 
 /**
- * Emitters write an event as one field, EVENT_FIELD, holding its JSON (shared/events/event.ts); older ones wrote one
- * field per property. A compact entry is expanded into those fields here, so both forms pass the same checks below.
+ * An event written as a JSON object (an element of a batch, or EVENT_FIELD's value) as the fields of the flat form,
+ * so that every form passes the same checks (decodeEvent).
  */
-function expandCompact(fields: Record<string, string>): Record<string, string> {
-  const names = Object.keys(fields);
-  if (names.length !== 1 || names[0] !== EVENT_FIELD) return fields;
-  const text = fields[EVENT_FIELD];
-  if (typeof text !== 'string') throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} is not a string`);
-  if (text.length > DECODE_LIMITS.maxEntryChars)
-    throw new Malformed('entry_too_large', undefined, `entry exceeds ${DECODE_LIMITS.maxEntryChars} characters`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} is not JSON`);
-  }
+function flattenEvent(value: unknown, field: string): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new Malformed('invalid_field', EVENT_FIELD, `${EVENT_FIELD} must be a JSON object`);
+    throw new Malformed('invalid_field', field, `${field} must hold JSON objects`);
   const properties = Object.entries(value);
   if (properties.length > DECODE_LIMITS.maxFields)
     throw new Malformed('too_many_fields', undefined, `more than ${DECODE_LIMITS.maxFields} fields`);
@@ -191,10 +184,50 @@ function expandCompact(fields: Record<string, string>): Record<string, string> {
   return out;
 }
 
-function decodeFields(entryId: string, raw: StreamFields): MonitorEvent {
-  if (typeof entryId !== 'string' || !ENTRY_ID.test(entryId))
-    throw new Malformed('invalid_entry_id', undefined, 'stream entry id is not <ms>-<seq>');
-  const fields = expandCompact(fieldObject(raw));
+/** The JSON text of a one-field entry, parsed; a field over `maxChars` is refused before parsing. */
+function parseField(text: unknown, field: string, maxChars: number): unknown {
+  if (typeof text !== 'string') throw new Malformed('invalid_field', field, `${field} is not a string`);
+  if (text.length > maxChars) throw new Malformed('entry_too_large', undefined, `entry exceeds ${maxChars} characters`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Malformed('invalid_field', field, `${field} is not JSON`);
+  }
+}
+
+/**
+ * The events of one entry, each as the fields of the flat form. Emitters write a batch of events as one field,
+ * EVENTS_FIELD, holding a JSON array; before that, one event as one field, EVENT_FIELD, holding its JSON; before
+ * that, one field per property. All three are decoded (an older emitter may be running during a rollout). A batch
+ * too large, or not an array, is malformed as a whole; a bad event in a good batch is malformed alone.
+ */
+function entryEvents(raw: StreamFields): { batch: boolean; events: (Record<string, string> | Malformed)[] } {
+  const fields = fieldObject(raw);
+  const names = Object.keys(fields);
+  if (names.length !== 1) return { batch: false, events: [fields] };
+  if (names[0] === EVENT_FIELD) {
+    const text = parseField(fields[EVENT_FIELD], EVENT_FIELD, DECODE_LIMITS.maxEntryChars);
+    return { batch: false, events: [flattenEvent(text, EVENT_FIELD)] };
+  }
+  if (names[0] !== EVENTS_FIELD) return { batch: false, events: [fields] };
+  const maxChars = DECODE_LIMITS.maxEventsPerEntry * DECODE_LIMITS.maxEntryChars;
+  const batch = parseField(fields[EVENTS_FIELD], EVENTS_FIELD, maxChars);
+  if (!Array.isArray(batch) || batch.length === 0)
+    throw new Malformed('invalid_field', EVENTS_FIELD, `${EVENTS_FIELD} must be a non-empty JSON array`);
+  if (batch.length > DECODE_LIMITS.maxEventsPerEntry)
+    throw new Malformed('entry_too_large', undefined, `more than ${DECODE_LIMITS.maxEventsPerEntry} events`);
+  const events = batch.map((value) => {
+    try {
+      return flattenEvent(value, EVENTS_FIELD);
+    } catch (err) {
+      if (err instanceof Malformed) return err;
+      throw err;
+    }
+  });
+  return { batch: true, events };
+}
+
+function decodeEvent(entryId: string, fields: Record<string, string>): MonitorEvent {
   const names = Object.keys(fields);
   if (names.length > DECODE_LIMITS.maxFields)
     throw new Malformed('too_many_fields', undefined, `more than ${DECODE_LIMITS.maxFields} fields`);
@@ -253,27 +286,47 @@ function decodeFields(entryId: string, raw: StreamFields): MonitorEvent {
   return event;
 }
 
-/** Decodes one stream entry. Never throws. */
-export function decodeStreamEntry(entryId: string, fields: StreamFields): DecodeResult {
-  try {
-    return { ok: true, event: decodeFields(entryId, fields) };
-  } catch (err) {
-    if (err instanceof Malformed) {
-      const malformed: MalformedEntry = { entryId: String(entryId).slice(0, 64), code: err.code, message: err.message };
-      if (err.field !== undefined) malformed.field = err.field;
-      return { ok: false, malformed };
-    }
-    // Anything else is a defect in this module; report it as a malformed entry rather than stop consumption.
-    return {
-      ok: false,
-      malformed: { entryId: String(entryId).slice(0, 64), code: 'invalid_field', message: String(err) },
-    };
+function malformedEntry(entryId: string, err: unknown, index?: number): MalformedEntry {
+  const id = String(entryId).slice(0, 64);
+  const at = index === undefined ? {} : { index };
+  if (err instanceof Malformed) {
+    const malformed: MalformedEntry = { entryId: id, ...at, code: err.code, message: err.message };
+    if (err.field !== undefined) malformed.field = err.field;
+    return malformed;
   }
+  // Anything else is a defect in this module; report it as a malformed entry rather than stop consumption.
+  return { entryId: id, ...at, code: 'invalid_field', message: String(err) };
 }
 
 /**
- * Decodes a batch read from the stream (`XREADGROUP` returns `[id, fields]` pairs). Entries come back in stream
- * order; the malformed ones are listed so the consumer can acknowledge and report them.
+ * Decodes one stream entry into its events, in the order they were written (one result per event; one malformed
+ * result for an entry that is malformed as a whole). Never throws.
+ */
+export function decodeStreamEntry(entryId: string, fields: StreamFields): DecodeResult[] {
+  let entry: ReturnType<typeof entryEvents>;
+  try {
+    if (typeof entryId !== 'string' || !ENTRY_ID.test(entryId))
+      throw new Malformed('invalid_entry_id', undefined, 'stream entry id is not <ms>-<seq>');
+    entry = entryEvents(fields);
+  } catch (err) {
+    return [{ ok: false, malformed: malformedEntry(entryId, err) }];
+  }
+  const { batch } = entry;
+  return entry.events.map((event, i): DecodeResult => {
+    const index = batch ? i : undefined;
+    if (event instanceof Malformed) return { ok: false, malformed: malformedEntry(entryId, event, index) };
+    try {
+      return { ok: true, event: decodeEvent(entryId, event) };
+    } catch (err) {
+      return { ok: false, malformed: malformedEntry(entryId, err, index) };
+    }
+  });
+}
+
+/**
+ * Decodes a batch read from the stream (`XREADGROUP` returns `[id, fields]` pairs). Events come back in stream
+ * order, and in their entry's order within an entry; the malformed ones are listed so the consumer can acknowledge
+ * and report them.
  */
 export function decodeStreamEntries(entries: ReadonlyArray<readonly [string, StreamFields]>): {
   events: MonitorEvent[];
@@ -282,9 +335,10 @@ export function decodeStreamEntries(entries: ReadonlyArray<readonly [string, Str
   const events: MonitorEvent[] = [];
   const malformed: MalformedEntry[] = [];
   for (const [id, fields] of entries) {
-    const r = decodeStreamEntry(id, fields);
-    if (r.ok) events.push(r.event);
-    else malformed.push(r.malformed);
+    for (const r of decodeStreamEntry(id, fields)) {
+      if (r.ok) events.push(r.event);
+      else malformed.push(r.malformed);
+    }
   }
   return { events, malformed };
 }
