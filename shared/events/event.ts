@@ -106,16 +106,32 @@ export const EVENTS_FIELD = 'events';
  * monitor to decode in one piece (its own limit, DECODE_LIMITS.maxEventsPerEntry, is larger).
  */
 export const MAX_EVENTS_PER_ENTRY = 64;
+/** The most characters of JSON one entry holds, unless one event alone is larger (it then has an entry of its own). */
+export const MAX_ENTRY_CHARS = 256 * 1024;
 /** The form emitters wrote before EVENTS_FIELD: one event per entry, as its JSON. The monitor still decodes it. */
 export const EVENT_FIELD = 'event';
 
-/** The events of one flush as stream entries (EVENTS_FIELD's value, and how many events it holds), in order. */
+/**
+ * The events of one flush as stream entries (EVENTS_FIELD's value, and how many events it holds), in order: at most
+ * MAX_EVENTS_PER_ENTRY events and MAX_ENTRY_CHARS characters each.
+ */
 export function toStreamEntries(events: readonly SecurityEvent[]): { value: string; count: number }[] {
   const entries: { value: string; count: number }[] = [];
-  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_ENTRY) {
-    const batch = events.slice(i, i + MAX_EVENTS_PER_ENTRY);
-    entries.push({ value: JSON.stringify(batch), count: batch.length });
+  let parts: string[] = [];
+  let chars = 2; // the brackets
+  const close = () => {
+    entries.push({ value: `[${parts.join(',')}]`, count: parts.length });
+    parts = [];
+    chars = 2;
+  };
+  for (const event of events) {
+    const json = JSON.stringify(event);
+    const full = parts.length === MAX_EVENTS_PER_ENTRY || chars + json.length + 1 > MAX_ENTRY_CHARS;
+    if (parts.length > 0 && full) close();
+    parts.push(json);
+    chars += json.length + 1;
   }
+  if (parts.length > 0) close();
   return entries;
 }
 

@@ -3,9 +3,10 @@
  *
  * Events are written after the response, batched per sink (one per Worker and env): the first event of a batch
  * schedules one flush (in its request's `waitUntil`) FLUSH_MS later, and every event queued meanwhile rides along
- * in the same Redis pipeline, in as few stream entries as MAX_EVENTS_PER_ENTRY allows (event.ts). One XADD round
- * trip per token was the largest cost of the token endpoint under load; this makes it one per batch, and one XADD
- * per MAX_EVENTS_PER_ENTRY events. Each event keeps its own id and time. The queue is bounded: past MAX_QUEUED the
+ * in the same stream entry (at most MAX_EVENTS_PER_ENTRY events and MAX_ENTRY_CHARS characters each, event.ts) and
+ * the same pipeline request (MAX_REQUEST_CHARS). One XADD round trip per token was the largest cost of the token
+ * endpoint under load; this makes it one round trip and one XADD per batch. Each event keeps its own id and time.
+ * The queue is bounded: past MAX_QUEUED the
  * oldest are dropped (and counted in the log) rather than growing the isolate's memory. A failed write is logged,
  * never thrown: an event must not fail the request it describes.
  */
@@ -32,9 +33,32 @@ export interface EventSink {
 
 export const FLUSH_MS = 20;
 export const MAX_QUEUED = 10_000;
+/**
+ * Characters of entries per pipeline request: with JSON's escaping, well within the Redis REST bridge's 1 MiB body
+ * limit (Upstash allows 10 MB), so a flush of large events is written in several requests rather than refused.
+ */
+export const MAX_REQUEST_CHARS = 512 * 1024;
 
 function logError(service: string, msg: string, extra: Record<string, unknown>): void {
   console.log(JSON.stringify({ level: 'error', service, msg, ...extra }));
+}
+
+/** Entries grouped into pipeline requests of at most MAX_REQUEST_CHARS (a larger entry goes alone), in order. */
+export function pipelineRequests<E extends { value: string }>(entries: readonly E[]): E[][] {
+  const requests: E[][] = [];
+  let current: E[] = [];
+  let chars = 0;
+  for (const entry of entries) {
+    if (current.length > 0 && chars + entry.value.length > MAX_REQUEST_CHARS) {
+      requests.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(entry);
+    chars += entry.value.length;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 /** The sink on the Redis stream `security-events` (under REDIS_KEY_PREFIX). */
@@ -44,25 +68,29 @@ export function redisEventSink(client: RedisClient, service: string): EventSink 
   let flushScheduled = false;
   let dropped = 0;
   // Each XADD trims for the size of its own entry (streamMaxLenFor).
-  const xadds = (events: SecurityEvent[]): string[][] =>
-    toStreamEntries(events).map(({ value, count }) => [
-      'XADD',
-      stream,
-      'MAXLEN',
-      '~',
-      String(streamMaxLenFor(count)),
-      '*',
-      EVENTS_FIELD,
-      value,
-    ]);
+  const xadd = ({ value, count }: { value: string; count: number }): string[] => [
+    'XADD',
+    stream,
+    'MAXLEN',
+    '~',
+    String(streamMaxLenFor(count)),
+    '*',
+    EVENTS_FIELD,
+    value,
+  ];
 
   const write = async (events: SecurityEvent[]): Promise<void> => {
-    if (events.length === 0) return;
+    let written = 0;
     try {
-      // Plain REST pipeline (shared/redis.ts): the client library's per-command objects cost more than the XADDs.
-      await client.pipeline(xadds(events));
+      // One request at a time, in order, so the stream keeps the events' order. Plain REST pipelines
+      // (shared/redis.ts): the client library's per-command objects cost more than the XADDs.
+      for (const request of pipelineRequests(toStreamEntries(events))) {
+        await client.pipeline(request.map(xadd));
+        for (const entry of request) written += entry.count;
+      }
     } catch (err) {
-      logError(service, 'security event write failed', { count: events.length, error: (err as Error).message });
+      const count = events.length - written;
+      logError(service, 'security event write failed', { count, error: (err as Error).message });
     }
   };
 

@@ -4,12 +4,14 @@ import {
   EVENT_FIELD,
   EVENTS_FIELD,
   fromStreamEntry,
+  MAX_ENTRY_CHARS,
   MAX_EVENTS_PER_ENTRY,
   SECURITY_EVENTS_MAXLEN,
   streamMaxLenFor,
   toStreamEntries,
   toStreamFields,
 } from '../events/event.js';
+import { MAX_REQUEST_CHARS, pipelineRequests } from '../events/sink.js';
 import { EventSampler } from '../events/sink.js';
 import { MetricsRegistry } from '../metrics.js';
 
@@ -59,6 +61,29 @@ describe('security events', () => {
       event,
       { ...event, event_id: 'second' },
     ]);
+  });
+
+  it('packs a flush into entries of at most MAX_EVENTS_PER_ENTRY events and MAX_ENTRY_CHARS characters, in order', () => {
+    const event = (i: number, size = 0) =>
+      buildSecurityEvent('auth', { type: 'admin.action', outcome: 'success', details: { i, pad: 'x'.repeat(size) } });
+    const small = Array.from({ length: MAX_EVENTS_PER_ENTRY + 1 }, (_, i) => event(i));
+    expect(toStreamEntries(small).map((e) => e.count)).toEqual([MAX_EVENTS_PER_ENTRY, 1]);
+    // Large events: as many per entry as fit; one larger than the limit goes alone, never split or dropped.
+    const large = [event(0, 100_000), event(1, 100_000), event(2, 100_000), event(3, MAX_ENTRY_CHARS), event(4, 10)];
+    const entries = toStreamEntries(large);
+    expect(entries.map((e) => e.count)).toEqual([2, 1, 1, 1]);
+    for (const e of entries.filter((x) => x.count > 1)) expect(e.value.length).toBeLessThanOrEqual(MAX_ENTRY_CHARS);
+    const back = entries.flatMap((e) => fromStreamEntry({ [EVENTS_FIELD]: e.value }));
+    expect(back).toEqual(large);
+    expect(toStreamEntries([])).toEqual([]);
+  });
+
+  it('groups entries into pipeline requests of at most MAX_REQUEST_CHARS, in order', () => {
+    const entry = (n: number, chars: number) => ({ value: 'x'.repeat(chars), count: n });
+    const third = Math.floor(MAX_REQUEST_CHARS / 3);
+    const entries = [entry(1, third), entry(2, third), entry(3, third), entry(4, MAX_REQUEST_CHARS + 1), entry(5, 1)];
+    expect(pipelineRequests(entries).map((r) => r.map((e) => e.count))).toEqual([[1, 2, 3], [4], [5]]);
+    expect(pipelineRequests([])).toEqual([]);
   });
 
   it('trims the stream to about SECURITY_EVENTS_MAXLEN events whatever the entries hold', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EVENTS_FIELD, fromStreamEntry, MAX_EVENTS_PER_ENTRY } from '../../../shared/events/event.js';
-import { redisEventSink } from '../../../shared/events/sink.js';
+import { MAX_REQUEST_CHARS, redisEventSink } from '../../../shared/events/sink.js';
 import { redisClientOf, useDataPlane } from './setup.js';
 
 const plane = useDataPlane('auth');
@@ -21,12 +21,17 @@ async function entries() {
   });
 }
 
+/** A sink of its own, and the promises it hands to `waitUntil`. */
+function newSink() {
+  const sink = redisEventSink(redisClientOf(plane.dp, 'auth'), 'auth');
+  const pending: Promise<unknown>[] = [];
+  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+  return { sink, ctx, pending };
+}
+
 describe('security-event sink', () => {
   it('writes the events of concurrent requests in one flush, as one entry, keeping each event', async () => {
-    const { dp } = plane;
-    const sink = redisEventSink(redisClientOf(dp, 'auth'), 'auth');
-    const pending: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const { sink, ctx, pending } = newSink();
     const emitted = ['a', 'b', 'c'].map((id) =>
       sink.emit({ type: 'token.issued', outcome: 'success', client_id: id, ip: '192.0.2.1' }, ctx),
     );
@@ -52,10 +57,7 @@ describe('security-event sink', () => {
   });
 
   it('starts a new entry past MAX_EVENTS_PER_ENTRY events, keeping their order', async () => {
-    const { dp } = plane;
-    const sink = redisEventSink(redisClientOf(dp, 'auth'), 'auth');
-    const pending: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const { sink, ctx, pending } = newSink();
     const before = (await entries()).length;
     const emitted = Array.from({ length: MAX_EVENTS_PER_ENTRY + 2 }, (_, i) =>
       sink.emit({ type: 'token.issued', outcome: 'success', client_id: `c${i}` }, ctx),
@@ -65,5 +67,23 @@ describe('security-event sink', () => {
     const written = (await entries()).slice(before);
     expect(written.map((e) => e.events.length)).toEqual([MAX_EVENTS_PER_ENTRY, 2]);
     expect(written.flatMap((e) => e.events.map((x) => x.event_id))).toEqual(emitted.map((e) => e.event_id));
+  });
+
+  it('writes a flush larger than the bridge takes in one request in several, losing nothing', async () => {
+    // The Redis REST bridge refuses bodies over 1 MiB (413): 24 events of 60 KB are about 1.4 MB in one flush.
+    const { sink, ctx, pending } = newSink();
+    const before = (await entries()).length;
+    const pad = 'x'.repeat(60_000);
+    const emitted = Array.from({ length: 24 }, (_, i) =>
+      sink.emit({ type: 'admin.action', outcome: 'success', details: { i, pad } }, ctx),
+    );
+    expect(emitted.reduce((n, e) => n + JSON.stringify(e).length, 0)).toBeGreaterThan(1024 * 1024);
+    expect(MAX_REQUEST_CHARS).toBeLessThan(1024 * 1024);
+    expect(pending).toHaveLength(1);
+    await Promise.all(pending);
+    const written = (await entries()).slice(before);
+    expect(written.length).toBeGreaterThan(1);
+    expect(written.flatMap((e) => e.events.map((x) => x.event_id))).toEqual(emitted.map((e) => e.event_id));
+    expect(written.flatMap((e) => e.events.map((x) => x.details?.i))).toEqual(emitted.map((_, i) => i));
   });
 });
