@@ -36,15 +36,10 @@ export async function runTick(services: MonitorServices, metrics: MetricsRegistr
         {},
         consumed.processed,
       );
-      metrics.inc(
-        'monitor_events_duplicate_total',
-        'Entries whose event was processed before (redelivery)',
-        {},
-        consumed.duplicates,
-      );
+      metrics.inc('monitor_events_duplicate_total', 'Events processed before (redelivery)', {}, consumed.duplicates);
       metrics.inc(
         'monitor_events_malformed_total',
-        'Entries that did not decode (acknowledged, logged)',
+        'Events (or whole entries) that did not decode (acknowledged, logged)',
         {},
         consumed.malformed,
       );
