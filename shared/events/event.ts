@@ -111,12 +111,15 @@ export const MAX_ENTRY_CHARS = 256 * 1024;
 /** The form emitters wrote before EVENTS_FIELD: one event per entry, as its JSON. The monitor still decodes it. */
 export const EVENT_FIELD = 'event';
 
-/**
- * The events of one flush as stream entries (EVENTS_FIELD's value, and how many events it holds), in order: at most
- * MAX_EVENTS_PER_ENTRY events and MAX_ENTRY_CHARS characters each.
- */
-export function toStreamEntries(events: readonly SecurityEvent[]): { value: string; count: number }[] {
-  const entries: { value: string; count: number }[] = [];
+/** One stream entry of a flush: EVENTS_FIELD's value, and how many events it holds. */
+export interface EventsEntry {
+  value: string;
+  count: number;
+}
+
+/** The events of one flush as stream entries, in order: at most MAX_EVENTS_PER_ENTRY events and MAX_ENTRY_CHARS each. */
+export function toStreamEntries(events: readonly SecurityEvent[]): EventsEntry[] {
+  const entries: EventsEntry[] = [];
   let parts: string[] = [];
   let chars = 2; // the brackets
   const close = () => {

@@ -14,6 +14,7 @@ import type { RedisClient } from '../redis.js';
 import {
   buildSecurityEvent,
   EVENTS_FIELD,
+  type EventsEntry,
   SECURITY_EVENTS_STREAM,
   type SecurityEvent,
   type SecurityEventInput,
@@ -68,7 +69,7 @@ export function redisEventSink(client: RedisClient, service: string): EventSink 
   let flushScheduled = false;
   let dropped = 0;
   // Each XADD trims for the size of its own entry (streamMaxLenFor).
-  const xadd = ({ value, count }: { value: string; count: number }): string[] => [
+  const xadd = ({ value, count }: EventsEntry): string[] => [
     'XADD',
     stream,
     'MAXLEN',

@@ -196,35 +196,27 @@ function parseField(text: unknown, field: string, maxChars: number): unknown {
 }
 
 /**
- * The events of one entry, each as the fields of the flat form. Emitters write a batch of events as one field,
- * EVENTS_FIELD, holding a JSON array; before that, one event as one field, EVENT_FIELD, holding its JSON; before
- * that, one field per property. All three are decoded (an older emitter may be running during a rollout). A batch
- * too large, or not an array, is malformed as a whole; a bad event in a good batch is malformed alone.
+ * What one entry holds. Emitters write a batch of events as one field, EVENTS_FIELD, holding a JSON array; before
+ * that, one event as one field, EVENT_FIELD, holding its JSON; before that, one field per property. All three are
+ * decoded (an older emitter may be running during a rollout). A batch too large, or not an array, is malformed as a
+ * whole; its events are checked one by one (decodeStreamEntry), so a bad one is malformed alone.
  */
-function entryEvents(raw: StreamFields): { batch: boolean; events: (Record<string, string> | Malformed)[] } {
+function entryContent(raw: StreamFields): { fields: Record<string, string> } | { batch: unknown[] } {
   const fields = fieldObject(raw);
   const names = Object.keys(fields);
-  if (names.length !== 1) return { batch: false, events: [fields] };
+  if (names.length !== 1) return { fields };
   if (names[0] === EVENT_FIELD) {
     const text = parseField(fields[EVENT_FIELD], EVENT_FIELD, DECODE_LIMITS.maxEntryChars);
-    return { batch: false, events: [flattenEvent(text, EVENT_FIELD)] };
+    return { fields: flattenEvent(text, EVENT_FIELD) };
   }
-  if (names[0] !== EVENTS_FIELD) return { batch: false, events: [fields] };
+  if (names[0] !== EVENTS_FIELD) return { fields };
   const maxChars = DECODE_LIMITS.maxEventsPerEntry * DECODE_LIMITS.maxEntryChars;
   const batch = parseField(fields[EVENTS_FIELD], EVENTS_FIELD, maxChars);
   if (!Array.isArray(batch) || batch.length === 0)
     throw new Malformed('invalid_field', EVENTS_FIELD, `${EVENTS_FIELD} must be a non-empty JSON array`);
   if (batch.length > DECODE_LIMITS.maxEventsPerEntry)
     throw new Malformed('entry_too_large', undefined, `more than ${DECODE_LIMITS.maxEventsPerEntry} events`);
-  const events = batch.map((value) => {
-    try {
-      return flattenEvent(value, EVENTS_FIELD);
-    } catch (err) {
-      if (err instanceof Malformed) return err;
-      throw err;
-    }
-  });
-  return { batch: true, events };
+  return { batch };
 }
 
 function decodeEvent(entryId: string, fields: Record<string, string>): MonitorEvent {
@@ -303,24 +295,25 @@ function malformedEntry(entryId: string, err: unknown, index?: number): Malforme
  * result for an entry that is malformed as a whole). Never throws.
  */
 export function decodeStreamEntry(entryId: string, fields: StreamFields): DecodeResult[] {
-  let entry: ReturnType<typeof entryEvents>;
+  let content: ReturnType<typeof entryContent>;
   try {
     if (typeof entryId !== 'string' || !ENTRY_ID.test(entryId))
       throw new Malformed('invalid_entry_id', undefined, 'stream entry id is not <ms>-<seq>');
-    entry = entryEvents(fields);
+    content = entryContent(fields);
   } catch (err) {
     return [{ ok: false, malformed: malformedEntry(entryId, err) }];
   }
-  const { batch } = entry;
-  return entry.events.map((event, i): DecodeResult => {
-    const index = batch ? i : undefined;
-    if (event instanceof Malformed) return { ok: false, malformed: malformedEntry(entryId, event, index) };
-    try {
-      return { ok: true, event: decodeEvent(entryId, event) };
-    } catch (err) {
-      return { ok: false, malformed: malformedEntry(entryId, err, index) };
-    }
-  });
+  if ('fields' in content) return [decodeOne(entryId, () => content.fields)];
+  return content.batch.map((value, index) => decodeOne(entryId, () => flattenEvent(value, EVENTS_FIELD), index));
+}
+
+/** One event of an entry (`index`: its position in a batch), as a result. */
+function decodeOne(entryId: string, fieldsOf: () => Record<string, string>, index?: number): DecodeResult {
+  try {
+    return { ok: true, event: decodeEvent(entryId, fieldsOf()) };
+  } catch (err) {
+    return { ok: false, malformed: malformedEntry(entryId, err, index) };
+  }
 }
 
 /**
