@@ -37,8 +37,22 @@ export async function sha256(input: string | Uint8Array): Promise<Uint8Array> {
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** Unpadded base64url. Table-driven: ~2.5x faster than btoa plus three regex passes (it runs twice per token). */
+/** `Uint8Array.prototype.toBase64` (ES2026): workerd and Cloudflare have it; Node 20 (scripts, Node tests) does not. */
+type ToBase64 = (this: Uint8Array, options: { alphabet: 'base64url'; omitPadding: boolean }) => string;
+const nativeToBase64 = (Uint8Array.prototype as { toBase64?: ToBase64 }).toBase64;
+const UNPADDED_BASE64URL = { alphabet: 'base64url', omitPadding: true } as const;
+
+/**
+ * Unpadded base64url (RFC 4648 §5). It runs several times per issued token (payload, signature, jti), so it uses the
+ * runtime's encoder where there is one: one string allocated instead of a concatenation per 3 bytes (about 6 KB of
+ * garbage per token, and 3-4x the CPU).
+ */
 export function base64url(bytes: Uint8Array): string {
+  return nativeToBase64 ? nativeToBase64.call(bytes, UNPADDED_BASE64URL) : base64urlByTable(bytes);
+}
+
+/** The same encoding in plain JavaScript, for runtimes without `toBase64`. Exported for its test. */
+export function base64urlByTable(bytes: Uint8Array): string {
   const n = bytes.byteLength;
   let out = '';
   let i = 0;

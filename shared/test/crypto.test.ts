@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   base64url,
+  base64urlByTable,
   base64urlDecode,
   hashSecret,
   randomToken,
@@ -53,8 +54,20 @@ describe('crypto helpers', () => {
     for (let n = 0; n <= 67; n++) {
       const bytes = crypto.getRandomValues(new Uint8Array(n));
       expect(base64url(bytes)).toBe(reference(bytes));
+      expect(base64urlByTable(bytes)).toBe(reference(bytes));
       expect(base64urlDecode(base64url(bytes))).toEqual(bytes);
     }
     expect(base64url(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe('-_-_');
+    expect(base64urlByTable(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe('-_-_');
+  });
+
+  it("encodes only a view's own bytes", () => {
+    const buffer = new Uint8Array([0xff, 0xfb, 0xff, 0xbf, 0xff]);
+    expect(base64url(buffer.subarray(1, 4))).toBe('-_-_');
+    expect(base64urlByTable(buffer.subarray(1, 4))).toBe('-_-_');
+  });
+
+  it("uses the runtime's own encoder in workerd (the hot path's choice; Node 20 falls back to the table)", () => {
+    expect(typeof (Uint8Array.prototype as { toBase64?: unknown }).toBase64).toBe('function');
   });
 });
