@@ -9,6 +9,7 @@
  * than a counter, a document deleted and created again never repeats a version a slow writer still holds. On the
  * other backends it makes "was this written?" observable in tests.
  */
+import { randomToken } from '../crypto.js';
 import { StateFault } from './errors.js';
 import type { AnyMachine } from './machine.js';
 
@@ -42,10 +43,7 @@ export function parseStored(stored: string): StoredDocument | undefined {
 
 /** A new random version token: 96 bits, base64url. */
 export function newVersion(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replaceAll('+', '-').replaceAll('/', '_');
+  return randomToken(12);
 }
 
 export type Write =
