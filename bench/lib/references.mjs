@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, WORKERD_BIN } from '../../scripts/lib/platform.mjs';
+import { V8_FLAGS } from '../../scripts/lib/workerd-config.mjs';
 import { ROOT } from '../../scripts/lib/workers.mjs';
 import { BENCH_OUT } from './platform.mjs';
 import { SERVER_CPU, spawnPinned, waitForHttp } from './proc.mjs';
@@ -62,6 +63,8 @@ export function writeSingleWorkerConfig(path, port, modules, bindings = [], flag
     [
       'using Workerd = import "/workerd/workerd.capnp";',
       'const config :Workerd.Config = (',
+      // The platform's own V8 flags (scripts/lib/workerd-config.mjs): a reference runs on the same runtime settings.
+      `  v8Flags = [${V8_FLAGS.map(q).join(', ')}],`,
       '  services = [(name = "main", worker = .worker)],',
       `  sockets = [(name = "http", address = ${q(`127.0.0.1:${port}`)}, http = (), service = "main")],`,
       ');',

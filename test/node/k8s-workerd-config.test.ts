@@ -87,6 +87,12 @@ describe('generated workerd configs (what the image runs)', () => {
     }
   });
 
+  it('runs every process with the bounded young generation (V8_FLAGS in scripts/lib/workerd-config.mjs)', () => {
+    for (const [name, text] of Object.entries(second)) {
+      expect(text, name).toContain('  v8Flags = ["--max-semi-space-size=4"],\n');
+    }
+  });
+
   it('dials peers at exactly the Services the manifests define', () => {
     const services = new Map(
       renderDev()
