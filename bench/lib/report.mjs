@@ -58,6 +58,19 @@ export function ratio(a, b) {
 }
 
 /**
+ * The req/s ratio round by round (each round measures both close together in time), as text: its median and range.
+ * The ratio of medians above pairs rounds measured up to a minute apart; on a machine whose speed drifts, this shows
+ * how much of a ratio is the drift.
+ */
+function pairedRatios(a, b) {
+  const n = Math.min(a.perRound?.length ?? 0, b.perRound?.length ?? 0);
+  if (n < 2) return '';
+  const each = Array.from({ length: n }, (_, i) => ratio(a.perRound[i].rps, b.perRound[i].rps)).filter(Number.isFinite);
+  if (each.length < 2) return '';
+  return ` (req/s round by round: median ${fmt(median(each), 2)}x, ${fmt(Math.min(...each), 2)}-${fmt(Math.max(...each), 2)}x)`;
+}
+
+/**
  * Prints one scenario: a table of medians, then each measurement's ratios against the references it names.
  * @param {{ name: string, measurements: {id: string, label: string, compare?: string[]}[] }} scenario
  * @param {Record<string, ReturnType<typeof summarize>>} results
@@ -96,7 +109,8 @@ export function printScenario(scenario, results, write = console.log) {
         const rps = ratio(results[m.id].rps, results[id].rps);
         const p99 = ratio(results[m.id].p99, results[id].p99);
         const cpu = ratio(results[m.id].cpuUsPerRequest, results[id].cpuUsPerRequest);
-        return `${labels[id]}: req/s ${fmt(rps, 2)}x, p99 ${fmt(p99, 2)}x, CPU/request ${fmt(cpu, 2)}x`;
+        const paired = pairedRatios(results[m.id], results[id]);
+        return `${labels[id]}: req/s ${fmt(rps, 2)}x, p99 ${fmt(p99, 2)}x, CPU/request ${fmt(cpu, 2)}x${paired}`;
       });
     write(`  ${m.label}\n    vs ${parts.join('\n    vs ')}`);
   }
