@@ -32,7 +32,13 @@ export interface EventSink {
   emit(input: SecurityEventInput, ctx: WaitUntil): SecurityEvent;
 }
 
-export const FLUSH_MS = 20;
+/**
+ * How long a batch gathers events. Each flush is one subrequest and one request on the REST API, with a fixed
+ * cost on both sides; under token load, 100 ms instead of 20 ms cut the events' share of the token endpoint's CPU
+ * by about 40% (about 7.7 of 18 µs per token, the bridge's share included). The monitor sees an event at most this
+ * much later, far below its detection windows.
+ */
+export const FLUSH_MS = 100;
 export const MAX_QUEUED = 10_000;
 /**
  * Characters of entries per pipeline request: with JSON's escaping, well within the Redis REST bridge's 1 MiB body
