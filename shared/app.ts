@@ -23,6 +23,7 @@ import { type ReadinessPolicy, readinessHandler } from './health.js';
 import { MetricsRegistry } from './metrics.js';
 import { acceptRequestId, acceptTraceparent, type RequestIdentity } from './request-context.js';
 import { oauthCodeForStatus, oauthErrorResponse, problemResponse, problemType } from './responses.js';
+import { DEFAULT_CACHE_CONTROL, DEFAULT_CSP, FIXED_HEADERS, isPreSecured } from './security-headers.js';
 import { reportException } from './sentry.js';
 
 export type ServiceName = 'auth' | 'policy' | 'admin' | 'monitor';
@@ -65,21 +66,6 @@ export interface ServiceOptions<B extends object, S extends BaseServices> {
    */
   bodyLimits?: Readonly<Record<string, { bytes: number; name: string }>>;
 }
-
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-  'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
-
-/** Headers a handler may set itself (a page's own CSP, a cacheable JWKS); the rest are always ours. */
-const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
-const FIXED_HEADERS = Object.entries(SECURITY_HEADERS).filter(([k]) => !HANDLER_CHOSEN.has(k));
-const DEFAULT_CSP = SECURITY_HEADERS['content-security-policy'] as string;
 
 export function identityOf<B extends object, S extends BaseServices>(c: ServiceContext<B, S>): RequestIdentity {
   return { requestId: c.get('requestId'), traceparent: c.get('traceparent') };
@@ -271,13 +257,15 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
       c.res = errorResponse(err, c);
     }
     const res = c.res;
-    // Every Headers call crosses into the runtime (~1.5 µs each in workerd), so set unconditionally and ask
-    // only about the two headers a handler may have chosen: this is on every request's path.
+    // Every Headers call crosses into the runtime, so set unconditionally and ask only about the two headers a
+    // handler may have chosen: this is on every request's path. A `secureJson` response has them all already.
     const headers = res.headers;
     headers.set('x-request-id', requestId);
-    for (const [k, v] of FIXED_HEADERS) headers.set(k, v);
-    if (!headers.has('content-security-policy')) headers.set('content-security-policy', DEFAULT_CSP);
-    if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
+    if (!isPreSecured(res)) {
+      for (const [k, v] of FIXED_HEADERS) headers.set(k, v);
+      if (!headers.has('content-security-policy')) headers.set('content-security-policy', DEFAULT_CSP);
+      if (!headers.has('cache-control')) headers.set('cache-control', DEFAULT_CACHE_CONTROL);
+    }
     if (allowOrigin) {
       headers.set('access-control-allow-origin', allowOrigin);
       headers.append('vary', 'Origin');

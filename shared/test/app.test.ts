@@ -135,6 +135,32 @@ describe('service app: headers, request ids, CORS', () => {
     expect(pub.headers.get('cache-control')).toBe('public, max-age=60');
   });
 
+  it('sends a pre-secured JSON answer with exactly the headers c.json gets from the middleware', async () => {
+    const headersOf = async (path: string, init?: RequestInit) => {
+      const res = await SELF.fetch(`${base}${path}`, init);
+      return { status: res.status, body: await res.text(), headers: [...res.headers].sort() };
+    };
+    for (const [viaHono, preSecured] of [
+      ['/answer/c-json', '/answer/secure-json'],
+      ['/answer/c-json-pragma', '/answer/secure-json-pragma'],
+    ] as const) {
+      const inits: RequestInit[] = [
+        { headers: { 'x-request-id': 'same-id' } },
+        { headers: { 'x-request-id': 'same-id', origin: 'https://console.example.com' } },
+      ];
+      for (const init of inits) {
+        const expected = await headersOf(viaHono, init);
+        expect(expected.headers.map(([k]) => k)).toEqual(expect.arrayContaining(['x-frame-options', 'cache-control']));
+        expect(await headersOf(preSecured, init)).toEqual(expected);
+      }
+    }
+    // Twice from one isolate: the template the responses are copied from is not changed by a response.
+    const first = await SELF.fetch(`${base}/answer/secure-json`, { headers: { 'x-request-id': 'one' } });
+    const second = await SELF.fetch(`${base}/answer/secure-json`, { headers: { 'x-request-id': 'two' } });
+    expect([first.headers.get('x-request-id'), second.headers.get('x-request-id')]).toEqual(['one', 'two']);
+    expect(second.headers.get('pragma')).toBeNull();
+  });
+
   it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
     const res = await SELF.fetch(`${base}/health`, { headers: { 'x-request-id': 'abc-123' } });
     expect(res.headers.get('x-request-id')).toBe('abc-123');

@@ -7,6 +7,7 @@ import { readFormBody, readJsonBody } from '../../shared/body.js';
 import { createDependencies } from '../../shared/dependencies.js';
 import { type CommonBindings, readCommonConfig } from '../../shared/env.js';
 import { OAuthError, validationFailed } from '../../shared/errors.js';
+import { secureJson } from '../../shared/security-headers.js';
 
 const { app } = createServiceApp<CommonBindings, BaseServices>({
   service: 'monitor',
@@ -34,6 +35,11 @@ app.get('/boom', () => {
   throw new Error('kaboom');
 });
 app.get('/public', (c) => c.json({ ok: true }, 200, { 'cache-control': 'public, max-age=60' }));
+// The same answers two ways: through Hono's c.json and the middleware, and pre-secured (shared/security-headers.ts).
+app.get('/answer/c-json', (c) => c.json({ ok: true }));
+app.get('/answer/secure-json', () => secureJson({ ok: true }));
+app.get('/answer/c-json-pragma', (c) => c.json({ ok: true }, 201, { 'cache-control': 'no-store', pragma: 'no-cache' }));
+app.get('/answer/secure-json-pragma', () => secureJson({ ok: true }, 201, 'no-store, pragma'));
 
 export default app;
 

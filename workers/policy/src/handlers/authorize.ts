@@ -1,5 +1,6 @@
 /** `POST /v1/authorize` and `POST /v1/authorize/batch`: Cedar decisions with the active policy version. */
 import { requireStaticBearer } from '../../../../shared/bearer.js';
+import { secureJson } from '../../../../shared/security-headers.js';
 import { batchBody, decisionBody, parseBatch } from '../domain/authorize.js';
 import { LIMITS } from '../domain/limits.js';
 import { parseAuthorizationRequest } from '../domain/request.js';
@@ -25,7 +26,7 @@ export async function authorizeOne(c: PolicyContext) {
   const request = parseAuthorizationRequest(await readJson(c));
   const active = c.get('services').active;
   const snapshot = active.fresh() ?? (await active.current());
-  return c.json(decisionBody(snapshot, request, c.get('requestId')));
+  return secureJson(decisionBody(snapshot, request, c.get('requestId')));
 }
 
 /** The batch route's own body limit, sized for its item limit (domain/limits.ts). */
@@ -36,5 +37,5 @@ export async function authorizeBatch(c: PolicyContext) {
   const items = parseBatch(await readJson(c, BATCH_BODY_LIMIT));
   const active = c.get('services').active;
   const snapshot = items.some((i) => 'request' in i) ? (active.fresh() ?? (await active.current())) : undefined;
-  return c.json(batchBody(snapshot, items));
+  return secureJson(batchBody(snapshot, items));
 }

@@ -15,7 +15,7 @@ import { endUserOf } from '../../accounts/domain/user-store.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
 import { BASIC_CHALLENGE } from '../../clients/domain/client-authentication.js';
 import type { ClientRecord } from '../../clients/domain/client-store.js';
-import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/common.js';
+import { emit, param, type TokenGrant, tokenJson } from '../../oauth/handlers/common.js';
 import { buildIdTokenClaims } from '../../oidc/domain/id-token.js';
 import { signIdToken } from '../../oidc/handlers/jwt.js';
 import { enforceRateLimit } from '../../rate-limit/handlers/limit.js';
@@ -187,5 +187,5 @@ export const authorizationCodeGrant: TokenGrant = async (c, form, ip) => {
     aud,
     expires_in: ttl,
   });
-  return c.json(body, 200, NO_STORE);
+  return tokenJson(c, body);
 };

@@ -5,10 +5,25 @@
 import { readFormBody, readJsonBody } from '../../../../../shared/body.js';
 import { OAuthError, PlatformError } from '../../../../../shared/errors.js';
 import type { SecurityEventOutcome, SecurityEventType } from '../../../../../shared/events/event.js';
+import { secureJson } from '../../../../../shared/security-headers.js';
 import { loginEvent } from '../../login/handlers/events.js';
 import type { AuthContext } from '../../services.js';
 
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/**
+ * A successful token or introspection answer: 200, JSON, `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749
+ * §5.1, RFC 7662 §2.2), built with every security header at once (shared/security-headers.ts): these are the hot
+ * endpoints. The same headers as `c.json(body, 200, NO_STORE)`.
+ *
+ * Hono adds headers prepared with `c.header` only to responses it builds itself. The one header these handlers
+ * prepare is the rate limit's on allowed requests (RATE_LIMIT_SUCCESS_HEADERS, off by default), so with it on the
+ * answer goes through `c.json`.
+ */
+export function tokenJson(c: AuthContext, body: Record<string, unknown>): Response {
+  if (c.get('services').rateLimits.successHeaders) return c.json(body, 200, NO_STORE);
+  return secureJson(body, 200, 'no-store, pragma');
+}
 
 /**
  * Body-reading failures as RFC 6749 errors. A wrong media type (a JSON body at the token endpoint) is

@@ -18,7 +18,7 @@ import { logError } from '../../../../../shared/dependencies.js';
 import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
 import { grantClient } from '../../authorize/handlers/code-grant.js';
-import { emit, NO_STORE, param, type TokenGrant } from '../../oauth/handlers/common.js';
+import { emit, param, type TokenGrant, tokenJson } from '../../oauth/handlers/common.js';
 import { machineClient } from '../../../../../shared/state/store.js';
 import { userSessions } from '../../login/domain/login-state.js';
 import type { AuthServices } from '../../services.js';
@@ -142,5 +142,5 @@ export const refreshTokenGrant: TokenGrant = async (c, form, ip) => {
     refresh_token: result.refreshToken,
   };
   if (scopeOut !== '') body.scope = scopeOut;
-  return c.json(body, 200, NO_STORE);
+  return tokenJson(c, body);
 };

@@ -16,7 +16,7 @@
 import { clientAddress } from '../../../../../shared/client-address.js';
 import { OAuthError } from '../../../../../shared/errors.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
-import { NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
+import { param, readOAuthForm, tokenJson } from '../../oauth/handlers/common.js';
 import type { AuthContext } from '../../services.js';
 import { verifiedClaims } from './verify.js';
 
@@ -28,7 +28,7 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
   const token = param(form, 'token');
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
 
-  const inactive = () => c.json({ active: false }, 200, NO_STORE);
+  const inactive = () => tokenJson(c, { active: false });
   let claims = await verifiedClaims(services, token);
   if (!claims) return inactive();
   // One Redis round trip answers the denylist and the key set's version together (the owner comes from the
@@ -44,5 +44,5 @@ export async function introspectionEndpoint(c: AuthContext): Promise<Response> {
     if (!claims) return inactive();
   }
   if (state.revoked || owner?.status !== 'active') return inactive();
-  return c.json({ active: true, ...claims, token_type: 'Bearer' }, 200, NO_STORE);
+  return tokenJson(c, { active: true, ...claims, token_type: 'Bearer' });
 }

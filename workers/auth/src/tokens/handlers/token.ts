@@ -9,7 +9,7 @@ import { randomToken } from '../../../../../shared/crypto.js';
 import { OAuthError } from '../../../../../shared/errors.js';
 import { authorizationCodeGrant } from '../../authorize/handlers/code-grant.js';
 import { authenticateClient } from '../../clients/handlers/authenticate.js';
-import { emit, NO_STORE, param, readOAuthForm } from '../../oauth/handlers/common.js';
+import { emit, param, readOAuthForm, tokenJson } from '../../oauth/handlers/common.js';
 import { refreshTokenGrant } from '../../refresh/handlers/refresh-grant.js';
 import type { AuthContext } from '../../services.js';
 import { type AccessTokenClaims, signAccessToken } from '../domain/access-token.js';
@@ -74,5 +74,5 @@ export async function tokenEndpoint(c: AuthContext): Promise<Response> {
   });
   const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
   if (scope !== '') body.scope = scope;
-  return c.json(body, 200, NO_STORE);
+  return tokenJson(c, body);
 }
