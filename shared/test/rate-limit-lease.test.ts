@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKey, ipBucketId, ipv6Groups, keyPart } from '../rate-limit/domain/keys.js';
+import { limiterVariables } from '../rate-limit/config.js';
 import { LeaseHolder } from '../rate-limit/domain/lease.js';
 import type { AcquireResult } from '../rate-limit/domain/token-bucket.js';
 
@@ -79,6 +80,34 @@ describe('LeaseHolder', () => {
     h.trySpend(200, 1);
     h.takeReturns(2000); // 7 of 8 forfeited
     expect(h.want).toBe(4);
+  });
+
+  it('under steady demand the lease settles near half to one TTL of it, so the default cap keeps owner calls rare', () => {
+    // One isolate spending 6,000 tokens a second on one key for 5 s, refilling as the Limiter does (when
+    // needsRefill says so, asking for `want`; the owner always grants it). Owner calls in the last second:
+    const ownerCallsPerSecond = (cap: number) => {
+      const h = new LeaseHolder(cap, 1000, 100);
+      let calls = 0;
+      let lastSecond = 0;
+      for (let i = 0, n = 0; i < 30_000; i++) {
+        const now = i / 6; // ms
+        h.takeReturns(now);
+        if (h.needsRefill(now)) {
+          h.record(granted(`a.${++n}`, h.want), now, now);
+          calls++;
+          if (now >= 4000) lastSecond++;
+        }
+        expect(h.trySpend(now, 1)).toBeDefined();
+      }
+      return { calls, lastSecond, want: h.want };
+    };
+    const defaultCap = limiterVariables.RATE_LIMIT_LEASE_SIZE.parse(undefined, 'RATE_LIMIT_LEASE_SIZE');
+    const settled = ownerCallsPerSecond(defaultCap);
+    expect(settled.want).toBeGreaterThanOrEqual(1500); // within half to one TTL of 6,000 a second
+    expect(settled.want).toBeLessThanOrEqual(6000);
+    expect(settled.lastSecond).toBeLessThanOrEqual(4);
+    // The former cap of 512: a call every 512 tokens, which on Durable Objects is a durable write each.
+    expect(ownerCallsPerSecond(512).lastSecond).toBeGreaterThanOrEqual(10);
   });
 
   it('asks for a refill early, once, and not again while one is in flight', () => {
