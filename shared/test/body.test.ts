@@ -27,6 +27,41 @@ describe('readBodyText', () => {
     expect(err).toBeInstanceOf(PlatformError);
     expect((err as PlatformError).status).toBe(400);
   });
+
+  /** A body with a declared length (read in one call), or streamed without one (read chunk by chunk). */
+  const bodyOf = (bytes: Uint8Array, streamed: boolean) =>
+    new Request('https://x/', {
+      method: 'POST',
+      body: streamed
+        ? new ReadableStream({
+            start(controller) {
+              controller.enqueue(bytes);
+              controller.close();
+            },
+          })
+        : bytes,
+      headers: streamed ? {} : { 'content-length': String(bytes.byteLength) },
+    });
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+
+  for (const streamed of [false, true]) {
+    const how = streamed ? 'streamed' : 'with a declared length';
+    it(`${how}: refuses every invalid sequence and a raw U+FFFD alike, accepts it escaped`, async () => {
+      // Invalid sequences of every kind the decoder replaces: a lone continuation byte, a truncated 4-byte sequence
+      // (one U+FFFD for three bytes, so the length does not change), an encoded surrogate, an overlong form.
+      for (const bad of [[0x80], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+        const bytes = new Uint8Array([...utf8('{"a":"'), ...bad, ...utf8('"}')]);
+        const err = await readBodyText(bodyOf(bytes, streamed), 100).catch((e) => e);
+        expect(err, `bytes ${bad}`).toMatchObject({ status: 400, code: 'ERR_MALFORMED_BODY' });
+      }
+      const raw = await readBodyText(bodyOf(utf8('{"a":"\uFFFD"}'), streamed), 100).catch((e) => e);
+      expect(raw).toMatchObject({ status: 400, code: 'ERR_MALFORMED_BODY' });
+      expect(await readBodyText(bodyOf(utf8('{"a":"\\ufffd","b":"é😀"}'), streamed), 100)).toBe(
+        '{"a":"\\ufffd","b":"é😀"}',
+      );
+      expect(await readBodyText(bodyOf(utf8('x=%EF%BF%BD'), streamed), 100)).toBe('x=%EF%BF%BD');
+    });
+  }
 });
 
 describe('readBodyText on a broken stream', () => {
