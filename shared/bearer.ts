@@ -5,8 +5,6 @@
 import { timingSafeEqualToSecret } from './crypto.js';
 import { unauthorized } from './errors.js';
 
-const encoder = new TextEncoder();
-
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /** The token of an `Authorization: Bearer <b64token>` header (RFC 6750 §2.1), or undefined. */
@@ -31,8 +29,7 @@ export function requireStaticBearer(
   detail: string,
 ): void {
   if (!expected) return;
-  const presented = encoder.encode(bearerToken(header) ?? '');
-  if (!timingSafeEqualToSecret(presented, encoder.encode(expected))) {
+  if (!timingSafeEqualToSecret(bearerToken(header) ?? '', expected)) {
     throw unauthorized(detail, bearerChallenge(realm));
   }
 }

@@ -12,14 +12,15 @@ export async function timingSafeEqualStrings(a: string, b: string): Promise<bool
 }
 
 /**
- * Whether `presented` equals `secret`, in time that depends only on the secret's length. Every byte of the secret is
- * compared whatever was presented (a missing byte reads as 0 and the lengths are compared too), so the time shows
- * neither where the values differ nor how long the presented one is. Synchronous: for a configured static token
- * checked on every request, where hashing both sides (timingSafeEqualStrings) would cost a digest and a promise.
+ * Whether `presented` equals `secret`, in time that depends only on the secret's length. Every UTF-16 code unit of
+ * the secret is compared whatever was presented (a missing one reads as 0 and the lengths are compared too), so the
+ * time shows neither where the values differ nor how long the presented one is. Synchronous and on the strings
+ * themselves: for a configured static token checked on every request, where hashing both sides
+ * (timingSafeEqualStrings) would cost a digest and a promise, and encoding them two byte arrays.
  */
-export function timingSafeEqualToSecret(presented: Uint8Array, secret: Uint8Array): boolean {
-  let diff = presented.byteLength ^ secret.byteLength;
-  for (let i = 0; i < secret.byteLength; i++) diff |= (secret[i] as number) ^ ((presented[i] as number) | 0);
+export function timingSafeEqualToSecret(presented: string, secret: string): boolean {
+  let diff = presented.length ^ secret.length;
+  for (let i = 0; i < secret.length; i++) diff |= secret.charCodeAt(i) ^ (presented.charCodeAt(i) | 0);
   return diff === 0;
 }
 

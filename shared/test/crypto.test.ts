@@ -18,17 +18,19 @@ describe('crypto helpers', () => {
   });
 
   it("compares a presented value with a secret over the secret's length, and rejects every near miss", () => {
-    const bytes = (s: string) => new TextEncoder().encode(s);
-    const secret = bytes('s3cret-token');
-    expect(timingSafeEqualToSecret(bytes('s3cret-token'), secret)).toBe(true);
+    const secret = 's3cret-token';
+    expect(timingSafeEqualToSecret('s3cret-token', secret)).toBe(true);
     for (const presented of ['s3cret-tokeN', 's3cret-toke', 's3cret-token!', '', 'S3cret-token']) {
-      expect(timingSafeEqualToSecret(bytes(presented), secret), presented).toBe(false);
+      expect(timingSafeEqualToSecret(presented, secret), presented).toBe(false);
     }
-    // A missing byte reads as 0, so a secret ending in NUL must still not match the value without it.
-    const withNul = new Uint8Array([1, 2, 0]);
-    expect(timingSafeEqualToSecret(new Uint8Array([1, 2]), withNul)).toBe(false);
-    expect(timingSafeEqualToSecret(new Uint8Array([1, 2, 0]), withNul)).toBe(true);
-    expect(timingSafeEqualToSecret(new Uint8Array(), new Uint8Array())).toBe(true);
+    // A missing code unit reads as 0, so a secret ending in NUL must still not match the value without it.
+    expect(timingSafeEqualToSecret('ab', 'ab\0')).toBe(false);
+    expect(timingSafeEqualToSecret('ab\0', 'ab\0')).toBe(true);
+    expect(timingSafeEqualToSecret('', '')).toBe(true);
+    // Beyond ASCII: compared unit by unit, so only the identical string matches.
+    expect(timingSafeEqualToSecret('clé-😀', 'clé-😀')).toBe(true);
+    expect(timingSafeEqualToSecret('cle-😀', 'clé-😀')).toBe(false);
+    expect(timingSafeEqualToSecret('clé-😁', 'clé-😀')).toBe(false);
   });
 
   it('makes 256-bit random tokens that are base64url', () => {
