@@ -23,7 +23,7 @@ import { type ReadinessPolicy, readinessHandler } from './health.js';
 import { MetricsRegistry } from './metrics.js';
 import { acceptRequestId, acceptTraceparent, type RequestIdentity } from './request-context.js';
 import { oauthCodeForStatus, oauthErrorResponse, problemResponse, problemType } from './responses.js';
-import { DEFAULT_CACHE_CONTROL, DEFAULT_CSP, FIXED_HEADERS, isPreSecured } from './security-headers.js';
+import { DEFAULT_CACHE_CONTROL, DEFAULT_CSP, isPreSecured, responseHeadersFor } from './security-headers.js';
 import { reportException } from './sentry.js';
 
 export type ServiceName = 'auth' | 'policy' | 'admin' | 'monitor';
@@ -258,11 +258,12 @@ export function createServiceApp<B extends object, S extends BaseServices>(optio
     }
     const res = c.res;
     // Every Headers call crosses into the runtime, so set unconditionally and ask only about the two headers a
-    // handler may have chosen: this is on every request's path. A `secureJson` response has them all already.
+    // handler may have chosen: this is on every request's path. A `secureJson` response has them all already, and
+    // self-hosted the socket adds the fixed ones itself (shared/security-headers.ts).
     const headers = res.headers;
     headers.set('x-request-id', requestId);
     if (!isPreSecured(res)) {
-      for (const [k, v] of FIXED_HEADERS) headers.set(k, v);
+      for (const [k, v] of responseHeadersFor(c.env).fixed) headers.set(k, v);
       if (!headers.has('content-security-policy')) headers.set('content-security-policy', DEFAULT_CSP);
       if (!headers.has('cache-control')) headers.set('cache-control', DEFAULT_CACHE_CONTROL);
     }

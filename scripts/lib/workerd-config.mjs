@@ -2,9 +2,9 @@
 // same wrangler.toml files. Output is deterministic: sorted, no timestamps, no secret values. Secrets and
 // per-deployment settings are `fromEnvironment` bindings; listen addresses and the Durable Object storage
 // folder are overridden on the workerd command line (`--socket-addr`, `--directory-path`).
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bundleDir, platformEnvName, readWranglerConfig, WORKERS, workerVariables } from './workers.mjs';
+import { bundleDir, platformEnvName, ROOT, readWranglerConfig, WORKERS, workerVariables } from './workers.mjs';
 
 const SERVICE_PREFIX = 'edge-security-';
 
@@ -24,6 +24,21 @@ const SERVICE_PREFIX = 'edge-security-';
 export const V8_FLAGS = Object.freeze(['--max-semi-space-size=4']);
 
 const q = (s) => JSON.stringify(String(s));
+
+/**
+ * The security headers every response carries whatever its handler set (shared/security-headers.ts FIXED_HEADERS:
+ * all of shared/security-headers.json but the two a handler may choose, CSP and Cache-Control). Every socket injects
+ * them (`injectResponseHeaders` replaces a header of the same name, as the Workers' own middleware does), and every
+ * Worker is told so in SOCKET_SECURITY_HEADERS, a literal binding, so it does not build them per response.
+ */
+const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
+export const SOCKET_SECURITY_HEADERS = Object.freeze(
+  Object.entries(JSON.parse(readFileSync(join(ROOT, 'shared', 'security-headers.json'), 'utf8'))).filter(
+    ([name]) => !HANDLER_CHOSEN.has(name),
+  ),
+);
+const socketHttpOptions = () =>
+  `(injectResponseHeaders = [${SOCKET_SECURITY_HEADERS.map(([name, value]) => `(name = ${q(name)}, value = ${q(value)})`).join(', ')}])`;
 
 // Module types a Worker's wrangler.toml [[rules]] assign by extension (e.g. Text for "**/*.cedar"), so the
 // generated config embeds those files the way wrangler uploads them.
@@ -88,7 +103,10 @@ export function generateWorkerdConfig(opts) {
     // Where the Worker runs: a literal (not fromEnvironment, so no environment can remove it) that only configs
     // generated here carry. Cloudflare deployments never have it; a Worker that must not rely on Cloudflare's
     // isolation (the policy Worker's decision API needs POLICY_API_TOKEN) reads it (shared/env.ts).
-    const bindings = [`(name = "RUNTIME", text = "workerd")`];
+    const bindings = [
+      `(name = "RUNTIME", text = "workerd")`,
+      `(name = "SOCKET_SECURITY_HEADERS", text = ${q(SOCKET_SECURITY_HEADERS.map(([name]) => name).join(','))})`,
+    ];
     const declared = workerVariables(name);
     for (const [k, v] of Object.entries(wrangler.vars ?? {}).sort()) {
       // A declared variable is read from the environment (the declaration holds its default), so [vars] of the same
@@ -131,7 +149,9 @@ export function generateWorkerdConfig(opts) {
     lines.push(');');
     workerConsts.push(lines.join('\n'));
     services.push(`(name = ${q(name)}, worker = .${constName})`);
-    sockets.push(`(name = ${q(name)}, address = ${q(`127.0.0.1:${port}`)}, http = (), service = ${q(name)})`);
+    sockets.push(
+      `(name = ${q(name)}, address = ${q(`127.0.0.1:${port}`)}, http = ${socketHttpOptions()}, service = ${q(name)})`,
+    );
   }
 
   for (const peer of [...externals].sort()) {

@@ -1,5 +1,7 @@
-import { SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { FIXED_HEADERS, SECURITY_HEADERS, socketInjectedHeaders } from '../security-headers.js';
+import app from '../../test/workerd/shared-worker.js';
 
 const base = 'https://svc.test';
 
@@ -159,6 +161,44 @@ describe('service app: headers, request ids, CORS', () => {
     const second = await SELF.fetch(`${base}/answer/secure-json`, { headers: { 'x-request-id': 'two' } });
     expect([first.headers.get('x-request-id'), second.headers.get('x-request-id')]).toEqual(['one', 'two']);
     expect(second.headers.get('pragma')).toBeNull();
+  });
+
+  // Self-hosted, the socket injects the fixed headers (scripts/lib/workerd-config.mjs) and the Worker leaves them
+  // out. The attack: the same variable set on Cloudflare, where nothing injects, to strip a response's headers.
+  it('leaves the fixed headers to a socket that injects them, and only outside Cloudflare', async () => {
+    const all = FIXED_HEADERS.map(([k]) => k).join(',');
+    const headersWith = async (bindings: Record<string, string>, path: string) => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(`${base}${path}`), { ...env, ...bindings }, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(res.ok).toBe(true);
+      return res.headers;
+    };
+    for (const path of ['/health', '/answer/secure-json', '/answer/secure-json-pragma']) {
+      const selfHosted = await headersWith({ RUNTIME: 'workerd', SOCKET_SECURITY_HEADERS: all }, path);
+      for (const [k] of FIXED_HEADERS) expect(selfHosted.get(k), `${path} ${k}`).toBeNull();
+      // What a handler may choose is never left to the socket.
+      expect(selfHosted.get('content-security-policy')).toBe(SECURITY_HEADERS['content-security-policy']);
+      expect(selfHosted.get('cache-control')).toBe('no-store');
+      expect(selfHosted.get('x-request-id')).not.toBeNull();
+      // On Cloudflare (no RUNTIME binding) the variable changes nothing.
+      const onCloudflare = await headersWith({ SOCKET_SECURITY_HEADERS: all }, path);
+      for (const [k, v] of FIXED_HEADERS) expect(onCloudflare.get(k), `${path} ${k}`).toBe(v);
+    }
+    // Only the names listed, and only fixed ones: the CSP and caching cannot be handed to a socket.
+    const some = await headersWith(
+      { RUNTIME: 'workerd', SOCKET_SECURITY_HEADERS: 'X-Frame-Options, content-security-policy,cache-control,x-bogus' },
+      '/health',
+    );
+    expect(some.get('x-frame-options')).toBeNull();
+    expect(some.get('x-content-type-options')).toBe('nosniff');
+    expect(some.get('content-security-policy')).toBe(SECURITY_HEADERS['content-security-policy']);
+    expect(some.get('cache-control')).toBe('no-store');
+    expect([
+      ...socketInjectedHeaders({ RUNTIME: 'workerd', SOCKET_SECURITY_HEADERS: 'x-frame-options,cache-control' }),
+    ]).toEqual(['x-frame-options']);
+    expect(socketInjectedHeaders({ SOCKET_SECURITY_HEADERS: all }).size).toBe(0);
+    expect(socketInjectedHeaders({ RUNTIME: '', SOCKET_SECURITY_HEADERS: all }).size).toBe(0);
   });
 
   it('accepts a well-formed x-request-id and replaces a malformed one', async () => {

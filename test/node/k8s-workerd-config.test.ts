@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SECURITY_HEADERS from '../../shared/security-headers.json';
 import { renderDev, ROOT, snapshotImage } from './k8s-cluster.js';
 
 const SENTINEL = 'sentinel-secret-value-that-must-never-appear';
@@ -90,6 +91,28 @@ describe('generated workerd configs (what the image runs)', () => {
   it('runs every process with the bounded young generation (V8_FLAGS in scripts/lib/workerd-config.mjs)', () => {
     for (const [name, text] of Object.entries(second)) {
       expect(text, name).toContain('  v8Flags = ["--max-semi-space-size=4"],\n');
+    }
+  });
+
+  // The socket adds the fixed security headers and each Worker is told so (shared/security-headers.ts): the two must
+  // name the same headers, in every config, or a response would go out without one.
+  it('has every socket inject the fixed security headers its Workers are told the socket adds', () => {
+    for (const [name, text] of Object.entries(second)) {
+      const sockets = [
+        ...text.matchAll(/\(name = "[a-z]+", address = "[^"]+", http = \(injectResponseHeaders = \[(.*?)\]\)/g),
+      ];
+      expect(sockets.length, name).toBe(name === 'platform' ? 4 : 1);
+      const told = [...text.matchAll(/\(name = "SOCKET_SECURITY_HEADERS", text = "([^"]*)"\)/g)].map((m) => m[1]);
+      expect(told.length, name).toBe(sockets.length);
+      for (const socket of sockets) {
+        const injected = [...(socket[1] as string).matchAll(/\(name = "([^"]+)", value = "((?:[^"\\]|\\.)*)"\)/g)];
+        const expected = Object.entries(SECURITY_HEADERS).filter(([k]) => k !== 'content-security-policy');
+        expect(
+          injected.map((m) => [m[1], JSON.parse(`"${m[2]}"`)]),
+          name,
+        ).toEqual(expected);
+        for (const list of told) expect(list, name).toBe(expected.map(([k]) => k).join(','));
+      }
     }
   });
 

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SECURITY_HEADERS from '../../shared/security-headers.json';
 import { type Platform, startPlatform } from './harness.js';
 
 let sentry: Server;
@@ -77,6 +78,55 @@ describe('request identity across service bindings', () => {
       expect(typeof line.duration_ms).toBe('number');
       expect(typeof line.route).toBe('string');
     }
+  });
+});
+
+// Self-hosted, each socket injects the fixed security headers and the Workers leave them out
+// (shared/security-headers.ts). Whatever path a response takes, each header must arrive exactly once with our value:
+// fetch joins repeated headers with ", ", so an exact match also proves there is one. The handler-chosen two (CSP,
+// caching) stay the Worker's: the login page keeps its own CSP.
+describe('security headers under workerd', () => {
+  const fixed = Object.entries(SECURITY_HEADERS).filter(([k]) => k !== 'content-security-policy');
+  const expectSecured = (
+    res: Response,
+    what: string,
+    csp: (v: string | null) => boolean = (v) => v === SECURITY_HEADERS['content-security-policy'],
+  ) => {
+    for (const [k, v] of fixed) expect(res.headers.get(k), `${what}: ${k}`).toBe(v);
+    expect(csp(res.headers.get('content-security-policy')), `${what}: content-security-policy`).toBe(true);
+    expect(res.headers.get('cache-control'), `${what}: cache-control`).not.toBeNull();
+    expect(res.headers.get('x-request-id'), `${what}: x-request-id`).not.toBeNull();
+  };
+
+  it('carries every security header once on every kind of response of every Worker', async () => {
+    for (const [name, base] of Object.entries(platform.urls)) {
+      expectSecured(await fetch(`${base}/health`), `${name} /health`);
+      expectSecured(await fetch(`${base}/no-such-route`), `${name} 404`);
+    }
+    // A pre-secured JSON answer (a decision) and an OAuth error.
+    const decision = await fetch(`${platform.urls.policy}/v1/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.env.POLICY_API_TOKEN}` },
+      body: JSON.stringify({
+        principal: { type: 'Admin', id: 'a' },
+        action: 'Admin::keys_rotate',
+        resource: { type: 'AdminEndpoint', id: 'keys' },
+        context: {},
+      }),
+    });
+    expect(decision.status, await decision.clone().text()).toBe(200);
+    expectSecured(decision, 'decision');
+    const oauthError = await fetch(`${platform.urls.auth}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(oauthError.status).toBe(401);
+    expectSecured(oauthError, 'token error');
+    // An HTML page with a CSP of its own.
+    const page = await fetch(`${platform.urls.auth}/login`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expectSecured(page, 'login page', (v) => Boolean(v?.includes('nonce-')) && !v?.includes(', '));
   });
 });
 

@@ -37,9 +37,9 @@ app.get('/boom', () => {
 app.get('/public', (c) => c.json({ ok: true }, 200, { 'cache-control': 'public, max-age=60' }));
 // The same answers two ways: through Hono's c.json and the middleware, and pre-secured (shared/security-headers.ts).
 app.get('/answer/c-json', (c) => c.json({ ok: true }));
-app.get('/answer/secure-json', () => secureJson({ ok: true }));
+app.get('/answer/secure-json', (c) => secureJson(c.env, { ok: true }));
 app.get('/answer/c-json-pragma', (c) => c.json({ ok: true }, 201, { 'cache-control': 'no-store', pragma: 'no-cache' }));
-app.get('/answer/secure-json-pragma', () => secureJson({ ok: true }, 201, 'no-store, pragma'));
+app.get('/answer/secure-json-pragma', (c) => secureJson(c.env, { ok: true }, 201, 'no-store, pragma'));
 
 export default app;
 

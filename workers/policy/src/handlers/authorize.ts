@@ -26,7 +26,7 @@ export async function authorizeOne(c: PolicyContext) {
   const request = parseAuthorizationRequest(await readJson(c));
   const active = c.get('services').active;
   const snapshot = active.fresh() ?? (await active.current());
-  return secureJson(decisionBody(snapshot, request, c.get('requestId')));
+  return secureJson(c.env, decisionBody(snapshot, request, c.get('requestId')));
 }
 
 /** The batch route's own body limit, sized for its item limit (domain/limits.ts). */
@@ -37,5 +37,5 @@ export async function authorizeBatch(c: PolicyContext) {
   const items = parseBatch(await readJson(c, BATCH_BODY_LIMIT));
   const active = c.get('services').active;
   const snapshot = items.some((i) => 'request' in i) ? (active.fresh() ?? (await active.current())) : undefined;
-  return secureJson(batchBody(snapshot, items));
+  return secureJson(c.env, batchBody(snapshot, items));
 }

@@ -22,7 +22,7 @@ export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as c
  */
 export function tokenJson(c: AuthContext, body: Record<string, unknown>): Response {
   if (c.get('services').rateLimits.successHeaders) return c.json(body, 200, NO_STORE);
-  return secureJson(body, 200, 'no-store, pragma');
+  return secureJson(c.env, body, 200, 'no-store, pragma');
 }
 
 /**
