@@ -13,9 +13,10 @@
  * have every socket inject FIXED_HEADERS into every response (`injectResponseHeaders`, which replaces a header of
  * the same name, exactly as the middleware's `set` does) and tell the Worker so in a literal binding,
  * SOCKET_SECURITY_HEADERS. The Worker then leaves those out: each header of a Response costs the runtime about
- * 0.6 µs to build, copy, send and free, and the socket writes them for almost nothing. On Cloudflare nothing
- * injects, and the binding is ignored (it counts only where `RUNTIME` says we are not on Cloudflare), so a
- * misplaced variable cannot strip the headers there.
+ * 0.6 µs to build, copy, send and free (a bare Worker: 12 headers against 2), while the socket adds its fixed list
+ * when it writes the response. Measured on the whole process, the socket's work included: about 5 µs less CPU per
+ * token and per decision. On Cloudflare nothing injects, and the binding is ignored (it counts only where `RUNTIME`
+ * says we are not on Cloudflare), so a misplaced variable cannot strip the headers there.
  */
 import { runsOutsideCloudflare } from './env.js';
 import SECURITY_HEADER_VALUES from './security-headers.json';
