@@ -19,17 +19,16 @@
  * says we are not on Cloudflare), so a misplaced variable cannot strip the headers there.
  */
 import { runsOutsideCloudflare } from './env.js';
-import SECURITY_HEADER_VALUES from './security-headers.json';
+import SECURITY_HEADERS from './security-headers.json';
 
-/** Also read by the workerd config generator, which injects FIXED_HEADERS at the socket. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = SECURITY_HEADER_VALUES;
-
-/** Headers a handler may set itself (a page's own CSP, a cacheable JWKS); the rest are always ours. */
-const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
-/** Set on every response, over whatever the handler set. */
-export const FIXED_HEADERS = Object.entries(SECURITY_HEADERS).filter(([k]) => !HANDLER_CHOSEN.has(k));
+/**
+ * Set on every response, over whatever the handler set. The workerd config generator reads the same file (`fixed`)
+ * for the sockets' list. The CSP and Cache-Control are not among them: a handler may choose its own (a page's CSP,
+ * a cacheable JWKS).
+ */
+export const FIXED_HEADERS: readonly (readonly [string, string])[] = Object.entries(SECURITY_HEADERS.fixed);
 /** Set unless the handler chose its own. */
-export const DEFAULT_CSP = SECURITY_HEADERS['content-security-policy'] as string;
+export const DEFAULT_CSP: string = SECURITY_HEADERS.defaultCsp;
 export const DEFAULT_CACHE_CONTROL = 'no-store';
 
 /** Caching of a `secureJson` response: `no-store`, or `no-store` and `Pragma: no-cache` (RFC 6749 §5.1). */

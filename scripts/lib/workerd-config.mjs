@@ -26,16 +26,13 @@ export const V8_FLAGS = Object.freeze(['--max-semi-space-size=4']);
 const q = (s) => JSON.stringify(String(s));
 
 /**
- * The security headers every response carries whatever its handler set (shared/security-headers.ts FIXED_HEADERS:
- * all of shared/security-headers.json but the two a handler may choose, CSP and Cache-Control). Every socket injects
- * them (`injectResponseHeaders` replaces a header of the same name, as the Workers' own middleware does), and every
- * Worker is told so in SOCKET_SECURITY_HEADERS, a literal binding, so it does not build them per response.
+ * The security headers every response carries whatever its handler set (`fixed` in shared/security-headers.json, the
+ * Workers' FIXED_HEADERS). Every socket injects them (`injectResponseHeaders` replaces a header of the same name, as
+ * the Workers' own middleware does), and every Worker is told so in SOCKET_SECURITY_HEADERS, a literal binding, so it
+ * does not build them per response.
  */
-const HANDLER_CHOSEN = new Set(['content-security-policy', 'cache-control']);
-export const SOCKET_SECURITY_HEADERS = Object.freeze(
-  Object.entries(JSON.parse(readFileSync(join(ROOT, 'shared', 'security-headers.json'), 'utf8'))).filter(
-    ([name]) => !HANDLER_CHOSEN.has(name),
-  ),
+const SOCKET_SECURITY_HEADERS = Object.freeze(
+  Object.entries(JSON.parse(readFileSync(join(ROOT, 'shared', 'security-headers.json'), 'utf8')).fixed),
 );
 const socketHttpOptions = () =>
   `(injectResponseHeaders = [${SOCKET_SECURITY_HEADERS.map(([name, value]) => `(name = ${q(name)}, value = ${q(value)})`).join(', ')}])`;

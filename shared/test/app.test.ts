@@ -1,6 +1,6 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { FIXED_HEADERS, SECURITY_HEADERS, socketInjectedHeaders } from '../security-headers.js';
+import { DEFAULT_CSP, FIXED_HEADERS, socketInjectedHeaders } from '../security-headers.js';
 import app from '../../test/workerd/shared-worker.js';
 
 const base = 'https://svc.test';
@@ -178,7 +178,7 @@ describe('service app: headers, request ids, CORS', () => {
       const selfHosted = await headersWith({ RUNTIME: 'workerd', SOCKET_SECURITY_HEADERS: all }, path);
       for (const [k] of FIXED_HEADERS) expect(selfHosted.get(k), `${path} ${k}`).toBeNull();
       // What a handler may choose is never left to the socket.
-      expect(selfHosted.get('content-security-policy')).toBe(SECURITY_HEADERS['content-security-policy']);
+      expect(selfHosted.get('content-security-policy')).toBe(DEFAULT_CSP);
       expect(selfHosted.get('cache-control')).toBe('no-store');
       expect(selfHosted.get('x-request-id')).not.toBeNull();
       // On Cloudflare (no RUNTIME binding) the variable changes nothing.
@@ -192,7 +192,7 @@ describe('service app: headers, request ids, CORS', () => {
     );
     expect(some.get('x-frame-options')).toBeNull();
     expect(some.get('x-content-type-options')).toBe('nosniff');
-    expect(some.get('content-security-policy')).toBe(SECURITY_HEADERS['content-security-policy']);
+    expect(some.get('content-security-policy')).toBe(DEFAULT_CSP);
     expect(some.get('cache-control')).toBe('no-store');
     expect([
       ...socketInjectedHeaders({ RUNTIME: 'workerd', SOCKET_SECURITY_HEADERS: 'x-frame-options,cache-control' }),

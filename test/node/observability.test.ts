@@ -86,11 +86,11 @@ describe('request identity across service bindings', () => {
 // fetch joins repeated headers with ", ", so an exact match also proves there is one. The handler-chosen two (CSP,
 // caching) stay the Worker's: the login page keeps its own CSP.
 describe('security headers under workerd', () => {
-  const fixed = Object.entries(SECURITY_HEADERS).filter(([k]) => k !== 'content-security-policy');
+  const fixed = Object.entries(SECURITY_HEADERS.fixed);
   const expectSecured = (
     res: Response,
     what: string,
-    csp: (v: string | null) => boolean = (v) => v === SECURITY_HEADERS['content-security-policy'],
+    csp: (v: string | null) => boolean = (v) => v === SECURITY_HEADERS.defaultCsp,
   ) => {
     for (const [k, v] of fixed) expect(res.headers.get(k), `${what}: ${k}`).toBe(v);
     expect(csp(res.headers.get('content-security-policy')), `${what}: content-security-policy`).toBe(true);
