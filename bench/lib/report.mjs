@@ -58,16 +58,34 @@ export function ratio(a, b) {
 }
 
 /**
- * The req/s ratio round by round (each round measures both close together in time), as text: its median and range.
- * The ratio of medians above pairs rounds measured up to a minute apart; on a machine whose speed drifts, this shows
- * how much of a ratio is the drift.
+ * `a`'s `field` against `b`'s round by round: each round measures both within seconds of each other, so a ratio
+ * taken inside one round is not moved by how fast the machine was in another. The median of these is what a target
+ * on a ratio is judged on. The ratio of the medians pairs rounds measured up to a minute apart: on a machine whose
+ * speed drifts (a shared virtual machine), it once read 2.05x for a platform that ran 1.45-2.77x, median 1.78x,
+ * round by round. With fewer than two paired rounds, the ratio of the medians stands in.
+ * @returns {{ judged: number, ofMedians: number, rounds: number, min: number, max: number }}
  */
-function pairedRatios(a, b) {
+export function roundRatio(a, b, field = 'rps') {
+  const ofMedians = ratio(a[field], b[field]);
   const n = Math.min(a.perRound?.length ?? 0, b.perRound?.length ?? 0);
-  if (n < 2) return '';
-  const each = Array.from({ length: n }, (_, i) => ratio(a.perRound[i].rps, b.perRound[i].rps)).filter(Number.isFinite);
-  if (each.length < 2) return '';
-  return ` (req/s round by round: median ${fmt(median(each), 2)}x, ${fmt(Math.min(...each), 2)}-${fmt(Math.max(...each), 2)}x)`;
+  const each = Array.from({ length: n }, (_, i) => ratio(a.perRound[i][field], b.perRound[i][field])).filter(
+    Number.isFinite,
+  );
+  if (each.length < 2) return { judged: ofMedians, ofMedians, rounds: each.length, min: ofMedians, max: ofMedians };
+  return { judged: median(each), ofMedians, rounds: each.length, min: Math.min(...each), max: Math.max(...each) };
+}
+
+/** A round-by-round ratio as text: "0.65x round by round (0.60-0.67x; ratio of medians 0.64x)". */
+export function roundRatioText(r) {
+  if (r.rounds < 2) return `${fmt(r.judged, 2)}x`;
+  return `${fmt(r.judged, 2)}x round by round (${fmt(r.min, 2)}-${fmt(r.max, 2)}x; ratio of medians ${fmt(r.ofMedians, 2)}x)`;
+}
+
+/** The req/s ratio round by round, printed beside the ratio of medians in a comparison. */
+function pairedRatios(a, b) {
+  const r = roundRatio(a, b);
+  if (r.rounds < 2) return '';
+  return ` (req/s round by round: median ${fmt(r.judged, 2)}x, ${fmt(r.min, 2)}-${fmt(r.max, 2)}x)`;
 }
 
 /**
