@@ -253,6 +253,25 @@ export class KeyRing {
   }
 
   /**
+   * On a cold isolate, starts loading the ring so that a request can overlap that load (Redis, then Postgres) with
+   * its other cold round trips; `signingKey` then finds the ring held. Undefined when the ring is held already.
+   * Never runs maintenance, so it creates no key, and never rejects: a failed load is left to `signingKey`, which
+   * loads again and reports it. The load belongs to the calling request: workerd does not let one request wait on
+   * another's I/O, so concurrent cold requests each load (as without it).
+   */
+  preload(): Promise<void> | undefined {
+    if (this.ring) return undefined;
+    return this.load(Date.now()).then(
+      (ring) => {
+        if (this.ring) return;
+        this.ring = ring;
+        this.nextVersionCheckAt = Date.now() + this.config.SIGNING_KEY_CHECK_MS;
+      },
+      () => {},
+    );
+  }
+
+  /**
    * The key to sign with now. Schedules the background freshness check; only a cold isolate (or one holding no
    * usable key) waits for the store, and creates the first key when none exists.
    *

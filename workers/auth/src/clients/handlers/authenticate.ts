@@ -49,6 +49,11 @@ function authenticationFailed(): OAuthError {
  *
  * Hot path: both takes are normally served from local leases (no I/O, no await); when both leases are empty the two
  * owner calls run one after the other instead of in parallel, which a background refill makes rare.
+ *
+ * Every caller signs or verifies a token next. On a cold isolate, once well-formed credentials passed the address's
+ * bucket, the key ring starts loading (KeyRing.preload: reads only, never creates a key), so that its round trips
+ * overlap the client lookup's; it is awaited before the client is returned. Not earlier: the load is then bounded by
+ * the address's limit like everything after it, so unauthenticated traffic cannot drive Postgres connections.
  */
 export async function authenticateClient(
   c: AuthContext,
@@ -70,6 +75,7 @@ export async function authenticateClient(
   }
 
   await enforceRateLimit(c, { endpoint, ip });
+  const keysLoading = c.get('services').keys.preload();
   const record = await c.get('services').clients.get(credentials.clientId, c.executionCtx);
   const client = record?.status === 'active' ? record : null;
   const secretOk = await verifyClientSecret(credentials.clientSecret, client ? storedSecretHash(client) : null);
@@ -95,5 +101,6 @@ export async function authenticateClient(
     clientLimit: client.rateLimit ?? null,
     clientOnly: true,
   });
+  if (keysLoading) await keysLoading;
   return client;
 }
