@@ -254,21 +254,22 @@ export class KeyRing {
 
   /**
    * On a cold isolate, starts loading the ring so that a request can overlap that load (Redis, then Postgres) with
-   * its other cold round trips; `signingKey` then finds the ring held. Undefined when the ring is held already.
-   * Never runs maintenance, so it creates no key, and never rejects: a failed load is left to `signingKey`, which
-   * loads again and reports it. The load belongs to the calling request: workerd does not let one request wait on
-   * another's I/O, so concurrent cold requests each load (as without it).
+   * its other cold round trips; `signingKey` and `verificationKeys` then find the ring held. Undefined when the ring
+   * is held already. Never runs maintenance, so it creates no key. It rejects as a load does (the database is
+   * unavailable): the caller awaits it where it would have loaded anyway, so a cold request makes one attempt, not
+   * two, and a request that ends before awaiting it leaves no unhandled rejection. The load belongs to the calling
+   * request: workerd does not let one request wait on another's I/O, so concurrent cold requests each load (as
+   * without it).
    */
   preload(): Promise<void> | undefined {
     if (this.ring) return undefined;
-    return this.load(Date.now()).then(
-      (ring) => {
-        if (this.ring) return;
-        this.ring = ring;
-        this.nextVersionCheckAt = Date.now() + this.config.SIGNING_KEY_CHECK_MS;
-      },
-      () => {},
-    );
+    const loading = this.load(Date.now()).then((ring) => {
+      if (this.ring) return;
+      this.ring = ring;
+      this.nextVersionCheckAt = Date.now() + this.config.SIGNING_KEY_CHECK_MS;
+    });
+    loading.catch(() => {});
+    return loading;
   }
 
   /**

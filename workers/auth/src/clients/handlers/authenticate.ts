@@ -52,8 +52,10 @@ function authenticationFailed(): OAuthError {
  *
  * Every caller signs or verifies a token next. On a cold isolate, once well-formed credentials passed the address's
  * bucket, the key ring starts loading (KeyRing.preload: reads only, never creates a key), so that its round trips
- * overlap the client lookup's; it is awaited before the client is returned. Not earlier: the load is then bounded by
- * the address's limit like everything after it, so unauthenticated traffic cannot drive Postgres connections.
+ * overlap the client lookup's. It is awaited before the client is returned: if the database is unavailable, the
+ * request fails here with a 503, before a grant consumes anything (an authorization code, a refresh token), rather
+ * than at signing. It starts only after the address's bucket, so a caller can start no more loads than that limit
+ * allows.
  */
 export async function authenticateClient(
   c: AuthContext,
