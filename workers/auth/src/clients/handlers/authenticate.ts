@@ -77,8 +77,9 @@ export async function authenticateClient(
   }
 
   await enforceRateLimit(c, { endpoint, ip });
-  const keysLoading = c.get('services').keys.preload();
-  const record = await c.get('services').clients.get(credentials.clientId, c.executionCtx);
+  const services = c.get('services');
+  const keysLoading = services.keys.preload();
+  const record = await services.clients.get(credentials.clientId, c.executionCtx);
   const client = record?.status === 'active' ? record : null;
   const secretOk = await verifyClientSecret(credentials.clientSecret, client ? storedSecretHash(client) : null);
   let reason: string | undefined;
